@@ -1,0 +1,65 @@
+#include "lapic.h"
+
+#include "../kernel/memory.h"
+#include "cpu.h"
+#include "msr.h"
+
+#define APIC_BASE_X2APIC_ENABLE (1ull << 10)
+#define APIC_BASE_ADDR_MASK 0x000ffffffffff000ull
+
+/* xAPIC register offsets; the x2APIC MSR is 0x800 + offset/16
+ * (SDM Vol. 3A Table 11-6). */
+#define LAPIC_REG_ID 0x20
+#define LAPIC_REG_ICR_LO 0x300
+#define LAPIC_REG_ICR_HI 0x310
+#define X2APIC_MSR(reg) (0x800u + (reg) / 16)
+
+#define ICR_DELIVERY_NMI (4u << 8)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_DEST_ALL_BUT_SELF (3u << 18)
+#define ICR_SEND_PENDING (1u << 12)
+
+static volatile uint32_t *xapic;
+static int x2apic;
+
+void lapic_init(void)
+{
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+
+	x2apic = (base & APIC_BASE_X2APIC_ENABLE) != 0;
+	xapic = phys_to_virt(base & APIC_BASE_ADDR_MASK);
+}
+
+static uint32_t xapic_read(uint32_t reg)
+{
+	return xapic[reg / 4];
+}
+
+static void xapic_write(uint32_t reg, uint32_t v)
+{
+	xapic[reg / 4] = v;
+}
+
+uint32_t lapic_id(void)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(X2APIC_MSR(LAPIC_REG_ID));
+	return xapic_read(LAPIC_REG_ID) >> 24;
+}
+
+void lapic_nmi_all_but_self(void)
+{
+	uint32_t icr = ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT |
+		       ICR_DEST_ALL_BUT_SELF;
+
+	if (x2apic) {
+		wrmsr(X2APIC_MSR(LAPIC_REG_ICR_LO), icr);
+		return;
+	}
+	xapic_write(LAPIC_REG_ICR_HI, 0);
+	xapic_write(LAPIC_REG_ICR_LO, icr);
+	for (int spin = 0; spin < 100000 &&
+			   (xapic_read(LAPIC_REG_ICR_LO) & ICR_SEND_PENDING);
+	     spin++)
+		cpu_relax();
+}

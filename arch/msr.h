@@ -1,0 +1,59 @@
+/* Model-specific registers used anywhere in the hypervisor, named once.
+ * Numbers from SDM Vol. 4, Chapter 2. */
+#ifndef ARCH_MSR_H
+#define ARCH_MSR_H
+
+#define MSR_IA32_FEATURE_CONTROL 0x03a
+#define MSR_IA32_APIC_BASE 0x01b
+#define MSR_IA32_PAT 0x277
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_PINBASED_CTLS 0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS 0x482
+#define MSR_IA32_VMX_EXIT_CTLS 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS 0x484
+#define MSR_IA32_VMX_MISC 0x485
+#define MSR_IA32_VMX_CR0_FIXED0 0x486
+#define MSR_IA32_VMX_CR0_FIXED1 0x487
+#define MSR_IA32_VMX_CR4_FIXED0 0x488
+#define MSR_IA32_VMX_CR4_FIXED1 0x489
+#define MSR_IA32_VMX_PROCBASED_CTLS2 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP 0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
+#define MSR_IA32_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* IA32_FEATURE_CONTROL bits (SDM Vol. 3C 23.7, "Enabling and entering VMX
+ * operation"): once the lock bit is set the MSR cannot change until reset. */
+#define FEATURE_CONTROL_LOCK (1ull << 0)
+#define FEATURE_CONTROL_VMX_INSIDE_SMX (1ull << 1)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
+
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+/* IA32_VMX_BASIC bit 55: the TRUE_* control MSRs exist (SDM Vol. 3D A.1). */
+#define VMX_BASIC_TRUE_CTLS (1ull << 55)
+
+/* Allowed-1 bits live in the high half of a VMX control MSR (SDM Vol. 3D A.3). */
+#define PROCBASED_ACTIVATE_SECONDARY (1u << 31)
+#define PROCBASED2_ENABLE_EPT (1u << 1)
+#define PROCBASED2_ENABLE_VPID (1u << 5)
+#define PROCBASED2_UNRESTRICTED_GUEST (1u << 7)
+
+/* IA32_VMX_EPT_VPID_CAP (SDM Vol. 3D A.10). */
+#define EPT_CAP_WALK_4 (1ull << 6)
+#define EPT_CAP_MEMTYPE_WB (1ull << 14)
+#define EPT_CAP_PAGE_2M (1ull << 16)
+#define EPT_CAP_PAGE_1G (1ull << 17)
+#define EPT_CAP_INVEPT (1ull << 20)
+#define EPT_CAP_AD_FLAGS (1ull << 21)
+#define VPID_CAP_INVVPID (1ull << 32)
+
+#endif

@@ -1,0 +1,138 @@
+/* 4-level paging structures: PML4 -> PDPT -> PD -> PT (SDM Vol. 3A 4.5,
+ * Figure 4-8).  Intermediate entries are created present, writable and
+ * executable: the leaf alone decides access rights, because the effective
+ * rights are the intersection over the walk (SDM Vol. 3A 4.6). */
+#include "paging.h"
+
+#define PT_LEVELS 4
+#define PT_ENTRIES 512
+#define PT_TABLE_ATTR (PTE_P | PTE_W)
+
+static unsigned pt_index(uint64_t va, int level)
+{
+	/* level 3 = PML4 (bits 47:39) ... level 0 = PT (bits 20:12) */
+	return (unsigned)((va >> (12 + 9 * level)) & (PT_ENTRIES - 1));
+}
+
+static bool va_canonical(uint64_t va)
+{
+	uint64_t top = va >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+static uint64_t *table_at(const struct pt_ctx *pt, uint64_t phys)
+{
+	return (uint64_t *)pt->phys_to_virt(phys & PTE_ADDR_MASK);
+}
+
+int pt_init(struct pt_ctx *pt)
+{
+	pt->root = pt->alloc_table(pt->opaque);
+	return pt->root ? PT_OK : PT_ENOMEM;
+}
+
+/* Returns the entry for va at `level` (1 = PD, 0 = PT), creating missing
+ * tables above it, or NULL with *err set. */
+static uint64_t *pt_walk_create(struct pt_ctx *pt, uint64_t va, int level,
+				int *err)
+{
+	uint64_t *table = table_at(pt, pt->root);
+
+	for (int l = PT_LEVELS - 1; l > level; l--) {
+		uint64_t *e = &table[pt_index(va, l)];
+		if (*e & PTE_P) {
+			if (*e & PTE_PS) {
+				*err = PT_ECONFLICT;
+				return 0;
+			}
+		} else {
+			uint64_t phys = pt->alloc_table(pt->opaque);
+			if (!phys) {
+				*err = PT_ENOMEM;
+				return 0;
+			}
+			*e = phys | PT_TABLE_ATTR;
+		}
+		table = table_at(pt, *e);
+	}
+	return &table[pt_index(va, level)];
+}
+
+int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
+	   uint64_t attr, bool allow_large)
+{
+	int err = PT_OK;
+
+	if ((va | pa | size) & (PAGE_SIZE - 1))
+		return PT_EALIGN;
+	if (!va_canonical(va) || !va_canonical(va + size - 1))
+		return PT_ECANON;
+	attr = (attr & PTE_ATTR_MASK) | PTE_P;
+	while (size) {
+		bool large = allow_large && size >= PAGE_SIZE_2M &&
+			     !((va | pa) & (PAGE_SIZE_2M - 1));
+		uint64_t step = large ? PAGE_SIZE_2M : PAGE_SIZE;
+		uint64_t *e = pt_walk_create(pt, va, large ? 1 : 0, &err);
+		if (!e)
+			return err;
+		if (large && (*e & PTE_P) && !(*e & PTE_PS))
+			return PT_ECONFLICT; /* a 4 KiB table is there */
+		*e = pa | attr | (large ? PTE_PS : 0);
+		va += step;
+		pa += step;
+		size -= step;
+	}
+	return PT_OK;
+}
+
+/* Finds the leaf entry for va without creating anything. */
+static uint64_t *pt_leaf(const struct pt_ctx *pt, uint64_t va, int *level)
+{
+	uint64_t *table = table_at(pt, pt->root);
+
+	for (int l = PT_LEVELS - 1; l >= 0; l--) {
+		uint64_t *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_P))
+			return 0;
+		if (l == 0 || (*e & PTE_PS)) {
+			*level = l;
+			return e;
+		}
+		table = table_at(pt, *e);
+	}
+	return 0;
+}
+
+int pt_unmap(struct pt_ctx *pt, uint64_t va, uint64_t size)
+{
+	if ((va | size) & (PAGE_SIZE - 1))
+		return PT_EALIGN;
+	for (; size; va += PAGE_SIZE, size -= PAGE_SIZE) {
+		int level;
+		uint64_t *e = pt_leaf(pt, va, &level);
+		if (!e)
+			continue;
+		if (level != 0)
+			return PT_ECONFLICT;
+		*e = 0;
+	}
+	return PT_OK;
+}
+
+bool pt_translate(const struct pt_ctx *pt, uint64_t va, uint64_t *pa,
+		  uint64_t *attr)
+{
+	int level;
+	uint64_t *e;
+
+	if (!va_canonical(va))
+		return false;
+	e = pt_leaf(pt, va, &level);
+	if (!e)
+		return false;
+	uint64_t span = 1ull << (12 + 9 * level);
+	uint64_t base = *e & PTE_ADDR_MASK & ~(span - 1);
+	*pa = base | (va & (span - 1));
+	*attr = *e & (PTE_ATTR_MASK | PTE_PS);
+	return true;
+}

@@ -1,0 +1,53 @@
+/* Per-CPU data, reached through GS from the first instruction of the
+ * kernel on every CPU: one `mov %gs:0` gives this CPU's block, so code that
+ * runs on many cores later needs no rework (Jailhouse and NOVA use a fixed
+ * address; GS is the x86-64 idiom Linux and Xen use). */
+#ifndef ARCH_PERCPU_H
+#define ARCH_PERCPU_H
+
+#include <stdint.h>
+
+#include "../boot/boot_info.h"
+#include "gdt.h"
+
+#define MAX_CPUS BOOT_MAX_CPUS
+
+/* What the exception handler recorded about the last fault that an
+ * exception-table fixup absorbed (see arch/extable.h). */
+struct fault_record {
+	uint64_t vector;
+	uint64_t error_code;
+	uint64_t cr2;
+	uint64_t rip;
+};
+
+struct percpu {
+	struct percpu *self; /* must stay first: this_cpu() reads gs:0 */
+	unsigned cpu_id;     /* dense index, 0 = boot CPU */
+	uint32_t apic_id;
+	unsigned trap_depth; /* nested exceptions in progress */
+	struct fault_record last_fault;
+	struct cpu_tables tables;
+};
+
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static inline unsigned this_cpu_id(void)
+{
+	unsigned id;
+	__asm__ volatile("movl %%gs:%c1, %0"
+			 : "=r"(id)
+			 : "i"(__builtin_offsetof(struct percpu, cpu_id)));
+	return id;
+}
+
+/* Points GS at cpu_id's block and loads its GDT, TSS and the IDT. */
+void percpu_init(unsigned cpu_id, uint32_t apic_id);
+struct percpu *percpu_of(unsigned cpu_id);
+
+#endif

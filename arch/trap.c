@@ -1,0 +1,108 @@
+/* The hypervisor's own exceptions.  Any exception in VMX root is our bug
+ * (guests' exceptions arrive as VM exits), so the policy is: report
+ * everything a developer needs, then panic; the one exception is an
+ * instruction listed in the exception table, which is resumed at its fixup. */
+#include "trap.h"
+
+#include "../kernel/log.h"
+#include "../kernel/panic.h"
+#include "cpu.h"
+#include "extable.h"
+#include "idt.h"
+#include "percpu.h"
+
+#define STACK_TRACE_DEPTH 16
+
+static const char *const exception_names[NUM_EXCEPTIONS] = {
+	[VEC_DE] = "#DE divide error",  [VEC_DB] = "#DB debug",
+	[VEC_NMI] = "NMI",             [VEC_BP] = "#BP breakpoint",
+	[VEC_OF] = "#OF overflow",     [VEC_BR] = "#BR bound range",
+	[VEC_UD] = "#UD invalid opcode", [VEC_NM] = "#NM device not available",
+	[VEC_DF] = "#DF double fault", [VEC_TS] = "#TS invalid TSS",
+	[VEC_NP] = "#NP segment not present", [VEC_SS] = "#SS stack fault",
+	[VEC_GP] = "#GP general protection", [VEC_PF] = "#PF page fault",
+	[VEC_MF] = "#MF x87 error",    [VEC_AC] = "#AC alignment check",
+	[VEC_MC] = "#MC machine check", [VEC_XM] = "#XM SIMD error",
+	[VEC_VE] = "#VE virtualization", [VEC_CP] = "#CP control protection",
+};
+
+const char *exception_name(uint64_t vector)
+{
+	if (vector < NUM_EXCEPTIONS && exception_names[vector])
+		return exception_names[vector];
+	return "reserved vector";
+}
+
+/* Follows saved RBPs (the kernel is built with frame pointers).  Every
+ * load is probed, so a corrupt chain ends the trace instead of faulting
+ * again inside the handler. */
+void print_stack_trace(uint64_t rbp)
+{
+	log_raw("  stack trace:\n");
+	for (int depth = 0; depth < STACK_TRACE_DEPTH && rbp; depth++) {
+		uint64_t next, ret;
+		if ((rbp & 7) || !probe_read64((void *)rbp, &next) ||
+		    !probe_read64((void *)(rbp + 8), &ret) || !ret)
+			break;
+		log_raw("    #%d %016lx\n", depth, ret);
+		if (next <= rbp)
+			break; /* stacks grow down: callers live above */
+		rbp = next;
+	}
+}
+
+static void dump_frame(const struct trap_frame *f)
+{
+	log_raw("  rip %016lx  cs %04lx  rflags %016lx\n", f->rip, f->cs,
+		f->rflags);
+	log_raw("  rsp %016lx  ss %04lx  error code %016lx\n", f->rsp, f->ss,
+		f->error_code);
+	log_raw("  rax %016lx  rbx %016lx  rcx %016lx\n", f->rax, f->rbx,
+		f->rcx);
+	log_raw("  rdx %016lx  rsi %016lx  rdi %016lx\n", f->rdx, f->rsi,
+		f->rdi);
+	log_raw("  rbp %016lx  r8  %016lx  r9  %016lx\n", f->rbp, f->r8,
+		f->r9);
+	log_raw("  r10 %016lx  r11 %016lx  r12 %016lx\n", f->r10, f->r11,
+		f->r12);
+	log_raw("  r13 %016lx  r14 %016lx  r15 %016lx\n", f->r13, f->r14,
+		f->r15);
+	log_raw("  cr0 %016lx  cr2 %016lx  cr3 %016lx  cr4 %016lx\n",
+		read_cr0(), read_cr2(), read_cr3(), read_cr4());
+}
+
+/* Returns true when the faulting instruction asked to be resumed. */
+static bool try_fixup(struct trap_frame *f)
+{
+	uint64_t fixup = extable_fixup(f->rip);
+	struct percpu *cpu = this_cpu();
+
+	if (!fixup)
+		return false;
+	cpu->last_fault = (struct fault_record){
+		.vector = f->vector,
+		.error_code = f->error_code,
+		.cr2 = f->vector == VEC_PF ? read_cr2() : 0,
+		.rip = f->rip,
+	};
+	f->rip = fixup;
+	return true;
+}
+
+void trap_handler(struct trap_frame *f)
+{
+	struct percpu *cpu = this_cpu();
+
+	if (f->vector == VEC_NMI && panic_in_progress())
+		cpu_halt_forever(); /* another CPU panicked and stops us */
+	if (try_fixup(f))
+		return;
+	if (cpu->trap_depth++ > 1)
+		cpu_halt_forever(); /* faulting while reporting a fault */
+	log_raw("\n[cpu%u] exception %lu (%s) in the hypervisor\n",
+		cpu->cpu_id, f->vector, exception_name(f->vector));
+	dump_frame(f);
+	print_stack_trace(f->rbp);
+	panic("unhandled exception %lu (%s) at rip %016lx", f->vector,
+	      exception_name(f->vector), f->rip);
+}

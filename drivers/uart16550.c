@@ -1,0 +1,61 @@
+/* Polled 16550 driver.  Register layout from the PC16550D data sheet. */
+#include "uart16550.h"
+
+#include "../arch/cpu.h"
+#include "../arch/io.h"
+
+enum uart_reg {
+	UART_THR = 0, /* transmit holding (write), DLAB=0 */
+	UART_DLL = 0, /* divisor latch low, DLAB=1 */
+	UART_IER = 1,
+	UART_DLM = 1,
+	UART_FCR = 2,
+	UART_LCR = 3,
+	UART_MCR = 4,
+	UART_LSR = 5,
+};
+
+#define UART_LCR_8N1 0x03
+#define UART_LCR_DLAB 0x80
+#define UART_FCR_ENABLE_CLEAR 0x07
+#define UART_MCR_DTR_RTS_OUT2 0x0b
+#define UART_LSR_THRE 0x20
+
+/* 1.8432 MHz / 16 / 115200 = 1 */
+#define UART_DIVISOR_115200 1
+
+void uart_init(uint16_t port)
+{
+	if (!port)
+		return;
+	outb(port + UART_IER, 0);
+	outb(port + UART_LCR, UART_LCR_DLAB);
+	outb(port + UART_DLL, UART_DIVISOR_115200 & 0xff);
+	outb(port + UART_DLM, UART_DIVISOR_115200 >> 8);
+	outb(port + UART_LCR, UART_LCR_8N1);
+	outb(port + UART_FCR, UART_FCR_ENABLE_CLEAR);
+	outb(port + UART_MCR, UART_MCR_DTR_RTS_OUT2);
+}
+
+void uart_putc(uint16_t port, char c)
+{
+	/* Bounded wait: a missing UART reads 0xff (THRE set), a wedged one
+	 * must not hang the hypervisor. */
+	for (unsigned spin = 0; spin < 100000; spin++) {
+		if (inb(port + UART_LSR) & UART_LSR_THRE)
+			break;
+		cpu_relax();
+	}
+	outb(port + UART_THR, (uint8_t)c);
+}
+
+void uart_write(uint16_t port, const char *s, size_t len)
+{
+	if (!port)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			uart_putc(port, '\r');
+		uart_putc(port, s[i]);
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * hv.cfg parser: INI-like text -> struct hv_config.
+ *
+ * Pure C11 with no allocation and no global state, because the same file is
+ * built into the freestanding kernel, the UEFI boot stage and a host unit
+ * test.  The input is a (pointer, length) pair read straight from the file:
+ * it need not be NUL-terminated.
+ *
+ * Format summary (see docs for the full grammar):
+ *   # comment            ; comment
+ *   [hypervisor]         serial, log, on_idle, selftest
+ *   [vm NAME]            type, kernel, initrd, cmdline, memory, vcpus,
+ *                        cpus, on_crash
+ *   key = value          # trailing comment ('#' after a blank)
+ * Keys and keyword values are case-sensitive (lowercase); only the memory
+ * suffixes K/M/G are case-insensitive.
+ */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_VMS 16
+#define CFG_NAME_MAX 32      /* including NUL */
+#define CFG_PATH_MAX 128     /* including NUL */
+#define CFG_CMDLINE_MAX 512  /* including NUL */
+
+/* Limits on [vm] values, exposed so callers and docs agree with the parser. */
+#define CFG_MEMORY_DEFAULT (64ull << 20)
+#define CFG_MEMORY_MAX (64ull << 30)
+#define CFG_VCPUS_MAX 64
+#define CFG_CPUS_ANY (~(uint64_t)0)  /* default `cpus`: may run on any CPU */
+
+enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
+enum cfg_on_idle { CFG_IDLE_HALT, CFG_IDLE_POWEROFF };
+enum cfg_on_crash { CFG_CRASH_STOP, CFG_CRASH_RESTART };
+enum cfg_vm_type { CFG_VM_MULTIBOOT, CFG_VM_LINUX };
+
+struct vm_config {
+    char name[CFG_NAME_MAX];       /* [A-Za-z0-9_-]{1,31} */
+    enum cfg_vm_type type;         /* default multiboot */
+    char kernel[CFG_PATH_MAX];     /* required */
+    char initrd[CFG_PATH_MAX];     /* "" when absent */
+    char cmdline[CFG_CMDLINE_MAX]; /* "" when absent */
+    uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
+    unsigned vcpus;                /* 1..64, default 1 */
+    uint64_t cpus;                 /* bit n = host CPU n allowed */
+    enum cfg_on_crash on_crash;    /* default stop */
+    /* 1-based hv.cfg line numbers, so the loader can report
+     * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
+    unsigned line, kernel_line, initrd_line;
+};
+
+/*
+ * Whole configuration.  About 14 KiB: keep it static or in .bss rather than
+ * on a small kernel stack.
+ */
+struct hv_config {
+    uint16_t serial_port;          /* 0x3f8 (com1, default), ..., 0 = none */
+    enum cfg_log_level log;        /* default info */
+    enum cfg_on_idle on_idle;      /* default halt */
+    bool selftest;                 /* default no */
+    unsigned nvms;                 /* vms[0..nvms-1] are valid, file order */
+    struct vm_config vms[CFG_MAX_VMS];
+};
+
+struct config_error {
+    unsigned line;                 /* 1-based line of the offending text */
+    char msg[128];                 /* NUL-terminated, may be truncated */
+};
+
+/* Reset *c to the documented defaults with no VMs (everything else zero). */
+void config_defaults(struct hv_config *c);
+
+/*
+ * Parse `len` bytes of hv.cfg text into *out (which is first reset by
+ * config_defaults).  Returns 0 on success.  On error returns a negative
+ * value, stops at the first error detected and describes it in *err (which
+ * may be NULL); *out is then partially filled and must not be used.
+ * A file with no [vm] section is accepted: whether that is fatal is the
+ * caller's policy.
+ */
+int config_parse(const char *text, size_t len, struct hv_config *out,
+                 struct config_error *err);
+
+/* "multiboot" or "linux" (for log lines); "?" for an invalid value. */
+const char *cfg_vm_type_name(enum cfg_vm_type t);
+
+#endif /* HV_CONFIG_H */

@@ -1,0 +1,30 @@
+#include "console.h"
+
+#include "../drivers/uart16550.h"
+#include "spinlock.h"
+
+static uint16_t console_port = UART_COM1;
+static struct spinlock console_lock = SPINLOCK_INIT("console");
+
+void console_init(uint16_t port)
+{
+	console_port = port;
+	uart_init(port);
+}
+
+void console_write(const char *s, size_t len)
+{
+	/* Recursive use (an exception while printing) must not deadlock. */
+	int nested = spin_held(&console_lock);
+
+	if (!nested)
+		spin_lock(&console_lock);
+	uart_write(console_port, s, len);
+	if (!nested)
+		spin_unlock(&console_lock);
+}
+
+void console_break_lock(void)
+{
+	spin_unlock(&console_lock);
+}

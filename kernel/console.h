@@ -1,0 +1,14 @@
+/* The host console: the serial port chosen in hv.cfg.  All kernel output,
+ * newlib's _write included, ends here. */
+#ifndef KERNEL_CONSOLE_H
+#define KERNEL_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void console_init(uint16_t port);
+void console_write(const char *s, size_t len);
+/* For panic: stop waiting for a lock another CPU may never release. */
+void console_break_lock(void);
+
+#endif

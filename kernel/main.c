@@ -1,0 +1,123 @@
+/* The kernel's start: from the UEFI stage's hand-off to the idle policy.
+ * The order matters: per-CPU data and exception handling first (so that
+ * any fault is reported), then the console, memory, and the rest. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../arch/cpu.h"
+#include "../arch/lapic.h"
+#include "../arch/mmu.h"
+#include "../arch/paging.h"
+#include "../arch/percpu.h"
+#include "../boot/boot_info.h"
+#include "config.h"
+#include "console.h"
+#include "heap.h"
+#include "log.h"
+#include "memory.h"
+#include "page_alloc.h"
+#include "panic.h"
+#include "power.h"
+#include "selftest.h"
+
+void kmain(uint64_t boot_info_phys);
+
+static struct hv_config config;
+
+static uint32_t bsp_apic_id(const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < bi->ncpus; i++)
+		if (bi->cpus[i].is_bsp)
+			return bi->cpus[i].apic_id;
+	return cpuid(1, 0).ebx >> 24;
+}
+
+/* The UEFI stage already accepted this text; a failure here means the two
+ * disagree, which is our bug. */
+static void load_config(const struct boot_info *bi)
+{
+	struct config_error err;
+
+	if (config_parse(phys_to_virt(bi->config_text), bi->config_size,
+			 &config, &err) < 0)
+		panic("hv.cfg:%u: %s (accepted by the UEFI stage)", err.line,
+		      err.msg);
+	console_init(config.serial_port);
+	log_set_level(config.log);
+	panic_set_poweroff(config.on_idle == CFG_IDLE_POWEROFF);
+}
+
+static void print_cpus(const struct boot_info *bi)
+{
+	char ids[4 * BOOT_MAX_CPUS + 1] = "";
+	size_t n = 0;
+
+	for (unsigned i = 0; i < bi->ncpus && n < sizeof(ids); i++)
+		n += (size_t)snprintf(ids + n, sizeof(ids) - n, " %u",
+				      bi->cpus[i].apic_id);
+	log_info("cpus: %u (APIC IDs:%s), boot CPU APIC ID %u", bi->ncpus,
+		 ids, lapic_id());
+}
+
+static void print_summary(const struct boot_info *bi)
+{
+	uint64_t usable = page_alloc_usable_frames() * PAGE_SIZE;
+	uint64_t free_b = page_alloc_free_frames() * PAGE_SIZE;
+
+	log_info("memory: %lu MiB usable, %lu MiB free after start-up, "
+		 "direct map %lu GiB, kernel %lu KiB at %lx",
+		 usable >> 20, free_b >> 20, bi->direct_map_size >> 30,
+		 bi->kernel_size >> 10, bi->kernel_phys);
+	print_cpus(bi);
+	log_info("acpi: %s", bi->acpi_rsdp ? "RSDP found" : "no RSDP");
+	for (unsigned i = 0; i < config.nvms; i++) {
+		const struct vm_config *vm = &config.vms[i];
+		log_info("vm %s: %s kernel %s, %lu MiB, %u vCPU(s) (not run: "
+			 "VMX comes with the next issue)",
+			 vm->name, cfg_vm_type_name(vm->type), vm->kernel,
+			 vm->memory >> 20, vm->vcpus);
+	}
+	for (unsigned i = 0; i < bi->nmodules; i++)
+		log_info("file %s: %lu bytes at %lx", bi->modules[i].path,
+			 bi->modules[i].size, bi->modules[i].phys);
+}
+
+static void idle(void)
+{
+	unsigned passed = 0, failed = 0;
+	char outcome[96];
+
+	if (config.selftest)
+		failed = selftest_run_all(&passed);
+	if (config.on_idle == CFG_IDLE_POWEROFF) {
+		if (config.selftest)
+			snprintf(outcome, sizeof(outcome),
+				 "idle; self-tests: %u passed, %u failed",
+				 passed, failed);
+		else
+			snprintf(outcome, sizeof(outcome), "idle");
+		power_off(outcome);
+	}
+	log_info("hv: idle; halting the boot CPU");
+	cpu_halt_forever();
+}
+
+void kmain(uint64_t boot_info_phys)
+{
+	const struct boot_info *bi = phys_to_virt(boot_info_phys);
+
+	percpu_init(0, bsp_apic_id(bi));
+	console_init(0x3f8);
+	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION)
+		panic("boot_info magic/version mismatch (%lx v%u)", bi->magic,
+		      bi->version);
+	load_config(bi);
+	log_info("hv: kernel started (boot_info at %lx)", boot_info_phys);
+	page_alloc_init(bi);
+	mmu_init(bi);
+	heap_init();
+	lapic_init();
+	power_init(bi);
+	print_summary(bi);
+	idle();
+}

@@ -1,0 +1,29 @@
+/* Physical page allocator over the UEFI memory map: a bitmap, one bit per
+ * 4 KiB frame, 1 = in use.  Firmware runtime, ACPI, MMIO and reserved
+ * regions are never free; neither is the first MiB (real-mode trampolines
+ * and legacy BIOS areas live there) nor anything the UEFI stage gave us. */
+#ifndef KERNEL_PAGE_ALLOC_H
+#define KERNEL_PAGE_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../boot/boot_info.h"
+
+void page_alloc_init(const struct boot_info *bi);
+
+/* count contiguous frames whose first frame number is a multiple of
+ * align (in frames, a power of two).  Returns the physical address, or 0
+ * when no such run is free.  Frames are not zeroed. */
+uint64_t page_alloc(size_t count, size_t align);
+void page_free(uint64_t phys, size_t count);
+
+uint64_t page_alloc_free_frames(void);
+uint64_t page_alloc_usable_frames(void);
+
+/* Whether the kernel may reuse memory of this UEFI type once boot services
+ * are gone (UEFI 2.10 Table 7-6). */
+bool memtype_is_usable(uint32_t type);
+
+#endif

@@ -1,0 +1,116 @@
+"""The boot-test table: each test boots build/hv.efi in an emulator and
+judges the serial log (see tests/harness.py for how they run).
+
+Fields of BootTest:
+  name       "area.what", unique; `-k SUBSTR` selects on it
+  cfg        the text of hv.cfg put beside BOOTX64.EFI
+  needs_vmx  True: kvm when the host has VT-x, else Bochs (HV_PLATFORM overrides)
+             False: QEMU TCG (fast; no VT-x)
+  platform   a fixed platform ("bochs", "kvm", "qemu-tcg"); wins over needs_vmx
+             and HV_PLATFORM (for tests about the platform itself)
+  files      extra ESP files: {"guests/x.elf": b"bytes" or "host/path"};
+             host paths are relative to the repository root
+  megs, cpus emulated machine size
+  timeout_s  wall-clock limit for the whole boot
+  stop_regex stop the emulator once this matches (plus 1 s of trailing output)
+  expect     regexes that must all match, in this order of appearance
+  reject     regexes that must not match anywhere
+
+Regexes are Python `re` with MULTILINE, matched against the serial log after
+tests/emu.py's clean_log(): ANSI escapes removed, CR LF -> LF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BootTest:
+    name: str
+    cfg: str
+    expect: list[str]
+    reject: list[str] = field(default_factory=list)
+    needs_vmx: bool = True
+    platform: str | None = None
+    files: dict = field(default_factory=dict)
+    megs: int = 512
+    cpus: int = 2
+    timeout_s: float = 240.0
+    stop_regex: str | None = None
+
+
+BOOT_TESTS: list[BootTest] = [
+    BootTest(
+        name="boot.no_vtx",
+        platform="qemu-tcg",
+        needs_vmx=False,
+        cfg="[hypervisor]\nserial = com1\nlog = info\non_idle = poweroff\n",
+        timeout_s=120,
+        stop_regex=r"returning to firmware",
+        expect=[
+            r"hv-boot: error: VT-x not available: .+",
+            r"hv-boot: returning to firmware",
+        ],
+        reject=[r"\[cpu\d+\]", r"panic"],
+    ),
+    BootTest(
+        name="boot.selftest",
+        needs_vmx=True,
+        cfg=("[hypervisor]\nserial = com1\nlog = info\non_idle = poweroff\n"
+             "selftest = yes\n"),
+        timeout_s=240,
+        stop_regex=r"hv: power off: ",
+        expect=[
+            r"hv-boot: VT-x ok",
+            r"\[cpu0\] info: hv: kernel started",
+            r"memory: \d+ MiB usable",
+            r"cpus: \d+ ",
+            r"selftest: page_alloc: pass",
+            r"selftest: heap: pass",
+            r"selftest: mapping: pass",
+            r"selftest: fault_recovery: pass",
+            r"selftest: \d+ passed, 0 failed",
+            r"hv: power off: ",
+        ],
+        reject=[r"panic", r"selftest: .*: FAIL", r"exception"],
+    ),
+    BootTest(
+        name="boot.bad_config",
+        needs_vmx=True,
+        cfg="[hypervisor]\nlog = info\nthis line is broken\n",
+        timeout_s=200,
+        stop_regex=r"returning to firmware",
+        expect=[
+            r"hv-boot: error: hv\.cfg:3: ",
+            r"hv-boot: returning to firmware",
+        ],
+        reject=[r"\[cpu\d+\]"],
+    ),
+    BootTest(
+        name="boot.missing_image",
+        needs_vmx=True,
+        cfg=("[hypervisor]\non_idle = poweroff\n[vm ghost]\n"
+             "kernel = \\guests\\ghost.elf\nmemory = 16M\n"),
+        timeout_s=200,
+        stop_regex=r"returning to firmware",
+        expect=[
+            r"hv-boot: error: hv\.cfg:4: cannot load '\\guests\\ghost\.elf'",
+            r"returning to firmware",
+        ],
+        reject=[r"\[cpu\d+\]"],
+    ),
+]
+
+
+def _check_table() -> None:
+    import re
+    names = set()
+    for t in BOOT_TESTS:
+        assert t.name not in names, f"duplicate boot test {t.name}"
+        names.add(t.name)
+        for rx in [*t.expect, *t.reject, *([t.stop_regex] if t.stop_regex else [])]:
+            re.compile(rx)
+
+
+_check_table()

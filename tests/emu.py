@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+"""Launch the hypervisor in an emulator (Bochs, QEMU TCG or QEMU KVM).
+
+Used two ways:
+  * imported by tests/harness.py: make_esp(), pick_platform(), boot();
+  * from the command line by `make run`:
+        python3 tests/emu.py run --efi build/hv.efi --cfg examples/hv.cfg \
+            [--file ESPPATH=HOSTPATH ...] [--platform bochs|kvm|qemu-tcg]
+
+Facts this relies on are in shared/PLATFORM.md. In short: Bochs 2.7 is the
+only emulator here with VT-x; its `term` display needs the `bochs-term`
+package and TERM set; it stops in its built-in debugger unless given an rc
+file holding `c`; it sometimes ignores SIGTERM, so every emulator is started
+in its own session and killed with SIGKILL by process group.
+
+Python 3.11 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import termios
+import threading
+import time
+import tty
+from pathlib import Path
+
+OVMF = "/usr/share/ovmf/OVMF.fd"
+VGABIOS = "/usr/share/bochs/VGABIOS-lgpl-latest"
+BOCHS_TERM_PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/bochs/plugins"
+
+PLATFORMS = ("bochs", "kvm", "qemu-tcg")
+
+DEFAULT_MEGS = 512
+DEFAULT_CPUS = 2
+POLL_S = 0.2
+TRAILING_S = 1.0
+
+
+class EmuError(Exception):
+    """The emulator could not be started (missing binary, firmware, ...)."""
+
+
+# --------------------------------------------------------------------------
+# Live emulator bookkeeping: nothing may be left running, whatever happens.
+
+_live_lock = threading.Lock()
+_live: dict[int, subprocess.Popen] = {}
+
+
+def _register(proc: subprocess.Popen) -> None:
+    with _live_lock:
+        _live[proc.pid] = proc
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """SIGKILL the emulator and its process group, then reap it."""
+    # The emulator was started with start_new_session=True, so its pid is
+    # also its process-group id; the group holds anything it forked.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except (ProcessLookupError, OSError):
+        pass
+    while True:
+        try:
+            proc.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # must reap it; a second Ctrl-C must not leave a zombie
+    with _live_lock:
+        _live.pop(proc.pid, None)
+
+
+def kill_all() -> None:
+    """Kill every emulator this process started that is still running."""
+    with _live_lock:
+        procs = list(_live.values())
+    for p in procs:
+        _kill(p)
+
+
+atexit.register(kill_all)
+
+
+# --------------------------------------------------------------------------
+# ESP, host detection, platform choice
+
+
+def make_esp(dirpath, efi_path, cfg_text: str, files: dict | None = None) -> Path:
+    """Create an ESP folder: EFI/BOOT/BOOTX64.EFI (a copy of efi_path),
+    EFI/BOOT/hv.cfg (cfg_text) and extra files.
+
+    files maps an ESP-relative path ("guests/hello.elf", backslashes allowed)
+    to either bytes (the content) or a str/Path naming a host file to copy.
+    An existing dirpath is replaced.
+    """
+    esp = Path(dirpath)
+    if esp.exists():
+        shutil.rmtree(esp)
+    boot = esp / "EFI" / "BOOT"
+    boot.mkdir(parents=True)
+    shutil.copyfile(efi_path, boot / "BOOTX64.EFI")
+    (boot / "hv.cfg").write_bytes(cfg_text.encode("utf-8"))
+    for rel, content in (files or {}).items():
+        rel_path = str(rel).replace("\\", "/").lstrip("/")
+        if not rel_path or ".." in Path(rel_path).parts:
+            raise ValueError(f"bad ESP path {rel!r}")
+        dest = esp / rel_path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, (bytes, bytearray)):
+            dest.write_bytes(bytes(content))
+        else:
+            shutil.copyfile(content, dest)
+    return esp
+
+
+def host_has_vmx() -> bool:
+    """True iff the host CPU shows `vmx` and /dev/kvm opens read-write.
+
+    /dev/kvm alone is not enough: on our build machines it is a paravirtual
+    KVM without VT-x (see PLATFORM.md)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            has_flag = any(
+                line.startswith("flags") and "vmx" in line.split(":", 1)[-1].split()
+                for line in f
+            )
+    except OSError:
+        return False
+    if not has_flag:
+        return False
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def pick_platform(needs_vmx: bool) -> str:
+    """'kvm' if VT-x is needed and the host has it, 'bochs' if it is needed
+    and the host has not, else 'qemu-tcg'. HV_PLATFORM overrides."""
+    env = os.environ.get("HV_PLATFORM", "").strip()
+    if env:
+        if env not in PLATFORMS:
+            raise EmuError(f"HV_PLATFORM={env!r}: expected one of {', '.join(PLATFORMS)}")
+        return env
+    if needs_vmx:
+        return "kvm" if host_has_vmx() else "bochs"
+    return "qemu-tcg"
+
+
+# --------------------------------------------------------------------------
+# Command lines
+
+
+def _need_file(path: str, what: str, hint: str) -> None:
+    if not os.path.exists(path):
+        raise EmuError(f"{what} not found: {path} ({hint})")
+
+
+def _need_exe(name: str, hint: str) -> str:
+    exe = shutil.which(name)
+    if not exe:
+        raise EmuError(f"{name} not found in PATH ({hint})")
+    return exe
+
+
+def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
+                 serial_line: str | None = None) -> str:
+    """The bochsrc for a headless run. serial_line replaces the default com1
+    line (serial to WORKDIR/serial.log)."""
+    espdir = os.path.abspath(espdir)
+    workdir = os.path.abspath(workdir)
+    for p in (espdir, workdir):
+        if "," in p or " " in p or '"' in p:
+            raise EmuError(f"bochsrc cannot hold the path {p!r} (comma/space/quote)")
+    if serial_line is None:
+        serial_line = f"com1: enabled=1, mode=file, dev={workdir}/serial.log"
+    return "\n".join([
+        "# written by tests/emu.py",
+        # the PC speaker plugin aborts Bochs ("buffer overflow detected")
+        # when ALSA has no sound card, as on headless machines
+        "plugin_ctrl: speaker=0, parallel=0",
+        "display_library: term",
+        f"romimage: file={OVMF}, address=0xffe00000",
+        f"vgaromimage: file={VGABIOS}",
+        f"megs: {int(megs)}",
+        f"cpu: model=corei7_haswell_4770, count={int(cpus)}, ips=50000000, reset_on_triple_fault=0",
+        "clock: sync=none, time0=local",
+        "pci: enabled=1, chipset=i440fx",
+        "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
+        f"ata0-master: type=disk, path={espdir}, mode=vvfat, journal={workdir}/vvfat.redolog",
+        "boot: disk",
+        serial_line,
+        "port_e9_hack: enabled=1",
+        "mouse: enabled=0",
+        f"log: {workdir}/bochs.log",
+        "info: action=ignore",
+        "debug: action=ignore",
+        "error: action=report",
+        "panic: action=fatal",
+        "",
+    ])
+
+
+def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
+                  serial_line: str | None = None):
+    """Write WORKDIR/bochsrc and WORKDIR/bochs.rc; return (argv, env)."""
+    exe = _need_exe("bochs", "apt-get install bochs bochs-term bochsbios vgabios")
+    _need_file(OVMF, "OVMF firmware", "apt-get install ovmf")
+    _need_file(VGABIOS, "VGA BIOS", "apt-get install vgabios")
+    if not os.path.exists(os.path.join(BOCHS_TERM_PLUGIN_DIR, "libbx_term_gui.so")) \
+            and os.path.isdir(BOCHS_TERM_PLUGIN_DIR):
+        raise EmuError("Bochs 'term' display plugin missing (apt-get install bochs-term)")
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    rc = workdir / "bochsrc"
+    rc.write_text(bochsrc_text(espdir, workdir, megs, cpus, serial_line))
+    dbg = workdir / "bochs.rc"       # debugger commands: just continue
+    dbg.write_text("c\n")
+    env = dict(os.environ)
+    env["TERM"] = "xterm"            # the term display quits without it
+    return [exe, "-q", "-f", str(rc), "-rc", str(dbg)], env
+
+
+def qemu_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
+                 accel="tcg", serial: str | None = None):
+    """Return (argv, env) for QEMU. serial defaults to file:WORKDIR/serial.log."""
+    exe = _need_exe("qemu-system-x86_64", "apt-get install qemu-system-x86")
+    _need_file(OVMF, "OVMF firmware", "apt-get install ovmf")
+    espdir = os.path.abspath(espdir)
+    workdir = os.path.abspath(workdir)
+    if "," in espdir:
+        raise EmuError(f"QEMU -drive cannot hold the path {espdir!r} (comma)")
+    if serial is None:
+        serial = f"file:{workdir}/serial.log"
+    cpu = "host" if accel == "kvm" else "max"
+    argv = [exe, "-accel", accel, "-cpu", cpu, "-smp", str(int(cpus)),
+            "-m", str(int(megs)), "-bios", OVMF,
+            "-drive", f"format=raw,file=fat:rw:{espdir}",
+            "-nographic", "-serial", serial, "-monitor", "none", "-net", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    return argv, dict(os.environ)
+
+
+def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS):
+    """(argv, env, emulator-log-name) for a headless run with the serial
+    port written to WORKDIR/serial.log."""
+    if platform == "bochs":
+        argv, env = bochs_command(espdir, workdir, megs, cpus)
+        return argv, env, "bochs.out"
+    if platform == "qemu-tcg":
+        argv, env = qemu_command(espdir, workdir, megs, cpus, accel="tcg")
+        return argv, env, "qemu.out"
+    if platform == "kvm":
+        argv, env = qemu_command(espdir, workdir, megs, cpus, accel="kvm")
+        return argv, env, "qemu.out"
+    raise EmuError(f"unknown platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
+
+
+# --------------------------------------------------------------------------
+# Serial log handling
+
+_CURSOR_RE = re.compile(r"\x1b\[[0-9;]*[Hf]")
+_ANSI_RE = re.compile(r"\x1b(?:\[[0-9;=?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78cDEHM])")
+
+
+def clean_log(raw: bytes | str) -> str:
+    """Serial bytes -> text for matching: UTF-8 with replacement, ANSI escape
+    sequences (OVMF's console) removed (cursor moves become LF), CR LF and
+    lone CR turned into LF."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, (bytes, bytearray)) else raw
+    text = _CURSOR_RE.sub("\x00", text)  # OVMF moves the cursor between lines
+    text = _ANSI_RE.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # a cursor move at the start of a line is dropped, elsewhere it ends the line
+    text = re.sub(r"(^|\n)\x00+", r"\1", text)
+    return re.sub(r"\x00+", "\n", text)
+
+
+def _start(argv, env, workdir: Path, outname: str) -> subprocess.Popen:
+    out = open(workdir / outname, "wb")
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, env=env, cwd=str(workdir),
+                                start_new_session=True)
+    finally:
+        out.close()
+    _register(proc)
+    return proc
+
+
+def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
+         megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS, *, info: dict | None = None,
+         cancel: threading.Event | None = None):
+    """Boot ESPDIR in PLATFORM; return (log_text, reason).
+
+    reason: 'stopped' (stop_regex matched; one more second of output is
+    kept), 'exited' (the emulator quit by itself), 'timeout', or
+    'cancelled' (the optional `cancel` event was set, e.g. on Ctrl-C).
+    log_text is the serial log cleaned by clean_log(); the raw bytes stay in
+    WORKDIR/serial.log. If `info` is a dict it receives argv, returncode
+    (None if we killed it), elapsed_s and emulator_log (its path).
+    The emulator is always killed (SIGKILL to its process group) and reaped.
+    """
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    serial = workdir / "serial.log"
+    for stale in (serial, workdir / "vvfat.redolog"):
+        if stale.exists():
+            stale.unlink()
+    serial.touch()
+    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus)
+    stop = re.compile(stop_regex, re.MULTILINE) if stop_regex else None
+    if info is not None:
+        info.update(argv=argv, returncode=None, emulator_log=str(workdir / outname))
+
+    raw = bytearray()
+    text = ""
+    reason = "timeout"
+    start = time.monotonic()
+    if cancel is not None and cancel.is_set():
+        if info is not None:
+            info["elapsed_s"] = 0.0
+        return text, "cancelled"
+    proc = _start(argv, env, workdir, outname)
+    try:
+        with open(serial, "rb") as f:
+            def pull() -> bool:
+                nonlocal text
+                chunk = f.read()
+                if chunk:
+                    raw.extend(chunk)
+                    text = clean_log(bytes(raw))
+                return bool(chunk)
+
+            deadline = start + float(timeout_s)
+            while True:
+                rc = proc.poll()
+                new = pull()
+                if stop is not None and new and stop.search(text):
+                    reason = "stopped"
+                    end = time.monotonic() + TRAILING_S
+                    while time.monotonic() < end and proc.poll() is None:
+                        time.sleep(POLL_S)
+                    pull()
+                    break
+                if rc is not None:
+                    pull()
+                    reason = "exited"
+                    if stop is not None and stop.search(text):
+                        reason = "stopped"
+                    if info is not None:
+                        info["returncode"] = rc
+                    break
+                if time.monotonic() >= deadline:
+                    pull()
+                    reason = "timeout"
+                    break
+                if cancel is not None and cancel.is_set():
+                    pull()
+                    reason = "cancelled"
+                    break
+                time.sleep(POLL_S)
+    finally:
+        _kill(proc)
+        if info is not None:
+            info["elapsed_s"] = time.monotonic() - start
+    return text, reason
+
+
+# --------------------------------------------------------------------------
+# Interactive runs (make run)
+
+
+def interactive(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS) -> int:
+    """Boot with the serial port on this terminal. Returns when the emulator
+    exits or on Ctrl-C; returns the emulator's exit status (130 on Ctrl-C).
+
+    QEMU: -serial mon:stdio (Ctrl-A X quits, Ctrl-A C is the monitor).
+    Bochs: com1 is a pseudo-terminal relayed to this terminal both ways (and
+    copied to WORKDIR/serial.log); Bochs's own VGA "term" display keeps to a
+    pseudo-terminal of its own. Ctrl-C stops it.
+    """
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if platform in ("qemu-tcg", "kvm"):
+        accel = "kvm" if platform == "kvm" else "tcg"
+        argv, env = qemu_command(espdir, workdir, megs, cpus, accel=accel, serial="mon:stdio")
+        print(f"emu: {platform}: {' '.join(argv)}", file=sys.stderr)
+        print("emu: Ctrl-A X quits QEMU", file=sys.stderr, flush=True)
+        # Foreground, same session: QEMU puts the terminal in raw mode and
+        # handles the keys itself, so Ctrl-C goes to the guest's serial port.
+        proc = subprocess.Popen(argv, env=env, cwd=str(workdir))
+        _register(proc)
+        try:
+            while True:
+                try:
+                    return proc.wait()
+                except KeyboardInterrupt:
+                    print("\nemu: interrupted", file=sys.stderr)
+                    return 130
+        finally:
+            _kill(proc)
+            _restore_tty()
+    if platform != "bochs":
+        raise EmuError(f"unknown platform {platform!r}")
+
+    # Bochs's com1 goes to a private pseudo-terminal (mode=term) whose other
+    # end this process relays: guest output -> stdout and serial.log, keys
+    # typed here -> the guest. (com1 on /dev/tty itself does not do: Bochs
+    # runs in its own session, and it clears ISIG so Ctrl-C could not stop it.)
+    master, slave = pty.openpty()
+    tty.setraw(slave)     # no LF -> CR LF on the way out, no CR -> LF on the way in
+    serial = workdir / "serial.log"
+    argv, env = bochs_command(espdir, workdir, megs, cpus,
+                              serial_line=f"com1: enabled=1, mode=term, dev={os.ttyname(slave)}")
+    print(f"emu: bochs: {' '.join(argv)} (serial copy: {serial}; Bochs log: {workdir}/bochs.log)",
+          file=sys.stderr)
+    print("emu: Ctrl-C stops Bochs", file=sys.stderr, flush=True)
+    stdin_fd = sys.stdin.fileno() if sys.stdin is not None else -1
+    saved_tty = None
+    if stdin_fd >= 0 and os.isatty(stdin_fd):
+        saved_tty = termios.tcgetattr(stdin_fd)
+        mode = termios.tcgetattr(stdin_fd)
+        mode[3] &= ~(termios.ICANON | termios.ECHO)   # keys go straight on; ISIG stays
+        mode[0] &= ~termios.ICRNL                      # Enter sends CR, as on a serial line
+        mode[6][termios.VMIN] = 1
+        mode[6][termios.VTIME] = 0
+        termios.tcsetattr(stdin_fd, termios.TCSANOW, mode)
+    out = sys.stdout.buffer
+    proc = None
+    try:
+        proc = _start(argv, env, workdir, "bochs.out")
+        with open(serial, "wb") as copy:
+            read_stdin = stdin_fd >= 0
+            while True:
+                rc = proc.poll()
+                fds = [master] + ([stdin_fd] if read_stdin else [])
+                ready, _, _ = select.select(fds, [], [], 0.1)
+                if master in ready:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        chunk = b""
+                    if chunk:
+                        out.write(chunk)
+                        out.flush()
+                        copy.write(chunk)
+                        copy.flush()
+                if read_stdin and stdin_fd in ready:
+                    data = os.read(stdin_fd, 1024)
+                    if data:
+                        os.write(master, data.replace(b"\n", b"\r") if saved_tty is None else data)
+                    else:
+                        read_stdin = False          # EOF: stop forwarding
+                if rc is not None and master not in ready:
+                    print(f"\nemu: bochs exited with status {rc} (see {workdir}/bochs.out)",
+                          file=sys.stderr)
+                    return rc
+    except KeyboardInterrupt:
+        print("\nemu: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if proc is not None:
+            _kill(proc)
+        if saved_tty is not None:
+            termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved_tty)
+        os.close(master)
+        os.close(slave)
+
+
+def _restore_tty() -> None:
+    if sys.stdin.isatty():
+        subprocess.run(["stty", "sane"], stdin=sys.stdin, check=False)
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    root = Path(__file__).resolve().parent.parent
+    ap = argparse.ArgumentParser(description="Run the hypervisor in an emulator.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="build an ESP in build/run/ and boot it interactively")
+    run.add_argument("--efi", default=str(root / "build" / "hv.efi"))
+    run.add_argument("--cfg", required=True, help="host path of the hv.cfg to use")
+    run.add_argument("--file", action="append", default=[], metavar="ESPPATH=HOSTPATH",
+                     help="extra file to put on the ESP (repeatable)")
+    run.add_argument("--platform", choices=PLATFORMS,
+                     help="default: kvm if the host has VT-x, else bochs (HV_PLATFORM overrides)")
+    run.add_argument("--megs", type=int, default=DEFAULT_MEGS)
+    run.add_argument("--cpus", type=int, default=DEFAULT_CPUS)
+    run.add_argument("--dir", default=str(root / "build" / "run"),
+                     help="work folder (the ESP is DIR/esp)")
+    args = ap.parse_args(argv)
+
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        if not os.path.isfile(args.efi):
+            raise EmuError(f"{args.efi} not found (build it first)")
+        files = {}
+        for spec in args.file:
+            esp_path, sep, host_path = spec.partition("=")
+            if not sep or not esp_path or not host_path:
+                raise EmuError(f"--file {spec!r}: expected ESPPATH=HOSTPATH")
+            if not os.path.isfile(host_path):
+                raise EmuError(f"--file {spec!r}: {host_path} not found")
+            files[esp_path] = host_path
+        cfg_text = Path(args.cfg).read_text()
+        platform = args.platform or pick_platform(needs_vmx=True)
+        work = Path(args.dir)
+        work.mkdir(parents=True, exist_ok=True)
+        esp = make_esp(work / "esp", args.efi, cfg_text, files)
+        return interactive(platform, esp, work, args.megs, args.cpus)
+    except EmuError as e:
+        print(f"emu: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        kill_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
