@@ -20,14 +20,29 @@ enum uart_reg {
 #define UART_FCR_ENABLE_CLEAR 0x07
 #define UART_MCR_DTR_RTS_OUT2 0x0b
 #define UART_LSR_THRE 0x20
+#define UART_LSR_TEMT 0x40
 
 /* 1.8432 MHz / 16 / 115200 = 1 */
 #define UART_DIVISOR_115200 1
+
+/* Bounded wait for an LSR bit: a missing UART reads 0xff (every bit
+ * set), a wedged one must not hang the hypervisor. */
+static void wait_lsr(uint16_t port, uint8_t bit)
+{
+	for (unsigned spin = 0; spin < 100000; spin++) {
+		if (inb(port + UART_LSR) & bit)
+			return;
+		cpu_relax();
+	}
+}
 
 void uart_init(uint16_t port)
 {
 	if (!port)
 		return;
+	/* Let whatever the firmware queued finish: the FIFO reset below
+	 * would drop it mid-line. */
+	wait_lsr(port, UART_LSR_TEMT);
 	outb(port + UART_IER, 0);
 	outb(port + UART_LCR, UART_LCR_DLAB);
 	outb(port + UART_DLL, UART_DIVISOR_115200 & 0xff);
@@ -39,13 +54,7 @@ void uart_init(uint16_t port)
 
 void uart_putc(uint16_t port, char c)
 {
-	/* Bounded wait: a missing UART reads 0xff (THRE set), a wedged one
-	 * must not hang the hypervisor. */
-	for (unsigned spin = 0; spin < 100000; spin++) {
-		if (inb(port + UART_LSR) & UART_LSR_THRE)
-			break;
-		cpu_relax();
-	}
+	wait_lsr(port, UART_LSR_THRE);
 	outb(port + UART_THR, (uint8_t)c);
 }
 
