@@ -16,7 +16,7 @@ OBJCOPY := objcopy
 PYTHON := python3
 
 DEB_PKGS := gcc make binutils gnu-efi newlib-source xz-utils python3 \
-	    qemu-system-x86 ovmf bochs bochsbios vgabios mtools
+	    qemu-system-x86 ovmf bochs bochs-term bochsbios vgabios mtools
 
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)

@@ -234,6 +234,11 @@ def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
     dbg.write_text("c\n")
     env = dict(os.environ)
     env["TERM"] = "xterm"            # the term display quits without it
+    # With a UTF-8 locale (LANG=C.UTF-8) Debian's Bochs 2.7 aborts at start
+    # with "buffer overflow detected"; the C locale is safe.
+    for k in [k for k in env if k.startswith("LC_")]:
+        del env[k]
+    env["LANG"] = "C"
     return [exe, "-q", "-f", str(rc), "-rc", str(dbg)], env
 
 
@@ -281,12 +286,12 @@ _ANSI_RE = re.compile(r"\x1b(?:\[[0-9;=?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78cDEHM
 
 def clean_log(raw: bytes | str) -> str:
     """Serial bytes -> text for matching: UTF-8 with replacement, ANSI escape
-    sequences (OVMF's console) removed (cursor moves become LF), CR LF and
+    sequences (OVMF's console) removed (cursor moves become LF), CR... LF and
     lone CR turned into LF."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, (bytes, bytearray)) else raw
     text = _CURSOR_RE.sub("\x00", text)  # OVMF moves the cursor between lines
     text = _ANSI_RE.sub("", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"\r+\n", "\n", text).replace("\r", "\n")  # "\r\r\n" from Print()
     # a cursor move at the start of a line is dropped, elsewhere it ends the line
     text = re.sub(r"(^|\n)\x00+", r"\1", text)
     return re.sub(r"\x00+", "\n", text)
@@ -350,6 +355,10 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
 
             deadline = start + float(timeout_s)
             while True:
+                if cancel is not None and cancel.is_set():
+                    pull()
+                    reason = "cancelled"
+                    break
                 rc = proc.poll()
                 new = pull()
                 if stop is not None and new and stop.search(text):
@@ -370,10 +379,6 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
                 if time.monotonic() >= deadline:
                     pull()
                     reason = "timeout"
-                    break
-                if cancel is not None and cancel.is_set():
-                    pull()
-                    reason = "cancelled"
                     break
                 time.sleep(POLL_S)
     finally:

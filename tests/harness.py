@@ -38,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True      # no tests/__pycache__ in the work tree
 
 import emu  # noqa: E402
 from boot_tests import BOOT_TESTS, BootTest  # noqa: E402
@@ -203,6 +204,8 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
         why = f"harness error: {type(e).__name__}: {e}"
         traceback.print_exc()
 
+    if cancel.is_set():
+        return False            # interrupted: no verdict to print
     head = f"{t.name} ({plat}, {elapsed:.1f} s)"
     if why is None:
         say(f"PASS {head}")
