@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "../../kernel/config.h"
 #include "unit.h"
 
 static struct hv_config cfg;
