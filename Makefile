@@ -153,10 +153,11 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 	  -j .rel -j .rela -j .reloc --target efi-app-x86_64 --subsystem=10 \
 	  $< $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $$(UNIT_DEPS_$$*)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(CC) $(UNIT_CFLAGS) $< $(UNIT_DEPS_$*) -o $@
+	@$(CC) $(UNIT_CFLAGS) -MMD -MP $< $(UNIT_DEPS_$*) -o $@
 
 unit: $(UNIT_TESTS)
 

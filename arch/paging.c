@@ -20,6 +20,15 @@ static bool va_canonical(uint64_t va)
 	return top == 0 || top == 0x1ffff;
 }
 
+/* A non-empty range that neither wraps nor leaves the canonical halves
+ * (the gap between them included). */
+static bool range_ok(uint64_t va, uint64_t size)
+{
+	uint64_t last = va + size - 1;
+	return size && last >= va && va_canonical(va) && va_canonical(last) &&
+	       (va >> 63) == (last >> 63);
+}
+
 static uint64_t *table_at(const struct pt_ctx *pt, uint64_t phys)
 {
 	return (uint64_t *)pt->phys_to_virt(phys & PTE_ADDR_MASK);
@@ -65,8 +74,11 @@ int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 
 	if ((va | pa | size) & (PAGE_SIZE - 1))
 		return PT_EALIGN;
-	if (!va_canonical(va) || !va_canonical(va + size - 1))
+	if (!range_ok(va, size))
 		return PT_ECANON;
+	if ((pa & ~PTE_ADDR_MASK) || ((pa + size - 1) >> 52) ||
+	    pa + size < pa)
+		return PT_ERANGE;
 	attr = (attr & PTE_ATTR_MASK) | PTE_P;
 	while (size) {
 		bool large = allow_large && size >= PAGE_SIZE_2M &&
@@ -107,6 +119,8 @@ int pt_unmap(struct pt_ctx *pt, uint64_t va, uint64_t size)
 {
 	if ((va | size) & (PAGE_SIZE - 1))
 		return PT_EALIGN;
+	if (!range_ok(va, size))
+		return PT_ECANON;
 	for (; size; va += PAGE_SIZE, size -= PAGE_SIZE) {
 		int level;
 		uint64_t *e = pt_leaf(pt, va, &level);

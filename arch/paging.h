@@ -43,7 +43,8 @@ enum pt_error {
 	PT_ENOMEM = -1,    /* alloc_table failed */
 	PT_EALIGN = -2,    /* va, pa or size not 4 KiB aligned */
 	PT_ECONFLICT = -3, /* a large page covers part of the range */
-	PT_ECANON = -4,    /* va range not canonical */
+	PT_ECANON = -4,    /* va range not canonical, or it wraps */
+	PT_ERANGE = -5,    /* pa beyond the 52-bit physical address space */
 };
 
 /* Creates the root table.  Returns PT_OK or PT_ENOMEM. */

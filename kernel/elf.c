@@ -99,13 +99,14 @@ static int check_ident(const uint8_t *img, size_t size, unsigned *bits,
 }
 
 static int check_segment(const struct elf_segment *s, size_t size,
-			 const char **why)
+			 unsigned bits, const char **why)
 {
 	if (s->filesz > s->memsz)
 		return fail(why, "segment file size exceeds memory size");
 	if (s->offset > size || s->filesz > size - s->offset)
 		return fail(why, "segment extends past the end of the file");
-	if (s->vaddr + s->memsz < s->vaddr)
+	if (s->vaddr + s->memsz < s->vaddr ||
+	    (bits == 32 && s->vaddr + s->memsz > (1ull << 32)))
 		return fail(why, "segment wraps around the address space");
 	return 0;
 }
@@ -128,7 +129,7 @@ static int read_segments(const uint8_t *img, size_t size, unsigned bits,
 		read_phdr(img + h->phoff + i * entsize, bits, &type, &s);
 		if (type != PT_LOAD || s.memsz == 0)
 			continue;
-		if (check_segment(&s, size, why))
+		if (check_segment(&s, size, bits, why))
 			return -1;
 		if (info->nsegments == ELF_MAX_SEGMENTS)
 			return fail(why, "too many loadable segments");

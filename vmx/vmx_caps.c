@@ -85,6 +85,8 @@ uint64_t vmx_feature_control_enable(uint64_t fc)
 
 static void append(char *buf, size_t len, size_t *pos, const char *s)
 {
+	if (!len)
+		return;
 	while (*s && *pos + 1 < len)
 		buf[(*pos)++] = *s++;
 	buf[*pos] = '\0';

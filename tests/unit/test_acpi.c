@@ -97,7 +97,7 @@ TEST(two_byte_pkglength)
 	};
 	/* Three extra bytes (bits 7:6 = 11). */
 	static const uint8_t aml4[] = {
-		0x08, '_', 'S', '5', '_', 0x12, 0xc1, 0x00, 0x00, 0x00, 0x02,
+		0x08, '_', 'S', '5', '_', 0x12, 0xc8, 0x00, 0x00, 0x00, 0x02,
 		0x00, 0x0a, 0x02,
 	};
 
@@ -214,3 +214,20 @@ TEST(one_element_typb_equals_typa)
 }
 
 UNIT_MAIN("acpi")
+
+TEST(element_count_respected)
+{
+	/* NumElements = 1: the 0x01 after the package is not its element. */
+	static const uint8_t one[] = {
+		0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x01, 0x0a, 0x05, 0x01,
+	};
+	/* PkgLength 2 covers only itself and NumElements = 0. */
+	static const uint8_t empty[] = {
+		0x08, '_', 'S', '5', '_', 0x12, 0x02, 0x00, 0x0a, 0x07,
+	};
+
+	CHECK(SCAN(one));
+	CHECK_EQ_U64(typa, 5);
+	CHECK_EQ_U64(typb, 5);
+	CHECK(!SCAN(empty));
+}

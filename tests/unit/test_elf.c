@@ -445,3 +445,12 @@ TEST(no_loadable_segments)
 }
 
 UNIT_MAIN("elf")
+
+TEST(elf32_segment_past_4g_rejected)
+{
+	ehdr32(T_ET_EXEC, T_EM_386, 0x100000, 1);
+	phdr32(0, T_PT_LOAD, ELF_PF_R | ELF_PF_X, 0x1000, 0xfffff000,
+	       0xfffff000, 0x100, 0x2000);
+	img_len = 0x2000;
+	CHECK_REJECT("segment wraps around the address space");
+}

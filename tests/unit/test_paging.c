@@ -501,3 +501,44 @@ TEST(enomem_at_each_level_then_recovers)
 }
 
 UNIT_MAIN("paging")
+
+/* ---- ranges that must be refused ------------------------------------------- */
+
+TEST(unmap_non_canonical_refused)
+{
+	uint64_t pa, attr;
+
+	START();
+	PCHECK_EQ(pt_map(&pt, 0xffff800000000000ull, 0x1000, PAGE_SIZE, PTE_W,
+			 false), PT_OK);
+	/* Same table indices once bits 63:48 are dropped: must not alias. */
+	PCHECK_EQ(pt_unmap(&pt, 0x0000800000000000ull, PAGE_SIZE), PT_ECANON);
+	PCHECK(pt_translate(&pt, 0xffff800000000000ull, &pa, &attr));
+	pt_done();
+}
+
+TEST(map_wrapping_range_refused)
+{
+	uint64_t pa, attr;
+
+	START();
+	PCHECK_EQ(pt_map(&pt, 0xfffffffffffff000ull, 0x1000, 2 * PAGE_SIZE,
+			 PTE_W, false), PT_ECANON);
+	PCHECK(!pt_translate(&pt, 0, &pa, &attr));
+	PCHECK_EQ(pt_map(&pt, 0x00007ffffffff000ull, 0x1000, 2 * PAGE_SIZE,
+			 PTE_W, false), PT_ECANON);
+	pt_done();
+}
+
+TEST(physical_address_beyond_52_bits_refused)
+{
+	uint64_t pa, attr;
+
+	START();
+	PCHECK_EQ(pt_map(&pt, 0x1000, (1ull << 63) | 0x1000, PAGE_SIZE, PTE_W,
+			 false), PT_ERANGE);
+	PCHECK_EQ(pt_map(&pt, 0x1000, (1ull << 52) - PAGE_SIZE, 2 * PAGE_SIZE,
+			 PTE_W, false), PT_ERANGE);
+	PCHECK(!pt_translate(&pt, 0x1000, &pa, &attr));
+	pt_done();
+}

@@ -236,3 +236,13 @@ TEST(feature_control_enable)
 }
 
 UNIT_MAIN("vmx_caps")
+
+TEST(zero_length_buffer_untouched)
+{
+	struct vmx_caps_raw raw = baseline();
+	char one = 'Z';
+
+	raw.cpuid_vmx = false;
+	CHECK_EQ_U64(vmx_caps_missing(&raw, &one, 0), 1);
+	CHECK_EQ_U64(one, 'Z');
+}
