@@ -45,7 +45,7 @@ BOOT_CFLAGS := $(FREESTANDING) -fpic -fshort-wchar \
 	       -Wno-strict-prototypes
 
 KERNEL_SRCS := $(wildcard arch/*.c kernel/*.c vmx/*.c drivers/*.c)
-KERNEL_ASM := $(wildcard arch/*.S)
+KERNEL_ASM := $(wildcard arch/*.S vmx/*.S)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS) $(KERNEL_ASM))
 
 # The UEFI stage shares the pure code: config parser, ELF parser, paging
@@ -67,8 +67,19 @@ UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
 UNIT_DEPS_test_acpi := kernel/acpi_s5.c
 
-.PHONY: all deps test run bench unit clean
-all: $(BUILD)/hv.efi
+# ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----
+GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \
+		-fno-stack-protector -fno-builtin -O2 -g $(WARN) \
+		-nostdinc -isystem $(GCC_INCLUDE)
+GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c,\
+		$(wildcard tests/guests/*.c))))
+GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
+GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
+
+.SECONDARY:
+.PHONY: all deps test run bench unit guests clean distclean
+all: $(BUILD)/hv.efi guests
+guests: $(GUESTS)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -160,6 +171,21 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $$(UNIT_DEPS_$$*)
 	@$(CC) $(UNIT_CFLAGS) -MMD -MP $< $(UNIT_DEPS_$*) -o $@
 
 unit: $(UNIT_TESTS)
+
+$(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (guest)"
+	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/start.o: tests/guests/start.S
+	@mkdir -p $(dir $@)
+	@$(CC) -m32 -c $< -o $@
+
+$(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) tests/guests/guest.ld
+	@echo "  LD      $@"
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+	  -T tests/guests/guest.ld \
+	  -o $@ $(GUEST_LIB) $<
 
 test:
 	@$(MAKE) --no-print-directory deps

@@ -10,6 +10,7 @@
 /* xAPIC register offsets; the x2APIC MSR is 0x800 + offset/16
  * (SDM Vol. 3A Table 11-6). */
 #define LAPIC_REG_ID 0x20
+#define LAPIC_REG_EOI 0x0b0
 #define LAPIC_REG_ICR_LO 0x300
 #define LAPIC_REG_ICR_HI 0x310
 #define X2APIC_MSR(reg) (0x800u + (reg) / 16)
@@ -45,6 +46,14 @@ uint32_t lapic_id(void)
 	if (x2apic)
 		return (uint32_t)rdmsr(X2APIC_MSR(LAPIC_REG_ID));
 	return xapic_read(LAPIC_REG_ID) >> 24;
+}
+
+void lapic_eoi(void)
+{
+	if (x2apic)
+		wrmsr(X2APIC_MSR(LAPIC_REG_EOI), 0);
+	else
+		xapic_write(LAPIC_REG_EOI, 0);
 }
 
 void lapic_nmi_all_but_self(void)

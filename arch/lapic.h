@@ -7,6 +7,8 @@
 
 void lapic_init(void);
 uint32_t lapic_id(void);
+/* Ends the interrupt being serviced. */
+void lapic_eoi(void);
 /* NMI to all CPUs but this one (ICR destination shorthand 11b). */
 void lapic_nmi_all_but_self(void);
 

@@ -1,12 +1,24 @@
 /* 4-level paging structures: PML4 -> PDPT -> PD -> PT (SDM Vol. 3A 4.5,
- * Figure 4-8).  Intermediate entries are created present, writable and
- * executable: the leaf alone decides access rights, because the effective
- * rights are the intersection over the walk (SDM Vol. 3A 4.6). */
+ * Figure 4-8).  Intermediate entries grant everything (present, writable,
+ * executable): the leaf alone decides access rights, because the effective
+ * rights are the intersection over the walk (SDM Vol. 3A 4.6; for EPT,
+ * SDM Vol. 3C 29.3.3.2). */
 #include "paging.h"
 
 #define PT_LEVELS 4
 #define PT_ENTRIES 512
-#define PT_TABLE_ATTR (PTE_P | PTE_W)
+
+const struct pt_format pt_format_x86 = {
+	.present = PTE_P,
+	.table_attr = PTE_P | PTE_W,
+	.attr_mask = PTE_ATTR_MASK,
+	.leaf_fixed = PTE_P,
+};
+
+static const struct pt_format *fmt(const struct pt_ctx *pt)
+{
+	return pt->fmt ? pt->fmt : &pt_format_x86;
+}
 
 static unsigned pt_index(uint64_t va, int level)
 {
@@ -49,7 +61,7 @@ static uint64_t *pt_walk_create(struct pt_ctx *pt, uint64_t va, int level,
 
 	for (int l = PT_LEVELS - 1; l > level; l--) {
 		uint64_t *e = &table[pt_index(va, l)];
-		if (*e & PTE_P) {
+		if (*e & fmt(pt)->present) {
 			if (*e & PTE_PS) {
 				*err = PT_ECONFLICT;
 				return 0;
@@ -60,7 +72,7 @@ static uint64_t *pt_walk_create(struct pt_ctx *pt, uint64_t va, int level,
 				*err = PT_ENOMEM;
 				return 0;
 			}
-			*e = phys | PT_TABLE_ATTR;
+			*e = phys | fmt(pt)->table_attr;
 		}
 		table = table_at(pt, *e);
 	}
@@ -79,7 +91,7 @@ int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 	if ((pa & ~PTE_ADDR_MASK) || ((pa + size - 1) >> 52) ||
 	    pa + size < pa)
 		return PT_ERANGE;
-	attr = (attr & PTE_ATTR_MASK) | PTE_P;
+	attr = (attr & fmt(pt)->attr_mask) | fmt(pt)->leaf_fixed;
 	while (size) {
 		bool large = allow_large && size >= PAGE_SIZE_2M &&
 			     !((va | pa) & (PAGE_SIZE_2M - 1));
@@ -87,7 +99,7 @@ int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 		uint64_t *e = pt_walk_create(pt, va, large ? 1 : 0, &err);
 		if (!e)
 			return err;
-		if (large && (*e & PTE_P) && !(*e & PTE_PS))
+		if (large && (*e & fmt(pt)->present) && !(*e & PTE_PS))
 			return PT_ECONFLICT; /* a 4 KiB table is there */
 		*e = pa | attr | (large ? PTE_PS : 0);
 		va += step;
@@ -104,7 +116,7 @@ static uint64_t *pt_leaf(const struct pt_ctx *pt, uint64_t va, int *level)
 
 	for (int l = PT_LEVELS - 1; l >= 0; l--) {
 		uint64_t *e = &table[pt_index(va, l)];
-		if (!(*e & PTE_P))
+		if (!(*e & fmt(pt)->present))
 			return 0;
 		if (l == 0 || (*e & PTE_PS)) {
 			*level = l;
@@ -147,6 +159,6 @@ bool pt_translate(const struct pt_ctx *pt, uint64_t va, uint64_t *pa,
 	uint64_t span = 1ull << (12 + 9 * level);
 	uint64_t base = *e & PTE_ADDR_MASK & ~(span - 1);
 	*pa = base | (va & (span - 1));
-	*attr = *e & (PTE_ATTR_MASK | PTE_PS);
+	*attr = *e & (fmt(pt)->attr_mask | PTE_PS);
 	return true;
 }

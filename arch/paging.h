@@ -1,8 +1,12 @@
-/* x86-64 4-level page-table builder (SDM Vol. 3A 4.5).
+/* 4-level page-table builder for the two radix trees x86 has: ordinary
+ * paging (SDM Vol. 3A 4.5) and EPT (SDM Vol. 3C 29.3.2).  Both index the
+ * same address bits and mark large pages with bit 7; they differ only in
+ * which bits mean "present" and what a table entry carries, so a struct
+ * pt_format names those and one walker does the rest.
  *
  * Pure logic over an allocator callback, so one builder serves the UEFI
- * stage (identity-mapped firmware memory), the kernel (direct map) and the
- * host unit tests (malloc'd pages). */
+ * stage (identity-mapped firmware memory), the kernel (direct map), the
+ * guests' EPT and the host unit tests (malloc'd pages). */
 #ifndef ARCH_PAGING_H
 #define ARCH_PAGING_H
 
@@ -28,7 +32,18 @@
 /* The attribute bits a caller may pass to pt_map. */
 #define PTE_ATTR_MASK (PTE_W | PTE_U | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
 
+struct pt_format {
+	uint64_t present;    /* any of these set: the entry maps something */
+	uint64_t table_attr; /* bits of an entry pointing to a table */
+	uint64_t attr_mask;  /* leaf bits a caller may pass to pt_map */
+	uint64_t leaf_fixed; /* bits every leaf gets */
+};
+
+/* Ordinary paging: P implied, the caller picks W, U, PWT, PCD, G, NX. */
+extern const struct pt_format pt_format_x86;
+
 struct pt_ctx {
+	const struct pt_format *fmt; /* NULL means pt_format_x86 */
 	uint64_t root; /* physical address of the PML4 */
 	/* Returns the physical address of a zeroed, 4 KiB-aligned page for a
 	 * paging structure, or 0 when memory is exhausted. */
@@ -50,8 +65,8 @@ enum pt_error {
 /* Creates the root table.  Returns PT_OK or PT_ENOMEM. */
 int pt_init(struct pt_ctx *pt);
 
-/* Maps [va, va+size) to [pa, pa+size) with attr (PTE_ATTR_MASK bits; P is
- * implied).  Uses 2 MiB pages where va, pa and the remaining size allow and
+/* Maps [va, va+size) to [pa, pa+size) with attr (the format's attr_mask
+ * bits; its leaf_fixed bits are added).  Uses 2 MiB pages where va, pa and the remaining size allow and
  * allow_large is set.  Existing 4 KiB mappings are replaced. */
 int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 	   uint64_t attr, bool allow_large);

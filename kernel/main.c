@@ -10,15 +10,20 @@
 #include "../arch/paging.h"
 #include "../arch/percpu.h"
 #include "../boot/boot_info.h"
+#include "../drivers/pic8259.h"
+#include "../vmx/vmx.h"
 #include "config.h"
 #include "console.h"
 #include "heap.h"
 #include "log.h"
 #include "memory.h"
+#include "modules.h"
 #include "page_alloc.h"
 #include "panic.h"
 #include "power.h"
+#include "sched.h"
 #include "selftest.h"
+#include "vm.h"
 
 void kmain(uint64_t boot_info_phys);
 
@@ -70,32 +75,67 @@ static void print_summary(const struct boot_info *bi)
 		 bi->kernel_size >> 10, bi->kernel_phys);
 	print_cpus(bi);
 	log_info("acpi: %s", bi->acpi_rsdp ? "RSDP found" : "no RSDP");
-	for (unsigned i = 0; i < config.nvms; i++) {
-		const struct vm_config *vm = &config.vms[i];
-		log_info("vm %s: %s kernel %s, %lu MiB, %u vCPU(s) (not run: "
-			 "VMX comes with the next issue)",
-			 vm->name, cfg_vm_type_name(vm->type), vm->kernel,
-			 vm->memory >> 20, vm->vcpus);
-	}
 	for (unsigned i = 0; i < bi->nmodules; i++)
 		log_info("file %s: %lu bytes at %lx", bi->modules[i].path,
 			 bi->modules[i].size, bi->modules[i].phys);
 }
 
+static struct vm *vms[CFG_MAX_VMS];
+
+/* Enters VMX operation, creates every configured VM and runs them until
+ * none can run.  A VM that cannot be created is reported and skipped. */
+static void run_vms(void)
+{
+	if (!config.nvms)
+		return;
+	if (!vmx_controls_init() || !vmx_cpu_enable()) {
+		log_error("vmx: cannot enter VMX operation; no VM runs");
+		return;
+	}
+	log_info("vmx: on; controls pin %#x cpu %#x cpu2 %#x exit %#x entry "
+		 "%#x", vmx_ctls.pin, vmx_ctls.cpu, vmx_ctls.cpu2,
+		 vmx_ctls.exit, vmx_ctls.entry);
+	for (unsigned i = 0; i < config.nvms; i++) {
+		vms[i] = vm_create(&config.vms[i], i);
+		for (unsigned j = 0; vms[i] && j < vms[i]->nvcpus; j++)
+			sched_add(vms[i]->vcpus[j]);
+	}
+	sched_run();
+}
+
+static void vm_outcome(char *buf, size_t len)
+{
+	unsigned exited = 0, stopped = 0, failed = 0;
+
+	for (unsigned i = 0; i < config.nvms; i++) {
+		if (!vms[i])
+			failed++;
+		else if (vms[i]->has_exit_status)
+			exited++;
+		else
+			stopped++;
+	}
+	snprintf(buf, len, "; VMs: %u exited, %u stopped, %u not started",
+		 exited, stopped, failed);
+}
+
 static void idle(void)
 {
 	unsigned passed = 0, failed = 0;
-	char outcome[96];
+	char outcome[160] = "idle";
+	size_t n;
 
 	if (config.selftest)
 		failed = selftest_run_all(&passed);
+	run_vms();
 	if (config.on_idle == CFG_IDLE_POWEROFF) {
+		n = strlen(outcome);
 		if (config.selftest)
-			snprintf(outcome, sizeof(outcome),
-				 "idle; self-tests: %u passed, %u failed",
-				 passed, failed);
-		else
-			snprintf(outcome, sizeof(outcome), "idle");
+			n += (size_t)snprintf(outcome + n, sizeof(outcome) - n,
+					      "; self-tests: %u passed, %u failed",
+					      passed, failed);
+		if (config.nvms)
+			vm_outcome(outcome + n, sizeof(outcome) - n);
 		power_off(outcome);
 	}
 	log_info("hv: idle; halting the boot CPU");
@@ -117,7 +157,9 @@ void kmain(uint64_t boot_info_phys)
 	mmu_init(bi);
 	heap_init();
 	lapic_init();
+	pic_disable();
 	power_init(bi);
+	modules_init(bi);
 	print_summary(bi);
 	idle();
 }

@@ -1,0 +1,155 @@
+#include "sched.h"
+
+#include "../arch/cpu.h"
+#include "../arch/lapic.h"
+#include "../vmx/exit.h"
+#include "../vmx/msr.h"
+#include "../vmx/vmcs.h"
+#include "../vmx/vmcs_setup.h"
+#include "../vmx/vmx.h"
+#include "log.h"
+
+#define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
+/* A time slice in TSC ticks.  Under Bochs with clock sync=none the TSC
+ * counts instructions, so this is about 2 million guest instructions. */
+#define SLICE_TSC 2000000ull
+
+int vmx_enter(struct guest_regs *regs, int launched);
+
+static struct vcpu *runq[SCHED_MAX_VCPUS];
+static unsigned nrunq;
+static struct vcpu *last_run; /* whose MSRs and XCR0 the CPU holds */
+
+void sched_add(struct vcpu *v)
+{
+	if (nrunq < SCHED_MAX_VCPUS)
+		runq[nrunq++] = v;
+}
+
+static void switch_to(struct vcpu *v)
+{
+	if (last_run == v)
+		return;
+	msr_context_switch(last_run ? &last_run->msrs : NULL, &v->msrs);
+	if (read_cr4() & (1ull << 18)) /* CR4.OSXSAVE: XCR0 exists */
+		__asm__ volatile("xsetbv" ::"a"((uint32_t)v->xcr0),
+				 "d"((uint32_t)(v->xcr0 >> 32)), "c"(0));
+	vmcs_load(v);
+	last_run = v;
+}
+
+static void set_slice(void)
+{
+	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
+		     (uint32_t)(SLICE_TSC >> vmx_ctls.preemption_shift));
+}
+
+static void entry_failed(struct vcpu *v, int rc)
+{
+	uint32_t err = rc == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
+
+	vm_stop(v->vm, "VM entry failed: %s",
+		rc == 2 ? vmx_instruction_error_name(err)
+			: "VMfailInvalid (no current VMCS)");
+}
+
+/* Runs v until it yields, stops, or uses up its slice. */
+static void run_slice(struct vcpu *v)
+{
+	uint64_t start = rdtsc();
+	enum exit_action act;
+
+	switch_to(v);
+	set_slice();
+	do {
+		int rc = vmx_enter(&v->regs, v->launched);
+		if (rc) {
+			entry_failed(v, rc);
+			break;
+		}
+		v->launched = true;
+		act = exit_dispatch(v);
+	} while (act == EXIT_RESUME);
+	v->tsc_used += rdtsc() - start;
+	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
+	    v->state != VCPU_STOPPED)
+		vm_stop(v->vm, "time limit reached (%lu TSC ticks)",
+			v->vm->time_limit_tsc);
+}
+
+static struct vcpu *pick_next(unsigned *cursor)
+{
+	for (unsigned n = 0; n < nrunq; n++) {
+		struct vcpu *v = runq[(*cursor + n) % nrunq];
+		if (v->state == VCPU_RUNNABLE) {
+			*cursor = (*cursor + n + 1) % nrunq;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+void sched_run(void)
+{
+	unsigned cursor = 0;
+	struct vcpu *v;
+
+	while ((v = pick_next(&cursor)) != NULL)
+		run_slice(v);
+	log_info("sched: no runnable vCPU left");
+}
+
+/* HLT waits for an interrupt; with interrupts disabled none can come (no
+ * NMI sources yet), so the vCPU is done for good. */
+enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
+{
+	vcpu_skip_instruction(e);
+	if (!(vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF)) {
+		vm_stop(v->vm, "halted with interrupts disabled");
+		return EXIT_STOPPED;
+	}
+	v->state = VCPU_HALTED;
+	return EXIT_YIELD;
+}
+
+/* PAUSE is a spin-wait hint: let another vCPU run. */
+enum exit_action handle_pause(struct vcpu *v, const struct exit_info *e)
+{
+	(void)v;
+	vcpu_skip_instruction(e);
+	return EXIT_YIELD;
+}
+
+enum exit_action handle_preemption_timer(struct vcpu *v,
+					 const struct exit_info *e)
+{
+	(void)v, (void)e;
+	return EXIT_YIELD;
+}
+
+/* Host interrupts: the exit acknowledged it (exit control "acknowledge
+ * interrupt on exit"); nothing on the host uses interrupts yet, so end
+ * it at the LAPIC and go on. */
+enum exit_action handle_external_interrupt(struct vcpu *v,
+					   const struct exit_info *e)
+{
+	(void)e;
+	log_debug("vm %s: host interrupt vector %u during guest", v->vm->name,
+		  vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
+	lapic_eoi();
+	return EXIT_RESUME;
+}
+
+/* With NMI exiting, an NMI during the guest exits here; it was meant for
+ * the host (a panic on another CPU stops this one). */
+enum exit_action handle_exception_nmi(struct vcpu *v,
+				      const struct exit_info *e)
+{
+	uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+
+	if (((info >> 8) & 7) == 2) { /* type NMI */
+		__asm__ volatile("int $2"); /* run the host's NMI handler */
+		return EXIT_RESUME;
+	}
+	return exit_unexpected(v, e);
+}

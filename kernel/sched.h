@@ -1,0 +1,12 @@
+/* Running vCPUs on this CPU: round robin, a fixed time slice enforced by
+ * the VMX preemption timer, HLT gives the CPU away. */
+#ifndef KERNEL_SCHED_H
+#define KERNEL_SCHED_H
+
+#include "vm.h"
+
+void sched_add(struct vcpu *v);
+/* Runs until no vCPU can run any more. */
+void sched_run(void);
+
+#endif

@@ -1,0 +1,195 @@
+/* Creating and stopping VMs.  A VM's memory is one contiguous, 2 MiB-
+ * aligned run of host pages, zeroed (no data of the hypervisor or of an
+ * earlier VM survives into it) and mapped at guest-physical 0 by its own
+ * EPT, which maps nothing else: the hypervisor and the other VMs are
+ * simply absent from it. */
+#include "vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../drivers/debug_exit.h"
+#include "../drivers/fw_cfg.h"
+#include "../drivers/vuart.h"
+#include "../vmx/ept.h"
+#include "../vmx/msr.h"
+#include "../vmx/vmcs_setup.h"
+#include "../vmx/vmx.h"
+#include "../vmx/vmx_insn.h"
+#include "log.h"
+#include "memory.h"
+#include "multiboot.h"
+#include "page_alloc.h"
+#include "vm_console.h"
+
+#define FRAMES_2M (PAGE_SIZE_2M / PAGE_SIZE)
+
+static uint16_t next_vpid = 1; /* VPID 0 is the host's (SDM Vol. 3C 29.1) */
+
+static uint64_t ept_alloc_table(void *opaque)
+{
+	uint64_t phys = page_alloc(1, 1);
+	(void)opaque;
+	if (phys)
+		memset(phys_to_virt(phys), 0, PAGE_SIZE);
+	return phys;
+}
+
+static bool alloc_memory(struct vm *vm)
+{
+	vm->ram_size = vm->cfg->memory;
+	vm->ram_hpa = page_alloc(vm->ram_size / PAGE_SIZE, FRAMES_2M);
+	if (!vm->ram_hpa)
+		return false;
+	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
+	vm->ept = (struct pt_ctx){ .fmt = &pt_format_ept,
+				   .alloc_table = ept_alloc_table,
+				   .phys_to_virt = phys_to_virt };
+	if (pt_init(&vm->ept) ||
+	    pt_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size,
+		   EPT_RWX | EPT_MT_WB, true))
+		return false;
+	vm->eptp = ept_pointer(vm->ept.root, vmx_ctls.ept_ad);
+	vm->io_bitmap = page_alloc(2, 1);
+	vm->msr_bitmap = page_alloc(1, 1);
+	if (!vm->io_bitmap || !vm->msr_bitmap)
+		return false;
+	/* Every port exits: devices claim theirs through pio_register. */
+	memset(phys_to_virt(vm->io_bitmap), 0xff, 2 * PAGE_SIZE);
+	msr_bitmap_init(vm);
+	return true;
+}
+
+static bool create_vcpus(struct vm *vm)
+{
+	vm->nvcpus = vm->cfg->vcpus < VM_MAX_VCPUS ? vm->cfg->vcpus
+						  : VM_MAX_VCPUS;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = calloc(1, sizeof(*v));
+		if (!v)
+			return false;
+		vm->vcpus[i] = v;
+		v->vm = vm;
+		v->id = i;
+		v->vpid = next_vpid++;
+		v->xcr0 = 1; /* x87 only, the reset value */
+		/* Only the boot vCPU runs until SMP guests arrive. */
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
+		if (!vmcs_create(v))
+			return false;
+	}
+	return true;
+}
+
+static bool attach_devices(struct vm *vm)
+{
+	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
+	       fw_cfg_attach(vm);
+}
+
+struct vm *vm_create(const struct vm_config *cfg, unsigned id)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	const char *why = "out of memory";
+
+	if (!vm) {
+		log_error("vm %s: not started: out of memory", cfg->name);
+		return NULL;
+	}
+	memcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->cfg = cfg;
+	vm->id = id;
+	vm->state = VM_RUNNING;
+	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
+	    multiboot_load(vm, &why)) {
+		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
+			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
+			 vm->entry);
+		return vm;
+	}
+	log_error("vm %s: not started: %s", cfg->name, why);
+	vm->state = VM_STOPPED;
+	return NULL; /* its pages stay allocated: a leak on a failed start */
+}
+
+static void stop_vcpus(struct vm *vm)
+{
+	vm->state = VM_STOPPED;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i])
+			vm->vcpus[i]->state = VCPU_STOPPED;
+	vm_console_flush(vm);
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	if (vm->state == VM_STOPPED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	stop_vcpus(vm);
+	log_info("vm %s: stopped: %s", vm->name, why);
+}
+
+void vm_exit_with_status(struct vm *vm, uint32_t status)
+{
+	if (vm->state == VM_STOPPED)
+		return;
+	stop_vcpus(vm);
+	vm->has_exit_status = true;
+	vm->exit_status = status;
+	log_info("vm %s: exited with status %u (unclaimed I/O: %lu reads, "
+		 "%lu writes)", vm->name, status, vm->unclaimed_reads,
+		 vm->unclaimed_writes);
+}
+
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
+}
+
+int pio_register(struct vm *vm, uint16_t base, uint16_t len,
+		 const struct pio_ops *ops, void *dev)
+{
+	if (vm->npio == VM_MAX_PIO || !len || base + len > 0x10000)
+		return -1;
+	for (unsigned i = 0; i < vm->npio; i++)
+		if (base < vm->pio[i].base + vm->pio[i].len &&
+		    vm->pio[i].base < base + len)
+			return -1; /* overlaps another device */
+	vm->pio[vm->npio++] = (struct pio_range){ base, len, ops, dev };
+	return 0;
+}
+
+int mmio_register(struct vm *vm, uint64_t base, uint64_t len,
+		  const struct mmio_ops *ops, void *dev)
+{
+	if (vm->nmmio == VM_MAX_MMIO || !len || base < vm->ram_size)
+		return -1; /* RAM is mapped: an access there never exits */
+	vm->mmio[vm->nmmio++] = (struct mmio_range){ base, len, ops, dev };
+	return 0;
+}
+
+const struct pio_range *pio_find(const struct vm *vm, uint16_t port)
+{
+	for (unsigned i = 0; i < vm->npio; i++)
+		if ((uint16_t)(port - vm->pio[i].base) < vm->pio[i].len)
+			return &vm->pio[i];
+	return NULL;
+}
+
+const struct mmio_range *mmio_find(const struct vm *vm, uint64_t gpa)
+{
+	for (unsigned i = 0; i < vm->nmmio; i++)
+		if (gpa - vm->mmio[i].base < vm->mmio[i].len)
+			return &vm->mmio[i];
+	return NULL;
+}

@@ -1,0 +1,142 @@
+/* A virtual machine and its virtual CPUs. */
+#ifndef KERNEL_VM_H
+#define KERNEL_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../arch/paging.h"
+#include "config.h"
+
+#define VM_MAX_VCPUS 8
+#define VM_MAX_PIO 16
+#define VM_MAX_MMIO 8
+
+/* Guest general-purpose registers that the VMCS does not hold, in the
+ * x86 register-number order (0 = RAX ... 15 = R15; SDM Vol. 2A 2.1.5),
+ * so decoders index them directly.  Slot 4 (RSP) is unused: the guest's
+ * RSP lives in the VMCS.  vmx/vmx_entry.S depends on this layout. */
+enum guest_reg {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+	GUEST_NREGS
+};
+
+struct guest_regs {
+	uint64_t gpr[GUEST_NREGS];
+	uint64_t cr2; /* not in the VMCS either (SDM Vol. 3C 25.4) */
+};
+
+enum vcpu_state {
+	VCPU_RUNNABLE,
+	VCPU_HALTED,  /* HLT: waits for an interrupt */
+	VCPU_STOPPED, /* its VM stopped */
+};
+
+struct vm;
+
+/* MSRs that guests use directly but that VM exits do not switch (the
+ * SYSCALL family, KERNEL_GS_BASE): the host never uses them, so the CPU
+ * holds the running vCPU's values and vmx/msr.c swaps them when another
+ * vCPU runs there.  XCR0 likewise. */
+#define MSR_SWAP_COUNT 5
+struct msr_context {
+	uint64_t val[MSR_SWAP_COUNT];
+};
+
+struct vcpu {
+	struct guest_regs regs; /* first: the entry stub gets its address */
+	struct vm *vm;
+	unsigned id;
+	uint16_t vpid;
+	uint64_t vmcs;          /* physical address of the VMCS region */
+	bool launched;          /* VMLAUNCH done; VMRESUME from now on */
+	enum vcpu_state state;
+	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
+	uint64_t xcr0;
+	struct msr_context msrs;
+	uint64_t exits;
+	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */
+};
+
+/* Port I/O handlers return one of these (Jailhouse's MMIO result enum,
+ * used for both kinds of access). */
+enum io_result { IO_HANDLED, IO_UNHANDLED, IO_ERROR };
+
+struct pio_ops {
+	enum io_result (*read)(void *dev, uint16_t port, unsigned size,
+			       uint32_t *val);
+	enum io_result (*write)(void *dev, uint16_t port, unsigned size,
+				uint32_t val);
+};
+
+struct pio_range {
+	uint16_t base, len;
+	const struct pio_ops *ops;
+	void *dev;
+};
+
+struct mmio_ops {
+	enum io_result (*read)(void *dev, uint64_t gpa, unsigned size,
+			       uint64_t *val);
+	enum io_result (*write)(void *dev, uint64_t gpa, unsigned size,
+				uint64_t val);
+};
+
+struct mmio_range {
+	uint64_t base, len;
+	const struct mmio_ops *ops;
+	void *dev;
+};
+
+enum vm_state { VM_RUNNING, VM_STOPPED };
+
+struct vm {
+	char name[CFG_NAME_MAX];
+	unsigned id;
+	const struct vm_config *cfg;
+	enum vm_state state;
+
+	uint64_t ram_hpa, ram_size; /* guest RAM: GPA [0, ram_size) */
+	struct pt_ctx ept;
+	uint64_t eptp;
+	uint64_t io_bitmap;  /* phys, two pages: A (ports 0-7fff), B */
+	uint64_t msr_bitmap; /* phys, one page */
+
+	unsigned nvcpus;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+
+	unsigned npio, nmmio;
+	struct pio_range pio[VM_MAX_PIO];
+	struct mmio_range mmio[VM_MAX_MMIO];
+
+	uint64_t entry;             /* where the boot vCPU starts */
+	uint64_t unclaimed_reads, unclaimed_writes;
+	uint64_t time_limit_tsc;    /* 0: none */
+	bool has_exit_status;
+	uint32_t exit_status;
+};
+
+/* Creates a VM from its config: RAM, EPT, bitmaps, vCPUs, devices, and
+ * its image loaded.  On failure logs why and returns NULL; nothing of it
+ * remains. */
+struct vm *vm_create(const struct vm_config *cfg, unsigned id);
+
+/* Stops every vCPU of the VM with a report naming the VM and the reason. */
+void vm_stop(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A write of v to the debug-exit port: the VM ends with (v << 1) | 1. */
+void vm_exit_with_status(struct vm *vm, uint32_t status);
+
+/* Host pointer to guest RAM [gpa, gpa+len), or NULL if not all RAM. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+int pio_register(struct vm *vm, uint16_t base, uint16_t len,
+		 const struct pio_ops *ops, void *dev);
+int mmio_register(struct vm *vm, uint64_t base, uint64_t len,
+		  const struct mmio_ops *ops, void *dev);
+const struct pio_range *pio_find(const struct vm *vm, uint16_t port);
+const struct mmio_range *mmio_find(const struct vm *vm, uint64_t gpa);
+
+#endif

@@ -1,0 +1,58 @@
+/* The test guests' small runtime: serial output, ports, CPUID, MSRs with
+ * #GP caught, hypercalls, and a verdict protocol the harness reads:
+ * "CHECK <what>: ok|FAIL ..." lines, then "RESULT: PASS|FAIL", then the
+ * exit through the debug port (status 1 means pass). */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct trap_frame {
+	uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;
+	uint32_t vector, error, eip, cs, eflags;
+};
+
+static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(p)); }
+static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(p)); }
+static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(p)); }
+static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static inline uint16_t inw(uint16_t p) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static inline uint32_t inl(uint16_t p) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void putc_serial(char c);
+void puts_serial(const char *s);
+void print_hex(uint64_t v);
+void print_dec(uint64_t v);
+void check(bool ok, const char *what);
+int verdict(void); /* prints RESULT, returns the exit code (0 = pass) */
+void guest_exit(uint32_t code) __attribute__((noreturn));
+
+/* RDMSR/WRMSR; false if they raised #GP (caught by the guest's IDT). */
+bool rdmsr_safe(uint32_t msr, uint64_t *val);
+bool wrmsr_safe(uint32_t msr, uint64_t val);
+extern volatile uint32_t last_trap_vector;
+
+/* VMCALL with the hypercall number in EAX, args in EBX, ECX, EDX. */
+static inline int32_t vmcall(uint32_t nr, uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t ret;
+	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	return (int32_t)ret;
+}
+
+int guest_main(uint32_t magic, uint32_t info);
+
+#endif

@@ -1,0 +1,31 @@
+/* Extended page tables: each VM's guest-physical -> host-physical map
+ * (SDM Vol. 3C 29.3).  Built with the generic walker in arch/paging.c. */
+#ifndef VMX_EPT_H
+#define VMX_EPT_H
+
+#include <stdint.h>
+
+#include "../arch/paging.h"
+
+#define EPT_R (1ull << 0)
+#define EPT_W (1ull << 1)
+#define EPT_X (1ull << 2)
+#define EPT_RWX (EPT_R | EPT_W | EPT_X)
+/* Leaf memory type, bits 5:3 (SDM Vol. 3C 29.3.7). */
+#define EPT_MT_UC (0ull << 3)
+#define EPT_MT_WB (6ull << 3)
+#define EPT_IGNORE_PAT (1ull << 6)
+
+extern const struct pt_format pt_format_ept;
+
+/* EPTP: WB paging structures, 4-level walk, A/D flags when asked
+ * (SDM Vol. 3C 25.6.11). */
+uint64_t ept_pointer(uint64_t root, int ad_flags);
+
+/* EPT-violation exit qualification bits (SDM Vol. 3C Table 28-7). */
+#define EPT_QUAL_READ (1ull << 0)
+#define EPT_QUAL_WRITE (1ull << 1)
+#define EPT_QUAL_FETCH (1ull << 2)
+#define EPT_QUAL_GLA_VALID (1ull << 7)
+
+#endif

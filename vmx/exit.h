@@ -1,0 +1,62 @@
+/* VM exits: one dispatch table, one handler per basic exit reason, one
+ * path for anything unexpected. */
+#ifndef VMX_EXIT_H
+#define VMX_EXIT_H
+
+#include <stdint.h>
+
+#include "../kernel/vm.h"
+#include "exit_reason.h"
+
+struct exit_info {
+	uint32_t reason;      /* basic reason, bits 15:0 */
+	uint32_t raw_reason;  /* the whole field */
+	uint64_t qualification;
+	uint64_t guest_rip;
+	uint32_t insn_len;
+};
+
+enum exit_action {
+	EXIT_RESUME,  /* handled: enter the guest again */
+	EXIT_YIELD,   /* handled: let the scheduler pick (HLT, PAUSE, timer) */
+	EXIT_STOPPED, /* the VM was stopped */
+};
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v,
+					    const struct exit_info *e);
+
+/* Reads the exit information and runs the handler for it. */
+enum exit_action exit_dispatch(struct vcpu *v);
+
+/* Helpers for handlers. */
+void vcpu_skip_instruction(const struct exit_info *e);
+void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
+/* Stops the VM with a report of the exit and the guest registers. */
+enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e);
+
+/* Emulates the access at gpa, inside a registered MMIO range. */
+enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
+			      uint64_t gpa);
+
+/* Handlers living next to their subjects. */
+enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_io(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_rdmsr(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_wrmsr(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_xsetbv(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_vmcall(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_ept_violation(struct vcpu *v,
+				      const struct exit_info *e);
+enum exit_action handle_ept_misconfig(struct vcpu *v,
+				      const struct exit_info *e);
+enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_pause(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_preemption_timer(struct vcpu *v,
+					 const struct exit_info *e);
+enum exit_action handle_external_interrupt(struct vcpu *v,
+					   const struct exit_info *e);
+enum exit_action handle_exception_nmi(struct vcpu *v,
+				      const struct exit_info *e);
+
+#endif

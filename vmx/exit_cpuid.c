@@ -1,0 +1,85 @@
+/* CPUID: the host's answers, filtered (SDM Vol. 2A CPUID).  Guests learn
+ * that they run on a hypervisor (leaf 1 ECX bit 31, and our leaves at
+ * 0x40000000, the range Intel and AMD leave to hypervisors), and never see
+ * features we do not give them: VMX, SMX, MONITOR/MWAIT, the PMU. */
+#include "../arch/cpu.h"
+#include "exit.h"
+#include "hypercall.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+#define LEAF_HV_BASE 0x40000000u
+#define LEAF_HV_LAST 0x40000001u
+#define LEAF_HV_RANGE_END 0x400000ffu
+
+#define CPUID1_ECX_MONITOR (1u << 3)
+#define CPUID1_ECX_SMX (1u << 6)
+#define CPUID1_ECX_OSXSAVE (1u << 27)
+#define CPUID7_EBX_INVPCID (1u << 10)
+#define CPUID_EXT1_EDX_RDTSCP (1u << 27)
+#define CR4_OSXSAVE (1ull << 18)
+
+/* "HvSmallVisor" in EBX, ECX, EDX order. */
+static const char hv_signature[12] = "HvSmallVisor";
+
+static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
+{
+	*r = (struct cpuid_regs){ 0 };
+	if (leaf == LEAF_HV_BASE) {
+		r->eax = LEAF_HV_LAST;
+		__builtin_memcpy(&r->ebx, hv_signature, 4);
+		__builtin_memcpy(&r->ecx, hv_signature + 4, 4);
+		__builtin_memcpy(&r->edx, hv_signature + 8, 4);
+	} else if (leaf == LEAF_HV_LAST) {
+		r->eax = HV_INTERFACE_VERSION;
+	}
+}
+
+static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+{
+	switch (leaf) {
+	case 1:
+		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX |
+			    CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
+		r->ecx |= CPUID1_ECX_HYPERVISOR;
+		/* OSXSAVE mirrors the guest's CR4, not ours. */
+		if (v->cr4_shadow & CR4_OSXSAVE)
+			r->ecx |= CPUID1_ECX_OSXSAVE;
+		/* Initial APIC ID and logical CPU count are the VM's. */
+		r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) |
+			 (v->vm->nvcpus << 16);
+		break;
+	case 5:  /* MONITOR/MWAIT: hidden */
+	case 0xa: /* performance monitoring: not virtualised */
+		*r = (struct cpuid_regs){ 0 };
+		break;
+	case 7:
+		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_INVPCID))
+			r->ebx &= ~CPUID7_EBX_INVPCID;
+		break;
+	case 0x80000001:
+		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_RDTSCP))
+			r->edx &= ~CPUID_EXT1_EDX_RDTSCP;
+		break;
+	}
+}
+
+enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
+{
+	uint64_t *gpr = v->regs.gpr;
+	uint32_t leaf = (uint32_t)gpr[REG_RAX], sub = (uint32_t)gpr[REG_RCX];
+	struct cpuid_regs r;
+
+	if (leaf >= LEAF_HV_BASE && leaf <= LEAF_HV_RANGE_END) {
+		hypervisor_leaf(leaf, &r);
+	} else {
+		r = cpuid(leaf, sub);
+		filter_leaf(v, leaf, &r);
+	}
+	gpr[REG_RAX] = r.eax;
+	gpr[REG_RBX] = r.ebx;
+	gpr[REG_RCX] = r.ecx;
+	gpr[REG_RDX] = r.edx;
+	vcpu_skip_instruction(e);
+	return EXIT_RESUME;
+}

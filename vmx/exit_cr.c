@@ -1,0 +1,135 @@
+/* Control registers.  The host owns the CR0 and CR4 bits that VMX
+ * operation pins (CR0.NE, CR4.VMXE; plus CR0.CD/NW); the guest sees its own
+ * values through the read shadows and exits only when it changes one of
+ * those bits (SDM Vol. 3C 26.1.3, 25.6.6).  CR3 never exits: EPT and
+ * unrestricted guest let guests own their paging. */
+#include "../arch/cpu.h"
+#include "../arch/idt.h"
+#include "../arch/msr.h"
+#include "exit.h"
+#include "vmcs.h"
+#include "vmcs_setup.h"
+#include "vmx.h"
+
+/* Exit qualification for control-register accesses (SDM Vol. 3C
+ * Table 28-3). */
+#define CR_QUAL_NUM(q) ((q) & 0xf)
+#define CR_QUAL_TYPE(q) (((q) >> 4) & 3)
+#define CR_QUAL_GPR(q) (((q) >> 8) & 0xf)
+#define CR_QUAL_LMSW_DATA(q) (((q) >> 16) & 0xffff)
+enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
+
+#define CR0_CD (1ull << 30)
+#define CR0_NW (1ull << 29)
+#define CR0_TS (1ull << 3)
+#define CR4_OSXSAVE (1ull << 18)
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
+
+static uint64_t gpr_value(struct vcpu *v, unsigned n)
+{
+	return n == REG_RSP ? vmcs_readn(GUEST_RSP) : v->regs.gpr[n];
+}
+
+/* The CPU sets EFER.LMA and the IA-32e entry control itself when a guest
+ * turns paging on with EFER.LME set; an emulated CR0 write must do the
+ * same (SDM Vol. 3A 10.8.5). */
+static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
+{
+	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
+	uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
+
+	if ((new_cr0 & CR0_PG) && !(old_cr0 & CR0_PG) && (efer & EFER_LME)) {
+		vmcs_write64(GUEST_IA32_EFER, efer | EFER_LMA);
+		vmcs_write32(VM_ENTRY_CONTROLS, entry | ENTRY_IA32E_MODE);
+	} else if (!(new_cr0 & CR0_PG) && (old_cr0 & CR0_PG)) {
+		vmcs_write64(GUEST_IA32_EFER, efer & ~EFER_LMA);
+		vmcs_write32(VM_ENTRY_CONTROLS, entry & ~ENTRY_IA32E_MODE);
+	}
+}
+
+/* MOV to CR0 faults where the hardware would (SDM Vol. 3A 2.5): high
+ * bits set, PG without PE, NW without CD. */
+static bool set_cr0(struct vcpu *v, uint64_t val)
+{
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+	    ((val & CR0_NW) && !(val & CR0_CD)))
+		return false;
+	update_long_mode(v->cr0_shadow, val);
+	v->cr0_shadow = val;
+	vmcs_writen(CR0_READ_SHADOW, val);
+	vmcs_writen(GUEST_CR0,
+		    (val | vmcs_cr0_host_owned()) & ~(CR0_CD | CR0_NW));
+	return true;
+}
+
+static bool set_cr4(struct vcpu *v, uint64_t val)
+{
+	if (val & CR4_VMXE)
+		return false; /* VMX is hidden from guests */
+	if ((val | vmx_ctls.cr4_fixed0 | CR4_VMXE) & ~vmx_ctls.cr4_fixed1)
+		return false; /* a bit this CPU does not have */
+	v->cr4_shadow = val;
+	vmcs_writen(CR4_READ_SHADOW, val);
+	vmcs_writen(GUEST_CR4, val | vmcs_cr4_host_owned());
+	return true;
+}
+
+enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
+{
+	uint64_t q = e->qualification;
+	bool ok;
+
+	switch (CR_QUAL_TYPE(q)) {
+	case CR_MOV_TO:
+		if (CR_QUAL_NUM(q) == 0)
+			ok = set_cr0(v, gpr_value(v, CR_QUAL_GPR(q)));
+		else if (CR_QUAL_NUM(q) == 4)
+			ok = set_cr4(v, gpr_value(v, CR_QUAL_GPR(q)));
+		else
+			return exit_unexpected(v, e);
+		break;
+	case CR_CLTS:
+		ok = set_cr0(v, v->cr0_shadow & ~CR0_TS);
+		break;
+	case CR_LMSW: /* loads CR0[3:0] but cannot clear PE */
+		ok = set_cr0(v, (v->cr0_shadow & ~0xeull) |
+					(CR_QUAL_LMSW_DATA(q) & 0xf));
+		break;
+	default:
+		return exit_unexpected(v, e);
+	}
+	if (!ok) {
+		vcpu_inject_exception(VEC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_skip_instruction(e);
+	return EXIT_RESUME;
+}
+
+/* XSETBV (SDM Vol. 2C): XCR0 only, x87 always on, AVX needs SSE, and
+ * nothing the host CPU lacks.  The value is this vCPU's; it is loaded
+ * whenever the vCPU runs. */
+enum exit_action handle_xsetbv(struct vcpu *v, const struct exit_info *e)
+{
+	uint64_t *gpr = v->regs.gpr;
+	uint64_t val = (gpr[REG_RDX] << 32) | (uint32_t)gpr[REG_RAX];
+	struct cpuid_regs leaf = cpuid(0xd, 0);
+	uint64_t supported = ((uint64_t)leaf.edx << 32) | leaf.eax;
+
+	if (!(v->cr4_shadow & CR4_OSXSAVE)) {
+		vcpu_inject_exception(VEC_UD, false, 0);
+		return EXIT_RESUME;
+	}
+	if ((uint32_t)gpr[REG_RCX] != 0 || !(val & XCR0_X87) ||
+	    (val & ~supported) || ((val & XCR0_AVX) && !(val & XCR0_SSE))) {
+		vcpu_inject_exception(VEC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	v->xcr0 = val;
+	__asm__ volatile("xsetbv" ::"a"((uint32_t)val),
+			 "d"((uint32_t)(val >> 32)), "c"(0));
+	vcpu_skip_instruction(e);
+	return EXIT_RESUME;
+}

@@ -1,0 +1,25 @@
+/* Reading guest memory the way the guest's CPU would: linear addresses
+ * through the guest's own page tables (none, 32-bit, PAE or 4-level). */
+#ifndef VMX_GUEST_MEM_H
+#define VMX_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernel/vm.h"
+
+/* Running 64-bit code: IA-32e mode and CS.L (SDM Vol. 3A 5.2.1). */
+bool guest_is_64bit(void);
+
+/* Translates a linear address with the current vCPU's CR0/CR3/CR4/EFER.
+ * Returns false when not mapped (the guest would fault). */
+bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t *gpa);
+
+/* Copies the instruction bytes at CS:rip (fewer near the end of RAM or
+ * of a page that is not mapped are fine as long as at least one byte is
+ * readable; the rest read as zero). */
+bool guest_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t *buf,
+		      size_t len);
+
+#endif

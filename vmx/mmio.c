@@ -1,0 +1,57 @@
+/* MMIO emulation: the faulting instruction is decoded just far enough to
+ * know the access size, direction and register (vmx/insn_decode.c), then
+ * the registered device handles it. */
+#include "exit.h"
+#include "guest_mem.h"
+#include "insn_decode.h"
+#include "vmcs.h"
+
+static uint64_t read_operand(struct vcpu *v, const struct mmio_insn *in)
+{
+	if (in->has_imm)
+		return in->imm;
+	return in->reg == REG_RSP ? vmcs_readn(GUEST_RSP) : v->regs.gpr[in->reg];
+}
+
+static void write_register(struct vcpu *v, const struct mmio_insn *in,
+			   uint64_t val)
+{
+	uint64_t *r = &v->regs.gpr[in->reg];
+
+	if (in->size == 4 || in->zero_extend)
+		*r = val; /* 32-bit and MOVZX results clear the upper bits */
+	else if (in->size == 8)
+		*r = val;
+	else
+		*r = (*r & ~((1ull << (8 * in->size)) - 1)) | val;
+}
+
+enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
+			      uint64_t gpa)
+{
+	const struct mmio_range *r = mmio_find(v->vm, gpa);
+	struct mmio_insn in;
+	uint8_t bytes[15];
+	uint64_t val = 0;
+
+	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
+	    !mmio_decode(bytes, sizeof(bytes), guest_is_64bit(), &in))
+		return exit_unexpected(v, e);
+	if (in.is_write) {
+		val = read_operand(v, &in);
+		if (!r->ops->write ||
+		    r->ops->write(r->dev, gpa, in.size, val) != IO_HANDLED)
+			v->vm->unclaimed_writes++;
+	} else {
+		if (!r->ops->read ||
+		    r->ops->read(r->dev, gpa, in.size, &val) != IO_HANDLED) {
+			v->vm->unclaimed_reads++;
+			val = ~0ull;
+		}
+		if (in.size < 8)
+			val &= (1ull << (8 * in.size)) - 1;
+		write_register(v, &in, val);
+	}
+	vmcs_writen(GUEST_RIP, e->guest_rip + in.len);
+	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
+}

@@ -1,0 +1,179 @@
+#include "msr.h"
+
+#include <string.h>
+
+#include "../arch/cpu.h"
+#include "../arch/idt.h"
+#include "../arch/msr.h"
+#include "../kernel/memory.h"
+#include "exit.h"
+#include "vmcs.h"
+
+#define MSR_IA32_TSC 0x010
+#define MSR_IA32_PLATFORM_ID 0x017
+#define MSR_IA32_BIOS_SIGN_ID 0x08b
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+
+#define APIC_BASE_DEFAULT 0xfee00000ull
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
+#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
+
+static const uint32_t swapped_msrs[MSR_SWAP_COUNT] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
+};
+
+/* Pass-through MSRs: state that lives in the VMCS guest area (FS/GS base,
+ * SYSENTER) or is swapped per vCPU (above). */
+static const uint32_t passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+	MSR_KERNEL_GS_BASE,
+};
+
+/* Bitmap layout (SDM Vol. 3C 25.6.9): four 1 KiB quarters, read-low,
+ * read-high, write-low, write-high; low = 0..0x1fff, high =
+ * 0xc0000000..0xc0001fff. */
+void msr_intercept_clear(struct vm *vm, uint32_t msr, enum msr_access acc)
+{
+	uint8_t *bm = phys_to_virt(vm->msr_bitmap);
+	unsigned off;
+
+	if (msr <= 0x1fff)
+		off = 0;
+	else if (msr - 0xc0000000u <= 0x1fff)
+		off = 1024;
+	else
+		return;
+	msr &= 0x1fff;
+	if (acc & MSR_READ)
+		bm[off + msr / 8] &= (uint8_t)~(1u << (msr % 8));
+	if (acc & MSR_WRITE)
+		bm[off + 2048 + msr / 8] &= (uint8_t)~(1u << (msr % 8));
+}
+
+void msr_bitmap_init(struct vm *vm)
+{
+	memset(phys_to_virt(vm->msr_bitmap), 0xff, 4096);
+	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(uint32_t); i++)
+		msr_intercept_clear(vm, passthrough_msrs[i],
+				    MSR_READ | MSR_WRITE);
+}
+
+void msr_context_switch(struct msr_context *save, const struct msr_context *load)
+{
+	for (int i = 0; i < MSR_SWAP_COUNT; i++) {
+		if (save)
+			save->val[i] = rdmsr(swapped_msrs[i]);
+		if (load)
+			wrmsr(swapped_msrs[i], load->val[i]);
+	}
+}
+
+/* Each memory type in the PAT must be 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A
+ * 11.12.2), or WRMSR raises #GP. */
+static bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		*val = vmcs_read64(GUEST_IA32_EFER);
+		return true;
+	case MSR_IA32_PAT:
+		*val = vmcs_read64(GUEST_IA32_PAT);
+		return true;
+	case MSR_IA32_TSC:
+		*val = rdtsc() + vmcs_read64(TSC_OFFSET);
+		return true;
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
+		       (v->id == 0 ? APIC_BASE_BSP : 0);
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		*val = MISC_ENABLE_FAST_STRINGS;
+		return true;
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_BIOS_SIGN_ID:
+		*val = 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	uint64_t cur;
+
+	switch (msr) {
+	case MSR_IA32_EFER:
+		if (val & ~(EFER_WRITABLE | EFER_LMA))
+			return false;
+		/* LMA is the CPU's to set (SDM Vol. 3A 2.2.1). */
+		cur = vmcs_read64(GUEST_IA32_EFER);
+		vmcs_write64(GUEST_IA32_EFER,
+			     (val & EFER_WRITABLE) | (cur & EFER_LMA));
+		return true;
+	case MSR_IA32_PAT:
+		if (!pat_valid(val))
+			return false;
+		vmcs_write64(GUEST_IA32_PAT, val);
+		return true;
+	case MSR_IA32_TSC:
+		vmcs_write64(TSC_OFFSET, val - rdtsc());
+		return true;
+	case MSR_IA32_APIC_BASE:
+		/* Relocating or disabling the APIC is not supported; writing
+		 * back what was read is. */
+		return emulate_read(v, msr, &cur) && cur == val;
+	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_IA32_MISC_ENABLE:
+		return true; /* ignored, as microcode-less CPUs do */
+	default:
+		return false;
+	}
+}
+
+enum exit_action handle_rdmsr(struct vcpu *v, const struct exit_info *e)
+{
+	uint64_t *gpr = v->regs.gpr, val;
+
+	if (!emulate_read(v, (uint32_t)gpr[REG_RCX], &val)) {
+		vcpu_inject_exception(VEC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	gpr[REG_RAX] = (uint32_t)val;
+	gpr[REG_RDX] = val >> 32;
+	vcpu_skip_instruction(e);
+	return EXIT_RESUME;
+}
+
+enum exit_action handle_wrmsr(struct vcpu *v, const struct exit_info *e)
+{
+	uint64_t *gpr = v->regs.gpr;
+	uint64_t val = (gpr[REG_RDX] << 32) | (uint32_t)gpr[REG_RAX];
+
+	if (!emulate_write(v, (uint32_t)gpr[REG_RCX], val)) {
+		vcpu_inject_exception(VEC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_skip_instruction(e);
+	return EXIT_RESUME;
+}

@@ -1,0 +1,19 @@
+#ifndef VMX_VMCS_SETUP_H
+#define VMX_VMCS_SETUP_H
+
+#include "../kernel/vm.h"
+
+/* Allocates, clears and loads v's VMCS and fills controls and host state;
+ * the guest state starts as a flat 32-bit protected-mode machine with
+ * paging off (what Multiboot promises); loaders adjust it after. */
+bool vmcs_create(struct vcpu *v);
+
+/* Makes v's VMCS current on this CPU. */
+void vmcs_load(struct vcpu *v);
+
+/* CR0/CR4 bits the host owns and the guest sees through read shadows:
+ * those VMX operation pins (SDM Vol. 3C 24.8, A.7, A.8). */
+uint64_t vmcs_cr0_host_owned(void);
+uint64_t vmcs_cr4_host_owned(void);
+
+#endif
