@@ -66,6 +66,8 @@ UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
 UNIT_DEPS_test_acpi := kernel/acpi_s5.c
+UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
+UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 
 # ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----
 GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \

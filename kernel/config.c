@@ -419,6 +419,23 @@ static const char *set_on_crash(struct parser *p, struct str v)
     return NULL;
 }
 
+/* "N", "Ns" (seconds) or "Nms"; at most a day. */
+static const char *set_time_limit(struct parser *p, struct str v)
+{
+    uint64_t n, scale = 1000;
+
+    if (v.n > 2 && v.p[v.n - 2] == 'm' && v.p[v.n - 1] == 's') {
+        v.n -= 2;
+        scale = 1;
+    } else if (v.n > 1 && v.p[v.n - 1] == 's') {
+        v.n -= 1;
+    }
+    if (!parse_u64(v, &n) || n > 86400000 / scale)
+        return "a duration like 500ms or 10s (at most a day)";
+    p->vm->time_limit_ms = n * scale;
+    return NULL;
+}
+
 static const struct key_def vm_keys[] = {
     { "type", set_type, 0 },
     { "kernel", set_kernel, CFG_PATH_MAX - 1 },
@@ -428,6 +445,7 @@ static const struct key_def vm_keys[] = {
     { "vcpus", set_vcpus, 0 },
     { "cpus", set_cpus, 0 },
     { "on_crash", set_on_crash, 0 },
+    { "time_limit", set_time_limit, 0 },
     { NULL, NULL, 0 },
 };
 

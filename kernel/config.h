@@ -48,6 +48,7 @@ struct vm_config {
     unsigned vcpus;                /* 1..64, default 1 */
     uint64_t cpus;                 /* bit n = host CPU n allowed */
     enum cfg_on_crash on_crash;    /* default stop */
+    uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
     /* 1-based hv.cfg line numbers, so the loader can report
      * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
     unsigned line, kernel_line, initrd_line;

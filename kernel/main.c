@@ -9,6 +9,7 @@
 #include "../arch/mmu.h"
 #include "../arch/paging.h"
 #include "../arch/percpu.h"
+#include "../arch/tsc.h"
 #include "../boot/boot_info.h"
 #include "../drivers/pic8259.h"
 #include "../vmx/vmx.h"
@@ -74,6 +75,7 @@ static void print_summary(const struct boot_info *bi)
 		 usable >> 20, free_b >> 20, bi->direct_map_size >> 30,
 		 bi->kernel_size >> 10, bi->kernel_phys);
 	print_cpus(bi);
+	log_info("tsc: %lu kHz", tsc_calibrate() / 1000);
 	log_info("acpi: %s", bi->acpi_rsdp ? "RSDP found" : "no RSDP");
 	for (unsigned i = 0; i < bi->nmodules; i++)
 		log_info("file %s: %lu bytes at %lx", bi->modules[i].path,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../arch/tsc.h"
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
 #include "../drivers/vuart.h"
@@ -102,6 +103,7 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->cfg = cfg;
 	vm->id = id;
 	vm->state = VM_RUNNING;
+	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
 	    multiboot_load(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",

@@ -15,6 +15,8 @@ Fields of BootTest:
   stop_regex stop the emulator once this matches (plus 1 s of trailing output)
   expect     regexes that must all match, in this order of appearance
   reject     regexes that must not match anywhere
+  subtests   {name: Judge(expect, reject)}: more verdicts read from the same
+             log, each counted as a test of its own (one boot runs many VMs)
 
 Regexes are Python `re` with MULTILINE, matched against the serial log after
 tests/emu.py's clean_log(): ANSI escapes removed, CR LF -> LF.
@@ -23,6 +25,12 @@ tests/emu.py's clean_log(): ANSI escapes removed, CR LF -> LF.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Judge:
+    expect: list[str]
+    reject: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class BootTest:
     cpus: int = 2
     timeout_s: float = 240.0
     stop_regex: str | None = None
+    subtests: dict = field(default_factory=dict)
 
 
 BOOT_TESTS: list[BootTest] = [
@@ -114,3 +123,73 @@ def _check_table() -> None:
 
 
 _check_table()
+
+
+# ---- VMs: the Multiboot test guests (tests/guests/), all in one boot ------
+
+def _vm(name: str, elf: str, memory: str = "4M", extra: str = "") -> str:
+    return (f"[vm {name}]\nkernel = \\guests\\{elf}.elf\n"
+            f"memory = {memory}\n{extra}")
+
+
+def _passes(name: str, status: int = 1) -> Judge:
+    """A guest that reports CHECK lines and RESULT, then exits."""
+    return Judge(expect=[rf"^\[{name}\] RESULT: PASS",
+                         rf"vm {name}: exited with status {status}\b"],
+                 reject=[rf"^\[{name}\] .*FAIL", rf"vm {name}: stopped"])
+
+
+def _escape(name: str, kind: str, addr: str) -> Judge:
+    return Judge(expect=[rf"^\[{name}\] CHECK RAM above 2 MiB is all zeros: ok",
+                         rf"^\[{name}\] CHECK no other VM's pattern visible: ok",
+                         rf"vm {name}: stopped: EPT violation: {kind} at "
+                         rf"guest-physical {addr}, outside its memory"],
+                 reject=[rf"^\[{name}\] ESCAPED", rf"^\[{name}\] .*FAIL"])
+
+
+GUESTS = ["hello", "cpuid", "msr", "io", "hypercall", "pattern", "escape",
+          "crash", "spin"]
+
+BOOT_TESTS.append(BootTest(
+    name="vms.multiboot",
+    cfg=("[hypervisor]\non_idle = poweroff\n"
+         + _vm("hello", "hello") + _vm("cpuid", "cpuid") + _vm("msr", "msr")
+         + _vm("io", "io") + _vm("hypercall", "hypercall")
+         + _vm("pattern", "pattern")
+         + _vm("escape_read", "escape", extra="cmdline = r 0x400000\n")
+         + _vm("escape_write", "escape", extra="cmdline = w 0x20000000\n")
+         + _vm("escape_apic", "escape", extra="cmdline = w 0xfee00000\n")
+         + _vm("crash", "crash")
+         + _vm("spin", "spin", extra="time_limit = 300ms\n")
+         + _vm("after_spin", "hello")),
+    files={f"guests/{g}.elf": f"build/guests/{g}.elf" for g in GUESTS},
+    timeout_s=400,
+    stop_regex=r"hv: power off: ",
+    expect=[r"vmx: on; controls",
+            r"hv: power off: idle; VMs: 7 exited, 5 stopped, 0 not started"],
+    reject=[r"PANIC", r"exception \d+", r"not started"],
+    subtests={
+        "guest.hello": _passes("hello"),
+        "guest.cpuid": _passes("cpuid"),
+        "guest.msr": _passes("msr"),
+        "guest.io": _passes("io"),
+        "guest.hypercall": Judge(
+            expect=[r"^\[hypercall\] written by the console hypercall$",
+                    r"^\[hypercall\] RESULT: PASS",
+                    r"vm hypercall: exited with status 42\b"],
+            reject=[r"^\[hypercall\] .*FAIL"]),
+        "guest.pattern": _passes("pattern"),
+        "guest.escape_read": _escape("escape_read", "read", "0x400000"),
+        "guest.escape_write": _escape("escape_write", "write", "0x20000000"),
+        "guest.escape_apic": _escape("escape_apic", "write", "0xfee00000"),
+        "guest.crash": Judge(
+            expect=[r"^\[crash\] about to triple-fault",
+                    r"vm crash: vCPU 0: triple fault",
+                    r"vm crash: stopped: triple fault"],
+            reject=[r"^\[crash\] RESULT"]),
+        "guest.spin": Judge(
+            expect=[r"^\[spin\] spinning with interrupts off",
+                    r"vm spin: stopped: time limit reached"]),
+        "guest.after_spin": _passes("after_spin"),
+    },
+))

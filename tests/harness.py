@@ -136,8 +136,8 @@ def platform_of(t: BootTest) -> str:
     return t.platform or emu.pick_platform(t.needs_vmx)
 
 
-def judge(t: BootTest, log: str, reason: str) -> str | None:
-    """None if the log passes, else why not."""
+def judge(t, log: str, reason: str) -> str | None:
+    """None if the log passes t's expect/reject lists, else why not."""
     pos = 0
     prev = None
     for rx in t.expect:
@@ -168,12 +168,28 @@ def _tail(path: Path, n: int) -> list[str]:
     return data.decode("utf-8", errors="replace").splitlines()[-n:]
 
 
+def judge_subtests(t: BootTest, log: str, reason: str, plat: str,
+                   booted: bool) -> tuple[int, int]:
+    """One verdict line per subtest; returns (passed, failed)."""
+    passed = failed = 0
+    for name, j in t.subtests.items():
+        why = judge(j, log, reason) if booted else "the boot did not run"
+        if why is None:
+            say(f"PASS {name} ({plat}, in {t.name})")
+            passed += 1
+        else:
+            say(f"FAIL {name} ({plat}, in {t.name}): {why}")
+            failed += 1
+    return passed, failed
+
+
 def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
-                  cancel: threading.Event) -> bool:
-    """Run one boot test, print its verdict; True if it passed."""
+                  cancel: threading.Event) -> tuple[int, int]:
+    """Run one boot test, print its verdicts; (passed, failed)."""
     plat = t.platform or "?"
     elapsed = 0.0
     log = ""
+    reason = "not run"
     workdir = runs_dir / t.name
     emu_log = None
     try:
@@ -205,11 +221,12 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
         traceback.print_exc()
 
     if cancel.is_set():
-        return False            # interrupted: no verdict to print
+        return 0, 0             # interrupted: no verdict to print
+    sub_p, sub_f = judge_subtests(t, log, reason, plat, bool(log))
     head = f"{t.name} ({plat}, {elapsed:.1f} s)"
     if why is None:
         say(f"PASS {head}")
-        return True
+        return 1 + sub_p, sub_f
     lines = [f"FAIL {head}: {why}"]
     if log.strip():
         lines += ["    " + s for s in log.splitlines()[-TAIL_LINES:]]
@@ -217,7 +234,7 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
         lines.append(f"    (serial log empty; last lines of {emu_log}:)")
         lines += ["    " + s for s in _tail(Path(emu_log), TAIL_LINES)]
     say(*lines)
-    return False
+    return sub_p, 1 + sub_f
 
 
 def run_boot(tests: list[BootTest], efi: Path, runs_dir: Path, jobs: int) -> tuple[int, int]:
@@ -232,10 +249,9 @@ def run_boot(tests: list[BootTest], efi: Path, runs_dir: Path, jobs: int) -> tup
         while pending:
             done, pending = cf.wait(pending, timeout=0.5)
             for f in done:
-                if f.result():
-                    passed += 1
-                else:
-                    failed += 1
+                p, q = f.result()
+                passed += p
+                failed += q
     except BaseException:
         cancel.set()
         pool.shutdown(wait=False, cancel_futures=True)

@@ -11,16 +11,6 @@
 
 struct vmx_controls vmx_ctls;
 
-uint32_t vmx_adjust_controls(uint64_t cap_msr, uint32_t required,
-			     uint32_t optional, uint32_t *out)
-{
-	uint32_t must_be_one = (uint32_t)cap_msr;
-	uint32_t may_be_one = (uint32_t)(cap_msr >> 32);
-
-	*out = ((required | optional) & may_be_one) | must_be_one;
-	return required & ~may_be_one;
-}
-
 static bool adjust(const char *what, uint32_t msr, uint32_t required,
 		   uint32_t optional, uint32_t *out)
 {

@@ -44,6 +44,13 @@ void guest_exit(uint32_t code) __attribute__((noreturn));
 bool rdmsr_safe(uint32_t msr, uint64_t *val);
 bool wrmsr_safe(uint32_t msr, uint64_t val);
 extern volatile uint32_t last_trap_vector;
+/* The next exception `vector` is expected: skip insn_len bytes at it. */
+void expect_fault(uint32_t vector, uint32_t insn_len);
+/* Whether it came (and stop expecting it). */
+bool fault_seen(uint32_t vector);
+/* The Multiboot command line, and a hex number parser for it. */
+const char *cmdline(uint32_t info);
+uint32_t parse_hex(const char *s);
 
 /* VMCALL with the hypercall number in EAX, args in EBX, ECX, EDX. */
 static inline int32_t vmcall(uint32_t nr, uint32_t a, uint32_t b, uint32_t c)

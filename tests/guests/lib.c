@@ -5,7 +5,7 @@
 
 static unsigned failures;
 volatile uint32_t last_trap_vector = 0xffffffff;
-static volatile bool expecting_gp;
+static volatile uint32_t expected_vector = 0xffffffff, expected_len;
 
 void putc_serial(char c)
 {
@@ -87,8 +87,9 @@ void guest_trap(struct trap_frame *f);
 void guest_trap(struct trap_frame *f)
 {
 	last_trap_vector = f->vector;
-	if (f->vector == 13 && expecting_gp) {
-		f->eip += 2; /* RDMSR and WRMSR are two bytes long */
+	if (f->vector == expected_vector) {
+		f->eip += expected_len; /* skip the faulting instruction */
+		expected_vector = 0xffffffff;
 		return;
 	}
 	puts_serial("unexpected exception ");
@@ -99,22 +100,51 @@ void guest_trap(struct trap_frame *f)
 	guest_exit(1);
 }
 
+void expect_fault(uint32_t vector, uint32_t insn_len)
+{
+	last_trap_vector = 0xffffffff;
+	expected_len = insn_len;
+	expected_vector = vector;
+}
+
+bool fault_seen(uint32_t vector)
+{
+	bool seen = last_trap_vector == vector;
+	expected_vector = 0xffffffff;
+	return seen;
+}
+
 bool rdmsr_safe(uint32_t msr, uint64_t *val)
 {
 	uint32_t lo = 0, hi = 0;
-	last_trap_vector = 0xffffffff;
-	expecting_gp = true;
+	expect_fault(13, 2); /* RDMSR is two bytes long */
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	expecting_gp = false;
 	*val = ((uint64_t)hi << 32) | lo;
-	return last_trap_vector != 13;
+	return !fault_seen(13);
 }
 
 bool wrmsr_safe(uint32_t msr, uint64_t val)
 {
-	last_trap_vector = 0xffffffff;
-	expecting_gp = true;
+	expect_fault(13, 2);
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
-	expecting_gp = false;
-	return last_trap_vector != 13;
+	return !fault_seen(13);
+}
+
+const char *cmdline(uint32_t info)
+{
+	const uint32_t *mbi = (const uint32_t *)info;
+	return (mbi[0] & (1u << 2)) ? (const char *)mbi[4] : "";
+}
+
+uint32_t parse_hex(const char *s)
+{
+	uint32_t v = 0;
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2;
+	for (;; s++) {
+		char c = *s;
+		if (c >= '0' && c <= '9') v = v * 16 + (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f') v = v * 16 + (uint32_t)(c - 'a' + 10);
+		else return v;
+	}
 }

@@ -672,3 +672,19 @@ TEST(success_clears_previous_error)
 }
 
 UNIT_MAIN("config")
+
+TEST(time_limit_units)
+{
+    CHECK_OK(VM "time_limit = 500ms\n");
+    CHECK_EQ_U64(cfg.vms[0].time_limit_ms, 500);
+    CHECK_OK(VM "time_limit = 10s\n");
+    CHECK_EQ_U64(cfg.vms[0].time_limit_ms, 10000);
+    CHECK_OK(VM "time_limit = 3\n");
+    CHECK_EQ_U64(cfg.vms[0].time_limit_ms, 3000);
+    CHECK_OK(VM);
+    CHECK_EQ_U64(cfg.vms[0].time_limit_ms, 0);
+    CHECK_ERR(VM "time_limit = soon\n", 3,
+              "bad value 'soon' for 'time_limit' (expected a duration like 500ms or 10s (at most a day))");
+    CHECK_ERR(VM "time_limit = 90000s\n", 3,
+              "bad value '90000s' for 'time_limit' (expected a duration like 500ms or 10s (at most a day))");
+}

@@ -1,0 +1,12 @@
+/* The TSC's rate, measured against the 8254 PIT at boot. */
+#ifndef ARCH_TSC_H
+#define ARCH_TSC_H
+
+#include <stdint.h>
+
+/* Measures and remembers the TSC frequency; returns it in Hz. */
+uint64_t tsc_calibrate(void);
+uint64_t tsc_hz(void);
+uint64_t tsc_from_ms(uint64_t ms);
+
+#endif

@@ -1,0 +1,396 @@
+/* Host unit tests for the MMIO instruction decoder (vmx/insn_decode.c).
+ *
+ * Every encoding below is written by hand from the SDM (Vol. 2A chapter 2,
+ * Vol. 2B MOV/MOVZX) and was cross-checked with the GNU assembler; the AT&T
+ * form is next to each one.  Bytes are decoded from an exact-size heap
+ * copy, so ASan flags any read past the end of the buffer. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../vmx/insn_decode.h"
+#include "unit.h"
+
+#define LONG true
+#define PROT32 false
+
+/* Register numbers (SDM Vol. 2A Table 2-2 / 3-1), restated on purpose. */
+#define R_AX 0
+#define R_CX 1
+#define R_DX 2
+#define R_BX 3
+#define R_SP 4
+#define R_R8 8
+#define R_R9 9
+#define R_R10 10
+#define R_R12 12
+#define R_R15 15
+
+struct dcase {
+	const char *what;   /* AT&T syntax */
+	bool long_mode;
+	size_t n;
+	uint8_t b[15];
+	/* expected */
+	unsigned len, size;
+	bool is_write;
+	unsigned reg;
+	bool has_imm;
+	uint64_t imm;
+	bool zero_extend;
+};
+
+#define B(...) sizeof((uint8_t[]){ __VA_ARGS__ }), { __VA_ARGS__ }
+#define ST(sz, r) (sz), true, (r), false, 0, false      /* register store */
+#define LD(sz, r) (sz), false, (r), false, 0, false     /* register load */
+#define ZX(sz, r) (sz), false, (r), false, 0, true      /* MOVZX load */
+#define IM(sz, v) (sz), true, 0, true, (v), false       /* immediate store */
+
+/* Decodes n bytes from an exact-size heap copy of b. */
+static bool decode(const uint8_t *b, size_t n, bool long_mode,
+		   struct mmio_insn *out)
+{
+	uint8_t *p = n ? malloc(n) : NULL;
+	bool ok;
+
+	if (n && !p)
+		abort();
+	if (n)
+		memcpy(p, b, n);
+	memset(out, 0xa5, sizeof(*out)); /* stale garbage must not leak out */
+	ok = mmio_decode(p, n, long_mode, out);
+	free(p);
+	return ok;
+}
+
+#define EXPECT_FIELD(got, want) do {                                        \
+		if ((uint64_t)(got) != (uint64_t)(want))                    \
+			UNIT_FAIL("%s: %s = 0x%" PRIx64 ", want 0x%" PRIx64, \
+				  c->what, #got, (uint64_t)(got),           \
+				  (uint64_t)(want));                        \
+	} while (0)
+
+static void check_fields(const struct dcase *c, const struct mmio_insn *in)
+{
+	EXPECT_FIELD(in->len, c->len);
+	EXPECT_FIELD(in->size, c->size);
+	EXPECT_FIELD(in->is_write, c->is_write);
+	EXPECT_FIELD(in->has_imm, c->has_imm);
+	EXPECT_FIELD(in->zero_extend, c->zero_extend);
+	if (c->has_imm)
+		EXPECT_FIELD(in->imm, c->imm);
+	else
+		EXPECT_FIELD(in->reg, c->reg);
+}
+
+static void check_cases(const struct dcase *cs, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		const struct dcase *c = &cs[i];
+		struct mmio_insn in;
+
+		if (c->len != c->n)
+			UNIT_FAIL("%s: table error, len %u vs %zu bytes",
+				  c->what, c->len, c->n);
+		if (!decode(c->b, c->n, c->long_mode, &in))
+			UNIT_FAIL("%s: rejected", c->what);
+		check_fields(c, &in);
+		if (unit_failed)
+			return;
+	}
+}
+
+#define CHECK_CASES(arr) check_cases((arr), sizeof(arr) / sizeof((arr)[0]))
+
+/* ---- valid encodings, 64-bit mode ---- */
+
+static const struct dcase stores64[] = {
+	{ "mov %eax,(%rbx)", LONG, B(0x89, 0x03), 2, ST(4, R_AX) },
+	{ "mov %rax,(%rbx)", LONG, B(0x48, 0x89, 0x03), 3, ST(8, R_AX) },
+	{ "mov %ax,(%rbx)", LONG, B(0x66, 0x89, 0x03), 3, ST(2, R_AX) },
+	{ "mov %al,(%rdx)", LONG, B(0x88, 0x02), 2, ST(1, R_AX) },
+	{ "mov %r9,0x12345678(%rip)", LONG,
+	  B(0x4c, 0x89, 0x0d, 0x78, 0x56, 0x34, 0x12), 7, ST(8, R_R9) },
+	{ "mov %spl,(%rdx)", LONG, B(0x40, 0x88, 0x22), 3, ST(1, R_SP) },
+	{ "mov %r12b,(%rdx)", LONG, B(0x44, 0x88, 0x22), 3, ST(1, R_R12) },
+};
+
+static const struct dcase loads64[] = {
+	{ "mov 0x10(%rbx),%ecx", LONG, B(0x8b, 0x4b, 0x10), 3, LD(4, R_CX) },
+	{ "mov (%rdx),%cl", LONG, B(0x8a, 0x0a), 2, LD(1, R_CX) },
+	{ "mov (%rbx),%r15d", LONG, B(0x44, 0x8b, 0x3b), 3, LD(4, R_R15) },
+	{ "mov (%rbx),%r15", LONG, B(0x4c, 0x8b, 0x3b), 3, LD(8, R_R15) },
+	{ "mov %fs:(%rax),%edx", LONG, B(0x64, 0x8b, 0x10), 3, LD(4, R_DX) },
+};
+
+/* ModRM/SIB/displacement lengths (SDM Vol. 2A Tables 2-2, 2-3). */
+static const struct dcase addressing64[] = {
+	{ "mov %eax,(%rax,%rcx,4)", LONG, B(0x89, 0x04, 0x88), 3,
+	  ST(4, R_AX) },
+	{ "mov %eax,0x0(,%rcx,4)", LONG,
+	  B(0x89, 0x04, 0x8d, 0x00, 0x00, 0x00, 0x00), 7, ST(4, R_AX) },
+	{ "mov 0xfee000b0,%eax (SIB, no base, no index)", LONG,
+	  B(0x8b, 0x04, 0x25, 0xb0, 0x00, 0xe0, 0xfe), 7, LD(4, R_AX) },
+	{ "mov %eax,0x10(%rbp) (mod=01, rm=101 is not RIP)", LONG,
+	  B(0x89, 0x45, 0x10), 3, ST(4, R_AX) },
+	{ "mov 0x100(%rbx),%eax (mod=10 disp32)", LONG,
+	  B(0x8b, 0x83, 0x00, 0x01, 0x00, 0x00), 6, LD(4, R_AX) },
+	{ "mov %eax,0x8(%rsp) (SIB + disp8)", LONG,
+	  B(0x89, 0x44, 0x24, 0x08), 4, ST(4, R_AX) },
+	{ "mov %eax,0x100(%rsp) (SIB + disp32)", LONG,
+	  B(0x89, 0x84, 0x24, 0x00, 0x01, 0x00, 0x00), 7, ST(4, R_AX) },
+	{ "mov %eax,0x10(%rbp,%rcx,4) (SIB base=101, mod=01)", LONG,
+	  B(0x89, 0x44, 0x8d, 0x10), 4, ST(4, R_AX) },
+	{ "mov %eax,(%r11) (REX.B does not change reg)", LONG,
+	  B(0x41, 0x89, 0x03), 3, ST(4, R_AX) },
+	{ "mov %eax,(%rax,%r9,4) (REX.X does not change reg)", LONG,
+	  B(0x42, 0x89, 0x04, 0x88), 4, ST(4, R_AX) },
+};
+
+static const struct dcase imm64[] = {
+	{ "movb $0xab,(%rax)", LONG, B(0xc6, 0x00, 0xab), 3, IM(1, 0xab) },
+	{ "movw $0x1234,(%rdi)", LONG, B(0x66, 0xc7, 0x07, 0x34, 0x12), 5,
+	  IM(2, 0x1234) },
+	{ "movl $0xdeadbeef,0x10(%rip) (no sign extension at size 4)", LONG,
+	  B(0xc7, 0x05, 0x10, 0x00, 0x00, 0x00, 0xef, 0xbe, 0xad, 0xde), 10,
+	  IM(4, 0xdeadbeef) },
+	{ "movq $-1,(%rax)", LONG, B(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff),
+	  7, IM(8, 0xffffffffffffffffull) },
+	{ "movq $-0x80000000,(%rax)", LONG,
+	  B(0x48, 0xc7, 0x00, 0x00, 0x00, 0x00, 0x80), 7,
+	  IM(8, 0xffffffff80000000ull) },
+	{ "movq $0x7fffffff,(%rax)", LONG,
+	  B(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0x7f), 7, IM(8, 0x7fffffff) },
+	{ "movb $0x7f,0x8(%rbp) (REX.W ignored for byte ops)", LONG,
+	  B(0x48, 0xc6, 0x45, 0x08, 0x7f), 5, IM(1, 0x7f) },
+	{ "movl $0x11223344,0x8(%rsp) (SIB + disp8 + imm32)", LONG,
+	  B(0xc7, 0x44, 0x24, 0x08, 0x44, 0x33, 0x22, 0x11), 8,
+	  IM(4, 0x11223344) },
+};
+
+static const struct dcase movzx64[] = {
+	{ "movzbl (%rsi),%eax", LONG, B(0x0f, 0xb6, 0x06), 3, ZX(1, R_AX) },
+	{ "movzwl (%rsi),%ecx", LONG, B(0x0f, 0xb7, 0x0e), 3, ZX(2, R_CX) },
+	{ "movzbq (%rsi),%r8", LONG, B(0x4c, 0x0f, 0xb6, 0x06), 4,
+	  ZX(1, R_R8) },
+	{ "movzwl (%rsi),%r10d", LONG, B(0x44, 0x0f, 0xb7, 0x16), 4,
+	  ZX(2, R_R10) },
+	{ "movzbl 0x10(%rbx),%edx", LONG, B(0x0f, 0xb6, 0x53, 0x10), 4,
+	  ZX(1, R_DX) },
+};
+
+static const struct dcase prefixes64[] = {
+	{ "mov %eax,(%ebx) (67 in long mode)", LONG, B(0x67, 0x89, 0x03), 3,
+	  ST(4, R_AX) },
+	{ "ds mov (%rax),%edx", LONG, B(0x3e, 0x8b, 0x10), 3, LD(4, R_DX) },
+	{ "cs ss es mov %eax,(%rbx)", LONG, B(0x2e, 0x36, 0x26, 0x89, 0x03), 5,
+	  ST(4, R_AX) },
+	{ "mov %ax,%gs:(%r11)", LONG, B(0x65, 0x66, 0x41, 0x89, 0x03), 5,
+	  ST(2, R_AX) },
+	{ "66 + REX.W: REX.W wins (SDM 2.2.1.2)", LONG,
+	  B(0x66, 0x48, 0x89, 0x03), 4, ST(8, R_AX) },
+	{ "66 on a byte op is ignored", LONG, B(0x66, 0x88, 0x02), 3,
+	  ST(1, R_AX) },
+	{ "movw $0x1234,%gs:0x8(%rsp) (prefixes + SIB + disp8 + imm16)", LONG,
+	  B(0x65, 0x66, 0xc7, 0x44, 0x24, 0x08, 0x34, 0x12), 8,
+	  IM(2, 0x1234) },
+};
+
+/* ---- valid encodings, 32-bit protected mode ---- */
+
+static const struct dcase prot32[] = {
+	{ "movl $0xdeadbeef,0xfee000b0", PROT32,
+	  B(0xc7, 0x05, 0xb0, 0x00, 0xe0, 0xfe, 0xef, 0xbe, 0xad, 0xde), 10,
+	  IM(4, 0xdeadbeef) },
+	{ "mov %eax,(%ebx)", PROT32, B(0x89, 0x03), 2, ST(4, R_AX) },
+	{ "mov 0xfee000b0,%ecx (mod=00 rm=101 disp32)", PROT32,
+	  B(0x8b, 0x0d, 0xb0, 0x00, 0xe0, 0xfe), 6, LD(4, R_CX) },
+	{ "mov %ax,(%ebx)", PROT32, B(0x66, 0x89, 0x03), 3, ST(2, R_AX) },
+	{ "movzwl (%esi),%eax", PROT32, B(0x0f, 0xb7, 0x06), 3, ZX(2, R_AX) },
+	{ "mov %eax,0x0(,%ecx,4)", PROT32,
+	  B(0x89, 0x04, 0x8d, 0x00, 0x00, 0x00, 0x00), 7, ST(4, R_AX) },
+	{ "mov %ds:(%eax),%edx", PROT32, B(0x3e, 0x8b, 0x10), 3, LD(4, R_DX) },
+	{ "mov %dl,(%edx)", PROT32, B(0x88, 0x12), 2, ST(1, R_DX) },
+	{ "movb $0x7f,0x8(%ebp)", PROT32, B(0xc6, 0x45, 0x08, 0x7f), 4,
+	  IM(1, 0x7f) },
+	{ "mov %eax,0x100(%esp)", PROT32,
+	  B(0x89, 0x84, 0x24, 0x00, 0x01, 0x00, 0x00), 7, ST(4, R_AX) },
+	{ "movw $0xbeef,%es:(%edi)", PROT32,
+	  B(0x26, 0x66, 0xc7, 0x07, 0xef, 0xbe), 6, IM(2, 0xbeef) },
+};
+
+TEST(mov_reg_to_mem_64) { CHECK_CASES(stores64); }
+TEST(mov_mem_to_reg_64) { CHECK_CASES(loads64); }
+TEST(modrm_sib_displacement_lengths) { CHECK_CASES(addressing64); }
+TEST(mov_imm_to_mem_64) { CHECK_CASES(imm64); }
+TEST(movzx_64) { CHECK_CASES(movzx64); }
+TEST(legacy_and_rex_prefixes_64) { CHECK_CASES(prefixes64); }
+TEST(protected_mode_32) { CHECK_CASES(prot32); }
+
+static const struct {
+	const struct dcase *cs;
+	size_t count;
+} all_valid[] = {
+#define GROUP(a) { (a), sizeof(a) / sizeof((a)[0]) }
+	GROUP(stores64), GROUP(loads64), GROUP(addressing64), GROUP(imm64),
+	GROUP(movzx64), GROUP(prefixes64), GROUP(prot32),
+#undef GROUP
+};
+
+/* The decoder reads the instruction from a fixed 15-byte fetch: whatever
+ * follows the instruction must not change the result. */
+TEST(trailing_bytes_ignored)
+{
+	static const uint8_t fill[] = { 0x00, 0xff, 0x90, 0x66, 0x48 };
+
+	for (size_t g = 0; g < sizeof(all_valid) / sizeof(all_valid[0]); g++)
+		for (size_t i = 0; i < all_valid[g].count; i++) {
+			const struct dcase *c = &all_valid[g].cs[i];
+
+			for (size_t f = 0; f < sizeof(fill); f++) {
+				uint8_t buf[15];
+				struct mmio_insn in;
+
+				memset(buf, fill[f], sizeof(buf));
+				memcpy(buf, c->b, c->n);
+				if (!decode(buf, sizeof(buf), c->long_mode, &in))
+					UNIT_FAIL("%s + 0x%02x fill: rejected",
+						  c->what, fill[f]);
+				check_fields(c, &in);
+				if (unit_failed)
+					return;
+			}
+		}
+}
+
+/* Every proper prefix of every valid instruction is rejected, and ASan
+ * checks that none of them is read past its end. */
+TEST(every_truncation_rejected_without_overread)
+{
+	for (size_t g = 0; g < sizeof(all_valid) / sizeof(all_valid[0]); g++)
+		for (size_t i = 0; i < all_valid[g].count; i++) {
+			const struct dcase *c = &all_valid[g].cs[i];
+
+			for (size_t n = 0; n < c->n; n++) {
+				struct mmio_insn in;
+
+				if (decode(c->b, n, c->long_mode, &in))
+					UNIT_FAIL("%s: accepted %zu of %zu bytes "
+						  "(len %u)", c->what, n, c->n,
+						  in.len);
+			}
+		}
+}
+
+/* ---- rejections ---- */
+
+struct rcase {
+	const char *what;
+	bool long_mode;
+	size_t n;
+	uint8_t b[15];
+};
+
+static void check_rejects(const struct rcase *rs, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		const struct rcase *r = &rs[i];
+		struct mmio_insn in;
+
+		if (decode(r->b, r->n, r->long_mode, &in))
+			UNIT_FAIL("%s: accepted (len %u size %u reg %u)",
+				  r->what, in.len, in.size, in.reg);
+	}
+}
+
+#define CHECK_REJECTS(arr) check_rejects((arr), sizeof(arr) / sizeof((arr)[0]))
+
+/* Each case is padded with zero bytes so that only the named property,
+ * not a short buffer, can be the reason for rejecting it. */
+#define PAD 0, 0, 0, 0, 0, 0, 0, 0
+
+static const struct rcase register_direct[] = {
+	{ "mov %eax,%ebx (89 /r, mod=11)", LONG, B(0x89, 0xc3, PAD) },
+	{ "mov %ebx,%eax (8b /r, mod=11)", LONG, B(0x8b, 0xc3, PAD) },
+	{ "mov %al,%bl (88 /r, mod=11)", LONG, B(0x88, 0xc3, PAD) },
+	{ "mov $1,%eax (c7 /0, mod=11)", LONG,
+	  B(0xc7, 0xc0, 0x01, 0x00, 0x00, 0x00, PAD) },
+	{ "mov $1,%al (c6 /0, mod=11)", LONG, B(0xc6, 0xc0, 0x01, PAD) },
+	{ "movzbl %al,%eax (0f b6, mod=11)", LONG, B(0x0f, 0xb6, 0xc0, PAD) },
+	{ "mov %r8,%rbx (REX + mod=11)", LONG, B(0x4c, 0x89, 0xc3, PAD) },
+	{ "mov %eax,%ebx (32-bit)", PROT32, B(0x89, 0xc3, PAD) },
+};
+
+static const struct rcase unknown_opcodes[] = {
+	{ "add %eax,(%rbx) (01 /r)", LONG, B(0x01, 0x03, PAD) },
+	{ "mov %eax,0xfee000b0 (a3 moffs)", PROT32,
+	  B(0xa3, 0xb0, 0x00, 0xe0, 0xfe, PAD) },
+	{ "movsbl (%rsi),%eax (0f be)", LONG, B(0x0f, 0xbe, 0x06, PAD) },
+	{ "ud2 (0f 0b)", LONG, B(0x0f, 0x0b, PAD) },
+	{ "lock mov (f0 is not accepted)", LONG, B(0xf0, 0x89, 0x03, PAD) },
+	{ "rep mov (f3 is not accepted)", LONG, B(0xf3, 0x89, 0x03, PAD) },
+	{ "c7 /1 (not MOV)", LONG,
+	  B(0xc7, 0x08, 0x00, 0x00, 0x00, 0x80, PAD) },
+	{ "c7 /7", LONG, B(0xc7, 0x38, 0x00, 0x00, 0x00, 0x00, PAD) },
+	{ "c6 /1", LONG, B(0xc6, 0x08, 0x00, PAD) },
+	{ "c6 /4", PROT32, B(0xc6, 0x20, 0x00, PAD) },
+	{ "REX.R with c7 /1 (reg field 9)", LONG,
+	  B(0x44, 0xc7, 0x08, 0x00, 0x00, 0x00, 0x00, PAD) },
+	{ "all zeros: add %al,(%rax)", LONG, B(0x00, 0x00, PAD) },
+};
+
+static const struct rcase mode_rules[] = {
+	{ "67 in 32-bit mode (16-bit addressing)", PROT32,
+	  B(0x67, 0x89, 0x07, PAD) },
+	{ "66 67 in 32-bit mode", PROT32, B(0x66, 0x67, 0x89, 0x07, PAD) },
+	{ "48 in 32-bit mode is dec %eax, not REX.W", PROT32,
+	  B(0x48, 0x89, 0x03, PAD) },
+	{ "44 in 32-bit mode is inc %esp, not REX.R", PROT32,
+	  B(0x44, 0x8b, 0x3b, PAD) },
+	{ "40 in 32-bit mode is inc %eax", PROT32, B(0x40, 0x88, 0x22, PAD) },
+	{ "4c 0f b6 in 32-bit mode", PROT32, B(0x4c, 0x0f, 0xb6, 0x06, PAD) },
+};
+
+TEST(rejects_register_direct_modrm) { CHECK_REJECTS(register_direct); }
+TEST(rejects_other_opcodes_and_c6_c7_other_than_slash0)
+{
+	CHECK_REJECTS(unknown_opcodes);
+}
+TEST(rejects_67_and_rex_in_32bit_mode) { CHECK_REJECTS(mode_rules); }
+
+TEST(rejects_empty_and_prefix_only_buffers)
+{
+	static const uint8_t only_prefixes[] = { 0x66, 0x64, 0x2e, 0x67, 0x48 };
+	struct mmio_insn in;
+
+	CHECK(!decode(NULL, 0, true, &in));
+	CHECK(!decode(NULL, 0, false, &in));
+	for (size_t n = 1; n <= sizeof(only_prefixes); n++)
+		CHECK(!decode(only_prefixes, n, true, &in));
+	CHECK(!decode(only_prefixes, 3, false, &in)); /* 66 64 2e */
+}
+
+/* A successful decode clears what it does not set, when the same result
+ * structure is reused. */
+TEST(result_fields_are_reset_between_decodes)
+{
+	static const uint8_t imm[] = { 0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zx[] = { 0x0f, 0xb6, 0x06 };
+	static const uint8_t st[] = { 0x89, 0x03 };
+	struct mmio_insn in;
+
+	CHECK(mmio_decode(imm, sizeof(imm), true, &in));
+	CHECK(in.has_imm);
+	CHECK(mmio_decode(zx, sizeof(zx), true, &in));
+	CHECK(!in.has_imm);
+	CHECK_EQ_U64(in.imm, 0);
+	CHECK(in.zero_extend);
+	CHECK(mmio_decode(st, sizeof(st), true, &in));
+	CHECK(!in.zero_extend);
+	CHECK(!in.has_imm);
+	CHECK_EQ_U64(in.reg, 0);
+	CHECK_EQ_U64(in.len, 2);
+}
+
+UNIT_MAIN("insn_decode")
