@@ -13,6 +13,7 @@
 #include "../arch/tsc.h"
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
+#include "../drivers/testdev.h"
 #include "../drivers/vuart.h"
 #include "../vmx/ept.h"
 #include "../vmx/msr.h"
@@ -87,7 +88,7 @@ static bool create_vcpus(struct vm *vm)
 static bool attach_devices(struct vm *vm)
 {
 	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
-	       fw_cfg_attach(vm);
+	       fw_cfg_attach(vm) && testdev_attach(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, unsigned id)

@@ -147,14 +147,15 @@ def _escape(name: str, kind: str, addr: str) -> Judge:
                  reject=[rf"^\[{name}\] ESCAPED", rf"^\[{name}\] .*FAIL"])
 
 
-GUESTS = ["hello", "cpuid", "msr", "io", "hypercall", "pattern", "escape",
-          "crash", "spin"]
+GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "hypercall", "pattern",
+          "escape", "crash", "spin"]
 
 BOOT_TESTS.append(BootTest(
     name="vms.multiboot",
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + _vm("hello", "hello") + _vm("cpuid", "cpuid") + _vm("msr", "msr")
-         + _vm("io", "io") + _vm("hypercall", "hypercall")
+         + _vm("io", "io") + _vm("mmio", "mmio")
+         + _vm("hypercall", "hypercall")
          + _vm("pattern", "pattern")
          + _vm("escape_read", "escape", extra="cmdline = r 0x400000\n")
          + _vm("escape_write", "escape", extra="cmdline = w 0x20000000\n")
@@ -166,13 +167,14 @@ BOOT_TESTS.append(BootTest(
     timeout_s=400,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 7 exited, 5 stopped, 0 not started"],
-    reject=[r"PANIC", r"exception \d+", r"not started"],
+            r"hv: power off: idle; VMs: 8 exited, 5 stopped, 0 not started"],
+    reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "guest.hello": _passes("hello"),
         "guest.cpuid": _passes("cpuid"),
         "guest.msr": _passes("msr"),
         "guest.io": _passes("io"),
+        "guest.mmio": _passes("mmio"),
         "guest.hypercall": Judge(
             expect=[r"^\[hypercall\] written by the console hypercall$",
                     r"^\[hypercall\] RESULT: PASS",

@@ -33,7 +33,7 @@ static unsigned modrm_length(const uint8_t *b, size_t len)
 
 struct prefixes {
 	unsigned n;
-	bool opsize, rex_w, rex_r;
+	bool opsize, rex, rex_w, rex_r;
 };
 
 static bool read_prefixes(const uint8_t *b, size_t len, bool long_mode,
@@ -53,6 +53,7 @@ static bool read_prefixes(const uint8_t *b, size_t len, bool long_mode,
 			break;
 	}
 	if (long_mode && p->n < len && (b[p->n] & 0xf0) == 0x40) {
+		p->rex = true;
 		p->rex_w = (b[p->n] & 8) != 0;
 		p->rex_r = (b[p->n] & 4) != 0;
 		p->n++;
@@ -68,6 +69,22 @@ static uint64_t read_imm(const uint8_t *b, unsigned size)
 	return v;
 }
 
+/* MOV between AL/eAX/rAX and an absolute address (A0-A3): no ModRM; the
+ * offset is 8 bytes in 64-bit code, 4 in 32-bit code. */
+static bool decode_moffs(uint8_t op, unsigned i, size_t len, bool long_mode,
+			 unsigned opsize, struct mmio_insn *out)
+{
+	unsigned off_len = long_mode ? 8 : 4;
+
+	if (i + off_len > len)
+		return false;
+	out->size = (op & 1) ? opsize : 1;
+	out->is_write = op >= 0xa2;
+	out->reg = 0;
+	out->len = i + off_len;
+	return true;
+}
+
 bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
 		 struct mmio_insn *out)
 {
@@ -81,11 +98,14 @@ bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
 	opsize = p.rex_w ? 8 : p.opsize ? 2 : 4;
 	*out = (struct mmio_insn){ 0 };
 	op = b[i++];
+	if (op >= 0xa0 && op <= 0xa3)
+		return decode_moffs(op, i, len, long_mode, opsize, out);
 	if (op == 0x0f) { /* MOVZX r, r/m8 or r/m16 */
 		if (i >= len || (b[i] != 0xb6 && b[i] != 0xb7))
 			return false;
 		out->size = b[i++] == 0xb6 ? 1 : 2;
 		out->zero_extend = true;
+		out->dest_size = opsize;
 	} else if (op == 0x88 || op == 0x8a || op == 0xc6) {
 		out->size = 1;
 	} else if (op == 0x89 || op == 0x8b || op == 0xc7) {
@@ -96,6 +116,13 @@ bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
 	if (i >= len || !(m = modrm_length(b + i, len - i)))
 		return false;
 	out->reg = ((b[i] >> 3) & 7) | (p.rex_r ? 8 : 0);
+	/* Byte registers 4-7 are AH, CH, DH, BH unless a REX prefix is
+	 * present (SDM Vol. 2A 3.7.2.1). */
+	if (out->size == 1 && !out->zero_extend && !p.rex && out->reg >= 4 &&
+	    out->reg <= 7) {
+		out->high8 = true;
+		out->reg -= 4;
+	}
 	out->is_write = op == 0x88 || op == 0x89 || op == 0xc6 || op == 0xc7;
 	if (op == 0xc6 || op == 0xc7) {
 		unsigned isz = out->size == 8 ? 4 : out->size;

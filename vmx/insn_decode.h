@@ -15,6 +15,8 @@ struct mmio_insn {
 	unsigned size;     /* access size: 1, 2, 4 or 8 */
 	bool is_write;     /* memory is the destination */
 	unsigned reg;      /* register number (0 = RAX ... 15 = R15) */
+	bool high8;        /* reg is AH, CH, DH or BH: bits 15:8 of reg */
+	unsigned dest_size; /* MOVZX: size of the destination register */
 	bool has_imm;      /* the source is imm, not reg */
 	uint64_t imm;
 	bool zero_extend;  /* MOVZX: reg gets the value zero-extended */

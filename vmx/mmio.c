@@ -8,22 +8,29 @@
 
 static uint64_t read_operand(struct vcpu *v, const struct mmio_insn *in)
 {
+	uint64_t r;
+
 	if (in->has_imm)
 		return in->imm;
-	return in->reg == REG_RSP ? vmcs_readn(GUEST_RSP) : v->regs.gpr[in->reg];
+	r = in->reg == REG_RSP ? vmcs_readn(GUEST_RSP) : v->regs.gpr[in->reg];
+	return in->high8 ? r >> 8 : r;
 }
 
+/* Writing a register follows the x86 rules: 32-bit results clear bits
+ * 63:32, 8- and 16-bit results leave the rest alone (SDM Vol. 1 3.4.1.1). */
 static void write_register(struct vcpu *v, const struct mmio_insn *in,
 			   uint64_t val)
 {
 	uint64_t *r = &v->regs.gpr[in->reg];
+	unsigned size = in->zero_extend ? in->dest_size : in->size;
+	unsigned shift = in->high8 ? 8 : 0;
 
-	if (in->size == 4 || in->zero_extend)
-		*r = val; /* 32-bit and MOVZX results clear the upper bits */
-	else if (in->size == 8)
+	if (size >= 4) {
 		*r = val;
-	else
-		*r = (*r & ~((1ull << (8 * in->size)) - 1)) | val;
+		return;
+	}
+	uint64_t mask = ((1ull << (8 * size)) - 1) << shift;
+	*r = (*r & ~mask) | ((val << shift) & mask);
 }
 
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,

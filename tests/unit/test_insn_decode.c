@@ -324,8 +324,6 @@ static const struct rcase register_direct[] = {
 
 static const struct rcase unknown_opcodes[] = {
 	{ "add %eax,(%rbx) (01 /r)", LONG, B(0x01, 0x03, PAD) },
-	{ "mov %eax,0xfee000b0 (a3 moffs)", PROT32,
-	  B(0xa3, 0xb0, 0x00, 0xe0, 0xfe, PAD) },
 	{ "movsbl (%rsi),%eax (0f be)", LONG, B(0x0f, 0xbe, 0x06, PAD) },
 	{ "ud2 (0f 0b)", LONG, B(0x0f, 0x0b, PAD) },
 	{ "lock mov (f0 is not accepted)", LONG, B(0xf0, 0x89, 0x03, PAD) },
@@ -394,3 +392,63 @@ TEST(result_fields_are_reset_between_decodes)
 }
 
 UNIT_MAIN("insn_decode")
+
+TEST(high_byte_registers_without_rex)
+{
+	/* mov %ah,(%rdx) = 88 22; mov %bh,(%eax) in 32-bit code = 88 38 */
+	static const uint8_t ah[] = { 0x88, 0x22 };
+	static const uint8_t bh[] = { 0x88, 0x38 };
+	/* with REX, 4 is SPL: mov %spl,(%rdx) = 40 88 22 */
+	static const uint8_t spl[] = { 0x40, 0x88, 0x22 };
+	struct mmio_insn in;
+
+	CHECK(mmio_decode(ah, sizeof(ah), true, &in));
+	CHECK(in.high8);
+	CHECK_EQ_U64(in.reg, 0);
+	CHECK(mmio_decode(bh, sizeof(bh), false, &in));
+	CHECK(in.high8);
+	CHECK_EQ_U64(in.reg, 3);
+	CHECK(mmio_decode(spl, sizeof(spl), true, &in));
+	CHECK(!in.high8);
+	CHECK_EQ_U64(in.reg, 4);
+}
+
+TEST(movzx_destination_size)
+{
+	static const uint8_t movzbw[] = { 0x66, 0x0f, 0xb6, 0x06 };
+	static const uint8_t movzbl[] = { 0x0f, 0xb6, 0x06 };
+	static const uint8_t movzbq[] = { 0x48, 0x0f, 0xb6, 0x06 };
+	struct mmio_insn in;
+
+	CHECK(mmio_decode(movzbw, sizeof(movzbw), true, &in));
+	CHECK_EQ_U64(in.dest_size, 2);
+	CHECK_EQ_U64(in.size, 1);
+	CHECK(mmio_decode(movzbl, sizeof(movzbl), true, &in));
+	CHECK_EQ_U64(in.dest_size, 4);
+	CHECK(mmio_decode(movzbq, sizeof(movzbq), true, &in));
+	CHECK_EQ_U64(in.dest_size, 8);
+}
+
+TEST(moffs_forms)
+{
+	/* mov 0xfeb00000,%eax (32-bit) = a1 00 00 b0 fe */
+	static const uint8_t ld32[] = { 0xa1, 0x00, 0x00, 0xb0, 0xfe };
+	/* mov %al,0xfeb00004 (32-bit) = a2 04 00 b0 fe */
+	static const uint8_t st8[] = { 0xa2, 0x04, 0x00, 0xb0, 0xfe };
+	/* movabs 0xfeb00000,%rax = 48 a1 + 8-byte offset */
+	static const uint8_t ld64[] = { 0x48, 0xa1, 0, 0, 0xb0, 0xfe, 0, 0, 0, 0 };
+	struct mmio_insn in;
+
+	CHECK(mmio_decode(ld32, sizeof(ld32), false, &in));
+	CHECK_EQ_U64(in.len, 5);
+	CHECK_EQ_U64(in.size, 4);
+	CHECK(!in.is_write);
+	CHECK_EQ_U64(in.reg, 0);
+	CHECK(mmio_decode(st8, sizeof(st8), false, &in));
+	CHECK(in.is_write);
+	CHECK_EQ_U64(in.size, 1);
+	CHECK(mmio_decode(ld64, sizeof(ld64), true, &in));
+	CHECK_EQ_U64(in.len, 10);
+	CHECK_EQ_U64(in.size, 8);
+	CHECK(!mmio_decode(ld32, sizeof(ld32) - 1, false, &in));
+}

@@ -21,7 +21,6 @@
 #define T_UNRESTRICTED_GUEST (1u << 7)
 #define T_ENABLE_XSAVES (1u << 20)
 
-#define BOCHS_TRUE_PROCBASED 0xfff9fffe0401e172ull
 #define BOCHS_PROCBASED2 0x00047fff00000000ull
 
 static uint64_t cap(uint32_t allowed0, uint32_t allowed1)
@@ -109,11 +108,31 @@ TEST(bit_both_required_and_must_be_one)
 	CHECK_EQ_U64(out, 0x4);
 }
 
+/* 0xfff9fffe0401e172 is Bochs's IA32_VMX_PROCBASED_CTLS (0x482): its
+ * allowed-0 half 0x0401e172 is exactly the default1 class (bits 1, 4-6, 8,
+ * 13-16, 26; SDM Vol. 3D A.3.2), so CR3-load/store exiting are forced on.
+ * The TRUE MSR (0x48e) reports 0x04006172 there, which lets them be
+ * cleared. */
+#define BOCHS_PROCBASED 0xfff9fffe0401e172ull
+#define BOCHS_TRUE_PROCBASED 0xfff9fffe04006172ull
+
+TEST(bochs_procbased_default1_forces_cr3_exiting)
+{
+	uint32_t out;
+
+	CHECK_EQ_U64(vmx_adjust_controls(BOCHS_PROCBASED,
+					 T_HLT_EXITING | T_SECONDARY_CONTROLS,
+					 0, &out), 0);
+	CHECK(out & T_HLT_EXITING);
+	CHECK(out & T_SECONDARY_CONTROLS);
+	CHECK(out & T_CR3_LOAD_EXITING);
+	CHECK(out & T_CR3_STORE_EXITING);
+	CHECK_EQ_U64(out, 0x0401e172u | T_HLT_EXITING | T_SECONDARY_CONTROLS);
+}
+
 TEST(bochs_true_procbased)
 {
 	uint32_t out;
-	uint32_t must1 = (uint32_t)BOCHS_TRUE_PROCBASED;            /* 0x0401e172 */
-	uint32_t may1 = (uint32_t)(BOCHS_TRUE_PROCBASED >> 32);     /* 0xfff9fffe */
 
 	/* HLT exiting and the secondary controls can be set. */
 	CHECK_EQ_U64(vmx_adjust_controls(BOCHS_TRUE_PROCBASED,
@@ -121,17 +140,21 @@ TEST(bochs_true_procbased)
 					 0, &out), 0);
 	CHECK(out & T_HLT_EXITING);
 	CHECK(out & T_SECONDARY_CONTROLS);
-	/* CR3-load/store exiting are not forced with the TRUE MSR. */
+	/* CR3-load/store exiting can be cleared with the TRUE MSR. */
 	CHECK(!(out & T_CR3_LOAD_EXITING));
 	CHECK(!(out & T_CR3_STORE_EXITING));
-	CHECK_EQ_U64(out, must1 | T_HLT_EXITING | T_SECONDARY_CONTROLS);
+	CHECK_EQ_U64(out, 0x04006172u | T_HLT_EXITING | T_SECONDARY_CONTROLS);
+	/* ... and still set when asked for. */
+	CHECK_EQ_U64(vmx_adjust_controls(BOCHS_TRUE_PROCBASED, 0,
+					 T_CR3_LOAD_EXITING, &out), 0);
+	CHECK(out & T_CR3_LOAD_EXITING);
 	/* Bits 0, 17 and 18 are reserved at 0: asking for them fails. */
 	CHECK_EQ_U64(vmx_adjust_controls(BOCHS_TRUE_PROCBASED, 0x00060001, 0,
 					 &out), 0x00060001);
 	/* Everything optional: exactly the allowed-1 settings. */
 	CHECK_EQ_U64(vmx_adjust_controls(BOCHS_TRUE_PROCBASED, 0, 0xffffffff,
 					 &out), 0);
-	CHECK_EQ_U64(out, may1);
+	CHECK_EQ_U64(out, 0xfff9fffeu);
 }
 
 TEST(bochs_procbased2)
