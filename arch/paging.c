@@ -79,6 +79,21 @@ static uint64_t *pt_walk_create(struct pt_ctx *pt, uint64_t va, int level,
 	return &table[pt_index(va, level)];
 }
 
+/* The largest page that fits: 1 GiB (level 2) where allowed, 2 MiB
+ * (level 1), else 4 KiB (level 0). */
+static int leaf_level(const struct pt_ctx *pt, uint64_t va, uint64_t pa,
+		      uint64_t size, bool allow_large)
+{
+	if (!allow_large)
+		return 0;
+	if (pt->allow_1g && size >= PAGE_SIZE_1G &&
+	    !((va | pa) & (PAGE_SIZE_1G - 1)))
+		return 2;
+	if (size >= PAGE_SIZE_2M && !((va | pa) & (PAGE_SIZE_2M - 1)))
+		return 1;
+	return 0;
+}
+
 int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 	   uint64_t attr, bool allow_large)
 {
@@ -93,15 +108,14 @@ int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 		return PT_ERANGE;
 	attr = (attr & fmt(pt)->attr_mask) | fmt(pt)->leaf_fixed;
 	while (size) {
-		bool large = allow_large && size >= PAGE_SIZE_2M &&
-			     !((va | pa) & (PAGE_SIZE_2M - 1));
-		uint64_t step = large ? PAGE_SIZE_2M : PAGE_SIZE;
-		uint64_t *e = pt_walk_create(pt, va, large ? 1 : 0, &err);
+		int level = leaf_level(pt, va, pa, size, allow_large);
+		uint64_t step = PAGE_SIZE << (9 * level);
+		uint64_t *e = pt_walk_create(pt, va, level, &err);
 		if (!e)
 			return err;
-		if (large && (*e & fmt(pt)->present) && !(*e & PTE_PS))
-			return PT_ECONFLICT; /* a 4 KiB table is there */
-		*e = pa | attr | (large ? PTE_PS : 0);
+		if (level && (*e & fmt(pt)->present) && !(*e & PTE_PS))
+			return PT_ECONFLICT; /* a table of smaller pages is there */
+		*e = pa | attr | (level ? PTE_PS : 0);
 		va += step;
 		pa += step;
 		size -= step;

@@ -51,6 +51,8 @@ struct pt_ctx {
 	/* How this address space's builder reaches a physical page. */
 	void *(*phys_to_virt)(uint64_t phys);
 	void *opaque;
+	bool allow_1g; /* 1 GiB pages may be used (CPU support checked by the
+			* caller: CPUID pdpe1gb, or EPT capability bit 17) */
 };
 
 enum pt_error {

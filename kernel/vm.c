@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../arch/cpu.h"
+#include "../arch/msr.h"
 #include "../arch/tsc.h"
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
@@ -49,11 +51,15 @@ static bool alloc_memory(struct vm *vm)
 	vm->ept = (struct pt_ctx){ .fmt = &pt_format_ept,
 				   .alloc_table = ept_alloc_table,
 				   .phys_to_virt = phys_to_virt };
+	/* 1 GiB EPT pages where the CPU has them and the VM is that large. */
+	vm->ept.allow_1g = (rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_PAGE_1G) != 0;
 	if (pt_init(&vm->ept) ||
 	    pt_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size,
 		   EPT_RWX | EPT_MT_WB, true))
 		return false;
 	vm->eptp = ept_pointer(vm->ept.root, vmx_ctls.ept_ad);
+	/* The EPT's pages may have backed another EPT before. */
+	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->io_bitmap = page_alloc(2, 1);
 	vm->msr_bitmap = page_alloc(1, 1);
 	if (!vm->io_bitmap || !vm->msr_bitmap)
@@ -138,6 +144,50 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	va_end(ap);
 	stop_vcpus(vm);
 	log_info("vm %s: stopped: %s", vm->name, why);
+}
+
+/* A fresh start: RAM zeroed, image reloaded, vCPUs at their reset state,
+ * stale EPT and VPID translations flushed (SDM Vol. 3C 29.4.3). */
+static bool vm_reset(struct vm *vm, const char **why)
+{
+	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		memset(&v->regs, 0, sizeof(v->regs));
+		v->xcr0 = 1;
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
+		vmcs_reset(v);
+		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
+	}
+	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+	vm->state = VM_RUNNING;
+	return multiboot_load(vm, why);
+}
+
+void vm_crash(struct vm *vm, const char *fmt, ...)
+{
+	const char *why = "";
+	char reason[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (vm->cfg->on_crash != CFG_CRASH_RESTART) {
+		vm_stop(vm, "%s", reason);
+		return;
+	}
+	if (vm->restarts == VM_MAX_RESTARTS) {
+		vm_stop(vm, "%s (crashed %u times; not restarting again)",
+			reason, vm->restarts + 1);
+		return;
+	}
+	vm->restarts++;
+	vm_console_flush(vm);
+	log_info("vm %s: crashed (%s); restarting (%u of %u)", vm->name,
+		 reason, vm->restarts, VM_MAX_RESTARTS);
+	if (!vm_reset(vm, &why))
+		vm_stop(vm, "restart failed: %s", why);
 }
 
 void vm_exit_with_status(struct vm *vm, uint32_t status)

@@ -113,6 +113,7 @@ struct vm {
 	uint64_t entry;             /* where the boot vCPU starts */
 	uint64_t unclaimed_reads, unclaimed_writes;
 	uint64_t time_limit_tsc;    /* 0: none */
+	unsigned restarts;
 	bool has_exit_status;
 	uint32_t exit_status;
 };
@@ -125,6 +126,14 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id);
 /* Stops every vCPU of the VM with a report naming the VM and the reason. */
 void vm_stop(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The guest crashed (triple fault, access outside its memory, an exit we
+ * cannot handle): restart it if its on_crash says so and it has restarts
+ * left, else stop it.  Other VMs are not affected either way. */
+void vm_crash(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define VM_MAX_RESTARTS 3
 
 /* A write of v to the debug-exit port: the VM ends with (v << 1) | 1. */
 void vm_exit_with_status(struct vm *vm, uint32_t status);

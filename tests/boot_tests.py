@@ -161,13 +161,14 @@ BOOT_TESTS.append(BootTest(
          + _vm("escape_write", "escape", extra="cmdline = w 0x20000000\n")
          + _vm("escape_apic", "escape", extra="cmdline = w 0xfee00000\n")
          + _vm("crash", "crash")
+         + _vm("crash_restart", "crash", extra="on_crash = restart\n")
          + _vm("spin", "spin", extra="time_limit = 300ms\n")
          + _vm("after_spin", "hello")),
     files={f"guests/{g}.elf": f"build/guests/{g}.elf" for g in GUESTS},
     timeout_s=400,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 8 exited, 5 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 8 exited, 6 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "guest.hello": _passes("hello"),
@@ -189,6 +190,12 @@ BOOT_TESTS.append(BootTest(
                     r"vm crash: vCPU 0: triple fault",
                     r"vm crash: stopped: triple fault"],
             reject=[r"^\[crash\] RESULT"]),
+        "guest.crash_restart": Judge(
+            expect=[r"vm crash_restart: crashed \(triple fault\); restarting \(1 of 3\)",
+                    r"^\[crash_restart\] about to triple-fault",
+                    r"vm crash_restart: crashed \(triple fault\); restarting \(3 of 3\)",
+                    r"^\[crash_restart\] about to triple-fault",
+                    r"vm crash_restart: stopped: triple fault \(crashed 4 times"]),
         "guest.spin": Judge(
             expect=[r"^\[spin\] spinning with interrupts off",
                     r"vm spin: stopped: time limit reached"]),

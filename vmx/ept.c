@@ -37,7 +37,7 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 
 	if (mmio_find(v->vm, gpa))
 		return mmio_emulate(v, e, gpa);
-	vm_stop(v->vm, "EPT violation: %s at guest-physical %#lx, outside "
+	vm_crash(v->vm, "EPT violation: %s at guest-physical %#lx, outside "
 		       "its memory (guest rip %#lx)", kind, gpa, e->guest_rip);
 	return EXIT_STOPPED;
 }

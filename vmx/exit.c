@@ -91,7 +91,7 @@ enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e)
 							      : "",
 		  e->qualification, e->guest_rip);
 	dump_guest(v);
-	vm_stop(v->vm, "unhandled exit %s", exit_reason_name(e->reason));
+	vm_crash(v->vm, "unhandled exit %s", exit_reason_name(e->reason));
 	return EXIT_STOPPED;
 }
 
@@ -101,7 +101,7 @@ static enum exit_action handle_triple_fault(struct vcpu *v,
 	log_error("vm %s: vCPU %u: triple fault at guest rip %#lx",
 		  v->vm->name, v->id, e->guest_rip);
 	dump_guest(v);
-	vm_stop(v->vm, "triple fault");
+	vm_crash(v->vm, "triple fault");
 	return EXIT_STOPPED;
 }
 

@@ -178,19 +178,25 @@ void vmcs_load(struct vcpu *v)
 		panic("VMPTRLD of vCPU %u of VM %s failed", v->id, v->vm->name);
 }
 
-bool vmcs_create(struct vcpu *v)
+void vmcs_reset(struct vcpu *v)
 {
-	v->vmcs = page_alloc(1, 1);
-	if (!v->vmcs)
-		return false;
 	memset(phys_to_virt(v->vmcs), 0, PAGE_SIZE);
 	*(uint32_t *)phys_to_virt(v->vmcs) = vmx_ctls.revision_id;
 	/* VMCLEAR initialises the region's launch state (SDM Vol. 3C 25.11.3). */
 	if (vmclear(v->vmcs))
 		panic("VMCLEAR of a fresh VMCS failed");
 	vmcs_load(v);
+	v->launched = false;
 	setup_controls(v);
 	setup_host_state();
 	setup_guest_state(v);
+}
+
+bool vmcs_create(struct vcpu *v)
+{
+	v->vmcs = page_alloc(1, 1);
+	if (!v->vmcs)
+		return false;
+	vmcs_reset(v);
 	return true;
 }

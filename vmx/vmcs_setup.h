@@ -8,6 +8,9 @@
  * paging off (what Multiboot promises); loaders adjust it after. */
 bool vmcs_create(struct vcpu *v);
 
+/* Puts v's VMCS back to its initial state (for a VM restart). */
+void vmcs_reset(struct vcpu *v);
+
 /* Makes v's VMCS current on this CPU. */
 void vmcs_load(struct vcpu *v);
 

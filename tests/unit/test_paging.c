@@ -542,3 +542,30 @@ TEST(physical_address_beyond_52_bits_refused)
 	PCHECK(!pt_translate(&pt, 0x1000, &pa, &attr));
 	pt_done();
 }
+
+TEST(one_gib_pages_when_allowed)
+{
+	uint64_t pa, attr;
+
+	START();
+	pt.allow_1g = true;
+	PCHECK_EQ(pt_map(&pt, 0x40000000ull, 0x80000000ull,
+			 PAGE_SIZE_1G + PAGE_SIZE_2M, PTE_W, true), PT_OK);
+	/* root + PDPT for the 1 GiB page, + PD for the 2 MiB tail */
+	PCHECK_EQ(ha.n, 3);
+	PCHECK(pt_translate(&pt, 0x40000000ull + 0x12345678, &pa, &attr));
+	PCHECK_EQ(pa, 0x80000000ull + 0x12345678);
+	PCHECK(attr & PTE_PS);
+	PCHECK(pt_translate(&pt, 0x80000000ull + 0x1234, &pa, &attr));
+	PCHECK_EQ(pa, 0xc0000000ull + 0x1234);
+	pt_done();
+}
+
+TEST(no_one_gib_pages_unless_allowed)
+{
+	START();
+	PCHECK_EQ(pt_map(&pt, 0x40000000ull, 0x80000000ull, PAGE_SIZE_1G,
+			 PTE_W, true), PT_OK);
+	PCHECK_EQ(ha.n, 3); /* root, PDPT, one PD of 512 2 MiB entries */
+	pt_done();
+}
