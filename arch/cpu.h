@@ -88,11 +88,13 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
 #define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
 
 #define RFLAGS_IF (1ull << 9)
 
 /* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, Table 3-10). */
 #define CPUID1_ECX_VMX (1u << 5)
+#define CPUID1_ECX_XSAVE (1u << 26)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
 #endif

@@ -31,7 +31,7 @@ static void switch_to(struct vcpu *v)
 	if (last_run == v)
 		return;
 	msr_context_switch(last_run ? &last_run->msrs : NULL, &v->msrs);
-	if (read_cr4() & (1ull << 18)) /* CR4.OSXSAVE: XCR0 exists */
+	if (read_cr4() & CR4_OSXSAVE) /* XCR0 exists */
 		__asm__ volatile("xsetbv" ::"a"((uint32_t)v->xcr0),
 				 "d"((uint32_t)(v->xcr0 >> 32)), "c"(0));
 	vmcs_load(v);

@@ -52,7 +52,6 @@ struct vcpu {
 	uint64_t vmcs;          /* physical address of the VMCS region */
 	bool launched;          /* VMLAUNCH done; VMRESUME from now on */
 	enum vcpu_state state;
-	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
 	uint64_t xcr0;
 	struct msr_context msrs;
 	uint64_t exits;

@@ -147,14 +147,14 @@ def _escape(name: str, kind: str, addr: str) -> Judge:
                  reject=[rf"^\[{name}\] ESCAPED", rf"^\[{name}\] .*FAIL"])
 
 
-GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "hypercall", "pattern",
-          "escape", "crash", "spin"]
+GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall",
+          "pattern", "escape", "crash", "spin"]
 
 BOOT_TESTS.append(BootTest(
     name="vms.multiboot",
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + _vm("hello", "hello") + _vm("cpuid", "cpuid") + _vm("msr", "msr")
-         + _vm("io", "io") + _vm("mmio", "mmio")
+         + _vm("io", "io") + _vm("mmio", "mmio") + _vm("cr", "cr")
          + _vm("hypercall", "hypercall")
          + _vm("pattern", "pattern")
          + _vm("escape_read", "escape", extra="cmdline = r 0x400000\n")
@@ -168,7 +168,7 @@ BOOT_TESTS.append(BootTest(
     timeout_s=400,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 8 exited, 6 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 9 exited, 6 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "guest.hello": _passes("hello"),
@@ -176,6 +176,10 @@ BOOT_TESTS.append(BootTest(
         "guest.msr": _passes("msr"),
         "guest.io": _passes("io"),
         "guest.mmio": _passes("mmio"),
+        "guest.cr": Judge(expect=[r"^\[cr\] CHECK XSETBV x87\|SSE accepted: ok",
+                                  r"^\[cr\] RESULT: PASS",
+                                  r"vm cr: exited with status 1\b"],
+                          reject=[r"^\[cr\] .*FAIL", r"vm cr: stopped"]),
         "guest.hypercall": Judge(
             expect=[r"^\[hypercall\] written by the console hypercall$",
                     r"^\[hypercall\] RESULT: PASS",

@@ -6,6 +6,7 @@
 #include "exit.h"
 #include "hypercall.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 #include "vmx.h"
 
 #define LEAF_HV_BASE 0x40000000u
@@ -17,7 +18,6 @@
 #define CPUID1_ECX_OSXSAVE (1u << 27)
 #define CPUID7_EBX_INVPCID (1u << 10)
 #define CPUID_EXT1_EDX_RDTSCP (1u << 27)
-#define CR4_OSXSAVE (1ull << 18)
 
 /* "HvSmallVisor" in EBX, ECX, EDX order. */
 static const char hv_signature[12] = "HvSmallVisor";
@@ -43,7 +43,7 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 			    CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
 		r->ecx |= CPUID1_ECX_HYPERVISOR;
 		/* OSXSAVE mirrors the guest's CR4, not ours. */
-		if (v->cr4_shadow & CR4_OSXSAVE)
+		if (guest_cr4() & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
 		/* Initial APIC ID and logical CPU count are the VM's. */
 		r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) |

@@ -22,7 +22,6 @@ enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 #define CR0_CD (1ull << 30)
 #define CR0_NW (1ull << 29)
 #define CR0_TS (1ull << 3)
-#define CR4_OSXSAVE (1ull << 18)
 #define XCR0_X87 (1ull << 0)
 #define XCR0_SSE (1ull << 1)
 #define XCR0_AVX (1ull << 2)
@@ -51,26 +50,24 @@ static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
 
 /* MOV to CR0 faults where the hardware would (SDM Vol. 3A 2.5): high
  * bits set, PG without PE, NW without CD. */
-static bool set_cr0(struct vcpu *v, uint64_t val)
+static bool set_cr0(uint64_t val)
 {
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
 	    ((val & CR0_NW) && !(val & CR0_CD)))
 		return false;
-	update_long_mode(v->cr0_shadow, val);
-	v->cr0_shadow = val;
+	update_long_mode(guest_cr0(), val);
 	vmcs_writen(CR0_READ_SHADOW, val);
 	vmcs_writen(GUEST_CR0,
 		    (val | vmcs_cr0_host_owned()) & ~(CR0_CD | CR0_NW));
 	return true;
 }
 
-static bool set_cr4(struct vcpu *v, uint64_t val)
+static bool set_cr4(uint64_t val)
 {
 	if (val & CR4_VMXE)
 		return false; /* VMX is hidden from guests */
 	if ((val | vmx_ctls.cr4_fixed0 | CR4_VMXE) & ~vmx_ctls.cr4_fixed1)
 		return false; /* a bit this CPU does not have */
-	v->cr4_shadow = val;
 	vmcs_writen(CR4_READ_SHADOW, val);
 	vmcs_writen(GUEST_CR4, val | vmcs_cr4_host_owned());
 	return true;
@@ -84,17 +81,17 @@ enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 	switch (CR_QUAL_TYPE(q)) {
 	case CR_MOV_TO:
 		if (CR_QUAL_NUM(q) == 0)
-			ok = set_cr0(v, gpr_value(v, CR_QUAL_GPR(q)));
+			ok = set_cr0(gpr_value(v, CR_QUAL_GPR(q)));
 		else if (CR_QUAL_NUM(q) == 4)
-			ok = set_cr4(v, gpr_value(v, CR_QUAL_GPR(q)));
+			ok = set_cr4(gpr_value(v, CR_QUAL_GPR(q)));
 		else
 			return exit_unexpected(v, e);
 		break;
 	case CR_CLTS:
-		ok = set_cr0(v, v->cr0_shadow & ~CR0_TS);
+		ok = set_cr0(guest_cr0() & ~CR0_TS);
 		break;
 	case CR_LMSW: /* loads CR0[3:0] but cannot clear PE */
-		ok = set_cr0(v, (v->cr0_shadow & ~0xeull) |
+		ok = set_cr0((guest_cr0() & ~0xeull) |
 					(CR_QUAL_LMSW_DATA(q) & 0xf));
 		break;
 	default:
@@ -118,7 +115,7 @@ enum exit_action handle_xsetbv(struct vcpu *v, const struct exit_info *e)
 	struct cpuid_regs leaf = cpuid(0xd, 0);
 	uint64_t supported = ((uint64_t)leaf.edx << 32) | leaf.eax;
 
-	if (!(v->cr4_shadow & CR4_OSXSAVE)) {
+	if (!(guest_cr4() & CR4_OSXSAVE)) {
 		vcpu_inject_exception(VEC_UD, false, 0);
 		return EXIT_RESUME;
 	}

@@ -6,6 +6,7 @@
 #include "../arch/msr.h"
 #include "../arch/paging.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 
 #define CR4_PSE (1ull << 4)
 #define CS_AR_L (1u << 13)
@@ -58,13 +59,13 @@ bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t *gpa)
 	uint64_t cr3 = vmcs_readn(GUEST_CR3);
 	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
 
-	if (!(v->cr0_shadow & CR0_PG)) {
+	if (!(guest_cr0() & CR0_PG)) {
 		*gpa = linear;
 		return true;
 	}
 	if (efer & EFER_LMA)
 		return walk(v, cr3 & PTE_ADDR_MASK, linear, 3, 8, 9, true, gpa);
-	if (v->cr4_shadow & CR4_PAE) {
+	if (guest_cr4() & CR4_PAE) {
 		/* PAE: the four PDPTEs come from the VMCS (loaded at entry). */
 		uint64_t pdpte = vmcs_read_checked(
 			(enum vmcs_field)(GUEST_PDPTE0 + 2 * ((linear >> 30) & 3)));
@@ -74,7 +75,7 @@ bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t *gpa)
 	}
 	/* 32-bit paging: 4 MiB pages only with CR4.PSE. */
 	return walk(v, cr3 & 0xfffff000u, (uint32_t)linear, 1, 4, 10,
-		    (v->cr4_shadow & CR4_PSE) != 0, gpa);
+		    (guest_cr4() & CR4_PSE) != 0, gpa);
 }
 
 bool guest_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t *buf, size_t len)

@@ -44,6 +44,20 @@ uint64_t vmcs_cr4_host_owned(void)
 	return vmx_ctls.cr4_fixed0 | CR4_VMXE;
 }
 
+uint64_t guest_cr0(void)
+{
+	uint64_t mask = vmcs_cr0_host_owned();
+	return (vmcs_readn(GUEST_CR0) & ~mask) |
+	       (vmcs_readn(CR0_READ_SHADOW) & mask);
+}
+
+uint64_t guest_cr4(void)
+{
+	uint64_t mask = vmcs_cr4_host_owned();
+	return (vmcs_readn(GUEST_CR4) & ~mask) |
+	       (vmcs_readn(CR4_READ_SHADOW) & mask);
+}
+
 static void setup_controls(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -121,12 +135,10 @@ static void flat_segment(enum vmcs_field sel, enum vmcs_field base,
 
 /* Multiboot's machine state (Multiboot 0.6.96 3.2): 32-bit protected
  * mode, flat 4 GiB segments, paging and interrupts off. */
-static void setup_guest_state(struct vcpu *v)
+static void setup_guest_state(void)
 {
 	uint64_t cr0 = CR0_PE | (1ull << 4) /* ET */;
 
-	v->cr0_shadow = cr0;
-	v->cr4_shadow = 0;
 	vmcs_writen(GUEST_CR0, (cr0 | vmcs_cr0_host_owned()) &
 				       ~((1ull << 29) | (1ull << 30)));
 	vmcs_writen(CR0_READ_SHADOW, cr0);
@@ -189,7 +201,7 @@ void vmcs_reset(struct vcpu *v)
 	v->launched = false;
 	setup_controls(v);
 	setup_host_state();
-	setup_guest_state(v);
+	setup_guest_state();
 }
 
 bool vmcs_create(struct vcpu *v)

@@ -14,6 +14,12 @@ void vmcs_reset(struct vcpu *v);
 /* Makes v's VMCS current on this CPU. */
 void vmcs_load(struct vcpu *v);
 
+/* The guest's view of CR0 and CR4: host-owned bits from the read shadow,
+ * the rest from the real register, which the guest changes without exits
+ * (SDM Vol. 3C 25.6.6).  The VMCS is the only copy. */
+uint64_t guest_cr0(void);
+uint64_t guest_cr4(void);
+
 /* CR0/CR4 bits the host owns and the guest sees through read shadows:
  * those VMX operation pins (SDM Vol. 3C 24.8, A.7, A.8). */
 uint64_t vmcs_cr0_host_owned(void);

@@ -33,6 +33,14 @@ static bool feature_control_allows_vmx(void)
 	return false;
 }
 
+/* Guests' XCR0 is loaded with XSETBV whenever one of their vCPUs runs
+ * (kernel/sched.c), which needs CR4.OSXSAVE in the host (SDM Vol. 2C
+ * XSETBV).  The host itself never uses XSAVE state. */
+static uint64_t host_osxsave(void)
+{
+	return (cpuid(1, 0).ecx & CPUID1_ECX_XSAVE) ? CR4_OSXSAVE : 0;
+}
+
 bool vmx_cpu_enable(void)
 {
 	uint64_t region;
@@ -41,8 +49,8 @@ bool vmx_cpu_enable(void)
 	if (!feature_control_allows_vmx())
 		return false;
 	write_cr0((read_cr0() | vmx_ctls.cr0_fixed0) & vmx_ctls.cr0_fixed1);
-	write_cr4((read_cr4() | vmx_ctls.cr4_fixed0 | CR4_VMXE) &
-		  vmx_ctls.cr4_fixed1);
+	write_cr4((read_cr4() | vmx_ctls.cr4_fixed0 | CR4_VMXE |
+		   host_osxsave()) & vmx_ctls.cr4_fixed1);
 	region = page_alloc(1, 1);
 	if (!region)
 		return false;

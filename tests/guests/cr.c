@@ -1,0 +1,51 @@
+/* Control registers through the read shadows, and XSETBV validation. */
+#include "guest.h"
+
+#define CR0_CD (1u << 30)
+#define CR4_VMXE (1u << 13)
+#define CR4_OSXSAVE (1u << 18)
+
+static uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+
+/* MOV to CR4 from EAX is 0f 22 e0: three bytes to skip on #GP. */
+static void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" ::"a"(v)); }
+static void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" ::"a"(v)); }
+
+/* XSETBV is 0f 01 d1, three bytes. */
+static void xsetbv(uint32_t lo, uint32_t hi) { __asm__ volatile("xsetbv" ::"c"(0), "a"(lo), "d"(hi)); }
+static uint32_t xgetbv(void) { uint32_t lo, hi; __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0)); return lo; }
+
+int guest_main(uint32_t magic, uint32_t info)
+{
+	uint32_t r[4], cr0;
+
+	(void)magic, (void)info;
+	check(!(read_cr4() & CR4_VMXE), "CR4.VMXE hidden");
+	expect_fault(13, 3);
+	write_cr4(read_cr4() | CR4_VMXE);
+	check(fault_seen(13), "setting CR4.VMXE: #GP");
+	cr0 = read_cr0();
+	write_cr0(cr0 | CR0_CD);
+	check(read_cr0() & CR0_CD, "CR0.CD reads back as written");
+	write_cr0(cr0);
+	check(!(read_cr0() & CR0_CD), "CR0.CD cleared again");
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 26))) {
+		puts_serial("no XSAVE on this CPU: XSETBV checks skipped\n");
+		return verdict();
+	}
+	write_cr4(read_cr4() | CR4_OSXSAVE);
+	check(read_cr4() & CR4_OSXSAVE, "CR4.OSXSAVE set");
+	cpuid(1, 0, r);
+	check(r[2] & (1u << 27), "CPUID OSXSAVE follows the guest's CR4");
+	expect_fault(13, 3);
+	xsetbv(2, 0);
+	check(fault_seen(13), "XSETBV without x87: #GP");
+	expect_fault(13, 3);
+	xsetbv(1u << 2 | 1, 0);
+	check(fault_seen(13), "XSETBV AVX without SSE: #GP");
+	xsetbv(3, 0);
+	check(xgetbv() == 3, "XSETBV x87|SSE accepted");
+	return verdict();
+}
