@@ -198,7 +198,8 @@ test:
 run:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
-	@$(PYTHON) tests/emu.py run --efi $(BUILD)/hv.efi --cfg examples/hv.cfg
+	@$(PYTHON) tests/emu.py run --efi $(BUILD)/hv.efi --cfg examples/hv.cfg \
+	  $(foreach g,hello cpuid hypercall,--file guests/$(g).elf=$(BUILD)/guests/$(g).elf)
 
 bench:
 	@$(MAKE) --no-print-directory deps
