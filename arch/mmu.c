@@ -15,15 +15,6 @@ extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[],
 static struct pt_ctx kernel_pt;
 static struct spinlock mmu_lock = SPINLOCK_INIT("mmu");
 
-static uint64_t alloc_table(void *opaque)
-{
-	uint64_t phys = page_alloc(1, 1);
-	(void)opaque;
-	if (phys)
-		memset(phys_to_virt(phys), 0, PAGE_SIZE);
-	return phys;
-}
-
 static void map_or_panic(uint64_t va, uint64_t pa, uint64_t size,
 			 uint64_t attr, bool large)
 {
@@ -46,7 +37,7 @@ static void map_kernel_section(const struct boot_info *bi, char *start,
 
 void mmu_init(const struct boot_info *bi)
 {
-	kernel_pt = (struct pt_ctx){ .alloc_table = alloc_table,
+	kernel_pt = (struct pt_ctx){ .alloc_table = page_table_alloc,
 				     .phys_to_virt = phys_to_virt };
 	if (pt_init(&kernel_pt))
 		panic("no memory for the kernel page tables");

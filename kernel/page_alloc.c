@@ -153,6 +153,15 @@ void page_free(uint64_t phys, size_t count)
 	spin_unlock(&pool.lock);
 }
 
+uint64_t page_table_alloc(void *opaque)
+{
+	uint64_t phys = page_alloc(1, 1);
+	(void)opaque;
+	if (phys)
+		memset(phys_to_virt(phys), 0, PAGE_SIZE);
+	return phys;
+}
+
 uint64_t page_alloc_free_frames(void)
 {
 	return pool.free_frames;

@@ -19,6 +19,10 @@ void page_alloc_init(const struct boot_info *bi);
 uint64_t page_alloc(size_t count, size_t align);
 void page_free(uint64_t phys, size_t count);
 
+/* One zeroed frame for a paging structure: the alloc_table callback of
+ * arch/paging.c for the kernel's tables and every VM's EPT. */
+uint64_t page_table_alloc(void *opaque);
+
 uint64_t page_alloc_free_frames(void);
 uint64_t page_alloc_usable_frames(void);
 

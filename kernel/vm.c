@@ -32,15 +32,6 @@
 
 static uint16_t next_vpid = 1; /* VPID 0 is the host's (SDM Vol. 3C 29.1) */
 
-static uint64_t ept_alloc_table(void *opaque)
-{
-	uint64_t phys = page_alloc(1, 1);
-	(void)opaque;
-	if (phys)
-		memset(phys_to_virt(phys), 0, PAGE_SIZE);
-	return phys;
-}
-
 static bool alloc_memory(struct vm *vm)
 {
 	vm->ram_size = vm->cfg->memory;
@@ -49,7 +40,7 @@ static bool alloc_memory(struct vm *vm)
 		return false;
 	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
 	vm->ept = (struct pt_ctx){ .fmt = &pt_format_ept,
-				   .alloc_table = ept_alloc_table,
+				   .alloc_table = page_table_alloc,
 				   .phys_to_virt = phys_to_virt };
 	/* 1 GiB EPT pages where the CPU has them and the VM is that large. */
 	vm->ept.allow_1g = (rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_PAGE_1G) != 0;

@@ -123,14 +123,19 @@ static void setup_host_state(void)
 	/* HOST_RSP is written by vmx_enter on every entry. */
 }
 
-static void flat_segment(enum vmcs_field sel, enum vmcs_field base,
-			 enum vmcs_field limit, enum vmcs_field ar,
-			 uint16_t selector, uint32_t rights)
+/* The four VMCS fields of one segment register; ES..GS are laid out in
+ * the same order in each group, two encodings apart (SDM Vol. 3D B.1.2,
+ * B.3.3, B.4.3), so segment n's fields are the ES field + 2n. */
+enum segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+static void flat_segment(enum segment seg, uint16_t selector, uint32_t rights)
 {
-	vmcs_write_checked(sel, selector);
-	vmcs_write_checked(base, 0);
-	vmcs_write_checked(limit, 0xffffffff);
-	vmcs_write_checked(ar, rights);
+	unsigned n = 2 * seg;
+
+	vmcs_write_checked((enum vmcs_field)(GUEST_ES_SELECTOR + n), selector);
+	vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + n), 0);
+	vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + n), 0xffffffff);
+	vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + n), rights);
 }
 
 /* Multiboot's machine state (Multiboot 0.6.96 3.2): 32-bit protected
@@ -145,18 +150,9 @@ static void setup_guest_state(void)
 	vmcs_writen(GUEST_CR3, 0);
 	vmcs_writen(GUEST_CR4, vmcs_cr4_host_owned());
 	vmcs_writen(CR4_READ_SHADOW, 0);
-	flat_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT,
-		     GUEST_CS_AR_BYTES, 0x08, AR_CODE32);
-	flat_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT,
-		     GUEST_SS_AR_BYTES, 0x10, AR_DATA32);
-	flat_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT,
-		     GUEST_DS_AR_BYTES, 0x10, AR_DATA32);
-	flat_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT,
-		     GUEST_ES_AR_BYTES, 0x10, AR_DATA32);
-	flat_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT,
-		     GUEST_FS_AR_BYTES, 0x10, AR_DATA32);
-	flat_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT,
-		     GUEST_GS_AR_BYTES, 0x10, AR_DATA32);
+	for (enum segment s = SEG_ES; s <= SEG_GS; s++)
+		flat_segment(s, s == SEG_CS ? 0x08 : 0x10,
+			     s == SEG_CS ? AR_CODE32 : AR_DATA32);
 	vmcs_write16(GUEST_TR_SELECTOR, 0);
 	vmcs_writen(GUEST_TR_BASE, 0);
 	vmcs_write32(GUEST_TR_LIMIT, 0x67);
