@@ -24,6 +24,7 @@
 #include "../vmx/vmx_insn.h"
 #include "log.h"
 #include "memory.h"
+#include "linux_boot.h"
 #include "multiboot.h"
 #include "page_alloc.h"
 #include "vm_console.h"
@@ -82,6 +83,14 @@ static bool create_vcpus(struct vm *vm)
 	return true;
 }
 
+/* The guest image, by the VM's type. */
+static bool load_image(struct vm *vm, const char **why)
+{
+	if (vm->cfg->type == CFG_VM_LINUX)
+		return linux_load(vm, why);
+	return multiboot_load(vm, why);
+}
+
 static bool attach_devices(struct vm *vm)
 {
 	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
@@ -103,7 +112,7 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->state = VM_RUNNING;
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
-	    multiboot_load(vm, &why)) {
+	    load_image(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);
@@ -152,7 +161,7 @@ static bool vm_reset(struct vm *vm, const char **why)
 	}
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
-	return multiboot_load(vm, why);
+	return load_image(vm, why);
 }
 
 void vm_crash(struct vm *vm, const char *fmt, ...)

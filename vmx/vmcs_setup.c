@@ -138,6 +138,16 @@ static void flat_segment(enum segment seg, uint16_t selector, uint32_t rights)
 	vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + n), rights);
 }
 
+void vmcs_set_flat_protected_mode(uint16_t cs, uint16_t ds,
+				  uint64_t gdt_base, uint32_t gdt_limit)
+{
+	for (enum segment s = SEG_ES; s <= SEG_GS; s++)
+		flat_segment(s, s == SEG_CS ? cs : ds,
+			     s == SEG_CS ? AR_CODE32 : AR_DATA32);
+	vmcs_writen(GUEST_GDTR_BASE, gdt_base);
+	vmcs_write32(GUEST_GDTR_LIMIT, gdt_limit);
+}
+
 /* Multiboot's machine state (Multiboot 0.6.96 3.2): 32-bit protected
  * mode, flat 4 GiB segments, paging and interrupts off. */
 static void setup_guest_state(void)
@@ -150,9 +160,7 @@ static void setup_guest_state(void)
 	vmcs_writen(GUEST_CR3, 0);
 	vmcs_writen(GUEST_CR4, vmcs_cr4_host_owned());
 	vmcs_writen(CR4_READ_SHADOW, 0);
-	for (enum segment s = SEG_ES; s <= SEG_GS; s++)
-		flat_segment(s, s == SEG_CS ? 0x08 : 0x10,
-			     s == SEG_CS ? AR_CODE32 : AR_DATA32);
+	vmcs_set_flat_protected_mode(0x08, 0x10, 0, 0xffff);
 	vmcs_write16(GUEST_TR_SELECTOR, 0);
 	vmcs_writen(GUEST_TR_BASE, 0);
 	vmcs_write32(GUEST_TR_LIMIT, 0x67);
@@ -161,8 +169,6 @@ static void setup_guest_state(void)
 	vmcs_writen(GUEST_LDTR_BASE, 0);
 	vmcs_write32(GUEST_LDTR_LIMIT, 0);
 	vmcs_write32(GUEST_LDTR_AR_BYTES, AR_UNUSABLE);
-	vmcs_writen(GUEST_GDTR_BASE, 0);
-	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
 	vmcs_writen(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
 	vmcs_writen(GUEST_DR7, 0x400);

@@ -8,6 +8,12 @@
  * paging off (what Multiboot promises); loaders adjust it after. */
 bool vmcs_create(struct vcpu *v);
 
+/* Flat 4 GiB 32-bit code (selector cs) and data (ds, also SS, ES, FS,
+ * GS) segments and the GDTR, in the current VMCS: the loaders' entry
+ * state.  The GDT itself is the loader's to write in guest memory. */
+void vmcs_set_flat_protected_mode(uint16_t cs, uint16_t ds,
+				  uint64_t gdt_base, uint32_t gdt_limit);
+
 /* Puts v's VMCS back to its initial state (for a VM restart). */
 void vmcs_reset(struct vcpu *v);
 
