@@ -2,6 +2,7 @@
 
 #include "../arch/cpu.h"
 #include "../arch/lapic.h"
+#include "../vmx/event.h"
 #include "../vmx/exit.h"
 #include "../vmx/msr.h"
 #include "../vmx/vmcs.h"
@@ -38,10 +39,15 @@ static void switch_to(struct vcpu *v)
 	last_run = v;
 }
 
-static void set_slice(void)
+/* One slice, or less when the vCPU's timer is due sooner. */
+static void set_slice(struct vcpu *v, uint64_t now)
 {
+	uint64_t slice = SLICE_TSC, deadline = event_next_deadline(v);
+
+	if (deadline && deadline < now + slice)
+		slice = deadline > now ? deadline - now : 0;
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
-		     (uint32_t)(SLICE_TSC >> vmx_ctls.preemption_shift));
+		     (uint32_t)(slice >> vmx_ctls.preemption_shift));
 }
 
 static void entry_failed(struct vcpu *v, int rc)
@@ -60,8 +66,10 @@ static void run_slice(struct vcpu *v)
 	enum exit_action act;
 
 	switch_to(v);
-	set_slice();
 	do {
+		uint64_t now = rdtsc();
+		event_deliver(v, now);
+		set_slice(v, now);
 		int rc = vmx_enter(&v->regs, v->launched);
 		if (rc) {
 			entry_failed(v, rc);
@@ -77,8 +85,31 @@ static void run_slice(struct vcpu *v)
 			v->vm->time_limit_tsc);
 }
 
+/* A halted vCPU with an interrupt waiting runs again. */
+static void wake_halted(uint64_t now)
+{
+	for (unsigned i = 0; i < nrunq; i++)
+		if (runq[i]->state == VCPU_HALTED && event_pending(runq[i], now))
+			runq[i]->state = VCPU_RUNNABLE;
+}
+
+/* The earliest timer of a halted vCPU, or 0 when none will ever wake. */
+static uint64_t next_wakeup(void)
+{
+	uint64_t first = 0;
+
+	for (unsigned i = 0; i < nrunq; i++) {
+		uint64_t d = runq[i]->state == VCPU_HALTED
+				     ? event_next_deadline(runq[i]) : 0;
+		if (d && (!first || d < first))
+			first = d;
+	}
+	return first;
+}
+
 static struct vcpu *pick_next(unsigned *cursor)
 {
+	wake_halted(rdtsc());
 	for (unsigned n = 0; n < nrunq; n++) {
 		struct vcpu *v = runq[(*cursor + n) % nrunq];
 		if (v->state == VCPU_RUNNABLE) {
@@ -89,13 +120,25 @@ static struct vcpu *pick_next(unsigned *cursor)
 	return NULL;
 }
 
+/* Runs vCPUs until none is runnable and none will be woken by a timer.
+ * With every vCPU halted the CPU waits for the next timer (busy: the
+ * host has no timer interrupt of its own yet). */
 void sched_run(void)
 {
 	unsigned cursor = 0;
 	struct vcpu *v;
+	uint64_t wake;
 
-	while ((v = pick_next(&cursor)) != NULL)
-		run_slice(v);
+	for (;;) {
+		if ((v = pick_next(&cursor)) != NULL) {
+			run_slice(v);
+			continue;
+		}
+		if (!(wake = next_wakeup()))
+			break;
+		while (rdtsc() < wake)
+			cpu_relax();
+	}
 	log_info("sched: no runnable vCPU left");
 }
 

@@ -16,6 +16,10 @@
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
 #include "../drivers/testdev.h"
+#include "../drivers/vpci.h"
+#include "../drivers/vpic.h"
+#include "../drivers/vpit.h"
+#include "../drivers/vrtc.h"
 #include "../drivers/vuart.h"
 #include "../vmx/ept.h"
 #include "../vmx/msr.h"
@@ -94,7 +98,8 @@ static bool load_image(struct vm *vm, const char **why)
 static bool attach_devices(struct vm *vm)
 {
 	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
-	       fw_cfg_attach(vm) && testdev_attach(vm);
+	       fw_cfg_attach(vm) && testdev_attach(vm) && vpic_attach(vm) &&
+	       vpit_attach(vm) && vrtc_attach(vm) && vpci_attach(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, unsigned id)
@@ -161,7 +166,18 @@ static bool vm_reset(struct vm *vm, const char **why)
 	}
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
+	vm->generation++;
 	return load_image(vm, why);
+}
+
+void vm_restart(struct vm *vm, const char *why)
+{
+	const char *err = "";
+
+	vm_console_flush(vm);
+	log_info("vm %s: %s; restarting", vm->name, why);
+	if (!vm_reset(vm, &err))
+		vm_stop(vm, "restart failed: %s", err);
 }
 
 void vm_crash(struct vm *vm, const char *fmt, ...)

@@ -90,6 +90,9 @@ struct mmio_range {
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
+struct vpic;
+struct vpit;
+
 struct vm {
 	char name[CFG_NAME_MAX];
 	unsigned id;
@@ -105,6 +108,9 @@ struct vm {
 	unsigned nvcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 
+	struct vpic *pic; /* interrupt controller, drivers/vpic.c */
+	struct vpit *pit; /* timer, drivers/vpit.c */
+
 	unsigned npio, nmmio;
 	struct pio_range pio[VM_MAX_PIO];
 	struct mmio_range mmio[VM_MAX_MMIO];
@@ -113,6 +119,7 @@ struct vm {
 	uint64_t unclaimed_reads, unclaimed_writes;
 	uint64_t time_limit_tsc;    /* 0: none */
 	unsigned restarts;
+	unsigned generation;        /* bumped by every reset */
 	bool has_exit_status;
 	uint32_t exit_status;
 };
@@ -133,6 +140,10 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define VM_MAX_RESTARTS 3
+
+/* The guest asked for a reset (keyboard controller, port 0xcf9): the VM
+ * starts again from its image; nothing else is affected. */
+void vm_restart(struct vm *vm, const char *why);
 
 /* A write of v to the debug-exit port: the VM ends with (v << 1) | 1. */
 void vm_exit_with_status(struct vm *vm, uint32_t status);

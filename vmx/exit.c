@@ -6,6 +6,7 @@
 
 #include "../arch/idt.h"
 #include "../kernel/log.h"
+#include "event.h"
 #include "vmcs.h"
 
 #define NAME(r) [EXIT_REASON_##r] = #r
@@ -145,6 +146,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_wbinvd,
@@ -187,6 +189,7 @@ enum exit_action exit_dispatch(struct vcpu *v)
 	e.guest_rip = vmcs_readn(GUEST_RIP);
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	v->exits++;
+	event_requeue_vectoring();
 	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
 		return exit_handlers[e.reason](v, &e);
 	return exit_unexpected(v, &e);

@@ -51,6 +51,8 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 enum exit_action handle_ept_misconfig(struct vcpu *v,
 				      const struct exit_info *e);
 enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_interrupt_window(struct vcpu *v,
+					 const struct exit_info *e);
 enum exit_action handle_pause(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_preemption_timer(struct vcpu *v,
 					 const struct exit_info *e);

@@ -50,6 +50,7 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t q = e->qualification;
 	unsigned size = IO_QUAL_SIZE(q);
+	unsigned generation = v->vm->generation;
 
 	if (q & IO_QUAL_STRING)
 		return exit_unexpected(v, e); /* INS/OUTS: not emulated yet */
@@ -61,6 +62,8 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 		port_out(v, IO_QUAL_PORT(q), size);
 	if (v->vm->state != VM_RUNNING)
 		return EXIT_STOPPED; /* the write ended the VM (debug exit) */
+	if (v->vm->generation != generation)
+		return EXIT_YIELD; /* it reset the VM: start afresh */
 	vcpu_skip_instruction(e);
 	return EXIT_RESUME;
 }

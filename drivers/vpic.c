@@ -1,0 +1,169 @@
+/* 8259A model (Intel 8259A data sheet): the initialisation sequence ICW1-
+ * ICW4, OCW1 (mask), OCW2 (EOI), OCW3 (IRR/ISR read select). */
+#include "vpic.h"
+
+#include <stdlib.h>
+
+#define ICW1_INIT 0x10
+#define ICW1_NEED_ICW4 0x01
+#define ICW4_AUTO_EOI 0x02
+#define OCW3_SELECT 0x08
+#define OCW3_READ_ISR 0x03
+#define OCW2_EOI 0x20
+#define OCW2_SPECIFIC 0x40
+#define CASCADE_IRQ 2
+
+struct i8259 {
+	uint8_t irr, isr, imr, elcr;
+	uint8_t vector_base;
+	uint8_t init_step; /* 0: operating; 1-3: expecting ICW2-ICW4 */
+	bool need_icw4, auto_eoi, read_isr;
+};
+
+struct vpic {
+	struct i8259 chip[2]; /* master, slave */
+};
+
+static int highest(uint8_t bits)
+{
+	for (int i = 0; i < 8; i++)
+		if (bits & (1u << i))
+			return i;
+	return -1;
+}
+
+/* The request a chip would raise: the highest-priority unmasked IRR bit
+ * above every bit in service (fixed priority, IRQ 0 highest). */
+static int chip_pending(const struct i8259 *c)
+{
+	int req = highest(c->irr & ~c->imr), svc = highest(c->isr);
+	return (req >= 0 && (svc < 0 || req < svc)) ? req : -1;
+}
+
+static void update_cascade(struct vpic *p)
+{
+	if (chip_pending(&p->chip[1]) >= 0)
+		p->chip[0].irr |= 1u << CASCADE_IRQ;
+	else
+		p->chip[0].irr &= (uint8_t)~(1u << CASCADE_IRQ);
+}
+
+void vpic_raise_irq(struct vpic *p, unsigned irq)
+{
+	p->chip[irq >> 3].irr |= (uint8_t)(1u << (irq & 7));
+	update_cascade(p);
+}
+
+bool vpic_has_pending(const struct vpic *p)
+{
+	return chip_pending(&p->chip[0]) >= 0;
+}
+
+static unsigned chip_ack(struct i8259 *c, int irq)
+{
+	c->irr &= (uint8_t)~(1u << irq);
+	if (!c->auto_eoi)
+		c->isr |= (uint8_t)(1u << irq);
+	return c->vector_base + (unsigned)irq;
+}
+
+unsigned vpic_ack(struct vpic *p)
+{
+	int irq = chip_pending(&p->chip[0]);
+	unsigned vec;
+
+	if (irq == CASCADE_IRQ) {
+		chip_ack(&p->chip[0], irq);
+		vec = chip_ack(&p->chip[1], chip_pending(&p->chip[1]));
+	} else {
+		vec = chip_ack(&p->chip[0], irq);
+	}
+	update_cascade(p);
+	return vec;
+}
+
+static void write_command(struct i8259 *c, uint8_t v)
+{
+	if (v & ICW1_INIT) {
+		*c = (struct i8259){ .elcr = c->elcr, .init_step = 1,
+				     .need_icw4 = v & ICW1_NEED_ICW4 };
+	} else if (v & OCW3_SELECT) {
+		if (v & 2)
+			c->read_isr = (v & OCW3_READ_ISR) == OCW3_READ_ISR;
+	} else if (v & OCW2_EOI) {
+		int irq = (v & OCW2_SPECIFIC) ? (v & 7) : highest(c->isr);
+		if (irq >= 0)
+			c->isr &= (uint8_t)~(1u << irq);
+	}
+}
+
+static void write_data(struct i8259 *c, uint8_t v)
+{
+	switch (c->init_step) {
+	case 1:
+		c->vector_base = v & 0xf8;
+		c->init_step = 2;
+		break;
+	case 2: /* ICW3: cascade wiring, fixed here */
+		c->init_step = c->need_icw4 ? 3 : 0;
+		break;
+	case 3:
+		c->auto_eoi = (v & ICW4_AUTO_EOI) != 0;
+		c->init_step = 0;
+		break;
+	default:
+		c->imr = v; /* OCW1 */
+		break;
+	}
+}
+
+static enum io_result vpic_read(void *dev, uint16_t port, unsigned size,
+				uint32_t *val)
+{
+	struct vpic *p = dev;
+	struct i8259 *c = &p->chip[(port & 0x80) ? 1 : 0];
+
+	if (size != 1)
+		return IO_UNHANDLED;
+	if (port == 0x4d0 || port == 0x4d1)
+		*val = p->chip[port & 1].elcr;
+	else if (port & 1)
+		*val = c->imr;
+	else
+		*val = c->read_isr ? c->isr : c->irr;
+	return IO_HANDLED;
+}
+
+static enum io_result vpic_write(void *dev, uint16_t port, unsigned size,
+				 uint32_t val)
+{
+	struct vpic *p = dev;
+	struct i8259 *c = &p->chip[(port & 0x80) ? 1 : 0];
+
+	if (size != 1)
+		return IO_UNHANDLED;
+	if (port == 0x4d0 || port == 0x4d1)
+		p->chip[port & 1].elcr = (uint8_t)val;
+	else if (port & 1)
+		write_data(c, (uint8_t)val);
+	else
+		write_command(c, (uint8_t)val);
+	update_cascade(p);
+	return IO_HANDLED;
+}
+
+static const struct pio_ops vpic_ops = { vpic_read, vpic_write };
+
+bool vpic_attach(struct vm *vm)
+{
+	struct vpic *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return false;
+	/* Masked until the guest programs it, as after reset. */
+	p->chip[0].imr = p->chip[1].imr = 0xff;
+	vm->pic = p;
+	return pio_register(vm, 0x20, 2, &vpic_ops, p) == 0 &&
+	       pio_register(vm, 0xa0, 2, &vpic_ops, p) == 0 &&
+	       pio_register(vm, 0x4d0, 2, &vpic_ops, p) == 0;
+}

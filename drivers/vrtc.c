@@ -1,0 +1,86 @@
+#include "vrtc.h"
+
+#include <stdlib.h>
+
+#include "../arch/io.h"
+
+#define RTC_INDEX 0x70
+#define RTC_DATA 0x71
+#define REG_A 0x0a
+#define REG_B 0x0b
+#define REG_C 0x0c
+#define REG_D 0x0d
+#define REG_CENTURY 0x32
+#define REG_A_UIP 0x80
+#define REG_A_DEFAULT 0x26  /* 32.768 kHz time base, 1024 Hz rate */
+#define REG_B_DEFAULT 0x02  /* 24-hour, BCD, no interrupts */
+#define REG_D_VALID 0x80
+
+struct vrtc {
+	uint8_t index;
+	uint8_t cmos[128];
+};
+
+/* Seconds, minutes, hours, weekday, day, month, year, century. */
+static bool is_time_register(uint8_t r)
+{
+	return (r <= 9 && r != 1 && r != 3 && r != 5) || r == REG_CENTURY;
+}
+
+/* The host clock, waiting out an update in progress so that no field is
+ * read mid-carry (MC146818 data sheet, "Update cycle"). */
+static uint8_t host_cmos(uint8_t r)
+{
+	for (int spin = 0; spin < 100000; spin++) {
+		outb(RTC_INDEX, REG_A);
+		if (!(inb(RTC_DATA) & REG_A_UIP))
+			break;
+	}
+	outb(RTC_INDEX, r);
+	return inb(RTC_DATA);
+}
+
+static enum io_result vrtc_read(void *dev, uint16_t port, unsigned size,
+				uint32_t *val)
+{
+	struct vrtc *r = dev;
+
+	if (size != 1)
+		return IO_UNHANDLED;
+	if (port == RTC_INDEX)
+		*val = 0xff; /* write-only on real hardware */
+	else if (is_time_register(r->index))
+		*val = host_cmos(r->index);
+	else
+		*val = r->cmos[r->index];
+	return IO_HANDLED;
+}
+
+static enum io_result vrtc_write(void *dev, uint16_t port, unsigned size,
+				 uint32_t val)
+{
+	struct vrtc *r = dev;
+
+	if (size != 1)
+		return IO_UNHANDLED;
+	if (port == RTC_INDEX)
+		r->index = val & 0x7f; /* bit 7 masks NMIs: ignored */
+	else if (r->index != REG_C && r->index != REG_D &&
+		 !is_time_register(r->index))
+		r->cmos[r->index] = (uint8_t)(r->index == REG_A ? val & 0x7f : val);
+	return IO_HANDLED;
+}
+
+static const struct pio_ops vrtc_ops = { vrtc_read, vrtc_write };
+
+bool vrtc_attach(struct vm *vm)
+{
+	struct vrtc *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return false;
+	r->cmos[REG_A] = REG_A_DEFAULT;
+	r->cmos[REG_B] = REG_B_DEFAULT;
+	r->cmos[REG_D] = REG_D_VALID;
+	return pio_register(vm, RTC_INDEX, 2, &vrtc_ops, r) == 0;
+}
