@@ -79,6 +79,7 @@ static bool create_vcpus(struct vm *vm)
 		v->id = i;
 		v->vpid = next_vpid++;
 		v->xcr0 = 1; /* x87 only, the reset value */
+		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		/* Only the boot vCPU runs until SMP guests arrive. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
 		if (!vmcs_create(v))
@@ -160,6 +161,7 @@ static bool vm_reset(struct vm *vm, const char **why)
 		struct vcpu *v = vm->vcpus[i];
 		memset(&v->regs, 0, sizeof(v->regs));
 		v->xcr0 = 1;
+		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
 		vmcs_reset(v);
 		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);

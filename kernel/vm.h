@@ -9,6 +9,8 @@
 #include "config.h"
 
 #define VM_MAX_VCPUS 8
+/* IA32_MTRR_DEF_TYPE as firmware leaves it: MTRRs on, default WB. */
+#define MTRR_DEF_TYPE_WB_ENABLED 0x806
 #define VM_MAX_PIO 16
 #define VM_MAX_MMIO 8
 
@@ -53,6 +55,7 @@ struct vcpu {
 	bool launched;          /* VMLAUNCH done; VMRESUME from now on */
 	enum vcpu_state state;
 	uint64_t xcr0;
+	uint64_t mtrr_def_type;
 	struct msr_context msrs;
 	uint64_t exits;
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */

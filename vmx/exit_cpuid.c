@@ -13,8 +13,22 @@
 #define LEAF_HV_LAST 0x40000001u
 #define LEAF_HV_RANGE_END 0x400000ffu
 
-#define CPUID1_ECX_MONITOR (1u << 3)
-#define CPUID1_ECX_SMX (1u << 6)
+/* Features whose MSRs or devices we do not emulate: a guest must not
+ * believe it has them (leaf 1 ECX/EDX, leaf 7 EDX; SDM Vol. 2A CPUID). */
+#define CPUID1_ECX_HIDDEN                                                   \
+	((1u << 2) /* DTES64 */ | (1u << 3) /* MONITOR */ |                 \
+	 (1u << 4) /* DS-CPL */ | (1u << 5) /* VMX */ | (1u << 6) /* SMX */ | \
+	 (1u << 7) /* EST */ | (1u << 8) /* TM2 */ | (1u << 14) /* xTPR */ |  \
+	 (1u << 15) /* PDCM */ | (1u << 21) /* x2APIC */ |                  \
+	 (1u << 24) /* TSC deadline */ | (1u << 27) /* OSXSAVE, below */)
+#define CPUID1_EDX_HIDDEN                                                   \
+	((1u << 7) /* MCE */ | (1u << 9) /* APIC: not emulated yet */ |     \
+	 (1u << 14) /* MCA */ | (1u << 21) /* DS */ | (1u << 22) /* ACPI */ | \
+	 (1u << 29) /* TM */)
+#define CPUID7_EDX_HIDDEN                                                   \
+	((1u << 26) /* IBRS/IBPB */ | (1u << 27) /* STIBP */ |              \
+	 (1u << 28) /* L1D_FLUSH */ | (1u << 29) /* ARCH_CAPABILITIES */ |  \
+	 (1u << 31) /* SSBD */)
 #define CPUID1_ECX_OSXSAVE (1u << 27)
 #define CPUID7_EBX_INVPCID (1u << 10)
 #define CPUID_EXT1_EDX_RDTSCP (1u << 27)
@@ -39,8 +53,8 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 {
 	switch (leaf) {
 	case 1:
-		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX |
-			    CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
+		r->ecx &= ~CPUID1_ECX_HIDDEN;
+		r->edx &= ~CPUID1_EDX_HIDDEN;
 		r->ecx |= CPUID1_ECX_HYPERVISOR;
 		/* OSXSAVE mirrors the guest's CR4, not ours. */
 		if (guest_cr4() & CR4_OSXSAVE)
@@ -49,13 +63,15 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 		r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) |
 			 (v->vm->nvcpus << 16);
 		break;
-	case 5:  /* MONITOR/MWAIT: hidden */
+	case 5:   /* MONITOR/MWAIT: hidden */
+	case 6:   /* thermal and power management: not virtualised */
 	case 0xa: /* performance monitoring: not virtualised */
 		*r = (struct cpuid_regs){ 0 };
 		break;
 	case 7:
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_INVPCID))
 			r->ebx &= ~CPUID7_EBX_INVPCID;
+		r->edx &= ~CPUID7_EDX_HIDDEN;
 		break;
 	case 0x80000001:
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_RDTSCP))

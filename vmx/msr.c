@@ -16,6 +16,8 @@
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
 #define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_MTRRCAP 0x0fe
+#define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
 #define MSR_CSTAR 0xc0000083
@@ -111,7 +113,11 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		return true;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_MTRRCAP: /* no variable or fixed ranges, no WC */
 		*val = 0;
+		return true;
+	case MSR_MTRR_DEF_TYPE:
+		*val = v->mtrr_def_type;
 		return true;
 	default:
 		return false;
@@ -146,6 +152,13 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
 		return true; /* ignored, as microcode-less CPUs do */
+	case MSR_MTRR_DEF_TYPE:
+		/* Only the default type and the enable bit exist here; EPT
+		 * decides the real memory type anyway (SDM Vol. 3C 29.3.7). */
+		if (val & ~0xcffull)
+			return false;
+		v->mtrr_def_type = val;
+		return true;
 	default:
 		return false;
 	}
