@@ -16,7 +16,8 @@ OBJCOPY := objcopy
 PYTHON := python3
 
 DEB_PKGS := gcc make binutils gnu-efi newlib-source xz-utils python3 \
-	    qemu-system-x86 ovmf bochs bochs-term bochsbios vgabios mtools
+	    qemu-system-x86 ovmf bochs bochs-term bochsbios vgabios mtools \
+	    busybox-static cpio gzip
 
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
@@ -79,7 +80,7 @@ GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
 
 .SECONDARY:
-.PHONY: all deps test run bench unit guests clean distclean
+.PHONY: all deps test run bench unit guests linux clean distclean
 all: $(BUILD)/hv.efi guests
 guests: $(GUESTS)
 
@@ -174,6 +175,31 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $$(UNIT_DEPS_$$*)
 
 unit: $(UNIT_TESTS)
 
+# ---- a real guest: Debian's own kernel, and a busybox initramfs ----
+LINUX_DIR := $(BUILD)/linux
+linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img
+
+# The kernel that linux-image-amd64 currently depends on, unmodified.
+$(LINUX_DIR)/vmlinuz:
+	@mkdir -p $(LINUX_DIR)/pkg
+	@echo "  APT     linux-image (Debian's kernel, downloaded once)"
+	@cd $(LINUX_DIR)/pkg && pkg() { apt-cache depends linux-image-amd64 | \
+	    awk '/Depends: linux-image-/ {print $$2; exit}'; } && \
+	  { apt-get download -qq "$$(pkg)" 2>/dev/null || \
+	    { apt-get update -qq && apt-get download -qq "$$(pkg)"; }; } && \
+	  dpkg-deb --fsys-tarfile linux-image-*.deb | \
+	    tar -x --wildcards './boot/vmlinuz-*'
+	@mv $(LINUX_DIR)/pkg/boot/vmlinuz-* $@
+	@rm -rf $(LINUX_DIR)/pkg
+
+$(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox
+	@echo "  CPIO    $@"
+	@rm -rf $(LINUX_DIR)/root && mkdir -p $(LINUX_DIR)/root/bin \
+	  $(LINUX_DIR)/root/proc $(LINUX_DIR)/root/sys $(LINUX_DIR)/root/dev
+	@cp /bin/busybox $(LINUX_DIR)/root/bin/busybox
+	@cp tests/linux/init $(LINUX_DIR)/root/init
+	@cd $(LINUX_DIR)/root && find . | cpio -o -H newc --quiet | gzip -9 > ../initrd.img
+
 $(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (guest)"
@@ -191,7 +217,7 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) tests/guests/guest.ld
 
 test:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit linux
 	@$(PYTHON) tests/harness.py --efi $(BUILD)/hv.efi \
 	  --unit-dir $(BUILD)/tests/unit
 
@@ -207,7 +233,7 @@ bench:
 	@$(PYTHON) tests/bench.py
 
 clean:
-	rm -rf $(filter-out $(NEWLIB_DIR),$(wildcard $(BUILD)/*))
+	rm -rf $(filter-out $(NEWLIB_DIR) $(LINUX_DIR),$(wildcard $(BUILD)/*))
 
 distclean:
 	rm -rf $(BUILD)

@@ -1,25 +1,59 @@
 /* A model of the PC16550D's registers as a driver sees them: DLAB-switched
- * divisor latch, scratch register, line status always "transmitter empty",
- * no interrupts (IIR reads "none pending"). */
+ * divisor latch, scratch register, a transmitter that is always ready
+ * (bytes leave at once), and the transmitter-empty interrupt on IRQ 4,
+ * which interrupt-driven drivers such as Linux's 8250 wait for. */
 #include "vuart.h"
 
 #include <stdlib.h>
 
 #include "../kernel/vm_console.h"
+#include "vpic.h"
 
 enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
 #define LCR_DLAB 0x80
 #define LSR_THRE_TEMT 0x60
 #define IIR_NONE 0x01
+#define IIR_THRE 0x02
 #define IIR_FIFO_ON 0xc0
+#define IER_ETBEI 0x02
+#define MCR_OUT2 0x08
 #define MSR_CTS_DSR_DCD 0xb0
+#define VUART_IRQ 4
 
 struct vuart {
 	struct vm *vm;
 	uint16_t base;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thre_pending; /* transmitter-empty interrupt not yet seen */
+	bool irq_line;     /* level of the UART's interrupt output */
 };
+
+/* The interrupt output reaches the PIC only through OUT2 on a PC; the
+ * PIC is edge-triggered, so a rising level is one interrupt. */
+static void update_irq(struct vuart *u)
+{
+	bool level = (u->mcr & MCR_OUT2) && (u->ier & IER_ETBEI) &&
+		     u->thre_pending;
+
+	if (level && !u->irq_line && u->vm->pic)
+		vpic_raise_irq(u->vm->pic, VUART_IRQ);
+	u->irq_line = level;
+}
+
+/* Reading IIR acknowledges a transmitter-empty interrupt (PC16550D,
+ * Table IV). */
+static uint8_t read_iir(struct vuart *u)
+{
+	uint8_t fifo = (u->fcr & 1) ? IIR_FIFO_ON : 0;
+
+	if ((u->ier & IER_ETBEI) && u->thre_pending) {
+		u->thre_pending = false;
+		update_irq(u);
+		return IIR_THRE | fifo;
+	}
+	return IIR_NONE | fifo;
+}
 
 static enum io_result vuart_read(void *dev, uint16_t port, unsigned size,
 				 uint32_t *val)
@@ -32,7 +66,7 @@ static enum io_result vuart_read(void *dev, uint16_t port, unsigned size,
 	switch (port - u->base) {
 	case THR: *val = dlab ? u->dll : 0; break; /* RBR: nothing received */
 	case IER: *val = dlab ? u->dlm : u->ier; break;
-	case IIR: *val = IIR_NONE | ((u->fcr & 1) ? IIR_FIFO_ON : 0); break;
+	case IIR: *val = read_iir(u); break;
 	case LCR: *val = u->lcr; break;
 	case MCR: *val = u->mcr; break;
 	case LSR: *val = LSR_THRE_TEMT; break;
@@ -53,16 +87,23 @@ static enum io_result vuart_write(void *dev, uint16_t port, unsigned size,
 		return IO_UNHANDLED;
 	switch (port - u->base) {
 	case THR:
-		if (dlab)
+		if (dlab) {
 			u->dll = (uint8_t)val;
-		else
+		} else {
 			vm_console_write(u->vm, &c, 1);
+			u->thre_pending = true; /* sent at once: empty again */
+		}
 		break;
 	case IER:
-		if (dlab)
+		if (dlab) {
 			u->dlm = (uint8_t)val;
-		else
+		} else {
+			/* Enabling ETBEI with the holding register empty
+			 * interrupts at once. */
+			if ((val & IER_ETBEI) && !(u->ier & IER_ETBEI))
+				u->thre_pending = true;
 			u->ier = (uint8_t)val & 0x0f;
+		}
 		break;
 	case IIR: u->fcr = (uint8_t)val; break; /* FCR on write */
 	case LCR: u->lcr = (uint8_t)val; break;
@@ -70,6 +111,7 @@ static enum io_result vuart_write(void *dev, uint16_t port, unsigned size,
 	case SCR: u->scr = (uint8_t)val; break;
 	default: break; /* LSR, MSR: read-only */
 	}
+	update_irq(u);
 	return IO_HANDLED;
 }
 

@@ -41,7 +41,7 @@ struct vm;
  * SYSCALL family, KERNEL_GS_BASE): the host never uses them, so the CPU
  * holds the running vCPU's values and vmx/msr.c swaps them when another
  * vCPU runs there.  XCR0 likewise. */
-#define MSR_SWAP_COUNT 5
+#define MSR_SWAP_COUNT 6
 struct msr_context {
 	uint64_t val[MSR_SWAP_COUNT];
 };

@@ -3,6 +3,7 @@
  * 0x40000000, the range Intel and AMD leave to hypervisors), and never see
  * features we do not give them: VMX, SMX, MONITOR/MWAIT, the PMU. */
 #include "../arch/cpu.h"
+#include "../arch/tsc.h"
 #include "exit.h"
 #include "hypercall.h"
 #include "vmcs.h"
@@ -49,9 +50,27 @@ static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
 	}
 }
 
+/* Leaf 0x15 tells the TSC rate (TSC = crystal * EBX / EAX), so guests
+ * need not calibrate it against a PIT whose reads each cost a VM exit
+ * (what ACRN does too).  The crystal is reported as half the TSC rate so
+ * that rates above 4.29 GHz still fit in ECX. */
+#define LEAF_TSC_INFO 0x15u
+
+static void tsc_leaf(struct cpuid_regs *r)
+{
+	uint64_t hz = tsc_hz();
+
+	*r = (struct cpuid_regs){ .eax = 1, .ebx = 2,
+				  .ecx = (uint32_t)(hz / 2) };
+}
+
 static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 {
 	switch (leaf) {
+	case 0:
+		if (r->eax < LEAF_TSC_INFO)
+			r->eax = LEAF_TSC_INFO;
+		break;
 	case 1:
 		r->ecx &= ~CPUID1_ECX_HIDDEN;
 		r->edx &= ~CPUID1_EDX_HIDDEN;
@@ -88,6 +107,12 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 
 	if (leaf >= LEAF_HV_BASE && leaf <= LEAF_HV_RANGE_END) {
 		hypervisor_leaf(leaf, &r);
+	} else if (leaf == LEAF_TSC_INFO) {
+		tsc_leaf(&r);
+	} else if (leaf < LEAF_HV_BASE && leaf > cpuid(0, 0).eax) {
+		/* Past the host's last basic leaf, which the CPU would repeat
+		 * (SDM Vol. 2A CPUID, "invalid input"): nothing. */
+		r = (struct cpuid_regs){ 0 };
 	} else {
 		r = cpuid(leaf, sub);
 		filter_leaf(v, leaf, &r);

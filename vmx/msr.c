@@ -22,6 +22,7 @@
 #define MSR_LSTAR 0xc0000082
 #define MSR_CSTAR 0xc0000083
 #define MSR_SFMASK 0xc0000084
+#define MSR_TSC_AUX 0xc0000103
 
 #define APIC_BASE_DEFAULT 0xfee00000ull
 #define APIC_BASE_BSP (1ull << 8)
@@ -31,6 +32,7 @@
 
 static const uint32_t swapped_msrs[MSR_SWAP_COUNT] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
+	MSR_TSC_AUX,
 };
 
 /* Pass-through MSRs: state that lives in the VMCS guest area (FS/GS base,
@@ -38,7 +40,7 @@ static const uint32_t swapped_msrs[MSR_SWAP_COUNT] = {
 static const uint32_t passthrough_msrs[] = {
 	MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
 	MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
-	MSR_KERNEL_GS_BASE,
+	MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
 };
 
 /* Bitmap layout (SDM Vol. 3C 25.6.9): four 1 KiB quarters, read-low,
