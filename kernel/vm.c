@@ -16,6 +16,7 @@
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
 #include "../drivers/testdev.h"
+#include "../drivers/vacpi_pm.h"
 #include "../drivers/vpci.h"
 #include "../drivers/vpic.h"
 #include "../drivers/vpit.h"
@@ -100,7 +101,8 @@ static bool attach_devices(struct vm *vm)
 {
 	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
 	       fw_cfg_attach(vm) && testdev_attach(vm) && vpic_attach(vm) &&
-	       vpit_attach(vm) && vrtc_attach(vm) && vpci_attach(vm);
+	       vpit_attach(vm) && vrtc_attach(vm) && vpci_attach(vm) &&
+	       vacpi_pm_attach(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, unsigned id)
@@ -218,6 +220,16 @@ void vm_exit_with_status(struct vm *vm, uint32_t status)
 	log_info("vm %s: exited with status %u (unclaimed I/O: %lu reads, "
 		 "%lu writes)", vm->name, status, vm->unclaimed_reads,
 		 vm->unclaimed_writes);
+}
+
+void vm_power_off(struct vm *vm)
+{
+	if (vm->state == VM_STOPPED)
+		return;
+	stop_vcpus(vm);
+	vm->has_exit_status = true;
+	vm->exit_status = 0;
+	log_info("vm %s: powered off (ACPI S5)", vm->name);
 }
 
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -148,6 +148,9 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
  * starts again from its image; nothing else is affected. */
 void vm_restart(struct vm *vm, const char *why);
 
+/* The guest powered off (ACPI S5): the VM ends, exit status 0. */
+void vm_power_off(struct vm *vm);
+
 /* A write of v to the debug-exit port: the VM ends with (v << 1) | 1. */
 void vm_exit_with_status(struct vm *vm, uint32_t status);
 

@@ -23,9 +23,9 @@
 	 (1u << 15) /* PDCM */ | (1u << 21) /* x2APIC */ |                  \
 	 (1u << 24) /* TSC deadline */ | (1u << 27) /* OSXSAVE, below */)
 #define CPUID1_EDX_HIDDEN                                                   \
-	((1u << 7) /* MCE */ | (1u << 9) /* APIC: not emulated yet */ |     \
-	 (1u << 14) /* MCA */ | (1u << 21) /* DS */ | (1u << 22) /* ACPI */ | \
-	 (1u << 29) /* TM */)
+	((1u << 9) /* APIC: not emulated yet */ | (1u << 21) /* DS */ |     \
+	 (1u << 22) /* ACPI thermal MSRs */ | (1u << 29) /* TM */)
+#define CPUID7_EBX_HIDDEN (1u << 1) /* IA32_TSC_ADJUST */
 #define CPUID7_EDX_HIDDEN                                                   \
 	((1u << 26) /* IBRS/IBPB */ | (1u << 27) /* STIBP */ |              \
 	 (1u << 28) /* L1D_FLUSH */ | (1u << 29) /* ARCH_CAPABILITIES */ |  \
@@ -90,6 +90,7 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	case 7:
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_INVPCID))
 			r->ebx &= ~CPUID7_EBX_INVPCID;
+		r->ebx &= ~CPUID7_EBX_HIDDEN;
 		r->edx &= ~CPUID7_EDX_HIDDEN;
 		break;
 	case 0x80000001:

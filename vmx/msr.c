@@ -17,6 +17,8 @@
 #define MSR_IA32_SYSENTER_EIP 0x176
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_MTRRCAP 0x0fe
+#define MSR_MCG_CAP 0x179
+#define MSR_MCG_STATUS 0x17a
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
@@ -116,6 +118,8 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_MTRRCAP: /* no variable or fixed ranges, no WC */
+	case MSR_MCG_CAP: /* machine check with no banks: nothing to report */
+	case MSR_MCG_STATUS:
 		*val = 0;
 		return true;
 	case MSR_MTRR_DEF_TYPE:
@@ -153,7 +157,8 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return emulate_read(v, msr, &cur) && cur == val;
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
-		return true; /* ignored, as microcode-less CPUs do */
+	case MSR_MCG_STATUS:
+		return true; /* ignored */
 	case MSR_MTRR_DEF_TYPE:
 		/* Only the default type and the enable bit exist here; EPT
 		 * decides the real memory type anyway (SDM Vol. 3C 29.3.7). */

@@ -1,0 +1,13 @@
+/* The guests' ACPI power-management registers (ACPI 6.5 4.8): PM1 event
+ * and control blocks and the PM timer, at the ports the FADT from
+ * kernel/acpi_tables.c names.  Sleep type S5 powers the VM off. */
+#ifndef DRIVERS_VACPI_PM_H
+#define DRIVERS_VACPI_PM_H
+
+#include <stdbool.h>
+
+#include "../kernel/vm.h"
+
+bool vacpi_pm_attach(struct vm *vm);
+
+#endif

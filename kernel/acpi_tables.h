@@ -1,0 +1,28 @@
+/* ACPI tables for a guest (ACPI 6.5 chapter 5): RSDP, XSDT, FADT, FACS
+ * and a DSDT that declares \_S5, so an OS finds its power-management
+ * registers and can power the VM off.  Pure: builds into a buffer that
+ * will sit at guest-physical `gpa`; unit-tested on the host. */
+#ifndef KERNEL_ACPI_TABLES_H
+#define KERNEL_ACPI_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The guest's ACPI PM register block (drivers/vacpi_pm.c). */
+#define ACPI_PM_BASE 0x600
+#define ACPI_PM1_EVT (ACPI_PM_BASE + 0) /* status, enable: 2 + 2 bytes */
+#define ACPI_PM1_CNT (ACPI_PM_BASE + 4) /* control: 2 bytes */
+#define ACPI_PM_TMR (ACPI_PM_BASE + 8)  /* 24-bit timer, 3.579545 MHz */
+#define ACPI_SCI_IRQ 9
+#define ACPI_S5_SLP_TYP 5  /* the \_S5 value in our DSDT */
+#define ACPI_RESET_PORT 0xcf9
+#define ACPI_RESET_VALUE 0x06
+
+#define ACPI_TABLES_MAX 1024 /* bytes acpi_build may write */
+
+/* Writes the tables into buf (at least ACPI_TABLES_MAX bytes, which will
+ * live at guest-physical gpa).  Returns the RSDP's guest-physical
+ * address; the RSDP is at the start of buf. */
+uint64_t acpi_build(uint8_t *buf, uint64_t gpa);
+
+#endif
