@@ -19,6 +19,7 @@ enum uart_reg {
 #define UART_LCR_DLAB 0x80
 #define UART_FCR_ENABLE_CLEAR 0x07
 #define UART_MCR_DTR_RTS_OUT2 0x0b
+#define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 #define UART_LSR_TEMT 0x40
 
@@ -56,6 +57,19 @@ void uart_putc(uint16_t port, char c)
 {
 	wait_lsr(port, UART_LSR_THRE);
 	outb(port + UART_THR, (uint8_t)c);
+}
+
+int uart_getc(uint16_t port)
+{
+	uint8_t lsr;
+
+	if (!port)
+		return -1;
+	lsr = inb(port + UART_LSR);
+	/* 0xff: no UART at all (a floating bus reads all ones). */
+	if (lsr == 0xff || !(lsr & UART_LSR_DR))
+		return -1;
+	return inb(port + UART_THR); /* RBR shares THR's offset */
 }
 
 void uart_write(uint16_t port, const char *s, size_t len)

@@ -12,6 +12,8 @@
  * every other call then does nothing. */
 void uart_init(uint16_t port);
 void uart_putc(uint16_t port, char c);
+/* A received byte, or -1 when none is waiting (never blocks). */
+int uart_getc(uint16_t port);
 /* Writes len bytes, turning "\n" into "\r\n" for terminals. */
 void uart_write(uint16_t port, const char *s, size_t len);
 

@@ -1,7 +1,9 @@
 /* A model of the PC16550D's registers as a driver sees them: DLAB-switched
  * divisor latch, scratch register, a transmitter that is always ready
- * (bytes leave at once), and the transmitter-empty interrupt on IRQ 4,
- * which interrupt-driven drivers such as Linux's 8250 wait for. */
+ * (bytes leave at once), a receive FIFO fed from the host console when
+ * this VM has the focus, and the received-data and transmitter-empty
+ * interrupts on IRQ 4, which interrupt-driven drivers such as Linux's 8250
+ * depend on. */
 #include "vuart.h"
 
 #include <stdlib.h>
@@ -15,6 +17,10 @@ enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LSR_THRE_TEMT 0x60
 #define IIR_NONE 0x01
 #define IIR_THRE 0x02
+#define IIR_RX_DATA 0x04
+#define IER_ERBFI 0x01
+#define LSR_DR 0x01
+#define RX_FIFO_SIZE 64
 #define IIR_FIFO_ON 0xc0
 #define IER_ETBEI 0x02
 #define MCR_OUT2 0x08
@@ -26,6 +32,8 @@ struct vuart {
 	uint16_t base;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thre_pending; /* transmitter-empty interrupt not yet seen */
+	uint8_t rx[RX_FIFO_SIZE];
+	unsigned rx_head, rx_count;
 	bool irq_line;     /* level of the UART's interrupt output */
 };
 
@@ -33,8 +41,9 @@ struct vuart {
  * PIC is edge-triggered, so a rising level is one interrupt. */
 static void update_irq(struct vuart *u)
 {
-	bool level = (u->mcr & MCR_OUT2) && (u->ier & IER_ETBEI) &&
-		     u->thre_pending;
+	bool level = (u->mcr & MCR_OUT2) &&
+		     (((u->ier & IER_ETBEI) && u->thre_pending) ||
+		      ((u->ier & IER_ERBFI) && u->rx_count));
 
 	if (level && !u->irq_line && u->vm->pic)
 		vpic_raise_irq(u->vm->pic, VUART_IRQ);
@@ -47,12 +56,39 @@ static uint8_t read_iir(struct vuart *u)
 {
 	uint8_t fifo = (u->fcr & 1) ? IIR_FIFO_ON : 0;
 
+	if ((u->ier & IER_ERBFI) && u->rx_count)
+		return IIR_RX_DATA | fifo; /* cleared by reading the data */
 	if ((u->ier & IER_ETBEI) && u->thre_pending) {
 		u->thre_pending = false;
 		update_irq(u);
 		return IIR_THRE | fifo;
 	}
 	return IIR_NONE | fifo;
+}
+
+static uint8_t rx_pop(struct vuart *u)
+{
+	uint8_t c;
+
+	if (!u->rx_count)
+		return 0;
+	c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % RX_FIFO_SIZE;
+	u->rx_count--;
+	return c;
+}
+
+/* A byte typed on the host console for this VM; dropped when the FIFO is
+ * full, as an overrun would drop it. */
+static void vuart_receive(void *dev, uint8_t c)
+{
+	struct vuart *u = dev;
+
+	if (u->rx_count == RX_FIFO_SIZE)
+		return;
+	u->rx[(u->rx_head + u->rx_count) % RX_FIFO_SIZE] = c;
+	u->rx_count++;
+	update_irq(u);
 }
 
 static enum io_result vuart_read(void *dev, uint16_t port, unsigned size,
@@ -64,15 +100,16 @@ static enum io_result vuart_read(void *dev, uint16_t port, unsigned size,
 	if (size != 1)
 		return IO_UNHANDLED;
 	switch (port - u->base) {
-	case THR: *val = dlab ? u->dll : 0; break; /* RBR: nothing received */
+	case THR: *val = dlab ? u->dll : rx_pop(u); break; /* RBR */
 	case IER: *val = dlab ? u->dlm : u->ier; break;
 	case IIR: *val = read_iir(u); break;
 	case LCR: *val = u->lcr; break;
 	case MCR: *val = u->mcr; break;
-	case LSR: *val = LSR_THRE_TEMT; break;
+	case LSR: *val = LSR_THRE_TEMT | (u->rx_count ? LSR_DR : 0); break;
 	case MSR: *val = MSR_CTS_DSR_DCD; break;
 	default: *val = u->scr; break;
 	}
+	update_irq(u); /* reading data or IIR may lower the line */
 	return IO_HANDLED;
 }
 
@@ -125,5 +162,6 @@ bool vuart_attach(struct vm *vm, uint16_t base)
 		return false;
 	u->vm = vm;
 	u->base = base;
+	vm_console_register_input(vm, vuart_receive, u);
 	return pio_register(vm, base, 8, &vuart_ops, u) == 0;
 }

@@ -24,6 +24,11 @@ void console_write(const char *s, size_t len)
 		spin_unlock(&console_lock);
 }
 
+int console_getc(void)
+{
+	return uart_getc(console_port);
+}
+
 void console_break_lock(void)
 {
 	spin_unlock(&console_lock);

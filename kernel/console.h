@@ -8,6 +8,8 @@
 
 void console_init(uint16_t port);
 void console_write(const char *s, size_t len);
+/* A byte typed on the console, or -1 when none is waiting. */
+int console_getc(void);
 /* For panic: stop waiting for a lock another CPU may never release. */
 void console_break_lock(void);
 

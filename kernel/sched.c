@@ -9,6 +9,7 @@
 #include "../vmx/vmcs_setup.h"
 #include "../vmx/vmx.h"
 #include "log.h"
+#include "vm_console.h"
 
 #define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
 /* A time slice in TSC ticks.  Under Bochs with clock sync=none the TSC
@@ -109,6 +110,7 @@ static uint64_t next_wakeup(void)
 
 static struct vcpu *pick_next(unsigned *cursor)
 {
+	vm_console_poll_input();
 	wake_halted(rdtsc());
 	for (unsigned n = 0; n < nrunq; n++) {
 		struct vcpu *v = runq[(*cursor + n) % nrunq];
@@ -136,8 +138,10 @@ void sched_run(void)
 		}
 		if (!(wake = next_wakeup()))
 			break;
-		while (rdtsc() < wake)
+		while (rdtsc() < wake) {
+			vm_console_poll_input();
 			cpu_relax();
+		}
 	}
 	log_info("sched: no runnable vCPU left");
 }

@@ -1,6 +1,7 @@
 #include "vm_console.h"
 
 #include "../arch/cpu.h"
+#include "console.h"
 #include "log.h"
 #include "vm.h"
 
@@ -13,6 +14,54 @@ struct console_line {
 };
 
 static struct console_line lines[CFG_MAX_VMS];
+
+struct console_input {
+	struct vm *vm;
+	console_input_fn fn;
+	void *dev;
+};
+
+static struct console_input inputs[CFG_MAX_VMS];
+static unsigned ninputs, focus, ctrl_a_run;
+
+#define CTRL_A 0x01
+#define FOCUS_SWITCH_RUN 3
+
+void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev)
+{
+	if (ninputs < CFG_MAX_VMS)
+		inputs[ninputs++] = (struct console_input){ vm, fn, dev };
+}
+
+static void switch_focus(void)
+{
+	for (unsigned n = 1; n <= ninputs; n++) {
+		unsigned next = (focus + n) % ninputs;
+		if (inputs[next].vm->state == VM_RUNNING) {
+			focus = next;
+			break;
+		}
+	}
+	log_info("console: input now goes to vm %s", inputs[focus].vm->name);
+}
+
+void vm_console_poll_input(void)
+{
+	int c;
+
+	while ((c = console_getc()) >= 0) {
+		if (!ninputs)
+			continue;
+		ctrl_a_run = c == CTRL_A ? ctrl_a_run + 1 : 0;
+		if (ctrl_a_run == FOCUS_SWITCH_RUN) {
+			ctrl_a_run = 0;
+			switch_focus();
+			continue;
+		}
+		if (inputs[focus].vm->state == VM_RUNNING)
+			inputs[focus].fn(inputs[focus].dev, (uint8_t)c);
+	}
+}
 
 void vm_console_flush(struct vm *vm)
 {

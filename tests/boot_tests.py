@@ -17,6 +17,8 @@ Fields of BootTest:
   reject     regexes that must not match anywhere
   subtests   {name: Judge(expect, reject)}: more verdicts read from the same
              log, each counted as a test of its own (one boot runs many VMs)
+  script     [(regex, text)]: type text on the serial console once regex has
+             matched (in order); the serial port is then a socket
 
 Regexes are Python `re` with MULTILINE, matched against the serial log after
 tests/emu.py's clean_log(): ANSI escapes removed, CR LF -> LF.
@@ -47,6 +49,7 @@ class BootTest:
     timeout_s: float = 240.0
     stop_regex: str | None = None
     subtests: dict = field(default_factory=dict)
+    script: list = field(default_factory=list)
 
 
 BOOT_TESTS: list[BootTest] = [
@@ -251,4 +254,25 @@ BOOT_TESTS.append(BootTest(
         "linux.linux1": _linux_judge("linux1"),
         "linux.beside_multiboot": _passes("hello"),
     },
+))
+
+
+BOOT_TESTS.append(BootTest(
+    name="vms.linux_shell",
+    cfg=("[hypervisor]\non_idle = poweroff\n"
+         + _linux_vm("shell").replace("console=ttyS0 quiet",
+                                      "console=ttyS0 quiet hv.shell")),
+    files={"guests/vmlinuz": "build/linux/vmlinuz",
+           "guests/initrd.img": "build/linux/initrd.img"},
+    timeout_s=600,
+    stop_regex=r"hv: power off: ",
+    script=[(r"^\[shell\] INIT: shell ready", "echo answer=$((6*7))\n"),
+            (r"^\[shell\] answer=42", "uname -s\n"),
+            (r"^\[shell\] Linux$", "exit\n")],
+    expect=[r"^\[shell\] INIT: shell ready",
+            r"^\[shell\] answer=42$",
+            r"^\[shell\] Linux$",
+            r"^\[shell\] INIT: shell exited",
+            r"vm shell: powered off \(ACPI S5\)"],
+    reject=[r"PANIC", r"Kernel panic"],
 ))

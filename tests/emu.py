@@ -23,6 +23,7 @@ import atexit
 import os
 import pty
 import re
+import socket
 import select
 import shutil
 import signal
@@ -262,17 +263,23 @@ def qemu_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
     return argv, dict(os.environ)
 
 
-def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS):
+def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
+                     serial_port: int | None = None):
     """(argv, env, emulator-log-name) for a headless run with the serial
-    port written to WORKDIR/serial.log."""
+    port written to WORKDIR/serial.log, or, with serial_port, served on
+    127.0.0.1:serial_port for a client that reads and types (the emulator
+    waits for it to connect)."""
     if platform == "bochs":
-        argv, env = bochs_command(espdir, workdir, megs, cpus)
+        line = (f"com1: enabled=1, mode=socket-server, dev=127.0.0.1:{serial_port}"
+                if serial_port else None)
+        argv, env = bochs_command(espdir, workdir, megs, cpus, line)
         return argv, env, "bochs.out"
-    if platform == "qemu-tcg":
-        argv, env = qemu_command(espdir, workdir, megs, cpus, accel="tcg")
-        return argv, env, "qemu.out"
-    if platform == "kvm":
-        argv, env = qemu_command(espdir, workdir, megs, cpus, accel="kvm")
+    if platform in ("qemu-tcg", "kvm"):
+        serial = (f"tcp:127.0.0.1:{serial_port},server=on,wait=on"
+                  if serial_port else None)
+        argv, env = qemu_command(espdir, workdir, megs, cpus,
+                                 accel="tcg" if platform == "qemu-tcg" else "kvm",
+                                 serial=serial)
         return argv, env, "qemu.out"
     raise EmuError(f"unknown platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
 
@@ -309,9 +316,73 @@ def _start(argv, env, workdir: Path, outname: str) -> subprocess.Popen:
     return proc
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _SerialClient:
+    """Connects to the emulator's serial socket, copies what arrives to
+    WORKDIR/serial.log (so reading works as for a file), and types the
+    script: each (regex, text) pair sends text once regex has matched the
+    log after the previous pair's match."""
+
+    def __init__(self, port: int, logpath: Path, script):
+        self.port, self.logpath, self.script = port, logpath, list(script)
+        self.sock = None
+        self.pos = 0
+        self.thread = None
+
+    def connect(self, proc, deadline: float) -> bool:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=1)
+                break
+            except OSError:
+                time.sleep(POLL_S)
+        if self.sock is None:
+            return False
+        self.sock.settimeout(None)
+        self.thread = threading.Thread(target=self._copy, daemon=True)
+        self.thread.start()
+        return True
+
+    def _copy(self) -> None:
+        with open(self.logpath, "ab") as out:
+            while True:
+                try:
+                    data = self.sock.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                out.write(data)
+                out.flush()
+
+    def type_ready(self, text: str) -> None:
+        while self.script:
+            m = re.compile(self.script[0][0], re.MULTILINE).search(text, self.pos)
+            if not m:
+                return
+            self.pos = m.end()
+            _, keys = self.script.pop(0)
+            try:
+                self.sock.sendall(keys.encode())
+            except OSError:
+                return
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
 def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
          megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS, *, info: dict | None = None,
-         cancel: threading.Event | None = None):
+         cancel: threading.Event | None = None, script=None):
     """Boot ESPDIR in PLATFORM; return (log_text, reason).
 
     reason: 'stopped' (stop_regex matched; one more second of output is
@@ -321,6 +392,8 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
     WORKDIR/serial.log. If `info` is a dict it receives argv, returncode
     (None if we killed it), elapsed_s and emulator_log (its path).
     The emulator is always killed (SIGKILL to its process group) and reaped.
+    With `script` (a list of (regex, text)), the serial port is a socket:
+    text is typed into it once regex matches, in order.
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -329,7 +402,8 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
         if stale.exists():
             stale.unlink()
     serial.touch()
-    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus)
+    port = _free_port() if script else None
+    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus, port)
     stop = re.compile(stop_regex, re.MULTILINE) if stop_regex else None
     if info is not None:
         info.update(argv=argv, returncode=None, emulator_log=str(workdir / outname))
@@ -343,7 +417,10 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
             info["elapsed_s"] = 0.0
         return text, "cancelled"
     proc = _start(argv, env, workdir, outname)
+    client = _SerialClient(port, serial, script) if script else None
     try:
+        if client is not None and not client.connect(proc, start + 60):
+            raise EmuError(f"could not connect to the serial socket on port {port}")
         with open(serial, "rb") as f:
             def pull() -> bool:
                 nonlocal text
@@ -361,6 +438,8 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
                     break
                 rc = proc.poll()
                 new = pull()
+                if client is not None and new:
+                    client.type_ready(text)
                 if stop is not None and new and stop.search(text):
                     reason = "stopped"
                     end = time.monotonic() + TRAILING_S
@@ -383,6 +462,8 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
                 time.sleep(POLL_S)
     finally:
         _kill(proc)
+        if client is not None:
+            client.close()
         if info is not None:
             info["elapsed_s"] = time.monotonic() - start
     return text, reason

@@ -206,7 +206,8 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
             esp = emu.make_esp(workdir / "esp", efi, t.cfg, files)
             info: dict = {}
             log, reason = emu.boot(plat, esp, workdir, t.timeout_s, t.stop_regex,
-                                   megs=t.megs, cpus=t.cpus, info=info, cancel=cancel)
+                                   megs=t.megs, cpus=t.cpus, info=info, cancel=cancel,
+                                   script=t.script)
             elapsed = info.get("elapsed_s", 0.0)
             emu_log = info.get("emulator_log")
             why = judge(t, log, reason)
