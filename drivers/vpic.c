@@ -24,12 +24,10 @@ struct vpic {
 	struct i8259 chip[2]; /* master, slave */
 };
 
+/* The highest-priority (lowest-numbered) set bit, or -1. */
 static int highest(uint8_t bits)
 {
-	for (int i = 0; i < 8; i++)
-		if (bits & (1u << i))
-			return i;
-	return -1;
+	return bits ? __builtin_ctz(bits) : -1;
 }
 
 /* The request a chip would raise: the highest-priority unmasked IRR bit

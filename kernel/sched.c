@@ -40,15 +40,24 @@ static void switch_to(struct vcpu *v)
 	last_run = v;
 }
 
-/* One slice, or less when the vCPU's timer is due sooner. */
-static void set_slice(struct vcpu *v, uint64_t now)
+/* The preemption timer ends the slice at slice_end, or earlier when the
+ * vCPU's timer is due sooner.  The CPU saves the remaining count at every
+ * exit (exit control "save VMX-preemption timer value"), so the timer is
+ * rewritten only when that end moves: the common exit-and-resume path
+ * pays no VMWRITE for it. */
+static void set_slice_end(struct vcpu *v, uint64_t now, uint64_t slice_end,
+			  uint64_t *programmed)
 {
-	uint64_t slice = SLICE_TSC, deadline = event_next_deadline(v);
+	uint64_t end = slice_end, deadline = event_next_deadline(v);
 
-	if (deadline && deadline < now + slice)
-		slice = deadline > now ? deadline - now : 0;
+	if (deadline && deadline < end)
+		end = deadline;
+	if (end == *programmed)
+		return;
+	*programmed = end;
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
-		     (uint32_t)(slice >> vmx_ctls.preemption_shift));
+		     (uint32_t)((end > now ? end - now : 0) >>
+				vmx_ctls.preemption_shift));
 }
 
 static void entry_failed(struct vcpu *v, int rc)
@@ -63,14 +72,14 @@ static void entry_failed(struct vcpu *v, int rc)
 /* Runs v until it yields, stops, or uses up its slice. */
 static void run_slice(struct vcpu *v)
 {
-	uint64_t start = rdtsc();
+	uint64_t start = rdtsc(), programmed = 0;
 	enum exit_action act;
 
 	switch_to(v);
 	do {
 		uint64_t now = rdtsc();
 		event_deliver(v, now);
-		set_slice(v, now);
+		set_slice_end(v, now, start + SLICE_TSC, &programmed);
 		int rc = vmx_enter(&v->regs, v->launched);
 		if (rc) {
 			entry_failed(v, rc);

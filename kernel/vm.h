@@ -54,6 +54,7 @@ struct vcpu {
 	uint64_t vmcs;          /* physical address of the VMCS region */
 	bool launched;          /* VMLAUNCH done; VMRESUME from now on */
 	enum vcpu_state state;
+	uint32_t cpu_ctls;      /* CPU_BASED_VM_EXEC_CONTROL, cached */
 	uint64_t xcr0;
 	uint64_t mtrr_def_type;
 	struct msr_context msrs;

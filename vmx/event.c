@@ -15,14 +15,17 @@
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 #define BLOCKING_STI_MOVSS 3u
 
-static void set_window_exiting(bool on)
+/* The control word is cached in the vCPU so that the common case, no
+ * change, costs no VMREAD on the way into the guest. */
+static void set_window_exiting(struct vcpu *v, bool on)
 {
-	uint32_t ctl = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
-	uint32_t want = on ? ctl | CPU_INTERRUPT_WINDOW_EXITING
-			   : ctl & ~CPU_INTERRUPT_WINDOW_EXITING;
+	uint32_t want = on ? v->cpu_ctls | CPU_INTERRUPT_WINDOW_EXITING
+			   : v->cpu_ctls & ~CPU_INTERRUPT_WINDOW_EXITING;
 
-	if (want != ctl)
+	if (want != v->cpu_ctls) {
+		v->cpu_ctls = want;
 		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
+	}
 }
 
 /* Only the boot vCPU is wired to the legacy PIC (virtual wire mode). */
@@ -48,17 +51,17 @@ static bool guest_interruptible(void)
 void event_deliver(struct vcpu *v, uint64_t now)
 {
 	if (!event_pending(v, now)) {
-		set_window_exiting(false);
+		set_window_exiting(v, false);
 		return;
 	}
 	if ((vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) ||
 	    !guest_interruptible()) {
-		set_window_exiting(true); /* another event goes first */
+		set_window_exiting(v, true); /* another event goes first */
 		return;
 	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
 		     vpic_ack(v->vm->pic) | INTR_TYPE_EXTERNAL | INTR_INFO_VALID);
-	set_window_exiting(false);
+	set_window_exiting(v, false);
 }
 
 void event_requeue_vectoring(void)
@@ -83,7 +86,7 @@ void event_requeue_vectoring(void)
 enum exit_action handle_interrupt_window(struct vcpu *v,
 					 const struct exit_info *e)
 {
-	(void)v, (void)e;
-	set_window_exiting(false);
+	(void)e;
+	set_window_exiting(v, false);
 	return EXIT_RESUME;
 }

@@ -64,6 +64,16 @@ static void tsc_leaf(struct cpuid_regs *r)
 				  .ecx = (uint32_t)(hz / 2) };
 }
 
+/* The host's last basic leaf, asked once. */
+static uint32_t host_max_leaf(void)
+{
+	static uint32_t max;
+
+	if (!max)
+		max = cpuid(0, 0).eax;
+	return max;
+}
+
 static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 {
 	switch (leaf) {
@@ -110,7 +120,7 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 		hypervisor_leaf(leaf, &r);
 	} else if (leaf == LEAF_TSC_INFO) {
 		tsc_leaf(&r);
-	} else if (leaf < LEAF_HV_BASE && leaf > cpuid(0, 0).eax) {
+	} else if (leaf < LEAF_HV_BASE && leaf > host_max_leaf()) {
 		/* Past the host's last basic leaf, which the CPU would repeat
 		 * (SDM Vol. 2A CPUID, "invalid input"): nothing. */
 		r = (struct cpuid_regs){ 0 };

@@ -63,7 +63,8 @@ static void setup_controls(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.cpu);
+	v->cpu_ctls = vmx_ctls.cpu;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->cpu_ctls);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx_ctls.cpu2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx_ctls.entry);
