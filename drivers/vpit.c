@@ -9,7 +9,7 @@
 
 #include "../arch/cpu.h"
 #include "../arch/tsc.h"
-#include "vpic.h"
+#include "../kernel/vm_irq.h"
 
 #define PIT_HZ 1193182ull
 #define PORT_B 0x61
@@ -89,7 +89,7 @@ void vpit_update(struct vpit *p, uint64_t now)
 
 	if (!p->next_irq || now < p->next_irq)
 		return;
-	vpic_raise_irq(p->vm->pic, 0);
+	vm_isa_irq_pulse(p->vm, 0);
 	if (c->mode == 2 || c->mode == 3) {
 		uint64_t period = tsc_for_ticks(c->reload);
 		uint64_t missed = (now - p->next_irq) / period;

@@ -9,7 +9,7 @@
 #include "../kernel/vm.h"
 
 bool vpit_attach(struct vm *vm);
-/* Raises IRQ 0 on the VM's PIC for every channel-0 period that ended
+/* Raises ISA IRQ 0 for every channel-0 period that ended
  * before `now` (TSC); several missed ones coalesce into one. */
 void vpit_update(struct vpit *pit, uint64_t now);
 /* TSC of the next channel-0 interrupt, or 0 if none is due. */

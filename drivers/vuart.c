@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "../kernel/vm_console.h"
-#include "vpic.h"
+#include "../kernel/vm_irq.h"
 
 enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
@@ -46,7 +46,7 @@ static void update_irq(struct vuart *u)
 		      ((u->ier & IER_ERBFI) && u->rx_count));
 
 	if (level && !u->irq_line && u->vm->pic)
-		vpic_raise_irq(u->vm->pic, VUART_IRQ);
+		vm_isa_irq_pulse(u->vm, VUART_IRQ);
 	u->irq_line = level;
 }
 

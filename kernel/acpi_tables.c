@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vm_irq.h"
+
 #define OEM_ID "HVSMLL"
 #define OEM_TABLE_ID "HVACPI  "
 #define CREATOR_ID "HVSV"
@@ -47,6 +49,21 @@ static const uint8_t dsdt_aml[] = {
 	0x12, 0x08, 0x04,
 	0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
 };
+
+/* MADT (ACPI 6.5 5.2.12): the header's local APIC address and flags, then
+ * one Processor Local APIC structure per vCPU, the I/O APIC, the ISA
+ * interrupt source overrides a PC has (IRQ 0 on GSI 2; the SCI level-
+ * triggered, active high, as on QEMU's and Xen's PCs) and LINT1 as every
+ * CPU's NMI. */
+#define MADT_LOCAL_APIC 0
+#define MADT_IO_APIC 1
+#define MADT_OVERRIDE 2
+#define MADT_LAPIC_NMI 4
+#define MADT_PCAT_COMPAT 1u   /* there is an 8259 pair too */
+#define MADT_LAPIC_ENABLED 1u
+#define MPS_TRIGGER_LEVEL (3u << 2)
+#define MPS_POLARITY_HIGH 1u
+#define MADT_MAX_SIZE(n) (HEADER_SIZE + 8 + 8 * (n) + 12 + 2 * 10 + 6)
 
 static void put16(uint8_t *p, unsigned off, uint16_t v) { memcpy(p + off, &v, 2); }
 static void put32(uint8_t *p, unsigned off, uint32_t v) { memcpy(p + off, &v, 4); }
@@ -109,11 +126,58 @@ static void fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 	finish(t);
 }
 
-uint64_t acpi_build(uint8_t *buf, uint64_t gpa)
+static uint32_t madt(uint8_t *t, unsigned ncpus)
 {
-	uint32_t xsdt = 64, fadt_at = xsdt + 64, facs = fadt_at + 320;
-	uint32_t dsdt = facs + FACS_SIZE;
+	uint32_t off = HEADER_SIZE + 8;
+
+	put32(t, HEADER_SIZE, ACPI_LAPIC_BASE);
+	put32(t, HEADER_SIZE + 4, MADT_PCAT_COMPAT);
+	for (unsigned i = 0; i < ncpus; i++, off += 8) {
+		t[off] = MADT_LOCAL_APIC;
+		t[off + 1] = 8;
+		t[off + 2] = (uint8_t)i; /* ACPI processor UID */
+		t[off + 3] = (uint8_t)i; /* APIC ID */
+		put32(t, off + 4, MADT_LAPIC_ENABLED);
+	}
+	t[off] = MADT_IO_APIC;
+	t[off + 1] = 12;
+	t[off + 2] = (uint8_t)ncpus; /* I/O APIC ID, after the CPUs' */
+	put32(t, off + 4, ACPI_IOAPIC_BASE);
+	put32(t, off + 8, 0); /* GSI base */
+	off += 12;
+	t[off] = MADT_OVERRIDE;
+	t[off + 1] = 10;
+	t[off + 3] = 0; /* ISA IRQ 0 */
+	put32(t, off + 4, ISA_IRQ0_GSI);
+	put16(t, off + 8, 0); /* bus defaults: edge, active high */
+	off += 10;
+	t[off] = MADT_OVERRIDE;
+	t[off + 1] = 10;
+	t[off + 3] = ACPI_SCI_IRQ;
+	put32(t, off + 4, ACPI_SCI_IRQ);
+	put16(t, off + 8, MPS_TRIGGER_LEVEL | MPS_POLARITY_HIGH);
+	off += 10;
+	t[off] = MADT_LAPIC_NMI;
+	t[off + 1] = 6;
+	t[off + 2] = 0xff; /* all processors */
+	put16(t, off + 3, 0);
+	t[off + 5] = 1; /* LINT1 */
+	off += 6;
+	header(t, "APIC", off, 5);
+	finish(t);
+	return off;
+}
+
+uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus)
+{
+	enum { xsdt = 64, fadt_at = xsdt + 64, facs = fadt_at + 320,
+	       dsdt = facs + FACS_SIZE, madt_at = dsdt + 64 };
 	uint8_t *r = buf;
+
+	_Static_assert(madt_at + MADT_MAX_SIZE(ACPI_MAX_CPUS) <= ACPI_TABLES_MAX,
+		       "the MADT for ACPI_MAX_CPUS fits");
+	if (ncpus > ACPI_MAX_CPUS)
+		ncpus = ACPI_MAX_CPUS;
 
 	memset(buf, 0, ACPI_TABLES_MAX);
 	/* DSDT */
@@ -125,9 +189,11 @@ uint64_t acpi_build(uint8_t *buf, uint64_t gpa)
 	put32(buf, facs + 4, FACS_SIZE);
 	buf[facs + 32] = 2; /* version */
 	fadt(buf + fadt_at, (uint32_t)gpa + facs, (uint32_t)gpa + dsdt);
-	/* XSDT with one entry */
-	header(buf + xsdt, "XSDT", HEADER_SIZE + 8, 1);
+	madt(buf + madt_at, ncpus);
+	/* XSDT: the FADT and the MADT */
+	header(buf + xsdt, "XSDT", HEADER_SIZE + 16, 1);
 	put64(buf + xsdt, HEADER_SIZE, gpa + fadt_at);
+	put64(buf + xsdt, HEADER_SIZE + 8, gpa + madt_at);
 	finish(buf + xsdt);
 	/* RSDP 2.0 (ACPI 6.5 5.2.5.3): no RSDT, the XSDT only */
 	memcpy(r, "RSD PTR ", 8);

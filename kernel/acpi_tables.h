@@ -1,6 +1,7 @@
-/* ACPI tables for a guest (ACPI 6.5 chapter 5): RSDP, XSDT, FADT, FACS
- * and a DSDT that declares \_S5, so an OS finds its power-management
- * registers and can power the VM off.  Pure: builds into a buffer that
+/* ACPI tables for a guest (ACPI 6.5 chapter 5): RSDP, XSDT, FADT, FACS,
+ * a DSDT that declares \_S5, so an OS finds its power-management
+ * registers and can power the VM off, and a MADT with the vCPUs' local
+ * APICs and the I/O APIC.  Pure: builds into a buffer that
  * will sit at guest-physical `gpa`; unit-tested on the host. */
 #ifndef KERNEL_ACPI_TABLES_H
 #define KERNEL_ACPI_TABLES_H
@@ -18,11 +19,15 @@
 #define ACPI_RESET_PORT 0xcf9
 #define ACPI_RESET_VALUE 0x06
 
-#define ACPI_TABLES_MAX 1024 /* bytes acpi_build may write */
+#define ACPI_LAPIC_BASE 0xfee00000u  /* drivers/vlapic.c */
+#define ACPI_IOAPIC_BASE 0xfec00000u /* drivers/vioapic.c */
+#define ACPI_MAX_CPUS 64
+#define ACPI_TABLES_MAX 2048 /* bytes acpi_build may write */
 
-/* Writes the tables into buf (at least ACPI_TABLES_MAX bytes, which will
- * live at guest-physical gpa).  Returns the RSDP's guest-physical
- * address; the RSDP is at the start of buf. */
-uint64_t acpi_build(uint8_t *buf, uint64_t gpa);
+/* Writes the tables for ncpus (1..ACPI_MAX_CPUS) processors into buf (at
+ * least ACPI_TABLES_MAX bytes, which will live at guest-physical gpa).
+ * Returns the RSDP's guest-physical address; the RSDP is at the start of
+ * buf. */
+uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus);
 
 #endif

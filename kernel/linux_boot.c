@@ -206,7 +206,7 @@ bool linux_load(struct vm *vm, const char **why)
 	/* Linux finds the RSDP through boot_params (protocol 2.14) or by
 	 * scanning 0xe0000-0xfffff (ACPI 6.5 5.2.5.1). */
 	uint64_t rsdp = acpi_build(vm_gpa_to_hva(vm, ACPI_GPA, ACPI_TABLES_MAX),
-				   ACPI_GPA);
+				   ACPI_GPA, vm->nvcpus);
 	memcpy(bp + BP_ACPI_RSDP, &rsdp, 8);
 	set_entry_state(vm, k.load_gpa);
 	return true;

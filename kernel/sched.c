@@ -21,6 +21,12 @@ int vmx_enter(struct guest_regs *regs, int launched);
 static struct vcpu *runq[SCHED_MAX_VCPUS];
 static unsigned nrunq;
 static struct vcpu *last_run; /* whose MSRs and XCR0 the CPU holds */
+static struct vcpu *current;  /* whose exit is being handled, or NULL */
+
+struct vcpu *sched_current(void)
+{
+	return current;
+}
 
 void sched_add(struct vcpu *v)
 {
@@ -76,6 +82,13 @@ static void run_slice(struct vcpu *v)
 	enum exit_action act;
 
 	switch_to(v);
+	if (v->start_pending) {
+		/* The start-up IPI's state needs this vCPU's VMCS current. */
+		v->start_pending = v->halted_for_good = false;
+		vmcs_reset(v);
+		vmcs_set_startup_state(v->sipi_vector);
+	}
+	current = v;
 	do {
 		uint64_t now = rdtsc();
 		event_deliver(v, now);
@@ -88,6 +101,7 @@ static void run_slice(struct vcpu *v)
 		v->launched = true;
 		act = exit_dispatch(v);
 	} while (act == EXIT_RESUME);
+	current = NULL;
 	v->tsc_used += rdtsc() - start;
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
 	    v->state != VCPU_STOPPED)
@@ -99,8 +113,10 @@ static void run_slice(struct vcpu *v)
 static void wake_halted(uint64_t now)
 {
 	for (unsigned i = 0; i < nrunq; i++)
-		if (runq[i]->state == VCPU_HALTED && event_pending(runq[i], now))
+		if (runq[i]->state == VCPU_HALTED && event_pending(runq[i], now)) {
 			runq[i]->state = VCPU_RUNNABLE;
+			runq[i]->halted_for_good = false;
+		}
 }
 
 /* The earliest timer of a halted vCPU, or 0 when none will ever wake. */
@@ -109,7 +125,8 @@ static uint64_t next_wakeup(void)
 	uint64_t first = 0;
 
 	for (unsigned i = 0; i < nrunq; i++) {
-		uint64_t d = runq[i]->state == VCPU_HALTED
+		uint64_t d = runq[i]->state == VCPU_HALTED &&
+					     !runq[i]->halted_for_good
 				     ? event_next_deadline(runq[i]) : 0;
 		if (d && (!first || d < first))
 			first = d;
@@ -155,12 +172,26 @@ void sched_run(void)
 	log_info("sched: no runnable vCPU left");
 }
 
-/* HLT waits for an interrupt; with interrupts disabled none can come (no
- * NMI sources yet), so the vCPU is done for good. */
+/* Whether any vCPU of the VM other than v can still run by itself. */
+static bool others_alive(const struct vcpu *v)
+{
+	for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+		const struct vcpu *o = v->vm->vcpus[i];
+		if (o != v && (o->state == VCPU_RUNNABLE ||
+			       (o->state == VCPU_HALTED && !o->halted_for_good)))
+			return true;
+	}
+	return false;
+}
+
+/* HLT waits for an interrupt.  With interrupts disabled only an NMI or
+ * INIT from another vCPU can end it (what Linux's CPUs do when they are
+ * stopped); when no other vCPU is left to send one, the VM is done. */
 enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
 {
 	vcpu_skip_instruction(e);
-	if (!(vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF)) {
+	v->halted_for_good = !(vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF);
+	if (v->halted_for_good && !others_alive(v)) {
 		vm_stop(v->vm, "halted with interrupts disabled");
 		return EXIT_STOPPED;
 	}

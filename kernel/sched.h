@@ -8,5 +8,8 @@
 void sched_add(struct vcpu *v);
 /* Runs until no vCPU can run any more. */
 void sched_run(void);
+/* The vCPU whose VM exit this CPU is handling (devices that belong to a
+ * vCPU, like its local APIC, find it here), or NULL. */
+struct vcpu *sched_current(void);
 
 #endif

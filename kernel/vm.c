@@ -17,6 +17,8 @@
 #include "../drivers/fw_cfg.h"
 #include "../drivers/testdev.h"
 #include "../drivers/vacpi_pm.h"
+#include "../drivers/vioapic.h"
+#include "../drivers/vlapic.h"
 #include "../drivers/vpci.h"
 #include "../drivers/vpic.h"
 #include "../drivers/vpit.h"
@@ -81,9 +83,9 @@ static bool create_vcpus(struct vm *vm)
 		v->vpid = next_vpid++;
 		v->xcr0 = 1; /* x87 only, the reset value */
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
-		/* Only the boot vCPU runs until SMP guests arrive. */
-		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
-		if (!vmcs_create(v))
+		/* The others wait for the boot vCPU's start-up IPIs. */
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+		if (!vlapic_create(v) || !vmcs_create(v))
 			return false;
 	}
 	return true;
@@ -102,7 +104,7 @@ static bool attach_devices(struct vm *vm)
 	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
 	       fw_cfg_attach(vm) && testdev_attach(vm) && vpic_attach(vm) &&
 	       vpit_attach(vm) && vrtc_attach(vm) && vpci_attach(vm) &&
-	       vacpi_pm_attach(vm);
+	       vacpi_pm_attach(vm) && vioapic_attach(vm) && vlapic_attach(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, unsigned id)
@@ -164,10 +166,13 @@ static bool vm_reset(struct vm *vm, const char **why)
 		memset(&v->regs, 0, sizeof(v->regs));
 		v->xcr0 = 1;
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
-		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_STOPPED;
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+		v->start_pending = v->halted_for_good = false;
+		vlapic_reset(v);
 		vmcs_reset(v);
 		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
 	}
+	vioapic_reset(vm->ioapic);
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
 	vm->generation++;

@@ -32,10 +32,12 @@ struct guest_regs {
 enum vcpu_state {
 	VCPU_RUNNABLE,
 	VCPU_HALTED,  /* HLT: waits for an interrupt */
+	VCPU_WAIT_SIPI, /* an application processor before its start-up IPI */
 	VCPU_STOPPED, /* its VM stopped */
 };
 
 struct vm;
+struct vlapic;
 
 /* MSRs that guests use directly but that VM exits do not switch (the
  * SYSCALL family, KERNEL_GS_BASE): the host never uses them, so the CPU
@@ -60,6 +62,10 @@ struct vcpu {
 	struct msr_context msrs;
 	uint64_t exits;
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */
+	struct vlapic *lapic;   /* drivers/vlapic.c */
+	bool start_pending;     /* a SIPI came: start at sipi_vector << 12 */
+	uint8_t sipi_vector;
+	bool halted_for_good;   /* HLT with interrupts off: only NMI/INIT wake */
 };
 
 /* Port I/O handlers return one of these (Jailhouse's MMIO result enum,
@@ -96,6 +102,7 @@ enum vm_state { VM_RUNNING, VM_STOPPED };
 
 struct vpic;
 struct vpit;
+struct vioapic;
 
 struct vm {
 	char name[CFG_NAME_MAX];
@@ -114,6 +121,7 @@ struct vm {
 
 	struct vpic *pic; /* interrupt controller, drivers/vpic.c */
 	struct vpit *pit; /* timer, drivers/vpit.c */
+	struct vioapic *ioapic; /* drivers/vioapic.c */
 
 	unsigned npio, nmmio;
 	struct pio_range pio[VM_MAX_PIO];

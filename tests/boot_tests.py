@@ -151,7 +151,7 @@ def _escape(name: str, kind: str, addr: str) -> Judge:
 
 
 GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall",
-          "pattern", "escape", "crash", "spin"]
+          "pattern", "escape", "crash", "spin", "apic"]
 
 BOOT_TESTS.append(BootTest(
     name="vms.multiboot",
@@ -159,10 +159,11 @@ BOOT_TESTS.append(BootTest(
          + _vm("hello", "hello") + _vm("cpuid", "cpuid") + _vm("msr", "msr")
          + _vm("io", "io") + _vm("mmio", "mmio") + _vm("cr", "cr")
          + _vm("hypercall", "hypercall")
+         + _vm("apic", "apic")
          + _vm("pattern", "pattern")
          + _vm("escape_read", "escape", extra="cmdline = r 0x400000\n")
          + _vm("escape_write", "escape", extra="cmdline = w 0x20000000\n")
-         + _vm("escape_apic", "escape", extra="cmdline = w 0xfee00000\n")
+         + _vm("escape_hpet", "escape", extra="cmdline = w 0xfed00000\n")
          + _vm("crash", "crash")
          + _vm("crash_restart", "crash", extra="on_crash = restart\n")
          + _vm("spin", "spin", extra="time_limit = 300ms\n")
@@ -171,9 +172,10 @@ BOOT_TESTS.append(BootTest(
     timeout_s=400,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 9 exited, 6 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 10 exited, 6 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
+        "guest.apic": _passes("apic"),
         "guest.hello": _passes("hello"),
         "guest.cpuid": _passes("cpuid"),
         "guest.msr": _passes("msr"),
@@ -191,7 +193,7 @@ BOOT_TESTS.append(BootTest(
         "guest.pattern": _passes("pattern"),
         "guest.escape_read": _escape("escape_read", "read", "0x400000"),
         "guest.escape_write": _escape("escape_write", "write", "0x20000000"),
-        "guest.escape_apic": _escape("escape_apic", "write", "0xfee00000"),
+        "guest.escape_hpet": _escape("escape_hpet", "write", "0xfed00000"),
         "guest.crash": Judge(
             expect=[r"^\[crash\] about to triple-fault",
                     r"vm crash: vCPU 0: triple fault",

@@ -1,5 +1,7 @@
 #include "event.h"
 
+#include "../arch/idt.h"
+#include "../drivers/vlapic.h"
 #include "../drivers/vpic.h"
 #include "../drivers/vpit.h"
 #include "exit.h"
@@ -11,9 +13,11 @@
 #define INTR_INFO_HAS_ERROR (1u << 11)
 #define INTR_TYPE_MASK (7u << 8)
 #define INTR_TYPE_EXTERNAL (0u << 8)
+#define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_SOFT_INTR (4u << 8)
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 #define BLOCKING_STI_MOVSS 3u
+#define BLOCKING_NMI 8u
 
 /* The control word is cached in the vCPU so that the common case, no
  * change, costs no VMREAD on the way into the guest. */
@@ -28,18 +32,38 @@ static void set_window_exiting(struct vcpu *v, bool on)
 	}
 }
 
-/* Only the boot vCPU is wired to the legacy PIC (virtual wire mode). */
+/* The VM's timers are advanced first: their expiries are what most
+ * interrupts are. */
+static void update_timers(struct vcpu *v, uint64_t now)
+{
+	if (v->vm->pit)
+		vpit_update(v->vm->pit, now);
+	vlapic_update(v, now);
+}
+
+/* A maskable interrupt for v: from the PIC through LINT0 in ExtINT mode
+ * (virtual wire), or from its local APIC. */
+static bool irq_pending(const struct vcpu *v)
+{
+	return (vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic)) ||
+	       vlapic_pending_vector(v) >= 0;
+}
+
 bool event_pending(struct vcpu *v, uint64_t now)
 {
-	if (v->id != 0 || !v->vm->pic)
-		return false;
-	vpit_update(v->vm->pit, now);
-	return vpic_has_pending(v->vm->pic);
+	update_timers(v, now);
+	return vlapic_take_nmi(v, false) ||
+	       (!v->halted_for_good && irq_pending(v));
 }
 
 uint64_t event_next_deadline(const struct vcpu *v)
 {
-	return v->id == 0 && v->vm->pit ? vpit_next_deadline(v->vm->pit) : 0;
+	uint64_t pit = v->vm->pit && v->id == 0 ? vpit_next_deadline(v->vm->pit) : 0;
+	uint64_t apic = vlapic_next_deadline(v);
+
+	if (!pit || (apic && apic < pit))
+		return apic;
+	return pit;
 }
 
 static bool guest_interruptible(void)
@@ -48,19 +72,47 @@ static bool guest_interruptible(void)
 	       !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & BLOCKING_STI_MOVSS);
 }
 
+/* An NMI goes in when nothing blocks it (SDM Vol. 3C 26.3.1.5: blocking
+ * by STI, MOV SS or NMI).  While blocked it waits for a later entry; an
+ * NMI window would need virtual NMIs, which are not in use. */
+static bool deliver_nmi(struct vcpu *v)
+{
+	if (!vlapic_take_nmi(v, false) ||
+	    (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+	     (BLOCKING_STI_MOVSS | BLOCKING_NMI)))
+		return false;
+	vlapic_take_nmi(v, true);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
+		     VEC_NMI | INTR_TYPE_NMI | INTR_INFO_VALID);
+	return true;
+}
+
 void event_deliver(struct vcpu *v, uint64_t now)
 {
-	if (!event_pending(v, now)) {
-		set_window_exiting(v, false);
+	int vec;
+
+	update_timers(v, now);
+	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
+		/* Another event goes first; try again after it. */
+		set_window_exiting(v, irq_pending(v));
 		return;
 	}
-	if ((vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) ||
-	    !guest_interruptible()) {
-		set_window_exiting(v, true); /* another event goes first */
+	if (deliver_nmi(v) || !irq_pending(v)) {
+		set_window_exiting(v, irq_pending(v));
 		return;
+	}
+	if (!guest_interruptible()) {
+		set_window_exiting(v, true);
+		return;
+	}
+	if (vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic)) {
+		vec = (int)vpic_ack(v->vm->pic);
+	} else {
+		vec = vlapic_pending_vector(v);
+		vlapic_accept(v, vec);
 	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
-		     vpic_ack(v->vm->pic) | INTR_TYPE_EXTERNAL | INTR_INFO_VALID);
+		     (uint32_t)vec | INTR_TYPE_EXTERNAL | INTR_INFO_VALID);
 	set_window_exiting(v, false);
 }
 

@@ -4,6 +4,7 @@
  * features we do not give them: VMX, SMX, MONITOR/MWAIT, the PMU. */
 #include "../arch/cpu.h"
 #include "../arch/tsc.h"
+#include "../drivers/vlapic.h"
 #include "exit.h"
 #include "hypercall.h"
 #include "vmcs.h"
@@ -20,11 +21,14 @@
 	((1u << 2) /* DTES64 */ | (1u << 3) /* MONITOR */ |                 \
 	 (1u << 4) /* DS-CPL */ | (1u << 5) /* VMX */ | (1u << 6) /* SMX */ | \
 	 (1u << 7) /* EST */ | (1u << 8) /* TM2 */ | (1u << 14) /* xTPR */ |  \
-	 (1u << 15) /* PDCM */ | (1u << 21) /* x2APIC */ |                  \
-	 (1u << 24) /* TSC deadline */ | (1u << 27) /* OSXSAVE, below */)
+	 (1u << 15) /* PDCM */ | (1u << 27) /* OSXSAVE, below */)
 #define CPUID1_EDX_HIDDEN                                                   \
-	((1u << 9) /* APIC: not emulated yet */ | (1u << 21) /* DS */ |     \
-	 (1u << 22) /* ACPI thermal MSRs */ | (1u << 29) /* TM */)
+	((1u << 21) /* DS */ | (1u << 22) /* ACPI thermal MSRs */ |         \
+	 (1u << 29) /* TM */)
+/* The local APIC is drivers/vlapic.c's, with x2APIC and TSC-deadline
+ * modes, whatever the host has. */
+#define CPUID1_ECX_EMULATED ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC deadline */)
+#define CPUID1_EDX_EMULATED (1u << 9) /* APIC */
 #define CPUID7_EBX_HIDDEN (1u << 1) /* IA32_TSC_ADJUST */
 #define CPUID7_EDX_HIDDEN                                                   \
 	((1u << 26) /* IBRS/IBPB */ | (1u << 27) /* STIBP */ |              \
@@ -53,15 +57,16 @@ static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
 /* Leaf 0x15 tells the TSC rate (TSC = crystal * EBX / EAX), so guests
  * need not calibrate it against a PIT whose reads each cost a VM exit
  * (what ACRN does too).  The crystal is reported as half the TSC rate so
- * that rates above 4.29 GHz still fit in ECX. */
+ * that rates above 4.29 GHz still fit in ECX; Linux takes it as the local
+ * APIC timer's clock too, which drivers/vlapic.c makes true. */
 #define LEAF_TSC_INFO 0x15u
 
 static void tsc_leaf(struct cpuid_regs *r)
 {
 	uint64_t hz = tsc_hz();
 
-	*r = (struct cpuid_regs){ .eax = 1, .ebx = 2,
-				  .ecx = (uint32_t)(hz / 2) };
+	*r = (struct cpuid_regs){ .eax = 1, .ebx = VLAPIC_TSC_PER_BUS_TICK,
+				  .ecx = (uint32_t)(hz / VLAPIC_TSC_PER_BUS_TICK) };
 }
 
 /* The host's last basic leaf, asked once. */
@@ -74,7 +79,8 @@ static uint32_t host_max_leaf(void)
 	return max;
 }
 
-static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
+			struct cpuid_regs *r)
 {
 	switch (leaf) {
 	case 0:
@@ -84,7 +90,8 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 	case 1:
 		r->ecx &= ~CPUID1_ECX_HIDDEN;
 		r->edx &= ~CPUID1_EDX_HIDDEN;
-		r->ecx |= CPUID1_ECX_HYPERVISOR;
+		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_EMULATED;
+		r->edx |= CPUID1_EDX_EMULATED;
 		/* OSXSAVE mirrors the guest's CR4, not ours. */
 		if (guest_cr4() & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
@@ -102,6 +109,19 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 			r->ebx &= ~CPUID7_EBX_INVPCID;
 		r->ebx &= ~CPUID7_EBX_HIDDEN;
 		r->edx &= ~CPUID7_EDX_HIDDEN;
+		break;
+	case 0xb: /* x2APIC topology: one thread per core, nvcpus cores */
+	case 0x1f:
+		*r = (struct cpuid_regs){ .ecx = sub, .edx = v->id };
+		if (sub == 0) {
+			r->eax = 0;
+			r->ebx = 1;
+			r->ecx |= 1u << 8; /* level type: SMT */
+		} else if (sub == 1) {
+			r->eax = v->vm->nvcpus > 1 ? 32 - (unsigned)__builtin_clz(v->vm->nvcpus - 1) : 0;
+			r->ebx = v->vm->nvcpus;
+			r->ecx |= 2u << 8; /* level type: core */
+		}
 		break;
 	case 0x80000001:
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_RDTSCP))
@@ -126,7 +146,7 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 		r = (struct cpuid_regs){ 0 };
 	} else {
 		r = cpuid(leaf, sub);
-		filter_leaf(v, leaf, &r);
+		filter_leaf(v, leaf, sub, &r);
 	}
 	gpr[REG_RAX] = r.eax;
 	gpr[REG_RBX] = r.ebx;

@@ -1,11 +1,13 @@
 /* Control registers.  The host owns the CR0 and CR4 bits that VMX
  * operation pins (CR0.NE, CR4.VMXE; plus CR0.CD/NW); the guest sees its own
  * values through the read shadows and exits only when it changes one of
- * those bits (SDM Vol. 3C 26.1.3, 25.6.6).  CR3 never exits: EPT and
+ * those bits (SDM Vol. 3C 26.1.3, 25.6.6).  CR8 always exits: it is the
+ * virtual APIC's.  CR3 never exits: EPT and
  * unrestricted guest let guests own their paging. */
 #include "../arch/cpu.h"
 #include "../arch/idt.h"
 #include "../arch/msr.h"
+#include "../drivers/vlapic.h"
 #include "exit.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"
@@ -73,6 +75,16 @@ static bool set_cr4(uint64_t val)
 	return true;
 }
 
+/* CR8 is the local APIC's TPR (SDM Vol. 3A 11.8.6); without the exits
+ * a guest would write the physical CPU's.  Bits 63:4 are reserved. */
+static bool set_cr8(struct vcpu *v, uint64_t val)
+{
+	if (val >> 4)
+		return false;
+	vlapic_write_cr8(v, val);
+	return true;
+}
+
 enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t q = e->qualification;
@@ -84,8 +96,19 @@ enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 			ok = set_cr0(gpr_value(v, CR_QUAL_GPR(q)));
 		else if (CR_QUAL_NUM(q) == 4)
 			ok = set_cr4(gpr_value(v, CR_QUAL_GPR(q)));
+		else if (CR_QUAL_NUM(q) == 8)
+			ok = set_cr8(v, gpr_value(v, CR_QUAL_GPR(q)));
 		else
 			return exit_unexpected(v, e);
+		break;
+	case CR_MOV_FROM: /* only CR8 exits on reads */
+		if (CR_QUAL_NUM(q) != 8)
+			return exit_unexpected(v, e);
+		if (CR_QUAL_GPR(q) == REG_RSP)
+			vmcs_writen(GUEST_RSP, vlapic_read_cr8(v));
+		else
+			v->regs.gpr[CR_QUAL_GPR(q)] = vlapic_read_cr8(v);
+		ok = true;
 		break;
 	case CR_CLTS:
 		ok = set_cr0(guest_cr0() & ~CR0_TS);

@@ -5,6 +5,7 @@
 #include "../arch/cpu.h"
 #include "../arch/idt.h"
 #include "../arch/msr.h"
+#include "../drivers/vlapic.h"
 #include "../kernel/memory.h"
 #include "exit.h"
 #include "vmcs.h"
@@ -26,9 +27,6 @@
 #define MSR_SFMASK 0xc0000084
 #define MSR_TSC_AUX 0xc0000103
 
-#define APIC_BASE_DEFAULT 0xfee00000ull
-#define APIC_BASE_BSP (1ull << 8)
-#define APIC_BASE_ENABLE (1ull << 11)
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
 
@@ -108,10 +106,6 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_TSC:
 		*val = rdtsc() + vmcs_read64(TSC_OFFSET);
 		return true;
-	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
-		       (v->id == 0 ? APIC_BASE_BSP : 0);
-		return true;
 	case MSR_IA32_MISC_ENABLE:
 		*val = MISC_ENABLE_FAST_STRINGS;
 		return true;
@@ -126,7 +120,7 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = v->mtrr_def_type;
 		return true;
 	default:
-		return false;
+		return vlapic_msr_read(v, msr, val);
 	}
 }
 
@@ -151,10 +145,6 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_IA32_TSC:
 		vmcs_write64(TSC_OFFSET, val - rdtsc());
 		return true;
-	case MSR_IA32_APIC_BASE:
-		/* Relocating or disabling the APIC is not supported; writing
-		 * back what was read is. */
-		return emulate_read(v, msr, &cur) && cur == val;
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_MCG_STATUS:
@@ -167,7 +157,7 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		v->mtrr_def_type = val;
 		return true;
 	default:
-		return false;
+		return vlapic_msr_write(v, msr, val);
 	}
 }
 

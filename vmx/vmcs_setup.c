@@ -22,6 +22,8 @@ extern char vmx_exit_entry[];
 #define AR_CODE32 0xc09b    /* present, code exec/read accessed, D, G */
 #define AR_DATA32 0xc093    /* present, data read/write accessed, D/B, G */
 #define AR_TSS32_BUSY 0x008b
+#define AR_CODE16 0x009b    /* present, code exec/read accessed, 16-bit */
+#define AR_DATA16 0x0093
 #define AR_LDT 0x0082
 #define AR_UNUSABLE 0x10000
 
@@ -147,6 +149,32 @@ void vmcs_set_flat_protected_mode(uint16_t cs, uint16_t ds,
 			     s == SEG_CS ? AR_CODE32 : AR_DATA32);
 	vmcs_writen(GUEST_GDTR_BASE, gdt_base);
 	vmcs_write32(GUEST_GDTR_LIMIT, gdt_limit);
+}
+
+/* After INIT and a start-up IPI with vector vv, a CPU runs in real mode
+ * at vv00:0000 (SDM Vol. 3A 9.4.4.1, Table 10-1); unrestricted guest
+ * lets the guest run there as it is. */
+void vmcs_set_startup_state(uint8_t vector)
+{
+	uint64_t cr0 = 1ull << 4; /* ET */
+
+	for (enum segment s = SEG_ES; s <= SEG_GS; s++) {
+		unsigned n = 2 * s;
+		uint16_t sel = s == SEG_CS ? (uint16_t)(vector << 8) : 0;
+		vmcs_write_checked((enum vmcs_field)(GUEST_ES_SELECTOR + n), sel);
+		vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + n),
+				   (uint64_t)sel << 4);
+		vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + n), 0xffff);
+		vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + n),
+				   s == SEG_CS ? AR_CODE16 : AR_DATA16);
+	}
+	vmcs_writen(GUEST_CR0, (cr0 | vmcs_cr0_host_owned()) &
+				       ~(CR0_PE | CR0_PG | (1ull << 29) |
+					 (1ull << 30)));
+	vmcs_writen(CR0_READ_SHADOW, cr0);
+	vmcs_writen(GUEST_GDTR_BASE, 0);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_writen(GUEST_RIP, 0);
 }
 
 /* Multiboot's machine state (Multiboot 0.6.96 3.2): 32-bit protected

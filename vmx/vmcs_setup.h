@@ -14,6 +14,10 @@ bool vmcs_create(struct vcpu *v);
 void vmcs_set_flat_protected_mode(uint16_t cs, uint16_t ds,
 				  uint64_t gdt_base, uint32_t gdt_limit);
 
+/* Real mode at vector << 12, as a start-up IPI leaves an application
+ * processor, in the current VMCS (fresh from vmcs_reset). */
+void vmcs_set_startup_state(uint8_t vector);
+
 /* Puts v's VMCS back to its initial state (for a VM restart). */
 void vmcs_reset(struct vcpu *v);
 

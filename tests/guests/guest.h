@@ -48,6 +48,9 @@ extern volatile uint32_t last_trap_vector;
 void expect_fault(uint32_t vector, uint32_t insn_len);
 /* Whether it came (and stop expecting it). */
 bool fault_seen(uint32_t vector);
+/* Called for vectors 32-255 (interrupts) when set. */
+extern void (*irq_handler)(uint32_t vector);
+
 /* The Multiboot command line, and a hex number parser for it. */
 const char *cmdline(uint32_t info);
 uint32_t parse_hex(const char *s);

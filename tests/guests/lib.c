@@ -65,15 +65,16 @@ void guest_exit(uint32_t code)
 }
 
 /* IDT: 32 interrupt gates to the stubs in start.S. */
-extern const uint32_t trap_table[32];
-static uint64_t idt[32];
+extern const uint32_t trap_table[256];
+static uint64_t idt[256];
+void (*irq_handler)(uint32_t vector);
 
 void idt_setup(void);
 void idt_setup(void)
 {
 	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d;
 
-	for (int i = 0; i < 32; i++) {
+	for (int i = 0; i < 256; i++) {
 		uint32_t h = trap_table[i];
 		idt[i] = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
 			 ((uint64_t)(h >> 16) << 48);
@@ -86,6 +87,10 @@ void idt_setup(void)
 void guest_trap(struct trap_frame *f);
 void guest_trap(struct trap_frame *f)
 {
+	if (f->vector >= 32 && irq_handler) {
+		irq_handler(f->vector);
+		return;
+	}
 	last_trap_vector = f->vector;
 	if (f->vector == expected_vector) {
 		f->eip += expected_len; /* skip the faulting instruction */

@@ -31,7 +31,7 @@ _start:
 	hlt
 	jmp	2b
 
-/* Exception stubs: push a zero error code where the CPU does not, then
+/* Exception and interrupt stubs (all 256 vectors): push a zero error code where the CPU does not, then
  * the vector; guest_trap(frame) may change the saved EIP. */
 .macro trap vec
 trap_\vec:
@@ -43,13 +43,11 @@ trap_\vec:
 	jmp	trap_common
 .endm
 	.altmacro
-.macro traps from=0, to=31
-	trap \from
-	.if \to-\from
-	traps %(\from+1), \to
-	.endif
-.endm
-	traps 0, 31
+	.set i, 0
+	.rept 256
+	trap %i
+	.set i, i+1
+	.endr
 
 trap_common:
 	pushal
@@ -67,7 +65,7 @@ trap_common:
 	.global trap_table
 trap_table:
 	.set i, 0
-	.rept 32
+	.rept 256
 	addr %i
 	.set i, i+1
 	.endr

@@ -1,0 +1,625 @@
+/* Local APIC model (SDM Vol. 3A chapter 11).  Each vCPU has one; all
+ * its state is here, and the VMCS only sees what event.c injects from it.
+ * The timer counts the crystal clock that CPUID leaf 0x15 reports (half
+ * the TSC rate), so a guest that reads the crystal frequency there needs
+ * no calibration of this timer either. */
+#include "vlapic.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/cpu.h"
+#include "../arch/msr.h"
+#include "../kernel/log.h"
+#include "../kernel/sched.h"
+#include "../vmx/vmcs.h"
+#include "vioapic.h"
+
+/* Register offsets in the xAPIC page; the x2APIC MSR is 0x800 + off/16
+ * (SDM Vol. 3A Table 11-1, Table 11-6). */
+enum {
+	APIC_ID = 0x020, APIC_VERSION = 0x030, APIC_TPR = 0x080,
+	APIC_APR = 0x090, APIC_PPR = 0x0a0, APIC_EOI = 0x0b0,
+	APIC_RRD = 0x0c0, APIC_LDR = 0x0d0, APIC_DFR = 0x0e0,
+	APIC_SVR = 0x0f0, APIC_ISR = 0x100, APIC_TMR = 0x180,
+	APIC_IRR = 0x200, APIC_ESR = 0x280, APIC_LVT_CMCI = 0x2f0,
+	APIC_ICR_LO = 0x300, APIC_ICR_HI = 0x310, APIC_LVT_TIMER = 0x320,
+	APIC_LVT_LINT0 = 0x350, APIC_LVT_LINT1 = 0x360,
+	APIC_LVT_ERROR = 0x370, APIC_TIMER_ICR = 0x380,
+	APIC_TIMER_CCR = 0x390, APIC_TIMER_DCR = 0x3e0, APIC_SELF_IPI = 0x3f0,
+};
+#define LVT_FIRST APIC_LVT_TIMER
+#define LVT_COUNT 6 /* timer, thermal, performance, LINT0, LINT1, error */
+#define LVT_INDEX(off) (((off) - LVT_FIRST) >> 4)
+
+/* Version 0x14 (integrated APIC), six LVT entries (max LVT index 5). */
+#define APIC_VERSION_VALUE 0x00050014u
+#define LVT_MASKED (1u << 16)
+#define LVT_LEVEL (1u << 15)
+#define LVT_DELIVERY(l) (((l) >> 8) & 7)
+#define LVT_TIMER_MODE(l) (((l) >> 17) & 3)
+enum { TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC_DEADLINE = 2 };
+#define SVR_ENABLED (1u << 8)
+#define ICR_DELIVERY(l) (((l) >> 8) & 7)
+#define ICR_LOGICAL (1u << 11)
+#define ICR_ASSERT (1u << 14)
+#define ICR_LEVEL (1u << 15)
+#define ICR_SHORTHAND(l) (((l) >> 18) & 3)
+enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
+
+/* IA32_APIC_BASE (SDM Vol. 3A 11.4.4, 11.12.1). */
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_EN (1ull << 11)
+
+/* Writable bits per LVT entry (SDM Vol. 3A Figure 11-8): vector, delivery
+ * mode (not for the timer and error entries), polarity and trigger (LINT
+ * only), mask, and the timer's mode. */
+static const uint32_t lvt_writable[LVT_COUNT] = {
+	0x000710ffu, /* timer: vector, mask, mode bits 18:17 */
+	0x000107ffu, /* thermal */
+	0x000107ffu, /* performance counters */
+	0x0001a7ffu, /* LINT0 */
+	0x0001a7ffu, /* LINT1 */
+	0x000100ffu, /* error */
+};
+
+struct vlapic {
+	uint64_t base_msr;
+	uint32_t tpr, ldr, dfr, svr, esr, esr_pending;
+	uint32_t icr_lo, icr_hi;
+	uint32_t lvt[LVT_COUNT];
+	uint32_t irr[8], isr[8], tmr[8];
+	uint32_t timer_icr, timer_dcr;
+	uint64_t timer_start;  /* host TSC when the count was loaded */
+	uint64_t deadline;     /* host TSC of the next expiry, 0: none */
+	uint64_t tsc_deadline; /* the guest's IA32_TSC_DEADLINE */
+	bool nmi_pending;
+};
+
+static bool x2apic_mode(const struct vlapic *a)
+{
+	return (a->base_msr & APIC_BASE_EXTD) != 0;
+}
+
+static bool hw_enabled(const struct vlapic *a)
+{
+	return (a->base_msr & APIC_BASE_EN) != 0;
+}
+
+static bool sw_enabled(const struct vlapic *a)
+{
+	return hw_enabled(a) && (a->svr & SVR_ENABLED);
+}
+
+/* ---- the 256-bit vector registers ------------------------------------ */
+
+static void vec_set(uint32_t *r, unsigned v) { r[v >> 5] |= 1u << (v & 31); }
+static void vec_clear(uint32_t *r, unsigned v) { r[v >> 5] &= ~(1u << (v & 31)); }
+static bool vec_test(const uint32_t *r, unsigned v) { return r[v >> 5] & (1u << (v & 31)); }
+
+static int vec_highest(const uint32_t *r)
+{
+	for (int i = 7; i >= 0; i--)
+		if (r[i])
+			return i * 32 + 31 - __builtin_clz(r[i]);
+	return -1;
+}
+
+/* PPR: the TPR, or the class of the highest vector in service when that
+ * is higher (SDM Vol. 3A 11.8.3.1). */
+static uint32_t ppr(const struct vlapic *a)
+{
+	int isrv = vec_highest(a->isr);
+	uint32_t svc = isrv > 0 ? (uint32_t)isrv & 0xf0 : 0;
+
+	return (a->tpr & 0xf0) >= svc ? a->tpr & 0xff : svc;
+}
+
+/* ---- the timer -------------------------------------------------------- */
+
+/* TSC ticks per timer count: the crystal (TSC / VLAPIC_TSC_PER_BUS_TICK)
+ * divided by the DCR's divisor (SDM Vol. 3A Figure 11-10). */
+static uint64_t tsc_per_count(const struct vlapic *a)
+{
+	unsigned code = (a->timer_dcr & 3) | ((a->timer_dcr >> 1) & 4);
+
+	return VLAPIC_TSC_PER_BUS_TICK * (code == 7 ? 1ull : 2ull << code);
+}
+
+static void timer_load(struct vlapic *a, uint32_t count, uint64_t now)
+{
+	a->timer_icr = count;
+	a->timer_start = now;
+	a->deadline = count ? now + count * tsc_per_count(a) : 0;
+}
+
+static uint32_t timer_current(const struct vlapic *a, uint64_t now)
+{
+	uint64_t elapsed;
+
+	if (!a->timer_icr || LVT_TIMER_MODE(a->lvt[0]) == TIMER_TSC_DEADLINE)
+		return 0;
+	elapsed = (now - a->timer_start) / tsc_per_count(a);
+	if (LVT_TIMER_MODE(a->lvt[0]) == TIMER_PERIODIC)
+		return a->timer_icr - (uint32_t)(elapsed % a->timer_icr);
+	return elapsed >= a->timer_icr ? 0 : a->timer_icr - (uint32_t)elapsed;
+}
+
+static void accept_fixed(struct vlapic *a, unsigned vector, bool level)
+{
+	if (vector < 16)
+		return; /* illegal vector: the real APIC only sets ESR */
+	vec_set(a->irr, vector);
+	if (level)
+		vec_set(a->tmr, vector);
+	else
+		vec_clear(a->tmr, vector);
+}
+
+void vlapic_update(struct vcpu *v, uint64_t now)
+{
+	struct vlapic *a = v->lapic;
+	uint32_t lvt = a->lvt[0];
+
+	if (!a->deadline || now < a->deadline)
+		return;
+	if (!(lvt & LVT_MASKED))
+		accept_fixed(a, lvt & 0xff, false);
+	if (LVT_TIMER_MODE(lvt) == TIMER_PERIODIC && a->timer_icr) {
+		/* Missed periods coalesce into the one interrupt. */
+		uint64_t period = a->timer_icr * tsc_per_count(a);
+		a->deadline += ((now - a->deadline) / period + 1) * period;
+	} else {
+		a->deadline = 0;
+		a->tsc_deadline = 0; /* the MSR reads 0 once it fired */
+	}
+}
+
+uint64_t vlapic_next_deadline(const struct vcpu *v)
+{
+	return v->lapic->deadline;
+}
+
+/* ---- delivery ---------------------------------------------------------- */
+
+int vlapic_pending_vector(const struct vcpu *v)
+{
+	const struct vlapic *a = v->lapic;
+	int irrv = vec_highest(a->irr);
+
+	if (irrv < 0 || !hw_enabled(a) ||
+	    ((uint32_t)irrv & 0xf0) <= (ppr(a) & 0xf0))
+		return -1;
+	return irrv;
+}
+
+void vlapic_accept(struct vcpu *v, int vector)
+{
+	vec_clear(v->lapic->irr, (unsigned)vector);
+	vec_set(v->lapic->isr, (unsigned)vector);
+}
+
+bool vlapic_accepts_pic(const struct vcpu *v)
+{
+	const struct vlapic *a = v->lapic;
+	uint32_t lint0 = a->lvt[LVT_INDEX(APIC_LVT_LINT0)];
+
+	if (v->id != 0)
+		return false; /* INTR is wired to the boot CPU only */
+	if (!hw_enabled(a))
+		return true; /* the PIC's INTR goes straight to the CPU */
+	return !(lint0 & LVT_MASKED) && LVT_DELIVERY(lint0) == APIC_DM_EXTINT;
+}
+
+bool vlapic_take_nmi(struct vcpu *v, bool take)
+{
+	bool pending = v->lapic->nmi_pending;
+
+	if (take)
+		v->lapic->nmi_pending = false;
+	return pending;
+}
+
+static void eoi(struct vcpu *v)
+{
+	struct vlapic *a = v->lapic;
+	int vec = vec_highest(a->isr);
+
+	if (vec < 0)
+		return;
+	vec_clear(a->isr, (unsigned)vec);
+	if (vec_test(a->tmr, (unsigned)vec)) {
+		vec_clear(a->tmr, (unsigned)vec);
+		vioapic_eoi(v->vm, (uint8_t)vec);
+	}
+}
+
+/* Logical destinations: flat or cluster model in xAPIC mode, cluster
+ * with an ID-derived LDR in x2APIC mode (SDM Vol. 3A 11.6.2.2, 11.12.10). */
+static uint32_t x2apic_ldr(unsigned id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 0xf));
+}
+
+static bool matches(const struct vcpu *t, uint32_t dest, bool logical)
+{
+	const struct vlapic *a = t->lapic;
+
+	if (x2apic_mode(a)) {
+		uint32_t ldr = x2apic_ldr(t->id);
+		if (dest == 0xffffffffu)
+			return true;
+		if (!logical)
+			return dest == t->id;
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+	}
+	dest &= 0xff;
+	if (dest == 0xff)
+		return true;
+	if (!logical)
+		return dest == t->id;
+	if ((a->dfr >> 28) == 0xf) /* flat */
+		return (a->ldr >> 24) & dest;
+	return (a->ldr >> 28) == (dest >> 4) && ((a->ldr >> 24) & dest & 0xf);
+}
+
+static void deliver(struct vcpu *t, const struct apic_msg *m)
+{
+	struct vlapic *a = t->lapic;
+
+	switch (m->mode) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		if (sw_enabled(a))
+			accept_fixed(a, m->vector, m->level);
+		break;
+	case APIC_DM_NMI:
+		a->nmi_pending = true;
+		break;
+	case APIC_DM_INIT:
+		/* Only application processors take INIT here: it puts them in
+		 * wait-for-SIPI (SDM Vol. 3A 9.4.4.1).  The boot vCPU resets
+		 * through the reset ports instead. */
+		if (t->id != 0 && t->state != VCPU_STOPPED) {
+			vlapic_reset(t);
+			t->state = VCPU_WAIT_SIPI;
+		}
+		break;
+	case APIC_DM_STARTUP:
+		/* Only a CPU waiting for it takes a SIPI (SDM Vol. 3A 9.4.4.1);
+		 * the scheduler sets its state before it next runs. */
+		if (t->state == VCPU_WAIT_SIPI) {
+			t->sipi_vector = m->vector;
+			t->start_pending = true;
+			t->state = VCPU_RUNNABLE;
+		}
+		break;
+	default: /* SMI, ExtINT: nothing to deliver them to */
+		log_debug("vm %s: APIC delivery mode %u dropped", t->vm->name,
+			  m->mode);
+		break;
+	}
+}
+
+void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+		bool hit;
+
+		switch (m->shorthand) {
+		case SH_SELF: hit = t == from; break;
+		case SH_ALL: hit = true; break;
+		case SH_OTHERS: hit = t != from; break;
+		default: hit = matches(t, m->dest, m->logical); break;
+		}
+		if (!hit || !hw_enabled(t->lapic))
+			continue;
+		deliver(t, m);
+		/* Lowest priority: one target is enough; the first is as low
+		 * as any while vCPUs have no priorities of their own. */
+		if (m->mode == APIC_DM_LOWEST && m->shorthand == SH_NONE)
+			break;
+	}
+}
+
+static void send_icr(struct vcpu *v, uint32_t lo, uint32_t dest)
+{
+	struct apic_msg m = {
+		.dest = dest, .logical = lo & ICR_LOGICAL,
+		.mode = (enum apic_delivery)ICR_DELIVERY(lo),
+		.vector = (uint8_t)lo, .level = lo & ICR_LEVEL,
+		.shorthand = ICR_SHORTHAND(lo),
+	};
+
+	/* INIT level de-assert only synchronises arbitration IDs. */
+	if (m.mode == APIC_DM_INIT && (lo & ICR_LEVEL) && !(lo & ICR_ASSERT))
+		return;
+	vlapic_send(v->vm, v, &m);
+}
+
+/* ---- register access --------------------------------------------------- */
+
+static uint32_t reg_read(struct vcpu *v, unsigned off)
+{
+	struct vlapic *a = v->lapic;
+
+	switch (off) {
+	case APIC_ID:
+		return x2apic_mode(a) ? v->id : v->id << 24;
+	case APIC_VERSION: return APIC_VERSION_VALUE;
+	case APIC_TPR: return a->tpr;
+	case APIC_PPR: return ppr(a);
+	case APIC_LDR: return x2apic_mode(a) ? x2apic_ldr(v->id) : a->ldr;
+	case APIC_DFR: return a->dfr;
+	case APIC_SVR: return a->svr;
+	case APIC_ESR: return a->esr;
+	case APIC_ICR_LO: return a->icr_lo; /* delivery status: always idle */
+	case APIC_ICR_HI: return a->icr_hi;
+	case APIC_TIMER_ICR: return a->timer_icr;
+	case APIC_TIMER_CCR: return timer_current(a, rdtsc());
+	case APIC_TIMER_DCR: return a->timer_dcr;
+	}
+	if (off >= APIC_ISR && off < APIC_ISR + 0x80)
+		return a->isr[(off - APIC_ISR) >> 4];
+	if (off >= APIC_TMR && off < APIC_TMR + 0x80)
+		return a->tmr[(off - APIC_TMR) >> 4];
+	if (off >= APIC_IRR && off < APIC_IRR + 0x80)
+		return a->irr[(off - APIC_IRR) >> 4];
+	if (off >= LVT_FIRST && off < LVT_FIRST + 0x10 * LVT_COUNT)
+		return a->lvt[LVT_INDEX(off)];
+	return 0; /* reserved, APR, RRD, CMCI (absent): read as zero */
+}
+
+static void write_lvt(struct vlapic *a, unsigned i, uint32_t val)
+{
+	uint32_t old = a->lvt[i];
+
+	val &= lvt_writable[i];
+	if (!(a->svr & SVR_ENABLED))
+		val |= LVT_MASKED; /* software-disabled: masks stay set */
+	a->lvt[i] = val;
+	/* Changing timer mode stops the timer (SDM Vol. 3A 11.5.4.1). */
+	if (i == 0 && LVT_TIMER_MODE(val) != LVT_TIMER_MODE(old)) {
+		a->deadline = 0;
+		a->timer_icr = 0;
+		a->tsc_deadline = 0;
+	}
+}
+
+static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
+{
+	struct vlapic *a = v->lapic;
+
+	switch (off) {
+	case APIC_TPR:
+		a->tpr = val & 0xff;
+		return;
+	case APIC_EOI:
+		eoi(v);
+		return;
+	case APIC_LDR:
+		if (!x2apic_mode(a))
+			a->ldr = val & 0xff000000u;
+		return;
+	case APIC_DFR:
+		if (!x2apic_mode(a))
+			a->dfr = val | 0x0fffffffu;
+		return;
+	case APIC_SVR:
+		a->svr = val & 0x13ffu;
+		if (!(val & SVR_ENABLED))
+			for (unsigned i = 0; i < LVT_COUNT; i++)
+				a->lvt[i] |= LVT_MASKED;
+		return;
+	case APIC_ESR: /* a write latches the errors since the last one */
+		a->esr = a->esr_pending;
+		a->esr_pending = 0;
+		return;
+	case APIC_ICR_HI:
+		a->icr_hi = val & 0xff000000u;
+		return;
+	case APIC_ICR_LO:
+		a->icr_lo = val & 0x000ccfffu;
+		send_icr(v, val, a->icr_hi >> 24);
+		return;
+	case APIC_TIMER_ICR:
+		if (LVT_TIMER_MODE(a->lvt[0]) != TIMER_TSC_DEADLINE)
+			timer_load(a, val, rdtsc());
+		return;
+	case APIC_TIMER_DCR:
+		a->timer_dcr = val & 0xb;
+		return;
+	case APIC_SELF_IPI:
+		if (x2apic_mode(a))
+			accept_fixed(a, val & 0xff, false);
+		return;
+	}
+	if (off >= LVT_FIRST && off < LVT_FIRST + 0x10 * LVT_COUNT)
+		write_lvt(a, LVT_INDEX(off), val);
+	/* Read-only and reserved registers ignore writes. */
+}
+
+/* ---- xAPIC MMIO -------------------------------------------------------- */
+
+/* Registers are 32 bits wide at 16-byte alignment; other accesses are
+ * undefined on hardware and ignored here. */
+static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
+				uint64_t *val)
+{
+	struct vcpu *v = sched_current();
+	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
+
+	(void)dev;
+	if (!v || !hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
+	    size != 4 || (off & 0xf))
+		return IO_UNHANDLED;
+	*val = reg_read(v, off);
+	return IO_HANDLED;
+}
+
+static enum io_result mmio_write(void *dev, uint64_t gpa, unsigned size,
+				 uint64_t val)
+{
+	struct vcpu *v = sched_current();
+	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
+
+	(void)dev;
+	if (!v || !hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
+	    size != 4 || (off & 0xf) || off == APIC_SELF_IPI)
+		return IO_UNHANDLED;
+	reg_write(v, off, (uint32_t)val);
+	return IO_HANDLED;
+}
+
+static const struct mmio_ops vlapic_mmio_ops = { mmio_read, mmio_write };
+
+bool vlapic_attach(struct vm *vm)
+{
+	return mmio_register(vm, VLAPIC_MMIO_BASE, VLAPIC_MMIO_SIZE,
+			     &vlapic_mmio_ops, vm) == 0;
+}
+
+/* ---- MSRs -------------------------------------------------------------- */
+
+/* x2APIC registers that do not exist as MSRs, or only one way (SDM Vol.
+ * 3A Table 11-6): reading EOI or SELF IPI, writing read-only registers. */
+static bool x2apic_msr_ok(unsigned off, bool write)
+{
+	switch (off) {
+	case APIC_DFR: case APIC_ICR_HI: case APIC_APR: case APIC_RRD:
+	case APIC_LVT_CMCI:
+		return false;
+	case APIC_EOI: case APIC_SELF_IPI:
+		return write;
+	case APIC_ID: case APIC_VERSION: case APIC_PPR: case APIC_LDR:
+	case APIC_TIMER_CCR:
+		return !write;
+	}
+	if (off >= APIC_ISR && off < APIC_IRR + 0x80)
+		return !write;
+	return off <= APIC_SELF_IPI;
+}
+
+static bool set_apic_base(struct vcpu *v, uint64_t val)
+{
+	struct vlapic *a = v->lapic;
+	uint64_t fixed = VLAPIC_MMIO_BASE | (v->id == 0 ? APIC_BASE_BSP : 0);
+	bool en = val & APIC_BASE_EN, extd = val & APIC_BASE_EXTD;
+
+	/* The base cannot move (a relocated page would need EPT changes
+	 * nobody asks for); the legal mode changes are off -> xAPIC ->
+	 * x2APIC -> off (SDM Vol. 3A 11.12.5). */
+	if ((val & ~(APIC_BASE_EN | APIC_BASE_EXTD)) != fixed ||
+	    (extd && !en) ||
+	    (x2apic_mode(a) && en && !extd))
+		return false;
+	if (!en && hw_enabled(a)) {
+		vlapic_reset(v);
+		a->base_msr = fixed;
+		return true;
+	}
+	a->base_msr = val;
+	return true;
+}
+
+bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	struct vlapic *a = v->lapic;
+	unsigned off = (msr - MSR_X2APIC_FIRST) << 4;
+
+	if (msr == MSR_IA32_APIC_BASE) {
+		*val = a->base_msr;
+		return true;
+	}
+	if (msr == MSR_TSC_DEADLINE) {
+		*val = a->tsc_deadline;
+		return true;
+	}
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST ||
+	    !x2apic_mode(a) || !x2apic_msr_ok(off, false))
+		return false;
+	*val = off == APIC_ICR_LO ? ((uint64_t)a->icr_hi << 32) | a->icr_lo
+				  : reg_read(v, off);
+	return true;
+}
+
+bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct vlapic *a = v->lapic;
+	unsigned off = (msr - MSR_X2APIC_FIRST) << 4;
+
+	if (msr == MSR_IA32_APIC_BASE)
+		return set_apic_base(v, val);
+	if (msr == MSR_TSC_DEADLINE) {
+		/* Ignored unless the timer is in TSC-deadline mode (SDM Vol.
+		 * 3A 11.5.4.1); the guest's TSC is the host's plus its offset. */
+		if (LVT_TIMER_MODE(a->lvt[0]) != TIMER_TSC_DEADLINE)
+			return true;
+		a->tsc_deadline = val;
+		if (!val) {
+			a->deadline = 0;
+		} else {
+			uint64_t host = val - vmcs_read64(TSC_OFFSET);
+			a->deadline = host ? host : 1;
+		}
+		return true;
+	}
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST ||
+	    !x2apic_mode(a) || !x2apic_msr_ok(off, true))
+		return false;
+	if (off == APIC_ICR_LO) {
+		/* One 64-bit write: destination in the high half. */
+		a->icr_hi = (uint32_t)(val >> 32);
+		a->icr_lo = (uint32_t)val & 0x000ccfffu;
+		send_icr(v, (uint32_t)val, a->icr_hi);
+		return true;
+	}
+	if (val >> 32)
+		return false; /* reserved bits (SDM Vol. 3A 11.12.1.2) */
+	reg_write(v, off, (uint32_t)val);
+	return true;
+}
+
+uint64_t vlapic_read_cr8(const struct vcpu *v)
+{
+	return (v->lapic->tpr >> 4) & 0xf;
+}
+
+void vlapic_write_cr8(struct vcpu *v, uint64_t cr8)
+{
+	v->lapic->tpr = (uint32_t)(cr8 & 0xf) << 4;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+/* The power-up state (SDM Vol. 3A 11.4.7.1), then what firmware sets up
+ * before an OS runs: the APIC software-enabled with LINT0 as ExtINT and
+ * LINT1 as NMI on the boot CPU (virtual wire, MP spec 3.6.2.2). */
+void vlapic_reset(struct vcpu *v)
+{
+	struct vlapic *a = v->lapic;
+
+	memset(a, 0, sizeof(*a));
+	a->base_msr = VLAPIC_MMIO_BASE | APIC_BASE_EN |
+		      (v->id == 0 ? APIC_BASE_BSP : 0);
+	a->dfr = 0xffffffffu;
+	a->svr = 0xff;
+	for (unsigned i = 0; i < LVT_COUNT; i++)
+		a->lvt[i] = LVT_MASKED;
+	if (v->id == 0) {
+		a->svr |= SVR_ENABLED;
+		a->lvt[LVT_INDEX(APIC_LVT_LINT0)] = APIC_DM_EXTINT << 8;
+		a->lvt[LVT_INDEX(APIC_LVT_LINT1)] = APIC_DM_NMI << 8;
+	}
+}
+
+bool vlapic_create(struct vcpu *v)
+{
+	v->lapic = calloc(1, sizeof(struct vlapic));
+	if (!v->lapic)
+		return false;
+	vlapic_reset(v);
+	return true;
+}

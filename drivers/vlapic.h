@@ -1,0 +1,76 @@
+/* The guests' local APICs, one per vCPU (SDM Vol. 3A chapter 11): the
+ * xAPIC registers at 0xfee00000 (MMIO, emulated on EPT violations) and the
+ * same registers as x2APIC MSRs 0x800-0x8ff, the timer in one-shot,
+ * periodic and TSC-deadline modes, fixed, NMI, INIT and start-up IPIs,
+ * EOI (with the IOAPIC's remote IRR for level-triggered vectors), and the
+ * TPR that CR8 reaches in 64-bit mode. */
+#ifndef DRIVERS_VLAPIC_H
+#define DRIVERS_VLAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../kernel/vm.h"
+
+#define VLAPIC_MMIO_BASE 0xfee00000ull
+#define VLAPIC_MMIO_SIZE 0x1000ull
+#define MSR_X2APIC_FIRST 0x800u
+#define MSR_X2APIC_LAST 0x8ffu
+#define MSR_TSC_DEADLINE 0x6e0u
+/* The APIC timer counts the crystal clock of CPUID leaf 0x15, which
+ * vmx/exit_cpuid.c reports as the TSC rate divided by this. */
+#define VLAPIC_TSC_PER_BUS_TICK 2u
+
+/* Delivery modes of the ICR and of IOAPIC redirection entries (SDM Vol.
+ * 3A 11.6.1). */
+enum apic_delivery {
+	APIC_DM_FIXED = 0, APIC_DM_LOWEST = 1, APIC_DM_SMI = 2,
+	APIC_DM_NMI = 4, APIC_DM_INIT = 5, APIC_DM_STARTUP = 6,
+	APIC_DM_EXTINT = 7,
+};
+
+/* One interrupt message on the (virtual) APIC bus. */
+struct apic_msg {
+	uint32_t dest;        /* APIC ID, or logical destination */
+	bool logical;         /* destination mode */
+	enum apic_delivery mode;
+	uint8_t vector;
+	bool level;           /* trigger mode: level sets the TMR bit */
+	unsigned shorthand;   /* ICR bits 19:18; 0 from the IOAPIC */
+};
+
+/* Creates v's APIC at its reset state, with LINT0 as ExtINT and LINT1 as
+ * NMI: the virtual-wire mode firmware leaves (MP spec 3.6.2.2). */
+bool vlapic_create(struct vcpu *v);
+void vlapic_reset(struct vcpu *v);
+/* Registers the VM's xAPIC MMIO page (one range; each access goes to the
+ * APIC of the vCPU that made it). */
+bool vlapic_attach(struct vm *vm);
+
+/* Sends msg from `from` (NULL: from the IOAPIC) to the vCPUs it names. */
+void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m);
+
+/* Fires the timer if due by `now` (host TSC). */
+void vlapic_update(struct vcpu *v, uint64_t now);
+/* Host TSC at which the timer fires next, or 0. */
+uint64_t vlapic_next_deadline(const struct vcpu *v);
+/* The vector to inject now, or -1: the highest request above the
+ * processor priority (SDM Vol. 3A 11.8.3). */
+int vlapic_pending_vector(const struct vcpu *v);
+/* The vector was injected: it moves from IRR to ISR. */
+void vlapic_accept(struct vcpu *v, int vector);
+/* Whether the PIC's INTR reaches this vCPU (LINT0 unmasked in ExtINT
+ * mode, or the APIC disabled altogether). */
+bool vlapic_accepts_pic(const struct vcpu *v);
+/* An NMI is waiting; taking clears it. */
+bool vlapic_take_nmi(struct vcpu *v, bool take);
+
+/* x2APIC MSRs, IA32_APIC_BASE and IA32_TSC_DEADLINE; false means #GP. */
+bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+
+/* CR8 is TPR[7:4] (SDM Vol. 3A 11.8.6). */
+uint64_t vlapic_read_cr8(const struct vcpu *v);
+void vlapic_write_cr8(struct vcpu *v, uint64_t cr8);
+
+#endif

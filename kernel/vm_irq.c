@@ -1,0 +1,17 @@
+#include "vm_irq.h"
+
+#include "../drivers/vioapic.h"
+#include "../drivers/vpic.h"
+#include "vm.h"
+
+void vm_isa_irq_pulse(struct vm *vm, unsigned irq)
+{
+	unsigned pin = irq == 0 ? ISA_IRQ0_GSI : irq;
+
+	if (vm->pic)
+		vpic_raise_irq(vm->pic, irq);
+	if (vm->ioapic) {
+		vioapic_set_line(vm->ioapic, pin, true);
+		vioapic_set_line(vm->ioapic, pin, false);
+	}
+}
