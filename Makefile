@@ -67,6 +67,7 @@ UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
 UNIT_DEPS_test_acpi := kernel/acpi_s5.c
+UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c
 UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 

@@ -1,0 +1,122 @@
+/* Host unit tests for the guests' ACPI tables (kernel/acpi_tables.c):
+ * every checksum, the XSDT's two tables, the MADT's processors, I/O APIC
+ * and overrides, and a \_S5 that our own AML scan (kernel/acpi_s5.c)
+ * finds in the DSDT. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kernel/acpi.h"
+#include "../../kernel/acpi_tables.h"
+#include "unit.h"
+
+#define GPA 0xe0000u
+
+static uint8_t buf[ACPI_TABLES_MAX];
+
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static uint8_t sum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+	while (len--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+/* The table at guest-physical gpa, checked to lie inside buf. */
+static const uint8_t *table(uint64_t gpa)
+{
+	if (gpa < GPA || gpa - GPA + 36 > sizeof(buf))
+		return NULL;
+	const uint8_t *t = buf + (gpa - GPA);
+	return get32(t + 4) <= sizeof(buf) - (gpa - GPA) ? t : NULL;
+}
+
+static const uint8_t *xsdt_entry(unsigned i)
+{
+	const uint8_t *x = table(get64(buf + 24));
+	return x && 36 + 8 * i < get32(x + 4) ? table(get64(x + 36 + 8 * i)) : NULL;
+}
+
+TEST(rsdp_and_xsdt)
+{
+	uint64_t rsdp = acpi_build(buf, GPA, 1);
+	const uint8_t *x;
+
+	CHECK_EQ_U64(rsdp, GPA);
+	CHECK(memcmp(buf, "RSD PTR ", 8) == 0);
+	CHECK_EQ_U64(sum(buf, 20), 0);
+	CHECK_EQ_U64(sum(buf, 36), 0);
+	CHECK_EQ_U64(buf[15], 2);
+	x = table(get64(buf + 24));
+	CHECK(x && memcmp(x, "XSDT", 4) == 0);
+	CHECK_EQ_U64(get32(x + 4), 36 + 2 * 8);
+	CHECK_EQ_U64(sum(x, get32(x + 4)), 0);
+}
+
+TEST(fadt_and_dsdt)
+{
+	const uint8_t *f, *d;
+	uint8_t a, b;
+
+	acpi_build(buf, GPA, 1);
+	f = xsdt_entry(0);
+	CHECK(f && memcmp(f, "FACP", 4) == 0);
+	CHECK_EQ_U64(sum(f, get32(f + 4)), 0);
+	CHECK_EQ_U64(get32(f + 64), ACPI_PM1_CNT);
+	d = table(get64(f + 140));
+	CHECK(d && memcmp(d, "DSDT", 4) == 0);
+	CHECK_EQ_U64(sum(d, get32(d + 4)), 0);
+	CHECK(acpi_aml_s5(d + 36, get32(d + 4) - 36, &a, &b));
+	CHECK_EQ_U64(a, ACPI_S5_SLP_TYP);
+}
+
+/* Walks the MADT's structures, counting each type; fails on a structure
+ * that runs past the table. */
+static unsigned madt_count(const uint8_t *m, uint8_t type, const uint8_t **first)
+{
+	uint32_t len = get32(m + 4), off = 44;
+	unsigned n = 0;
+
+	*first = NULL;
+	while (off + 2 <= len && m[off + 1] >= 2 && off + m[off + 1] <= len) {
+		if (m[off] == type && !n++)
+			*first = m + off;
+		off += m[off + 1];
+	}
+	return off == len ? n : 9999;
+}
+
+static void check_madt(unsigned ncpus)
+{
+	const uint8_t *m, *e;
+
+	acpi_build(buf, GPA, ncpus);
+	m = xsdt_entry(1);
+	CHECK(m && memcmp(m, "APIC", 4) == 0);
+	CHECK_EQ_U64(sum(m, get32(m + 4)), 0);
+	CHECK_EQ_U64(get32(m + 36), ACPI_LAPIC_BASE);
+	CHECK_EQ_U64(get32(m + 40) & 1, 1); /* PC-AT compatible: 8259s */
+	CHECK_EQ_U64(madt_count(m, 0, &e), ncpus);
+	for (unsigned i = 0; i < ncpus; i++, e += 8) {
+		CHECK_EQ_U64(e[3], i);          /* APIC ID */
+		CHECK_EQ_U64(get32(e + 4), 1);  /* enabled */
+	}
+	CHECK_EQ_U64(madt_count(m, 1, &e), 1);
+	CHECK_EQ_U64(get32(e + 4), ACPI_IOAPIC_BASE);
+	CHECK_EQ_U64(get32(e + 8), 0);
+	CHECK(e[2] >= ncpus); /* its ID is no CPU's */
+	CHECK_EQ_U64(madt_count(m, 2, &e), 2);
+	CHECK_EQ_U64(e[3], 0);                /* ISA IRQ 0 ... */
+	CHECK_EQ_U64(get32(e + 4), 2);        /* ... is GSI 2 */
+	CHECK_EQ_U64(madt_count(m, 4, &e), 1);
+	CHECK_EQ_U64(e[5], 1);                /* NMI on LINT1 */
+}
+
+TEST(madt_one_cpu) { check_madt(1); }
+TEST(madt_four_cpus) { check_madt(4); }
+TEST(madt_most_cpus) { check_madt(ACPI_MAX_CPUS); }
+
+UNIT_MAIN("acpi_tables")
