@@ -168,6 +168,7 @@ static bool vm_reset(struct vm *vm, const char **why)
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->start_pending = v->halted_for_good = false;
+		v->tsc_adjust = 0;
 		vlapic_reset(v);
 		vmcs_reset(v);
 		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);

@@ -59,6 +59,7 @@ struct vcpu {
 	uint32_t cpu_ctls;      /* CPU_BASED_VM_EXEC_CONTROL, cached */
 	uint64_t xcr0;
 	uint64_t mtrr_def_type;
+	uint64_t tsc_adjust;    /* IA32_TSC_ADJUST: what writes moved the TSC */
 	struct msr_context msrs;
 	uint64_t exits;
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */

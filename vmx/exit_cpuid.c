@@ -29,7 +29,6 @@
  * modes, whatever the host has. */
 #define CPUID1_ECX_EMULATED ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC deadline */)
 #define CPUID1_EDX_EMULATED (1u << 9) /* APIC */
-#define CPUID7_EBX_HIDDEN (1u << 1) /* IA32_TSC_ADJUST */
 #define CPUID7_EDX_HIDDEN                                                   \
 	((1u << 26) /* IBRS/IBPB */ | (1u << 27) /* STIBP */ |              \
 	 (1u << 28) /* L1D_FLUSH */ | (1u << 29) /* ARCH_CAPABILITIES */ |  \
@@ -107,7 +106,6 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
 	case 7:
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_INVPCID))
 			r->ebx &= ~CPUID7_EBX_INVPCID;
-		r->ebx &= ~CPUID7_EBX_HIDDEN;
 		r->edx &= ~CPUID7_EDX_HIDDEN;
 		break;
 	case 0xb: /* x2APIC topology: one thread per core, nvcpus cores */

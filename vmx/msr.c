@@ -11,6 +11,7 @@
 #include "vmcs.h"
 
 #define MSR_IA32_TSC 0x010
+#define MSR_IA32_TSC_ADJUST 0x03b
 #define MSR_IA32_PLATFORM_ID 0x017
 #define MSR_IA32_BIOS_SIGN_ID 0x08b
 #define MSR_IA32_SYSENTER_CS 0x174
@@ -106,6 +107,9 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_TSC:
 		*val = rdtsc() + vmcs_read64(TSC_OFFSET);
 		return true;
+	case MSR_IA32_TSC_ADJUST:
+		*val = v->tsc_adjust;
+		return true;
 	case MSR_IA32_MISC_ENABLE:
 		*val = MISC_ENABLE_FAST_STRINGS;
 		return true;
@@ -143,7 +147,15 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		vmcs_write64(GUEST_IA32_PAT, val);
 		return true;
 	case MSR_IA32_TSC:
+		/* A TSC write moves TSC_ADJUST by as much (SDM Vol. 3B
+		 * 18.17.3): the guest's TSC is the host's plus the offset. */
+		cur = vmcs_read64(TSC_OFFSET);
 		vmcs_write64(TSC_OFFSET, val - rdtsc());
+		v->tsc_adjust += vmcs_read64(TSC_OFFSET) - cur;
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		vmcs_write64(TSC_OFFSET, vmcs_read64(TSC_OFFSET) + val - v->tsc_adjust);
+		v->tsc_adjust = val;
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
