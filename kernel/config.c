@@ -140,6 +140,21 @@ static void msg_num(struct config_error *e, uint64_t v)
     msg_cat(e, buf + i, sizeof(buf) - i);
 }
 
+static void msg_hex(struct config_error *e, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char buf[18];
+    size_t i = sizeof(buf);
+
+    do {
+        buf[--i] = digits[v & 0xf];
+        v >>= 4;
+    } while (v);
+    buf[--i] = 'x';
+    buf[--i] = '0';
+    msg_cat(e, buf + i, sizeof(buf) - i);
+}
+
 /* Append 'value', shortened so the rest of the message still fits. */
 static void msg_quoted(struct config_error *e, struct str v)
 {
@@ -436,6 +451,78 @@ static const char *set_time_limit(struct parser *p, struct str v)
     return NULL;
 }
 
+/* Set by a setter that wrote its own, fuller error message. */
+static const char already_reported[] = "";
+
+/* "N" or "N-M", 0 <= N <= M <= 0xffff. */
+static bool parse_port_range(struct str s, struct cfg_port_range *r)
+{
+    size_t dash = str_find(s, '-');
+    struct str lo_s = { s.p, dash }, hi_s = s;
+    uint64_t lo, hi;
+
+    if (dash < s.n) {
+        hi_s.p = s.p + dash + 1;
+        hi_s.n = s.n - dash - 1;
+    }
+    if (!parse_u64(trim(lo_s), &lo) || !parse_u64(trim(hi_s), &hi) ||
+        lo > hi || hi > 0xffff)
+        return false;
+    *r = (struct cfg_port_range){ (uint16_t)lo, (uint16_t)hi };
+    return true;
+}
+
+static bool ranges_overlap(struct cfg_port_range a, struct cfg_port_range b)
+{
+    return a.first <= b.last && b.first <= a.last;
+}
+
+/* The VM (this one included) that already has a port of r, or NULL. */
+static const struct vm_config *pio_owner(const struct parser *p,
+                                         struct cfg_port_range r)
+{
+    for (unsigned i = 0; i < p->cfg->nvms; i++) {
+        const struct vm_config *vm = &p->cfg->vms[i];
+        for (unsigned j = 0; j < vm->npio; j++)
+            if (ranges_overlap(vm->pio[j], r))
+                return vm;
+    }
+    return NULL;
+}
+
+/* "0x2f8-0x2ff, 0xe9": host ports handed to this VM alone. */
+static const char *set_passthrough_io(struct parser *p, struct str v)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i <= v.n; i++) {
+        struct cfg_port_range r;
+        const struct vm_config *owner;
+
+        if (i < v.n && v.p[i] != ',')
+            continue;
+        if (!parse_port_range(trim((struct str){ v.p + start, i - start }), &r))
+            return "port ranges like 0x2f8-0x2ff, 0xe9 (ports up to 0xffff)";
+        if (p->vm->npio == CFG_PIO_MAX)
+            return "at most 8 ranges";
+        if ((owner = pio_owner(p, r)) != NULL) {
+            fail(p, "ports ");
+            msg_hex(p->err, r.first);
+            msg_str(p->err, "-");
+            msg_hex(p->err, r.last);
+            msg_str(p->err, owner == p->vm ? " listed twice for VM "
+                                           : " already passed through to VM ");
+            msg_str(p->err, owner->name);
+            msg_str(p->err, " (a port goes to one VM only)");
+            return already_reported;
+        }
+        p->vm->pio[p->vm->npio++] = r;
+        start = i + 1;
+    }
+    p->vm->pio_line = p->line;
+    return NULL;
+}
+
 static const struct key_def vm_keys[] = {
     { "type", set_type, 0 },
     { "kernel", set_kernel, CFG_PATH_MAX - 1 },
@@ -446,6 +533,7 @@ static const struct key_def vm_keys[] = {
     { "cpus", set_cpus, 0 },
     { "on_crash", set_on_crash, 0 },
     { "time_limit", set_time_limit, 0 },
+    { "passthrough_io", set_passthrough_io, 0 },
     { NULL, NULL, 0 },
 };
 
@@ -611,6 +699,8 @@ static int apply_key(struct parser *p, struct str key, struct str val)
         return -1;
     }
     expected = table[i].set(p, val);
+    if (expected == already_reported)
+        return -1;
     if (expected)
         return fail_bad_value(p, key, val, expected);
     p->seen |= UINT32_C(1) << i;

@@ -10,7 +10,7 @@
  *   # comment            ; comment
  *   [hypervisor]         serial, log, on_idle, selftest
  *   [vm NAME]            type, kernel, initrd, cmdline, memory, vcpus,
- *                        cpus, on_crash
+ *                        cpus, on_crash, time_limit, passthrough_io
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -32,11 +32,17 @@
 #define CFG_MEMORY_MAX (64ull << 30)
 #define CFG_VCPUS_MAX 64
 #define CFG_CPUS_ANY (~(uint64_t)0)  /* default `cpus`: may run on any CPU */
+#define CFG_PIO_MAX 8                /* passthrough_io ranges per VM */
 
 enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_on_idle { CFG_IDLE_HALT, CFG_IDLE_POWEROFF };
 enum cfg_on_crash { CFG_CRASH_STOP, CFG_CRASH_RESTART };
 enum cfg_vm_type { CFG_VM_MULTIBOOT, CFG_VM_LINUX };
+
+/* Host I/O ports first..last, inclusive. */
+struct cfg_port_range {
+    uint16_t first, last;
+};
 
 struct vm_config {
     char name[CFG_NAME_MAX];       /* [A-Za-z0-9_-]{1,31} */
@@ -49,9 +55,12 @@ struct vm_config {
     uint64_t cpus;                 /* bit n = host CPU n allowed */
     enum cfg_on_crash on_crash;    /* default stop */
     uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
+    /* Host I/O ports this VM reaches directly; no two VMs share one. */
+    struct cfg_port_range pio[CFG_PIO_MAX];
+    unsigned npio;
     /* 1-based hv.cfg line numbers, so the loader can report
      * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
-    unsigned line, kernel_line, initrd_line;
+    unsigned line, kernel_line, initrd_line, pio_line;
 };
 
 /*

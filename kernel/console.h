@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 void console_init(uint16_t port);
+/* The console UART's first port (8 ports), or 0 for none. */
+uint16_t console_port(void);
 void console_write(const char *s, size_t len);
 /* A byte typed on the console, or -1 when none is waiting. */
 int console_getc(void);

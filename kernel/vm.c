@@ -33,6 +33,7 @@
 #include "memory.h"
 #include "linux_boot.h"
 #include "multiboot.h"
+#include "passthrough.h"
 #include "page_alloc.h"
 #include "vm_console.h"
 
@@ -122,7 +123,7 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->state = VM_RUNNING;
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
-	    load_image(vm, &why)) {
+	    passthrough_attach(vm, &why) && load_image(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);

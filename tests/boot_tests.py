@@ -50,6 +50,10 @@ class BootTest:
     stop_regex: str | None = None
     subtests: dict = field(default_factory=dict)
     script: list = field(default_factory=list)
+    # Judge the emulator's own output too, each line as "emu> TEXT": what
+    # guests wrote to the host's port 0xe9 (Bochs' port_e9_hack, QEMU's
+    # debugcon) appears there.
+    emulator_output: bool = False
 
 
 BOOT_TESTS: list[BootTest] = [
@@ -209,6 +213,39 @@ BOOT_TESTS.append(BootTest(
             expect=[r"^\[spin\] spinning with interrupts off",
                     r"vm spin: stopped: time limit reached"]),
         "guest.after_spin": _passes("after_spin"),
+    },
+))
+
+
+# ---- Passthrough: a host I/O port given to one VM only -------------------
+
+BOOT_TESTS.append(BootTest(
+    name="vms.passthrough",
+    cfg=("[hypervisor]\non_idle = poweroff\n"
+         + _vm("owner", "passthrough",
+               extra="cmdline = own\npassthrough_io = 0xe9\n")
+         + _vm("other", "passthrough", extra="cmdline = none\n")
+         + _vm("console", "hello", extra="passthrough_io = 0x3f8-0x3ff\n")
+         + _vm("pic", "hello", extra="passthrough_io = 0x80, 0x20\n")
+         + _vm("rtc", "hello", extra="passthrough_io = 0x70-0x71\n")),
+    files={"guests/passthrough.elf": "build/guests/passthrough.elf",
+           "guests/hello.elf": "build/guests/hello.elf"},
+    timeout_s=240,
+    stop_regex=r"hv: power off: ",
+    emulator_output=True,
+    expect=[r"vm owner: host ports 0xe9-0xe9 passed through",
+            r"vm console: not started: hv\.cfg:\d+: passthrough_io "
+            r"0x3f8-0x3ff: the hypervisor's console UART",
+            r"vm pic: not started: hv\.cfg:\d+: passthrough_io 0x20-0x20: "
+            r"the host's 8259 PIC",
+            r"vm rtc: not started: hv\.cfg:\d+: passthrough_io 0x70-0x71: "
+            r"a device this VM already emulates there",
+            r"hv: power off: idle; VMs: 2 exited, 0 stopped, 3 not started",
+            r"^emu> .*E9-PASSTHROUGH-OK"],
+    reject=[r"PANIC", r"E9-LEAKED"],
+    subtests={
+        "passthrough.owner": _passes("owner"),
+        "passthrough.other": _passes("other"),
     },
 ))
 

@@ -259,7 +259,8 @@ def qemu_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
             "-m", str(int(megs)), "-bios", OVMF,
             "-drive", f"format=raw,file=fat:rw:{espdir}",
             "-nographic", "-serial", serial, "-monitor", "none", "-net", "none",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-debugcon", f"file:{workdir}/port_e9.log"]
     return argv, dict(os.environ)
 
 

@@ -160,6 +160,19 @@ def judge(t, log: str, reason: str) -> str | None:
     return None
 
 
+def _emulator_output(workdir: Path) -> str:
+    """What the emulator printed itself (Bochs' stdout, QEMU's debugcon),
+    each line prefixed "emu> " so no guest line can pass for it."""
+    text = ""
+    for name in ("bochs.out", "port_e9.log"):
+        try:
+            data = (workdir / name).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        text += "".join(f"emu> {line}\n" for line in data.splitlines())
+    return "\n" + text
+
+
 def _tail(path: Path, n: int) -> list[str]:
     try:
         data = path.read_bytes()
@@ -210,6 +223,8 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
                                    script=t.script)
             elapsed = info.get("elapsed_s", 0.0)
             emu_log = info.get("emulator_log")
+            if t.emulator_output:
+                log += _emulator_output(workdir)
             why = judge(t, log, reason)
             if why and reason == "exited":
                 why += f"; emulator {_describe_exit(info.get('returncode') or 0)}"

@@ -688,3 +688,45 @@ TEST(time_limit_units)
     CHECK_ERR(VM "time_limit = 90000s\n", 3,
               "bad value '90000s' for 'time_limit' (expected a duration like 500ms or 10s (at most a day))");
 }
+
+/* ---- passthrough_io ------------------------------------------------------ */
+
+TEST(passthrough_io_ranges)
+{
+    CHECK_OK(VM "passthrough_io = 0x2f8-0x2ff, 0xe9 ,0x100-0x100\n");
+    CHECK_EQ_U64(cfg.vms[0].npio, 3);
+    CHECK_EQ_U64(cfg.vms[0].pio[0].first, 0x2f8);
+    CHECK_EQ_U64(cfg.vms[0].pio[0].last, 0x2ff);
+    CHECK_EQ_U64(cfg.vms[0].pio[1].first, 0xe9);
+    CHECK_EQ_U64(cfg.vms[0].pio[1].last, 0xe9);
+    CHECK_EQ_U64(cfg.vms[0].pio_line, 3);
+    CHECK_OK(VM "passthrough_io = 0xffff\n");
+    CHECK_EQ_U64(cfg.vms[0].pio[0].last, 0xffff);
+    CHECK_OK(VM);
+    CHECK_EQ_U64(cfg.vms[0].npio, 0);
+}
+
+TEST(passthrough_io_bad_values)
+{
+    CHECK_ERR(VM "passthrough_io = 0x10000\n", 3,
+              "bad value '0x10000' for 'passthrough_io' (expected port ranges like 0x2f8-0x2ff, 0xe9 (ports up to 0xffff))");
+    CHECK_ERR(VM "passthrough_io = 0x2ff-0x2f8\n", 3,
+              "bad value '0x2ff-0x2f8' for 'passthrough_io' (expected port ranges like 0x2f8-0x2ff, 0xe9 (ports up to 0xffff))");
+    CHECK_ERR(VM "passthrough_io = 0xe9,\n", 3,
+              "bad value '0xe9,' for 'passthrough_io' (expected port ranges like 0x2f8-0x2ff, 0xe9 (ports up to 0xffff))");
+    CHECK_ERR(VM "passthrough_io = 1,2,3,4,5,6,7,8,9\n", 3,
+              "bad value '1,2,3,4,5,6,7,8,9' for 'passthrough_io' (expected at most 8 ranges)");
+    CHECK_ERR(VM "passthrough_io = 0xe9, 0xe0-0xef\n", 3,
+              "ports 0xe0-0xef listed twice for VM a (a port goes to one VM only)");
+}
+
+/* A port goes to one VM: the second VM to name it is refused, with the
+ * first one's name. */
+TEST(passthrough_io_one_vm_per_port)
+{
+    CHECK_OK("[vm a]\nkernel = k\npassthrough_io = 0x2f8-0x2ff\n"
+             "[vm b]\nkernel = k\npassthrough_io = 0x300-0x307\n");
+    CHECK_ERR("[vm a]\nkernel = k\npassthrough_io = 0x2f8-0x2ff\n"
+              "[vm b]\nkernel = k\npassthrough_io = 0x2ff-0x300\n", 6,
+              "ports 0x2ff-0x300 already passed through to VM a (a port goes to one VM only)");
+}
