@@ -15,8 +15,6 @@
 /* A time slice in TSC ticks.  Under Bochs with clock sync=none the TSC
  * counts instructions, so this is about 2 million guest instructions. */
 #define SLICE_TSC 2000000ull
-/* The shortest slice, when another vCPU's timer is already due. */
-#define SLICE_MIN_TSC (SLICE_TSC / 16)
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
@@ -77,37 +75,12 @@ static void entry_failed(struct vcpu *v, int rc)
 			: "VMfailInvalid (no current VMCS)");
 }
 
-/* The earliest timer of any vCPU but v that could run: v's slice ends
- * there, so that a guest's timer interrupt is not late by whole slices
- * of its neighbours (which a guest counting ticks would see as lost
- * time). */
-static uint64_t others_deadline(const struct vcpu *v)
-{
-	uint64_t first = 0;
-
-	for (unsigned i = 0; i < nrunq; i++) {
-		const struct vcpu *o = runq[i];
-		uint64_t d;
-		if (o == v || !(o->state == VCPU_RUNNABLE ||
-				(o->state == VCPU_HALTED && !o->halted_for_good)))
-			continue;
-		d = event_next_deadline(o);
-		if (d && (!first || d < first))
-			first = d;
-	}
-	return first;
-}
-
 /* Runs v until it yields, stops, or uses up its slice. */
 static void run_slice(struct vcpu *v)
 {
 	uint64_t start = rdtsc(), programmed = 0;
-	uint64_t slice_end = start + SLICE_TSC, other = others_deadline(v);
+	uint64_t slice_end = start + SLICE_TSC;
 	enum exit_action act;
-
-	if (other && other < slice_end)
-		slice_end = other > start + SLICE_MIN_TSC ? other
-							  : start + SLICE_MIN_TSC;
 
 	switch_to(v);
 	if (v->start_pending) {
