@@ -5,6 +5,7 @@
 #include "console.h"
 #include "log.h"
 #include "memory.h"
+#include "power.h"
 
 struct host_ports {
 	uint16_t first, last;
@@ -40,6 +41,11 @@ static const char *refusal(const struct vm *vm, struct cfg_port_range r)
 			return host_owned[i].what;
 	if (con && overlaps(r, con, (uint16_t)(con + 7)))
 		return "the hypervisor's console UART";
+	for (unsigned i = 0; i < 2; i++) {
+		uint16_t pm1 = power_pm1_port(i);
+		if (pm1 && overlaps(r, pm1, (uint16_t)(pm1 + 1)))
+			return "the host's ACPI PM1 control (power-off)";
+	}
 	for (uint32_t port = r.first; port <= r.last; port++)
 		if (pio_find(vm, (uint16_t)port))
 			return "a device this VM already emulates there";

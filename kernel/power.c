@@ -70,3 +70,10 @@ void power_off(const char *outcome)
 	log_error("hv: power off failed; halting");
 	cpu_halt_forever();
 }
+
+uint16_t power_pm1_port(unsigned which)
+{
+	if (!have_s5)
+		return 0;
+	return which == 0 ? s5.pm1a_cnt : s5.pm1b_cnt;
+}

@@ -11,4 +11,8 @@ void power_init(const struct boot_info *bi);
  * PM1 control registers, and Bochs's shutdown port.  Halts if all fail. */
 __attribute__((noreturn)) void power_off(const char *outcome);
 
+/* The host's ACPI PM1a (which 0) or PM1b (1) control port that power-off
+ * uses, or 0 when there is none. */
+uint16_t power_pm1_port(unsigned which);
+
 #endif

@@ -8,6 +8,7 @@
 #include "../vmx/vmcs.h"
 #include "../vmx/vmcs_setup.h"
 #include "../vmx/vmx.h"
+#include "fpu.h"
 #include "log.h"
 #include "vm_console.h"
 
@@ -34,15 +35,15 @@ void sched_add(struct vcpu *v)
 		runq[nrunq++] = v;
 }
 
+/* The VMCS is loaded whatever last_run says: a VM reset or a loader may
+ * have made another one current meanwhile (vmcs_load skips a reload). */
 static void switch_to(struct vcpu *v)
 {
+	vmcs_load(v);
 	if (last_run == v)
 		return;
 	msr_context_switch(last_run ? &last_run->msrs : NULL, &v->msrs);
-	if (read_cr4() & CR4_OSXSAVE) /* XCR0 exists */
-		__asm__ volatile("xsetbv" ::"a"((uint32_t)v->xcr0),
-				 "d"((uint32_t)(v->xcr0 >> 32)), "c"(0));
-	vmcs_load(v);
+	fpu_switch(last_run, v);
 	last_run = v;
 }
 

@@ -29,6 +29,7 @@
 #include "../vmx/vmcs_setup.h"
 #include "../vmx/vmx.h"
 #include "../vmx/vmx_insn.h"
+#include "fpu.h"
 #include "log.h"
 #include "memory.h"
 #include "linux_boot.h"
@@ -86,7 +87,7 @@ static bool create_vcpus(struct vm *vm)
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		/* The others wait for the boot vCPU's start-up IPIs. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
-		if (!vlapic_create(v) || !vmcs_create(v))
+		if (!vlapic_create(v) || !fpu_create(v) || !vmcs_create(v))
 			return false;
 	}
 	return true;
@@ -171,6 +172,7 @@ static bool vm_reset(struct vm *vm, const char **why)
 		v->start_pending = v->halted_for_good = false;
 		v->tsc_adjust = 0;
 		vlapic_reset(v);
+		fpu_reset(v);
 		vmcs_reset(v);
 		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
 	}

@@ -64,6 +64,7 @@ struct vcpu {
 	uint64_t exits;
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */
 	struct vlapic *lapic;   /* drivers/vlapic.c */
+	uint8_t *fpu;           /* XSAVE/FXSAVE area, kernel/fpu.c */
 	bool start_pending;     /* a SIPI came: start at sipi_vector << 12 */
 	uint8_t sipi_vector;
 	bool halted_for_good;   /* HLT with interrupts off: only NMI/INIT wake */

@@ -155,7 +155,7 @@ def _escape(name: str, kind: str, addr: str) -> Judge:
 
 
 GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall",
-          "pattern", "escape", "crash", "spin", "apic"]
+          "pattern", "escape", "crash", "spin", "apic", "reset"]
 
 BOOT_TESTS.append(BootTest(
     name="vms.multiboot",
@@ -227,8 +227,10 @@ BOOT_TESTS.append(BootTest(
          + _vm("other", "passthrough", extra="cmdline = none\n")
          + _vm("console", "hello", extra="passthrough_io = 0x3f8-0x3ff\n")
          + _vm("pic", "hello", extra="passthrough_io = 0x80, 0x20\n")
-         + _vm("rtc", "hello", extra="passthrough_io = 0x70-0x71\n")),
+         + _vm("rtc", "hello", extra="passthrough_io = 0x70-0x71\n")
+         + _vm("reset", "reset")),
     files={"guests/passthrough.elf": "build/guests/passthrough.elf",
+           "guests/reset.elf": "build/guests/reset.elf",
            "guests/hello.elf": "build/guests/hello.elf"},
     timeout_s=240,
     stop_regex=r"hv: power off: ",
@@ -240,12 +242,21 @@ BOOT_TESTS.append(BootTest(
             r"the host's 8259 PIC",
             r"vm rtc: not started: hv\.cfg:\d+: passthrough_io 0x70-0x71: "
             r"a device this VM already emulates there",
-            r"hv: power off: idle; VMs: 2 exited, 0 stopped, 3 not started",
+            r"hv: power off: idle; VMs: 3 exited, 0 stopped, 3 not started",
             r"^emu> .*E9-PASSTHROUGH-OK"],
     reject=[r"PANIC", r"E9-LEAKED"],
     subtests={
         "passthrough.owner": _passes("owner"),
         "passthrough.other": _passes("other"),
+        "guest.reset": Judge(
+            expect=[r"^\[reset\] boot 1: reset through the keyboard controller",
+                    r"vm reset: reset through the keyboard controller; restarting",
+                    r"^\[reset\] boot 2: reset through port 0xcf9",
+                    r"vm reset: reset through port 0xcf9; restarting",
+                    r"^\[reset\] CHECK boot 3, after both resets: ok",
+                    r"^\[reset\] RESULT: PASS",
+                    r"vm reset: exited with status 1\b"],
+            reject=[r"^\[reset\] .*FAIL", r"vm reset: stopped"]),
     },
 ))
 

@@ -1,0 +1,21 @@
+/* Guests' FPU/SSE/AVX state.  The hypervisor never touches those
+ * registers (-mgeneral-regs-only), so a VM exit needs no save; but all
+ * vCPUs share this CPU's registers, so switching from one vCPU to another
+ * must save the first's state and load the second's (XSAVE/XRSTOR, or
+ * FXSAVE/FXRSTOR without XSAVE; SDM Vol. 1 13.7-13.8).  Without it, one
+ * guest would see, and corrupt, another's vector registers. */
+#ifndef KERNEL_FPU_H
+#define KERNEL_FPU_H
+
+#include <stdbool.h>
+
+#include "vm.h"
+
+/* Gives v a save area in the power-up state; false if out of memory. */
+bool fpu_create(struct vcpu *v);
+/* Back to the power-up state (a VM reset). */
+void fpu_reset(struct vcpu *v);
+/* Saves prev's registers (if any) and loads next's, XCR0 included. */
+void fpu_switch(struct vcpu *prev, struct vcpu *next);
+
+#endif
