@@ -126,6 +126,20 @@ static void fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 	finish(t);
 }
 
+/* An interrupt source override: ISA `irq` is `gsi`, with MPS INTI flags;
+ * returns its length. */
+static uint32_t madt_override(uint8_t *e, uint8_t irq, uint32_t gsi,
+			      uint16_t flags)
+{
+	e[0] = MADT_OVERRIDE;
+	e[1] = 10;
+	e[2] = 0; /* bus: ISA */
+	e[3] = irq;
+	put32(e, 4, gsi);
+	put16(e, 8, flags);
+	return 10;
+}
+
 static uint32_t madt(uint8_t *t, unsigned ncpus)
 {
 	uint32_t off = HEADER_SIZE + 8;
@@ -145,18 +159,9 @@ static uint32_t madt(uint8_t *t, unsigned ncpus)
 	put32(t, off + 4, ACPI_IOAPIC_BASE);
 	put32(t, off + 8, 0); /* GSI base */
 	off += 12;
-	t[off] = MADT_OVERRIDE;
-	t[off + 1] = 10;
-	t[off + 3] = 0; /* ISA IRQ 0 */
-	put32(t, off + 4, ISA_IRQ0_GSI);
-	put16(t, off + 8, 0); /* bus defaults: edge, active high */
-	off += 10;
-	t[off] = MADT_OVERRIDE;
-	t[off + 1] = 10;
-	t[off + 3] = ACPI_SCI_IRQ;
-	put32(t, off + 4, ACPI_SCI_IRQ);
-	put16(t, off + 8, MPS_TRIGGER_LEVEL | MPS_POLARITY_HIGH);
-	off += 10;
+	off += madt_override(t + off, 0, ISA_IRQ0_GSI, 0 /* bus defaults */);
+	off += madt_override(t + off, ACPI_SCI_IRQ, ACPI_SCI_IRQ,
+			     MPS_TRIGGER_LEVEL | MPS_POLARITY_HIGH);
 	t[off] = MADT_LAPIC_NMI;
 	t[off + 1] = 6;
 	t[off + 2] = 0xff; /* all processors */

@@ -21,7 +21,7 @@ int vmx_enter(struct guest_regs *regs, int launched);
 
 static struct vcpu *runq[SCHED_MAX_VCPUS];
 static unsigned nrunq;
-static struct vcpu *last_run; /* whose MSRs and XCR0 the CPU holds */
+static struct vcpu *last_run; /* whose MSRs, XCR0 and FPU state the CPU holds */
 static struct vcpu *current;  /* whose exit is being handled, or NULL */
 
 struct vcpu *sched_current(void)
@@ -111,6 +111,13 @@ static void run_slice(struct vcpu *v)
 			v->vm->time_limit_tsc);
 }
 
+/* Halted with interrupts enabled: an interrupt, a timer's included,
+ * wakes it. */
+static bool waits_for_irq(const struct vcpu *v)
+{
+	return v->state == VCPU_HALTED && !v->halted_for_good;
+}
+
 /* A halted vCPU with an interrupt waiting runs again. */
 static void wake_halted(uint64_t now)
 {
@@ -127,8 +134,7 @@ static uint64_t next_wakeup(void)
 	uint64_t first = 0;
 
 	for (unsigned i = 0; i < nrunq; i++) {
-		uint64_t d = runq[i]->state == VCPU_HALTED &&
-					     !runq[i]->halted_for_good
+		uint64_t d = waits_for_irq(runq[i])
 				     ? event_next_deadline(runq[i]) : 0;
 		if (d && (!first || d < first))
 			first = d;
@@ -179,8 +185,7 @@ static bool others_alive(const struct vcpu *v)
 {
 	for (unsigned i = 0; i < v->vm->nvcpus; i++) {
 		const struct vcpu *o = v->vm->vcpus[i];
-		if (o != v && (o->state == VCPU_RUNNABLE ||
-			       (o->state == VCPU_HALTED && !o->halted_for_good)))
+		if (o != v && (o->state == VCPU_RUNNABLE || waits_for_irq(o)))
 			return true;
 	}
 	return false;

@@ -41,12 +41,17 @@ static void update_timers(struct vcpu *v, uint64_t now)
 	vlapic_update(v, now);
 }
 
-/* A maskable interrupt for v: from the PIC through LINT0 in ExtINT mode
- * (virtual wire), or from its local APIC. */
+/* The PIC's INTR, which reaches v through LINT0 in ExtINT mode (virtual
+ * wire). */
+static bool pic_pending(const struct vcpu *v)
+{
+	return vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic);
+}
+
+/* A maskable interrupt for v: from the PIC, or from its local APIC. */
 static bool irq_pending(const struct vcpu *v)
 {
-	return (vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic)) ||
-	       vlapic_pending_vector(v) >= 0;
+	return pic_pending(v) || vlapic_pending_vector(v) >= 0;
 }
 
 bool event_pending(struct vcpu *v, uint64_t now)
@@ -105,7 +110,7 @@ void event_deliver(struct vcpu *v, uint64_t now)
 		set_window_exiting(v, true);
 		return;
 	}
-	if (vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic)) {
+	if (pic_pending(v)) {
 		vec = (int)vpic_ack(v->vm->pic);
 	} else {
 		vec = vlapic_pending_vector(v);

@@ -131,13 +131,14 @@ static void setup_host_state(void)
  * B.3.3, B.4.3), so segment n's fields are the ES field + 2n. */
 enum segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 
-static void flat_segment(enum segment seg, uint16_t selector, uint32_t rights)
+static void set_segment(enum segment seg, uint16_t selector, uint64_t base,
+			uint32_t limit, uint32_t rights)
 {
 	unsigned n = 2 * seg;
 
 	vmcs_write_checked((enum vmcs_field)(GUEST_ES_SELECTOR + n), selector);
-	vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + n), 0);
-	vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + n), 0xffffffff);
+	vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + n), base);
+	vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + n), limit);
 	vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + n), rights);
 }
 
@@ -145,8 +146,8 @@ void vmcs_set_flat_protected_mode(uint16_t cs, uint16_t ds,
 				  uint64_t gdt_base, uint32_t gdt_limit)
 {
 	for (enum segment s = SEG_ES; s <= SEG_GS; s++)
-		flat_segment(s, s == SEG_CS ? cs : ds,
-			     s == SEG_CS ? AR_CODE32 : AR_DATA32);
+		set_segment(s, s == SEG_CS ? cs : ds, 0, 0xffffffff,
+			    s == SEG_CS ? AR_CODE32 : AR_DATA32);
 	vmcs_writen(GUEST_GDTR_BASE, gdt_base);
 	vmcs_write32(GUEST_GDTR_LIMIT, gdt_limit);
 }
@@ -159,14 +160,9 @@ void vmcs_set_startup_state(uint8_t vector)
 	uint64_t cr0 = 1ull << 4; /* ET */
 
 	for (enum segment s = SEG_ES; s <= SEG_GS; s++) {
-		unsigned n = 2 * s;
 		uint16_t sel = s == SEG_CS ? (uint16_t)(vector << 8) : 0;
-		vmcs_write_checked((enum vmcs_field)(GUEST_ES_SELECTOR + n), sel);
-		vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + n),
-				   (uint64_t)sel << 4);
-		vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + n), 0xffff);
-		vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + n),
-				   s == SEG_CS ? AR_CODE16 : AR_DATA16);
+		set_segment(s, sel, (uint64_t)sel << 4, 0xffff,
+			    s == SEG_CS ? AR_CODE16 : AR_DATA16);
 	}
 	vmcs_writen(GUEST_CR0, (cr0 | vmcs_cr0_host_owned()) &
 				       ~(CR0_PE | CR0_PG | (1ull << 29) |
