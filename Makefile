@@ -67,9 +67,11 @@ UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
 UNIT_DEPS_test_acpi := kernel/acpi_s5.c
-UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c
+UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c \
+			     kernel/acpi_madt.c
 UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
+UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
 
 # ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----
 GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \

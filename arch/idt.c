@@ -1,6 +1,7 @@
 #include "idt.h"
 
 #include "gdt.h"
+#include "irq.h"
 
 /* 64-bit interrupt gate, present, DPL 0 (SDM Vol. 3A 6.14.1). */
 #define IDT_GATE_INTERRUPT 0x8e
@@ -20,8 +21,10 @@ struct pseudo_desc {
 	uint64_t base;
 } __attribute__((packed));
 
-/* Entry stubs from arch/isr.S, one per exception vector. */
+/* Entry stubs from arch/isr.S, one per exception vector, then one per
+ * device interrupt vector and the spurious vector. */
 extern const uint64_t isr_stub_table[NUM_EXCEPTIONS];
+extern const uint64_t irq_stub_table[IRQ_VECTORS + 1];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static int idt_built;
@@ -55,6 +58,9 @@ void idt_load(void)
 	if (!idt_built) {
 		for (unsigned v = 0; v < NUM_EXCEPTIONS; v++)
 			set_gate(v, isr_stub_table[v], ist_for(v));
+		for (unsigned i = 0; i < IRQ_VECTORS; i++)
+			set_gate(IRQ_VECTOR_FIRST + i, irq_stub_table[i], 0);
+		set_gate(IRQ_VECTOR_SPURIOUS, irq_stub_table[IRQ_VECTORS], 0);
 		idt_built = 1;
 	}
 	__asm__ volatile("lidt %0" ::"m"(idtr));

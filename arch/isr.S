@@ -1,4 +1,4 @@
-/* Exception entry stubs.  Each pushes a zero error code where the CPU
+/* Exception and interrupt entry stubs.  Each pushes a zero error code where the CPU
  * pushes none (SDM Vol. 3A 6.13), then its vector, so every frame has the
  * same shape: struct trap_frame in arch/trap.h. */
 
@@ -23,6 +23,8 @@ isr_stub_\vec:
 	.endif
 .endm
 	isr_stubs 0, 31
+	isr_stubs 64, 79	/* IRQ_VECTOR_FIRST .. +IRQ_VECTORS (arch/irq.h) */
+	isr_stub 255		/* IRQ_VECTOR_SPURIOUS */
 
 isr_common:
 	cld
@@ -73,5 +75,13 @@ isr_stub_table:
 	stub_addr %i
 	.set i, i+1
 	.endr
+	.global irq_stub_table
+irq_stub_table:
+	.set i, 64
+	.rept 16
+	stub_addr %i
+	.set i, i+1
+	.endr
+	stub_addr 255
 
 	.section .note.GNU-stack, "", @progbits

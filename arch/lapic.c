@@ -2,6 +2,7 @@
 
 #include "../kernel/memory.h"
 #include "cpu.h"
+#include "irq.h"
 #include "msr.h"
 
 #define APIC_BASE_X2APIC_ENABLE (1ull << 10)
@@ -10,7 +11,10 @@
 /* xAPIC register offsets; the x2APIC MSR is 0x800 + offset/16
  * (SDM Vol. 3A Table 11-6). */
 #define LAPIC_REG_ID 0x20
+#define LAPIC_REG_TPR 0x080
 #define LAPIC_REG_EOI 0x0b0
+#define LAPIC_REG_SVR 0x0f0
+#define SVR_APIC_ENABLED (1u << 8)
 #define LAPIC_REG_ICR_LO 0x300
 #define LAPIC_REG_ICR_HI 0x310
 #define X2APIC_MSR(reg) (0x800u + (reg) / 16)
@@ -23,14 +27,6 @@
 static volatile uint32_t *xapic;
 static int x2apic;
 
-void lapic_init(void)
-{
-	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
-
-	x2apic = (base & APIC_BASE_X2APIC_ENABLE) != 0;
-	xapic = phys_to_virt(base & APIC_BASE_ADDR_MASK);
-}
-
 static uint32_t xapic_read(uint32_t reg)
 {
 	return xapic[reg / 4];
@@ -39,6 +35,27 @@ static uint32_t xapic_read(uint32_t reg)
 static void xapic_write(uint32_t reg, uint32_t v)
 {
 	xapic[reg / 4] = v;
+}
+
+static void lapic_write(uint32_t reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(X2APIC_MSR(reg), v);
+	else
+		xapic_write(reg, v);
+}
+
+void lapic_init(void)
+{
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+
+	x2apic = (base & APIC_BASE_X2APIC_ENABLE) != 0;
+	xapic = phys_to_virt(base & APIC_BASE_ADDR_MASK);
+	/* Software-enabled with every priority accepted, so the device
+	 * interrupts routed to us (arch/irq.h) are delivered (SDM Vol. 3A
+	 * 11.4.7.2, 11.8.3.1). */
+	lapic_write(LAPIC_REG_TPR, 0);
+	lapic_write(LAPIC_REG_SVR, SVR_APIC_ENABLED | IRQ_VECTOR_SPURIOUS);
 }
 
 uint32_t lapic_id(void)
@@ -50,10 +67,7 @@ uint32_t lapic_id(void)
 
 void lapic_eoi(void)
 {
-	if (x2apic)
-		wrmsr(X2APIC_MSR(LAPIC_REG_EOI), 0);
-	else
-		xapic_write(LAPIC_REG_EOI, 0);
+	lapic_write(LAPIC_REG_EOI, 0);
 }
 
 void lapic_nmi_all_but_self(void)

@@ -9,6 +9,7 @@
 #include "cpu.h"
 #include "extable.h"
 #include "idt.h"
+#include "irq.h"
 #include "percpu.h"
 
 #define STACK_TRACE_DEPTH 16
@@ -93,6 +94,10 @@ void trap_handler(struct trap_frame *f)
 {
 	struct percpu *cpu = this_cpu();
 
+	if (f->vector >= NUM_EXCEPTIONS) {
+		irq_dispatch((uint8_t)f->vector); /* only while idling */
+		return;
+	}
 	if (f->vector == VEC_NMI && panic_in_progress())
 		cpu_halt_forever(); /* another CPU panicked and stops us */
 	if (try_fixup(f))

@@ -35,6 +35,11 @@ struct vioapic {
 	uint32_t id;
 	uint64_t rte[VIOAPIC_PINS];
 	bool line[VIOAPIC_PINS];
+	struct {
+		vioapic_eoi_fn fn;
+		void *ctx;
+	} eoi_watch[VIOAPIC_PINS];
+	unsigned nwatched;
 };
 
 static void send(struct vioapic *io, unsigned pin)
@@ -82,12 +87,31 @@ void vioapic_eoi(struct vm *vm, uint8_t vector)
 		return;
 	for (unsigned pin = 0; pin < VIOAPIC_PINS; pin++) {
 		uint64_t r = io->rte[pin];
-		if ((r & RTE_LEVEL) && (r & RTE_REMOTE_IRR) &&
-		    RTE_VECTOR(r) == vector) {
+		if (RTE_VECTOR(r) != vector)
+			continue;
+		if (io->eoi_watch[pin].fn)
+			io->eoi_watch[pin].fn(io->eoi_watch[pin].ctx);
+		if ((r & RTE_LEVEL) && (r & RTE_REMOTE_IRR)) {
 			io->rte[pin] &= ~RTE_REMOTE_IRR;
 			service(io, pin, false);
 		}
 	}
+}
+
+void vioapic_watch_eoi(struct vioapic *io, unsigned pin, vioapic_eoi_fn fn,
+		       void *ctx)
+{
+	if (pin >= VIOAPIC_PINS)
+		return;
+	if (!io->eoi_watch[pin].fn)
+		io->nwatched++;
+	io->eoi_watch[pin].fn = fn;
+	io->eoi_watch[pin].ctx = ctx;
+}
+
+bool vioapic_watches_eoi(const struct vm *vm)
+{
+	return vm->ioapic && vm->ioapic->nwatched;
 }
 
 static uint32_t reg_read(const struct vioapic *io, uint32_t reg)

@@ -18,8 +18,19 @@ bool vioapic_attach(struct vm *vm);
 void vioapic_reset(struct vioapic *io);
 /* The line of pin `pin` goes to `level` (an edge is a raise and a drop). */
 void vioapic_set_line(struct vioapic *io, unsigned pin, bool level);
-/* A local APIC ended a level-triggered `vector`: clear the remote IRR of
- * the pins that sent it, and send again those still asserted. */
+/* A local APIC ended `vector`: tell the pins' EOI watchers, clear the
+ * remote IRR of the level-triggered pins that sent it, and send again
+ * those still asserted. */
 void vioapic_eoi(struct vm *vm, uint8_t vector);
+
+/* fn(ctx) runs whenever the guest ends the vector of `pin`, edge or
+ * level, before the pin may send again: a line forwarded from a host
+ * device (kernel/passthrough.c) is unmasked at the host then, as KVM's
+ * ack notifiers do.  The watch survives vioapic_reset. */
+typedef void (*vioapic_eoi_fn)(void *ctx);
+void vioapic_watch_eoi(struct vioapic *io, unsigned pin, vioapic_eoi_fn fn,
+		       void *ctx);
+/* Whether any pin is watched: the local APIC then reports edge EOIs too. */
+bool vioapic_watches_eoi(const struct vm *vm);
 
 #endif

@@ -232,6 +232,8 @@ static void eoi(struct vcpu *v)
 	if (vec_test(a->tmr, (unsigned)vec)) {
 		vec_clear(a->tmr, (unsigned)vec);
 		vioapic_eoi(v->vm, (uint8_t)vec);
+	} else if (vioapic_watches_eoi(v->vm)) {
+		vioapic_eoi(v->vm, (uint8_t)vec); /* an edge pin's EOI */
 	}
 }
 

@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 
+#include "../kernel/log.h"
+#include "pci.h"
+
 #define CONFIG_ADDRESS 0xcf8
 #define CONFIG_DATA 0xcfc
 #define RESET_CONTROL 0xcf9
@@ -10,10 +13,24 @@
 #define RCR_RESET_CPU 0x04
 #define CONFIG_ENABLE (1u << 31)
 
+/* A host function this VM owns (kernel/passthrough.c), seen at its host
+ * address.  Its BARs read as the host's (no relocation: EPT maps them
+ * 1:1), its capabilities are hidden (MSI would need interrupt
+ * remapping), and bus mastering stays off (no IOMMU isolates its DMA). */
+struct vpci_host_dev {
+	uint16_t bdf;
+	struct pci_bar bar[PCI_NUM_BARS];
+	uint8_t sizing;     /* bit i: BAR register i holds all ones */
+	uint8_t irq_line;   /* what the guest wrote to Interrupt Line */
+	bool relocate_warned;
+};
+
 struct vpci {
 	struct vm *vm;
 	uint32_t address;
 	uint8_t rcr;
+	unsigned ndevs;
+	struct vpci_host_dev devs[VPCI_MAX_HOST_DEVS];
 };
 
 /* Config space of 00:00.0 (PCI Local Bus 3.0, 6.1): Intel 82441FX host
@@ -28,14 +45,131 @@ static uint32_t host_bridge_dword(unsigned reg)
 	}
 }
 
-static uint32_t config_read(const struct vpci *p)
+static struct vpci_host_dev *host_dev(struct vpci *p, uint16_t bdf)
 {
-	unsigned bus = (p->address >> 16) & 0xff, dev = (p->address >> 11) & 0x1f;
-	unsigned fn = (p->address >> 8) & 7;
+	for (unsigned i = 0; i < p->ndevs; i++)
+		if (p->devs[i].bdf == bdf)
+			return &p->devs[i];
+	return NULL;
+}
 
-	if (!(p->address & CONFIG_ENABLE) || bus || dev || fn)
-		return 0xffffffffu; /* no device: all ones (master abort) */
-	return host_bridge_dword(p->address & 0xfc);
+/* BAR register i: a 64-bit BAR's upper half is register i+1.  While the
+ * guest sizes it (all ones written) it reads the size mask, as the
+ * hardware would. */
+static uint32_t bar_read(const struct vpci_host_dev *d, unsigned i)
+{
+	bool upper = i > 0 && d->bar[i - 1].mem64;
+	const struct pci_bar *b = &d->bar[upper ? i - 1 : i];
+	uint64_t v = b->base;
+
+	if (!b->size)
+		return 0;
+	if (d->sizing & (1u << i))
+		v = ~(b->size - 1);
+	if (upper)
+		return (uint32_t)(v >> 32);
+	if (b->io)
+		v &= 0xffff;
+	return ((uint32_t)v & ~(b->io ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS)) |
+	       pci_bar_flags(b);
+}
+
+static uint32_t host_dev_read(const struct vpci_host_dev *d, unsigned reg)
+{
+	uint32_t v;
+
+	if (reg >= PCI_CFG_BAR0 && reg <= PCI_CFG_BAR5)
+		return bar_read(d, (reg - PCI_CFG_BAR0) / 4);
+	switch (reg) {
+	case PCI_CFG_ROM:
+	case PCI_CFG_CAP_PTR:
+		return 0; /* no option ROM, no capability list */
+	case PCI_CFG_COMMAND:
+		return pci_read(d->bdf, reg) & ~(PCI_STATUS_CAP_LIST << 16);
+	case PCI_CFG_INTERRUPT:
+		v = pci_read(d->bdf, reg);
+		return (v & ~0xffu) | d->irq_line;
+	default:
+		return pci_read(d->bdf, reg);
+	}
+}
+
+/* bytes: which of the dword's bytes the guest wrote (bit per byte). */
+static void host_dev_write(struct vpci *p, struct vpci_host_dev *d,
+			   unsigned reg, uint32_t val, unsigned bytes)
+{
+	if (reg >= PCI_CFG_BAR0 && reg <= PCI_CFG_BAR5) {
+		unsigned i = (reg - PCI_CFG_BAR0) / 4;
+		uint32_t cur = bar_read(d, i);
+		if (val == 0xffffffffu || (val | 0xf) == 0xffffffffu) {
+			d->sizing |= (uint8_t)(1u << i);
+		} else {
+			d->sizing &= (uint8_t)~(1u << i);
+			if (val != cur && !d->relocate_warned) {
+				d->relocate_warned = true;
+				log_warn("vm %s: pci %02x:%02x.%x: BAR moves are "
+					 "not supported (BARs stay where the "
+					 "host has them)", p->vm->name,
+					 PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf),
+					 PCI_BDF_FN(d->bdf));
+			}
+		}
+		return;
+	}
+	switch (reg) {
+	case PCI_CFG_COMMAND: {
+		/* Decoding and INTx masking are the guest's; bus mastering is
+		 * not (without an IOMMU the device's DMA could reach any host
+		 * memory); status takes only its write-one-to-clear errors. */
+		const uint32_t mine = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+				      PCI_COMMAND_PARITY | PCI_COMMAND_SERR |
+				      PCI_COMMAND_INTX_DISABLE;
+		uint32_t host = pci_read(d->bdf, reg) & 0xffff;
+		uint32_t next = host;
+		if (bytes & 3)
+			next = (host & ~mine) | (val & mine);
+		if (bytes & 0xc)
+			next |= val & (PCI_STATUS_ERRORS << 16);
+		pci_write(d->bdf, reg, next & ~PCI_COMMAND_MASTER);
+		return;
+	}
+	case PCI_CFG_INTERRUPT:
+		if (bytes & 1)
+			d->irq_line = val & 0xff;
+		return;
+	default:
+		log_debug("vm %s: pci %02x:%02x.%x: config write %#x to %#x "
+			  "dropped", p->vm->name, PCI_BDF_BUS(d->bdf),
+			  PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf), val, reg);
+	}
+}
+
+static uint32_t config_read(struct vpci *p)
+{
+	uint16_t bdf = (uint16_t)(p->address >> 8);
+	struct vpci_host_dev *d;
+
+	if (!(p->address & CONFIG_ENABLE))
+		return 0xffffffffu;
+	if (bdf == 0)
+		return host_bridge_dword(p->address & 0xfc);
+	if ((d = host_dev(p, bdf)) != NULL)
+		return host_dev_read(d, p->address & 0xfc);
+	return 0xffffffffu; /* no device: all ones (master abort) */
+}
+
+/* A write of `size` bytes at byte `off` of the addressed dword. */
+static void config_write(struct vpci *p, unsigned off, unsigned size,
+			 uint32_t val)
+{
+	struct vpci_host_dev *d = host_dev(p, (uint16_t)(p->address >> 8));
+	unsigned reg = p->address & 0xfc;
+
+	if (!(p->address & CONFIG_ENABLE) || !d)
+		return; /* the bridge has nothing writable */
+	uint32_t mask = size == 4 ? 0xffffffffu : ((1u << (8 * size)) - 1) << (8 * off);
+	uint32_t merged = (host_dev_read(d, reg) & ~mask) | ((val << (8 * off)) & mask);
+	host_dev_write(p, d, reg, merged, ((1u << size) - 1) << off);
 }
 
 static enum io_result vpci_read(void *dev, uint16_t port, unsigned size,
@@ -71,9 +205,11 @@ static enum io_result vpci_write(void *dev, uint16_t port, unsigned size,
 	} else if (port == KBC_COMMAND) {
 		if ((val & 0xff) == KBC_PULSE_RESET)
 			vm_restart(p->vm, "reset through the keyboard controller");
-	} else if (port < CONFIG_DATA) {
+	} else if (port >= CONFIG_DATA && port - CONFIG_DATA + size <= 4) {
+		config_write(p, port - CONFIG_DATA, size, val);
+	} else {
 		return IO_UNHANDLED;
-	} /* config writes: the bridge has nothing writable */
+	}
 	return IO_HANDLED;
 }
 
@@ -86,6 +222,23 @@ bool vpci_attach(struct vm *vm)
 	if (!p)
 		return false;
 	p->vm = vm;
+	vm->pci = p;
 	return pio_register(vm, CONFIG_ADDRESS, 8, &vpci_ops, p) == 0 &&
 	       pio_register(vm, KBC_COMMAND, 1, &vpci_ops, p) == 0;
+}
+
+bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
+			  const struct pci_bar bar[PCI_NUM_BARS])
+{
+	struct vpci *p = vm->pci;
+	struct vpci_host_dev *d;
+
+	if (p->ndevs == VPCI_MAX_HOST_DEVS)
+		return false;
+	d = &p->devs[p->ndevs++];
+	*d = (struct vpci_host_dev){ .bdf = bdf };
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+		d->bar[i] = bar[i];
+	d->irq_line = pci_read(bdf, PCI_CFG_INTERRUPT) & 0xff;
+	return true;
 }

@@ -1,6 +1,7 @@
 /* The guests' PCI configuration mechanism #1 (ports 0xcf8/0xcfc) with
- * one device, an i440FX-style host bridge at 00:00.0, so a PCI probe
- * finds a sane, empty bus; and the PIIX reset control register at 0xcf9.
+ * an i440FX-style host bridge at 00:00.0, so a PCI probe finds a sane
+ * bus, and the host functions the VM was given (hv.cfg passthrough_pci)
+ * at their host addresses; and the PIIX reset control register at 0xcf9.
  * Port 0x64 command 0xfe (the keyboard controller's reset line) is here
  * too: both restart only this VM. */
 #ifndef DRIVERS_VPCI_H
@@ -9,7 +10,14 @@
 #include <stdbool.h>
 
 #include "../kernel/vm.h"
+#include "pci_bar.h"
+
+#define VPCI_MAX_HOST_DEVS 4 /* = CFG_PCI_MAX */
 
 bool vpci_attach(struct vm *vm);
+/* Shows host function bdf, with the BARs the host gave it, on this VM's
+ * bus (kernel/passthrough.c has mapped them). */
+bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
+			  const struct pci_bar bar[PCI_NUM_BARS]);
 
 #endif

@@ -70,16 +70,26 @@ static const struct acpi_header *find_table(const struct acpi_rsdp *rsdp,
 	return 0;
 }
 
-bool acpi_find_s5(uint64_t rsdp_phys, struct acpi_s5 *s5)
+/* The RSDP at phys if it is one (ACPI 1.0 checksum), else NULL. */
+static const struct acpi_rsdp *rsdp_at(uint64_t phys)
 {
 	const struct acpi_rsdp *rsdp;
+
+	if (!phys)
+		return 0;
+	rsdp = phys_to_virt(phys);
+	if (memcmp(rsdp->signature, "RSD PTR ", 8) || !checksum_ok(rsdp, 20))
+		return 0;
+	return rsdp;
+}
+
+bool acpi_find_s5(uint64_t rsdp_phys, struct acpi_s5 *s5)
+{
+	const struct acpi_rsdp *rsdp = rsdp_at(rsdp_phys);
 	const struct acpi_fadt *fadt;
 	const struct acpi_header *dsdt;
 
-	if (!rsdp_phys)
-		return false;
-	rsdp = phys_to_virt(rsdp_phys);
-	if (memcmp(rsdp->signature, "RSD PTR ", 8) || !checksum_ok(rsdp, 20))
+	if (!rsdp)
 		return false;
 	fadt = (const struct acpi_fadt *)find_table(rsdp, "FACP");
 	if (!fadt || !fadt->pm1a_cnt || !fadt->dsdt)
@@ -92,4 +102,11 @@ bool acpi_find_s5(uint64_t rsdp_phys, struct acpi_s5 *s5)
 	s5->pm1a_cnt = (uint16_t)fadt->pm1a_cnt;
 	s5->pm1b_cnt = (uint16_t)fadt->pm1b_cnt;
 	return true;
+}
+
+const uint8_t *acpi_find_madt(uint64_t rsdp_phys)
+{
+	const struct acpi_rsdp *rsdp = rsdp_at(rsdp_phys);
+
+	return rsdp ? (const uint8_t *)find_table(rsdp, "APIC") : 0;
 }

@@ -16,6 +16,9 @@ struct acpi_s5 {
 /* Finds the S5 recipe starting from the RSDP's physical address. */
 bool acpi_find_s5(uint64_t rsdp_phys, struct acpi_s5 *s5);
 
+/* The host's MADT (kernel/acpi_madt.c reads it), or NULL. */
+const uint8_t *acpi_find_madt(uint64_t rsdp_phys);
+
 /* Scans AML for the \_S5 package ("_S5_" NameOp PackageOp ...) and reads
  * its first two elements.  Pure, so host unit tests cover it. */
 bool acpi_aml_s5(const uint8_t *aml, size_t len, uint8_t *typa,

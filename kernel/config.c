@@ -207,6 +207,23 @@ static int digit_value(char c)
     return -1;
 }
 
+/* Bare hex digits (no 0x), at most 15 of them. */
+static bool parse_hex_digits(struct str s, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s.n < 1 || s.n > 15)
+        return false;
+    for (size_t i = 0; i < s.n; i++) {
+        int d = digit_value(s.p[i]);
+        if (d < 0)
+            return false;
+        v = v << 4 | (unsigned)d;
+    }
+    *out = v;
+    return true;
+}
+
 /* Decimal or 0x hex; rejects empty input, junk and overflow (no wrap). */
 static bool parse_u64(struct str s, uint64_t *out)
 {
@@ -523,6 +540,78 @@ static const char *set_passthrough_io(struct parser *p, struct str v)
     return NULL;
 }
 
+/* "bb:dd.f" in hex, the way lspci writes a function. */
+static bool parse_pci_function(struct str s, uint16_t *bdf)
+{
+    size_t colon = str_find(s, ':'), dot = str_find(s, '.');
+    struct str bus_s = { s.p, colon };
+    uint64_t bus, dev, fn;
+
+    if (colon >= s.n || dot >= s.n || dot < colon || dot + 2 != s.n)
+        return false;
+    struct str dev_s = { s.p + colon + 1, dot - colon - 1 };
+    struct str fn_s = { s.p + dot + 1, 1 };
+    if (bus_s.n < 1 || bus_s.n > 2 || dev_s.n < 1 || dev_s.n > 2)
+        return false;
+    if (!parse_hex_digits(bus_s, &bus) || !parse_hex_digits(dev_s, &dev) ||
+        !parse_hex_digits(fn_s, &fn) || dev > 0x1f || fn > 7)
+        return false;
+    *bdf = (uint16_t)(bus << 8 | dev << 3 | fn);
+    return true;
+}
+
+static void msg_pci_function(struct config_error *e, uint16_t bdf)
+{
+    static const char digits[] = "0123456789abcdef";
+    char buf[7] = { digits[bdf >> 12], digits[(bdf >> 8) & 0xf], ':',
+                    digits[(bdf >> 7) & 1], digits[(bdf >> 3) & 0xf], '.',
+                    (char)('0' + (bdf & 7)) };
+
+    msg_cat(e, buf, sizeof(buf));
+}
+
+/* The VM (this one included) that already owns the function, or NULL. */
+static const struct vm_config *pci_owner(const struct parser *p, uint16_t bdf)
+{
+    for (unsigned i = 0; i < p->cfg->nvms; i++)
+        for (unsigned j = 0; j < p->cfg->vms[i].npci; j++)
+            if (p->cfg->vms[i].pci[j] == bdf)
+                return &p->cfg->vms[i];
+    return NULL;
+}
+
+/* "00:03.0, 00:04.0": host PCI functions handed to this VM alone. */
+static const char *set_passthrough_pci(struct parser *p, struct str v)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i <= v.n; i++) {
+        const struct vm_config *owner;
+        uint16_t bdf;
+
+        if (i < v.n && v.p[i] != ',')
+            continue;
+        if (!parse_pci_function(trim((struct str){ v.p + start, i - start }),
+                                &bdf))
+            return "PCI functions like 00:03.0 (bus:device.function, hex)";
+        if (p->vm->npci == CFG_PCI_MAX)
+            return "at most 4 functions";
+        if ((owner = pci_owner(p, bdf)) != NULL) {
+            fail(p, "PCI function ");
+            msg_pci_function(p->err, bdf);
+            msg_str(p->err, owner == p->vm ? " listed twice for VM "
+                                           : " already passed through to VM ");
+            msg_str(p->err, owner->name);
+            msg_str(p->err, " (a device goes to one VM only)");
+            return already_reported;
+        }
+        p->vm->pci[p->vm->npci++] = bdf;
+        start = i + 1;
+    }
+    p->vm->pci_line = p->line;
+    return NULL;
+}
+
 static const struct key_def vm_keys[] = {
     { "type", set_type, 0 },
     { "kernel", set_kernel, CFG_PATH_MAX - 1 },
@@ -534,6 +623,7 @@ static const struct key_def vm_keys[] = {
     { "on_crash", set_on_crash, 0 },
     { "time_limit", set_time_limit, 0 },
     { "passthrough_io", set_passthrough_io, 0 },
+    { "passthrough_pci", set_passthrough_pci, 0 },
     { NULL, NULL, 0 },
 };
 

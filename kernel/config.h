@@ -10,7 +10,8 @@
  *   # comment            ; comment
  *   [hypervisor]         serial, log, on_idle, selftest
  *   [vm NAME]            type, kernel, initrd, cmdline, memory, vcpus,
- *                        cpus, on_crash, time_limit, passthrough_io
+ *                        cpus, on_crash, time_limit, passthrough_io,
+ *                        passthrough_pci
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -33,6 +34,7 @@
 #define CFG_VCPUS_MAX 64
 #define CFG_CPUS_ANY (~(uint64_t)0)  /* default `cpus`: may run on any CPU */
 #define CFG_PIO_MAX 8                /* passthrough_io ranges per VM */
+#define CFG_PCI_MAX 4                /* passthrough_pci devices per VM */
 
 enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_on_idle { CFG_IDLE_HALT, CFG_IDLE_POWEROFF };
@@ -58,9 +60,13 @@ struct vm_config {
     /* Host I/O ports this VM reaches directly; no two VMs share one. */
     struct cfg_port_range pio[CFG_PIO_MAX];
     unsigned npio;
+    /* Host PCI functions this VM owns, as bus << 8 | dev << 3 | fn; no
+     * two VMs share one. */
+    uint16_t pci[CFG_PCI_MAX];
+    unsigned npci;
     /* 1-based hv.cfg line numbers, so the loader can report
      * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
-    unsigned line, kernel_line, initrd_line, pio_line;
+    unsigned line, kernel_line, initrd_line, pio_line, pci_line;
 };
 
 /*

@@ -5,14 +5,18 @@
 #include <string.h>
 
 #include "../arch/cpu.h"
+#include "../arch/ioapic.h"
 #include "../arch/lapic.h"
 #include "../arch/mmu.h"
 #include "../arch/paging.h"
 #include "../arch/percpu.h"
 #include "../arch/tsc.h"
 #include "../boot/boot_info.h"
+#include "../drivers/pci.h"
 #include "../drivers/pic8259.h"
 #include "../vmx/vmx.h"
+#include "acpi.h"
+#include "acpi_madt.h"
 #include "config.h"
 #include "console.h"
 #include "heap.h"
@@ -65,6 +69,31 @@ static void print_cpus(const struct boot_info *bi)
 		 ids, lapic_id());
 }
 
+/* The host's I/O APIC, for forwarding passed-through devices' lines:
+ * the MADT says where it is; without one, the PC's standard place. */
+static void ioapic_setup(const struct boot_info *bi)
+{
+	const uint8_t *madt = acpi_find_madt(bi->acpi_rsdp);
+	struct acpi_madt_info info;
+	uint32_t len;
+
+	if (madt) {
+		memcpy(&len, madt + 4, sizeof(len));
+		if (acpi_madt_parse(madt, len, &info) && ioapic_init(&info)) {
+			log_info("ioapic: MADT: at %#x, GSIs %u-%u",
+				 info.ioapic_addr, info.ioapic_gsi_base,
+				 info.ioapic_gsi_base + ioapic_npins() - 1);
+			return;
+		}
+	}
+	if (ioapic_init_pc_default())
+		log_info("ioapic: no MADT; version %#x at %#x, GSIs 0-%u",
+			 ioapic_version(), IOAPIC_PC_BASE, ioapic_npins() - 1);
+	else
+		log_info("ioapic: none found; device interrupts are not "
+			 "forwarded");
+}
+
 static void print_summary(const struct boot_info *bi)
 {
 	uint64_t usable = page_alloc_usable_frames() * PAGE_SIZE;
@@ -77,6 +106,7 @@ static void print_summary(const struct boot_info *bi)
 	print_cpus(bi);
 	log_info("tsc: %lu kHz", tsc_calibrate() / 1000);
 	log_info("acpi: %s", bi->acpi_rsdp ? "RSDP found" : "no RSDP");
+	pci_log_devices();
 	for (unsigned i = 0; i < bi->nmodules; i++)
 		log_info("file %s: %lu bytes at %lx", bi->modules[i].path,
 			 bi->modules[i].size, bi->modules[i].phys);
@@ -160,6 +190,7 @@ void kmain(uint64_t boot_info_phys)
 	heap_init();
 	lapic_init();
 	pic_disable();
+	ioapic_setup(bi);
 	power_init(bi);
 	modules_init(bi);
 	print_summary(bi);

@@ -2,6 +2,13 @@
 
 #include <stdio.h>
 
+#include "../arch/ioapic.h"
+#include "../arch/irq.h"
+#include "../arch/lapic.h"
+#include "../drivers/pci.h"
+#include "../drivers/vioapic.h"
+#include "../drivers/vpci.h"
+#include "../vmx/ept.h"
 #include "console.h"
 #include "log.h"
 #include "memory.h"
@@ -61,6 +68,261 @@ static void open_port(struct vm *vm, uint16_t port)
 	bm[port / 8] &= (uint8_t)~(1u << (port % 8));
 }
 
+/* ---- PCI functions ------------------------------------------------------ */
+
+/* A host function a VM owns (hv.cfg passthrough_pci). */
+struct pt_function {
+	struct vm *vm;
+	uint16_t bdf;
+	uint16_t command; /* as firmware left it: what a VM reset restores */
+};
+
+#define PT_MAX_FUNCTIONS (CFG_MAX_VMS * CFG_PCI_MAX)
+static struct pt_function functions[PT_MAX_FUNCTIONS];
+static unsigned nfunctions;
+
+/* A memory BAR smaller than a page shares its page with other registers,
+ * so EPT cannot give it alone: each access exits and is done here. */
+static enum io_result bar_read(void *dev, uint64_t gpa, unsigned size,
+			       uint64_t *val)
+{
+	volatile void *p = phys_to_virt(gpa);
+
+	(void)dev;
+	switch (size) {
+	case 1: *val = *(volatile uint8_t *)p; break;
+	case 2: *val = *(volatile uint16_t *)p; break;
+	case 4: *val = *(volatile uint32_t *)p; break;
+	default: *val = *(volatile uint64_t *)p; break;
+	}
+	return IO_HANDLED;
+}
+
+static enum io_result bar_write(void *dev, uint64_t gpa, unsigned size,
+				uint64_t val)
+{
+	volatile void *p = phys_to_virt(gpa);
+
+	(void)dev;
+	switch (size) {
+	case 1: *(volatile uint8_t *)p = (uint8_t)val; break;
+	case 2: *(volatile uint16_t *)p = (uint16_t)val; break;
+	case 4: *(volatile uint32_t *)p = (uint32_t)val; break;
+	default: *(volatile uint64_t *)p = val; break;
+	}
+	return IO_HANDLED;
+}
+
+static const struct mmio_ops small_bar_ops = { bar_read, bar_write };
+
+static bool overlaps_mmio(const struct vm *vm, uint64_t base, uint64_t size)
+{
+	for (unsigned i = 0; i < vm->nmmio; i++)
+		if (base < vm->mmio[i].base + vm->mmio[i].len &&
+		    vm->mmio[i].base < base + size)
+			return true;
+	return false;
+}
+
+/* Gives BAR i to the VM at its host address; NULL or why not. */
+static const char *map_bar(struct vm *vm, const struct pci_bar *b)
+{
+	if (b->io) {
+		struct cfg_port_range r = { (uint16_t)b->base,
+					    (uint16_t)(b->base + b->size - 1) };
+		const char *owner = refusal(vm, r);
+		if (owner)
+			return owner;
+		for (uint32_t port = r.first; port <= r.last; port++)
+			open_port(vm, (uint16_t)port);
+		return NULL;
+	}
+	if (b->base < vm->ram_size)
+		return "it overlaps this VM's RAM (give the VM less memory)";
+	if (overlaps_mmio(vm, b->base, b->size))
+		return "it overlaps a device this VM emulates";
+	if ((b->base | b->size) & (PAGE_SIZE - 1)) {
+		if (b->base + b->size > 4ull << 30)
+			return "smaller than a page and above 4 GiB";
+		if (mmio_register(vm, b->base, b->size, &small_bar_ops, NULL))
+			return "too many emulated MMIO ranges in this VM";
+		return NULL;
+	}
+	/* Uncached, as device registers must be (SDM Vol. 3C 29.3.7.2):
+	 * with IPAT clear the guest's PAT can only make it stricter. */
+	if (pt_map(&vm->ept, b->base, b->base, b->size,
+		   EPT_R | EPT_W | EPT_MT_UC, true))
+		return "out of memory for its EPT mapping";
+	return NULL;
+}
+
+static const char *check_function(uint16_t bdf)
+{
+	if (!pci_present(bdf))
+		return "no such PCI function on this machine";
+	if (PCI_HEADER_TYPE(pci_read(bdf, PCI_CFG_HEADER)) != 0)
+		return "a PCI bridge (only endpoint functions can be given)";
+	if (pci_read(bdf, PCI_CFG_CLASS) >> 24 == PCI_CLASS_BRIDGE)
+		return "a host, ISA or other bridge, which the host keeps";
+	return NULL;
+}
+
+/* ---- INTx: a device's interrupt line, forwarded ------------------------- */
+
+/* A host line forwarded to the VM's I/O APIC pin of the same number.
+ * PCI INTx is level-triggered and may stay up until the guest's driver
+ * services the device, so the host pin is masked from the moment it
+ * fires until the guest's EOI (the virtual line is up in between), as
+ * KVM and ACRN do for assigned devices' INTx. */
+struct pt_irq {
+	struct vm *vm;
+	unsigned gsi;
+	uint8_t vector;
+	bool asserted;
+};
+
+static struct pt_irq irqs[IRQ_VECTORS];
+static unsigned nirqs;
+
+static void host_line_fired(void *ctx)
+{
+	struct pt_irq *q = ctx;
+
+	ioapic_mask(q->gsi, true);
+	if (q->vm->state != VM_RUNNING)
+		return;
+	q->asserted = true;
+	vioapic_set_line(q->vm->ioapic, q->gsi, true);
+}
+
+static void guest_ended_irq(void *ctx)
+{
+	struct pt_irq *q = ctx;
+
+	if (!q->asserted)
+		return;
+	q->asserted = false;
+	vioapic_set_line(q->vm->ioapic, q->gsi, false);
+	ioapic_mask(q->gsi, false); /* still up: it fires again at once */
+}
+
+/* Forwards the function's INTx line; NULL, or why it cannot be. */
+static const char *forward_intx(struct vm *vm, uint16_t bdf)
+{
+	uint32_t intr = pci_read(bdf, PCI_CFG_INTERRUPT);
+	unsigned line = intr & 0xff, pin = (intr >> 8) & 0xff;
+	uint16_t flags;
+
+	if (!pin || line >= ACPI_ISA_IRQS)
+		return NULL; /* no INTx, or firmware routed none: polled only */
+	unsigned gsi = ioapic_isa_gsi(line, &flags);
+	if (!ioapic_has_gsi(gsi) || gsi >= VIOAPIC_PINS)
+		return "its interrupt line has no I/O APIC pin here";
+	for (unsigned i = 0; i < nirqs; i++) {
+		if (irqs[i].gsi != gsi)
+			continue;
+		if (irqs[i].vm != vm)
+			return "its interrupt line is shared with a device "
+			       "given to another VM";
+		return NULL; /* two functions of this VM on one line */
+	}
+	struct pt_irq *q = &irqs[nirqs];
+	*q = (struct pt_irq){ vm, gsi, 0, false };
+	if (nirqs == IRQ_VECTORS ||
+	    !(q->vector = irq_alloc(host_line_fired, q)))
+		return "no host interrupt vector left";
+	nirqs++;
+	/* PCI lines are level-triggered, active low, unless the MADT's
+	 * override for that IRQ says otherwise (ACPI 6.5 5.2.12.5). */
+	bool edge = (flags & ACPI_INTI_TRIGGER_LEVEL) == ACPI_INTI_TRIGGER_EDGE;
+	bool high = (flags & ACPI_INTI_POLARITY_LOW) == ACPI_INTI_POLARITY_HIGH;
+	ioapic_route(gsi, q->vector, !edge, !high, lapic_id());
+	vioapic_watch_eoi(vm->ioapic, gsi, guest_ended_irq, q);
+	ioapic_mask(gsi, false);
+	log_info("vm %s: pci %02x:%02x.%x interrupt: IRQ %u (GSI %u, %s) "
+		 "forwarded as host vector %#x", vm->name, PCI_BDF_BUS(bdf),
+		 PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), line, gsi,
+		 edge ? "edge" : "level", q->vector);
+	return NULL;
+}
+
+bool passthrough_has_irq(const struct vm *vm)
+{
+	for (unsigned i = 0; i < nirqs; i++)
+		if (irqs[i].vm == vm)
+			return vm->state == VM_RUNNING;
+	return false;
+}
+
+static bool attach_function(struct vm *vm, uint16_t bdf, const char **why)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct pci_bar bar[PCI_NUM_BARS];
+	const char *err = check_function(bdf);
+	unsigned i = 0, bad_bar = PCI_NUM_BARS;
+
+	if (!err) {
+		pci_probe_bars(bdf, bar);
+		for (; i < PCI_NUM_BARS && !err; i++)
+			if (bar[i].size && (err = map_bar(vm, &bar[i])) != NULL)
+				bad_bar = i;
+	}
+	if (!err && (nfunctions == PT_MAX_FUNCTIONS ||
+		     !vpci_add_host_device(vm, bdf, bar)))
+		err = "too many PCI functions";
+	if (!err)
+		err = forward_intx(vm, bdf);
+	if (err) {
+		int n = snprintf(reason, sizeof(reason),
+				 "hv.cfg:%u: passthrough_pci %02x:%02x.%x: ",
+				 cfg->pci_line, PCI_BDF_BUS(bdf),
+				 PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf));
+		if (bad_bar < PCI_NUM_BARS)
+			n += snprintf(reason + n, sizeof(reason) - (size_t)n,
+				      "BAR%u: ", bad_bar);
+		snprintf(reason + n, sizeof(reason) - (size_t)n, "%s", err);
+		*why = reason;
+		return false;
+	}
+	uint16_t cmd = pci_read(bdf, PCI_CFG_COMMAND) & 0xffff;
+	functions[nfunctions++] = (struct pt_function){ vm, bdf,
+		(uint16_t)(cmd & ~PCI_COMMAND_MASTER) };
+	/* No IOMMU confines the device's DMA: bus mastering stays off. */
+	pci_write(bdf, PCI_CFG_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		if (bar[i].size)
+			log_info("vm %s: pci %02x:%02x.%x BAR%u: %s %#lx-%#lx "
+				 "passed through", vm->name, PCI_BDF_BUS(bdf),
+				 PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), i,
+				 bar[i].io ? "ports" : "memory", bar[i].base,
+				 bar[i].base + bar[i].size - 1);
+	return true;
+}
+
+void passthrough_reset(struct vm *vm)
+{
+	for (unsigned i = 0; i < nfunctions; i++)
+		if (functions[i].vm == vm)
+			pci_write(functions[i].bdf, PCI_CFG_COMMAND,
+				  functions[i].command);
+	for (unsigned i = 0; i < nirqs; i++)
+		if (irqs[i].vm == vm) {
+			irqs[i].asserted = false; /* the I/O APIC was reset */
+			ioapic_mask(irqs[i].gsi, false);
+		}
+}
+
+void passthrough_quiesce(struct vm *vm)
+{
+	for (unsigned i = 0; i < nfunctions; i++)
+		if (functions[i].vm == vm)
+			pci_write(functions[i].bdf, PCI_CFG_COMMAND,
+				  PCI_COMMAND_INTX_DISABLE);
+	for (unsigned i = 0; i < nirqs; i++)
+		if (irqs[i].vm == vm)
+			ioapic_mask(irqs[i].gsi, true);
+}
+
 bool passthrough_attach(struct vm *vm, const char **why)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -83,5 +345,8 @@ bool passthrough_attach(struct vm *vm, const char **why)
 		log_info("vm %s: host ports %#x-%#x passed through", vm->name,
 			 cfg->pio[i].first, cfg->pio[i].last);
 	}
+	for (unsigned i = 0; i < cfg->npci; i++)
+		if (!attach_function(vm, cfg->pci[i], why))
+			return false;
 	return true;
 }

@@ -1,8 +1,11 @@
-/* Host I/O ports handed to one VM (hv.cfg `passthrough_io`): the VM's
- * I/O bitmap lets its accesses reach the hardware with no VM exit, as
- * Jailhouse's pio_bitmap does.  The config parser already refused a port
- * given to two VMs; here ports the hypervisor itself drives, and ports of
- * the VM's own emulated devices, are refused too. */
+/* Host devices handed to one VM.  hv.cfg `passthrough_io`: host I/O
+ * ports; the VM's I/O bitmap lets its accesses reach the hardware with no
+ * VM exit, as Jailhouse's pio_bitmap does.  `passthrough_pci`: a host PCI
+ * function; its memory BARs are mapped 1:1 into the VM's EPT (uncached),
+ * its I/O BARs opened in the bitmap, and drivers/vpci.c shows it on the
+ * VM's bus.  The config parser already refused a port or function given
+ * to two VMs; here ports the hypervisor itself drives, ports of the VM's
+ * own emulated devices and BARs over its RAM are refused too. */
 #ifndef KERNEL_PASSTHROUGH_H
 #define KERNEL_PASSTHROUGH_H
 
@@ -13,5 +16,12 @@
 /* Opens the VM's configured ranges; false with *why set if one of them
  * may not be given. */
 bool passthrough_attach(struct vm *vm, const char **why);
+/* A VM reset: its PCI functions get the command register firmware left
+ * (decoding as at boot, bus mastering off). */
+void passthrough_reset(struct vm *vm);
+/* A VM ended: its PCI functions stop decoding and raising INTx. */
+void passthrough_quiesce(struct vm *vm);
+/* Whether a host device's interrupt line is forwarded to the VM. */
+bool passthrough_has_irq(const struct vm *vm);
 
 #endif

@@ -1,6 +1,7 @@
 #include "sched.h"
 
 #include "../arch/cpu.h"
+#include "../arch/irq.h"
 #include "../arch/lapic.h"
 #include "../vmx/event.h"
 #include "../vmx/exit.h"
@@ -10,6 +11,7 @@
 #include "../vmx/vmx.h"
 #include "fpu.h"
 #include "log.h"
+#include "passthrough.h"
 #include "vm_console.h"
 
 #define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
@@ -156,9 +158,41 @@ static struct vcpu *pick_next(unsigned *cursor)
 	return NULL;
 }
 
-/* Runs vCPUs until none is runnable and none will be woken by a timer.
- * With every vCPU halted the CPU waits for the next timer (busy: the
- * host has no timer interrupt of its own yet). */
+/* A halted vCPU that a forwarded device interrupt may still wake. */
+static bool any_waits_for_device(void)
+{
+	for (unsigned i = 0; i < nrunq; i++)
+		if (waits_for_irq(runq[i]) &&
+		    passthrough_has_irq(runq[i]->vm))
+			return true;
+	return false;
+}
+
+/* Every vCPU is halted: wait for the first timer (busy: the host has no
+ * timer interrupt of its own), or with wake 0 for ever.  While device
+ * interrupts are forwarded (arch/irq.h) they are taken here, with
+ * interrupts on between checks, and the wait ends once one has woken a
+ * vCPU. */
+static void idle_until(uint64_t wake)
+{
+	while (!wake || rdtsc() < wake) {
+		vm_console_poll_input();
+		if (!irq_any()) {
+			cpu_relax();
+			continue;
+		}
+		irq_enable();
+		cpu_relax();
+		irq_disable();
+		for (unsigned i = 0; i < nrunq; i++)
+			if (waits_for_irq(runq[i]) &&
+			    event_pending(runq[i], rdtsc()))
+				return;
+	}
+}
+
+/* Runs vCPUs until none is runnable, none will be woken by a timer and
+ * no device interrupt can wake one. */
 void sched_run(void)
 {
 	unsigned cursor = 0;
@@ -170,12 +204,10 @@ void sched_run(void)
 			run_slice(v);
 			continue;
 		}
-		if (!(wake = next_wakeup()))
+		wake = next_wakeup();
+		if (!wake && !any_waits_for_device())
 			break;
-		while (rdtsc() < wake) {
-			vm_console_poll_input();
-			cpu_relax();
-		}
+		idle_until(wake);
 	}
 	log_info("sched: no runnable vCPU left");
 }
@@ -221,16 +253,16 @@ enum exit_action handle_preemption_timer(struct vcpu *v,
 	return EXIT_YIELD;
 }
 
-/* Host interrupts: the exit acknowledged it (exit control "acknowledge
- * interrupt on exit"); nothing on the host uses interrupts yet, so end
- * it at the LAPIC and go on. */
+/* A host interrupt came while the guest ran; the exit acknowledged it
+ * (exit control "acknowledge interrupt on exit"), so its vector is in the
+ * exit information (SDM Vol. 3C 28.2.2), and it is handled here as the
+ * IDT would have.  It may have made a halted vCPU runnable: the current
+ * one goes on and the scheduler finds the other at the slice's end. */
 enum exit_action handle_external_interrupt(struct vcpu *v,
 					   const struct exit_info *e)
 {
-	(void)e;
-	log_debug("vm %s: host interrupt vector %u during guest", v->vm->name,
-		  vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
-	lapic_eoi();
+	(void)v, (void)e;
+	irq_dispatch((uint8_t)(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff));
 	return EXIT_RESUME;
 }
 

@@ -141,6 +141,7 @@ static void stop_vcpus(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i])
 			vm->vcpus[i]->state = VCPU_STOPPED;
+	passthrough_quiesce(vm);
 	vm_console_flush(vm);
 }
 
@@ -177,6 +178,7 @@ static bool vm_reset(struct vm *vm, const char **why)
 		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
 	}
 	vioapic_reset(vm->ioapic);
+	passthrough_reset(vm);
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
 	vm->generation++;

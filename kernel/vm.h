@@ -105,6 +105,7 @@ enum vm_state { VM_RUNNING, VM_STOPPED };
 struct vpic;
 struct vpit;
 struct vioapic;
+struct vpci;
 
 struct vm {
 	char name[CFG_NAME_MAX];
@@ -124,6 +125,7 @@ struct vm {
 	struct vpic *pic; /* interrupt controller, drivers/vpic.c */
 	struct vpit *pit; /* timer, drivers/vpit.c */
 	struct vioapic *ioapic; /* drivers/vioapic.c */
+	struct vpci *pci;       /* drivers/vpci.c */
 
 	unsigned npio, nmmio;
 	struct pio_range pio[VM_MAX_PIO];

@@ -54,6 +54,8 @@ class BootTest:
     # guests wrote to the host's port 0xe9 (Bochs' port_e9_hack, QEMU's
     # debugcon) appears there.
     emulator_output: bool = False
+    # The machine has a PCI e1000 at emu.NIC_BDF (for passthrough_pci).
+    nic: bool = False
 
 
 BOOT_TESTS: list[BootTest] = [
@@ -228,13 +230,20 @@ BOOT_TESTS.append(BootTest(
          + _vm("console", "hello", extra="passthrough_io = 0x3f8-0x3ff\n")
          + _vm("pic", "hello", extra="passthrough_io = 0x80, 0x20\n")
          + _vm("rtc", "hello", extra="passthrough_io = 0x70-0x71\n")
-         + _vm("reset", "reset")),
+         + _vm("reset", "reset")
+         + _vm("nicowner", "pcidev",
+               extra="cmdline = own\npassthrough_pci = 00:03.0\n")
+         + _vm("nicother", "pcidev", extra="cmdline = none\n")
+         + _vm("isabridge", "hello", extra="passthrough_pci = 00:01.0\n")
+         + _vm("nodevice", "hello", extra="passthrough_pci = 00:1f.7\n")),
     files={"guests/passthrough.elf": "build/guests/passthrough.elf",
            "guests/reset.elf": "build/guests/reset.elf",
+           "guests/pcidev.elf": "build/guests/pcidev.elf",
            "guests/hello.elf": "build/guests/hello.elf"},
     timeout_s=240,
     stop_regex=r"hv: power off: ",
     emulator_output=True,
+    nic=True,
     expect=[r"vm owner: host ports 0xe9-0xe9 passed through",
             r"vm console: not started: hv\.cfg:\d+: passthrough_io "
             r"0x3f8-0x3ff: the hypervisor's console UART",
@@ -242,12 +251,24 @@ BOOT_TESTS.append(BootTest(
             r"the host's 8259 PIC",
             r"vm rtc: not started: hv\.cfg:\d+: passthrough_io 0x70-0x71: "
             r"a device this VM already emulates there",
-            r"hv: power off: idle; VMs: 3 exited, 0 stopped, 3 not started",
+            r"vm nicowner: pci 00:03\.0 BAR0: memory 0x[0-9a-f]+-0x[0-9a-f]+ "
+            r"passed through",
+            r"vm nicowner: pci 00:03\.0 BAR1: ports 0x[0-9a-f]+-0x[0-9a-f]+ "
+            r"passed through",
+            r"vm nicowner: pci 00:03\.0 interrupt: IRQ \d+ \(GSI \d+, level\) "
+            r"forwarded as host vector 0x[0-9a-f]+",
+            r"vm isabridge: not started: hv\.cfg:\d+: passthrough_pci 00:01\.0: "
+            r"a host, ISA or other bridge, which the host keeps",
+            r"vm nodevice: not started: hv\.cfg:\d+: passthrough_pci 00:1f\.7: "
+            r"no such PCI function on this machine",
+            r"hv: power off: idle; VMs: 5 exited, 0 stopped, 5 not started",
             r"^emu> .*E9-PASSTHROUGH-OK"],
     reject=[r"PANIC", r"E9-LEAKED"],
     subtests={
         "passthrough.owner": _passes("owner"),
         "passthrough.other": _passes("other"),
+        "passthrough.pci_owner": _passes("nicowner"),
+        "passthrough.pci_other": _passes("nicother"),
         "guest.reset": Judge(
             expect=[r"^\[reset\] boot 1: reset through the keyboard controller",
                     r"vm reset: reset through the keyboard controller; restarting",

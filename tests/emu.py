@@ -180,10 +180,16 @@ def _need_exe(name: str, hint: str) -> str:
     return exe
 
 
+# A PCI network card for device-passthrough tests: an Intel 82540EM
+# (e1000), which Bochs and QEMU both model, in PCI slot 00:03.0 of both,
+# with no network behind it.
+NIC_BDF = "00:03.0"
+
+
 def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                 serial_line: str | None = None) -> str:
+                 serial_line: str | None = None, nic: bool = False) -> str:
     """The bochsrc for a headless run. serial_line replaces the default com1
-    line (serial to WORKDIR/serial.log)."""
+    line (serial to WORKDIR/serial.log); nic adds the e1000 at NIC_BDF."""
     espdir = os.path.abspath(espdir)
     workdir = os.path.abspath(workdir)
     for p in (espdir, workdir):
@@ -202,7 +208,8 @@ def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
         f"megs: {int(megs)}",
         f"cpu: model=corei7_haswell_4770, count={int(cpus)}, ips=50000000, reset_on_triple_fault=0",
         "clock: sync=none, time0=local",
-        "pci: enabled=1, chipset=i440fx",
+        "pci: enabled=1, chipset=i440fx" + (", slot2=e1000" if nic else ""),
+        *(["e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=null"] if nic else []),
         "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
         f"ata0-master: type=disk, path={espdir}, mode=vvfat, journal={workdir}/vvfat.redolog",
         "boot: disk",
@@ -219,7 +226,7 @@ def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
 
 
 def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                  serial_line: str | None = None):
+                  serial_line: str | None = None, nic: bool = False):
     """Write WORKDIR/bochsrc and WORKDIR/bochs.rc; return (argv, env)."""
     exe = _need_exe("bochs", "apt-get install bochs bochs-term bochsbios vgabios")
     _need_file(OVMF, "OVMF firmware", "apt-get install ovmf")
@@ -230,7 +237,7 @@ def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     rc = workdir / "bochsrc"
-    rc.write_text(bochsrc_text(espdir, workdir, megs, cpus, serial_line))
+    rc.write_text(bochsrc_text(espdir, workdir, megs, cpus, serial_line, nic))
     dbg = workdir / "bochs.rc"       # debugger commands: just continue
     dbg.write_text("c\n")
     env = dict(os.environ)
@@ -244,7 +251,7 @@ def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
 
 
 def qemu_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                 accel="tcg", serial: str | None = None):
+                 accel="tcg", serial: str | None = None, nic: bool = False):
     """Return (argv, env) for QEMU. serial defaults to file:WORKDIR/serial.log."""
     exe = _need_exe("qemu-system-x86_64", "apt-get install qemu-system-x86")
     _need_file(OVMF, "OVMF firmware", "apt-get install ovmf")
@@ -261,11 +268,13 @@ def qemu_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
             "-nographic", "-serial", serial, "-monitor", "none", "-net", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-debugcon", f"file:{workdir}/port_e9.log"]
+    if nic:
+        argv += ["-device", f"e1000,addr={NIC_BDF.split(':')[1]}"]
     return argv, dict(os.environ)
 
 
 def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                     serial_port: int | None = None):
+                     serial_port: int | None = None, nic: bool = False):
     """(argv, env, emulator-log-name) for a headless run with the serial
     port written to WORKDIR/serial.log, or, with serial_port, served on
     127.0.0.1:serial_port for a client that reads and types (the emulator
@@ -273,14 +282,14 @@ def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_
     if platform == "bochs":
         line = (f"com1: enabled=1, mode=socket-server, dev=127.0.0.1:{serial_port}"
                 if serial_port else None)
-        argv, env = bochs_command(espdir, workdir, megs, cpus, line)
+        argv, env = bochs_command(espdir, workdir, megs, cpus, line, nic)
         return argv, env, "bochs.out"
     if platform in ("qemu-tcg", "kvm"):
         serial = (f"tcp:127.0.0.1:{serial_port},server=on,wait=on"
                   if serial_port else None)
         argv, env = qemu_command(espdir, workdir, megs, cpus,
                                  accel="tcg" if platform == "qemu-tcg" else "kvm",
-                                 serial=serial)
+                                 serial=serial, nic=nic)
         return argv, env, "qemu.out"
     raise EmuError(f"unknown platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
 
@@ -383,7 +392,7 @@ class _SerialClient:
 
 def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
          megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS, *, info: dict | None = None,
-         cancel: threading.Event | None = None, script=None):
+         cancel: threading.Event | None = None, script=None, nic=False):
     """Boot ESPDIR in PLATFORM; return (log_text, reason).
 
     reason: 'stopped' (stop_regex matched; one more second of output is
@@ -404,7 +413,7 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
             stale.unlink()
     serial.touch()
     port = _free_port() if script else None
-    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus, port)
+    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus, port, nic)
     stop = re.compile(stop_regex, re.MULTILINE) if stop_regex else None
     if info is not None:
         info.update(argv=argv, returncode=None, emulator_log=str(workdir / outname))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../kernel/acpi.h"
+#include "../../kernel/acpi_madt.h"
 #include "../../kernel/acpi_tables.h"
 #include "unit.h"
 
@@ -113,6 +114,51 @@ static void check_madt(unsigned ncpus)
 	CHECK_EQ_U64(get32(e + 4), 2);        /* ... is GSI 2 */
 	CHECK_EQ_U64(madt_count(m, 4, &e), 1);
 	CHECK_EQ_U64(e[5], 1);                /* NMI on LINT1 */
+}
+
+/* kernel/acpi_madt.c reads back what acpi_build wrote. */
+TEST(madt_parse_round_trip)
+{
+	struct acpi_madt_info info;
+	const uint8_t *m;
+
+	acpi_build(buf, GPA, 4);
+	m = xsdt_entry(1);
+	CHECK(m != NULL);
+	CHECK(acpi_madt_parse(m, get32(m + 4), &info));
+	CHECK_EQ_U64(info.lapic_addr, ACPI_LAPIC_BASE);
+	CHECK(info.has_ioapic);
+	CHECK_EQ_U64(info.ioapic_addr, ACPI_IOAPIC_BASE);
+	CHECK_EQ_U64(info.ioapic_id, 4);
+	CHECK_EQ_U64(info.ioapic_gsi_base, 0);
+	CHECK_EQ_U64(info.isa_gsi[0], 2);
+	CHECK_EQ_U64(info.isa_gsi[4], 4);
+	CHECK_EQ_U64(info.isa_flags[4], 0);
+	CHECK_EQ_U64(info.isa_gsi[ACPI_SCI_IRQ], ACPI_SCI_IRQ);
+	CHECK_EQ_U64(info.isa_flags[ACPI_SCI_IRQ],
+		     ACPI_INTI_TRIGGER_LEVEL | ACPI_INTI_POLARITY_HIGH);
+}
+
+/* A MADT cut short, or one whose entry claims to run past its end, is
+ * refused rather than read beyond. */
+TEST(madt_parse_refuses_truncation)
+{
+	struct acpi_madt_info info;
+	uint8_t copy[ACPI_TABLES_MAX];
+	const uint8_t *m;
+
+	acpi_build(buf, GPA, 2);
+	m = xsdt_entry(1);
+	CHECK(m != NULL);
+	uint32_t len = get32(m + 4);
+	memcpy(copy, m, len);
+	CHECK(!acpi_madt_parse(copy, len - 1, &info));
+	copy[44 + 1] = 200; /* first entry's length */
+	CHECK(!acpi_madt_parse(copy, len, &info));
+	copy[44 + 1] = 0;
+	CHECK(!acpi_madt_parse(copy, len, &info));
+	memcpy(copy, "FACP", 4);
+	CHECK(!acpi_madt_parse(copy, len, &info));
 }
 
 TEST(madt_one_cpu) { check_madt(1); }
