@@ -251,12 +251,12 @@ BOOT_TESTS.append(BootTest(
             r"the host's 8259 PIC",
             r"vm rtc: not started: hv\.cfg:\d+: passthrough_io 0x70-0x71: "
             r"a device this VM already emulates there",
+            r"vm nicowner: pci 00:03\.0 interrupt: IRQ \d+ \(GSI \d+, level\) "
+            r"forwarded as host vector 0x[0-9a-f]+",
             r"vm nicowner: pci 00:03\.0 BAR0: memory 0x[0-9a-f]+-0x[0-9a-f]+ "
             r"passed through",
             r"vm nicowner: pci 00:03\.0 BAR1: ports 0x[0-9a-f]+-0x[0-9a-f]+ "
             r"passed through",
-            r"vm nicowner: pci 00:03\.0 interrupt: IRQ \d+ \(GSI \d+, level\) "
-            r"forwarded as host vector 0x[0-9a-f]+",
             r"vm isabridge: not started: hv\.cfg:\d+: passthrough_pci 00:01\.0: "
             r"a host, ISA or other bridge, which the host keeps",
             r"vm nodevice: not started: hv\.cfg:\d+: passthrough_pci 00:1f\.7: "
