@@ -83,8 +83,8 @@ static unsigned nfunctions;
 
 /* A memory BAR smaller than a page shares its page with other registers,
  * so EPT cannot give it alone: each access exits and is done here. */
-static enum io_result bar_read(void *dev, uint64_t gpa, unsigned size,
-			       uint64_t *val)
+static enum io_result small_bar_read(void *dev, uint64_t gpa,
+				     unsigned size, uint64_t *val)
 {
 	volatile void *p = phys_to_virt(gpa);
 
@@ -98,8 +98,8 @@ static enum io_result bar_read(void *dev, uint64_t gpa, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result bar_write(void *dev, uint64_t gpa, unsigned size,
-				uint64_t val)
+static enum io_result small_bar_write(void *dev, uint64_t gpa,
+				      unsigned size, uint64_t val)
 {
 	volatile void *p = phys_to_virt(gpa);
 
@@ -113,7 +113,8 @@ static enum io_result bar_write(void *dev, uint64_t gpa, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct mmio_ops small_bar_ops = { bar_read, bar_write };
+static const struct mmio_ops small_bar_ops = { small_bar_read,
+						small_bar_write };
 
 static bool overlaps_mmio(const struct vm *vm, uint64_t base, uint64_t size)
 {
@@ -226,10 +227,11 @@ static const char *forward_intx(struct vm *vm, uint16_t bdf)
 			       "given to another VM";
 		return NULL; /* two functions of this VM on one line */
 	}
+	if (nirqs == IRQ_VECTORS)
+		return "no host interrupt vector left";
 	struct pt_irq *q = &irqs[nirqs];
 	*q = (struct pt_irq){ vm, gsi, 0, false };
-	if (nirqs == IRQ_VECTORS ||
-	    !(q->vector = irq_alloc(host_line_fired, q)))
+	if (!(q->vector = irq_alloc(host_line_fired, q)))
 		return "no host interrupt vector left";
 	nirqs++;
 	/* PCI lines are level-triggered, active low, unless the MADT's
