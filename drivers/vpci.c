@@ -261,3 +261,15 @@ bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
 	d->irq_line = pci_read(bdf, PCI_CFG_INTERRUPT) & 0xff;
 	return true;
 }
+
+void vpci_reset_host_devices(struct vm *vm)
+{
+	struct vpci *p = vm->pci;
+
+	for (unsigned i = 0; p && i < p->ndevs; i++) {
+		struct vpci_host_dev *d = &p->devs[i];
+		d->sizing = 0;
+		d->error_enables = 0;
+		d->irq_line = pci_read(d->bdf, PCI_CFG_INTERRUPT) & 0xff;
+	}
+}

@@ -353,6 +353,7 @@ static bool attach_function(struct vm *vm, uint16_t bdf, const char **why)
 
 void passthrough_reset(struct vm *vm)
 {
+	vpci_reset_host_devices(vm);
 	for (unsigned i = 0; i < nfunctions; i++)
 		if (functions[i].vm == vm)
 			pci_write(functions[i].bdf, PCI_CFG_COMMAND,
