@@ -75,8 +75,10 @@ static const char *refusal(const struct vm *vm, struct cfg_port_range r)
 	uint16_t con = console_port();
 	const char *owner;
 
-	if (!host_owned_ready)
-		host_ports_init(&host_owned); /* the legacy blocks at least */
+	if (!host_owned_ready) { /* no passthrough_init: legacy blocks only */
+		host_ports_init(&host_owned);
+		host_owned_ready = true;
+	}
 	if ((owner = host_ports_owner(&host_owned, r.first, r.last)) != NULL)
 		return owner;
 	if (con && overlaps(r, con, (uint16_t)(con + 7)))
