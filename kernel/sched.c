@@ -126,7 +126,13 @@ static void run_slice(struct vcpu *v)
 		}
 		v->launched = true;
 		act = exit_dispatch(v);
-	} while (act == EXIT_RESUME && v->state == VCPU_RUNNABLE);
+		/* The preemption timer counts only the guest's own time (and
+		 * is saved and reloaded across exits), so a guest that exits
+		 * in a tight loop, each exit costly in root (a console line,
+		 * an emulated instruction), would keep the CPU for ever: the
+		 * slice ends by the wall clock, checked after every exit. */
+	} while (act == EXIT_RESUME && v->state == VCPU_RUNNABLE &&
+		 rdtsc() < slice_end);
 	current = NULL;
 	v->tsc_used += rdtsc() - start;
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
