@@ -14,6 +14,7 @@
  *              FXSAVE era), so no XCR0 and no YMM
  *   seed=N     second byte of every pattern (two honest VMs differ)
  *   phase=N    the gaps are also kept per phase of N ticks from the start
+ *              (a gap counts in the phase it began in)
  *   phases=a,b,...  the phases' names (at most 8)
  *   base=K     phase K is the baseline (default 0); earlier phases are
  *              only reported, each later one is checked against it:
@@ -341,8 +342,10 @@ int guest_main(uint32_t magic, uint32_t info)
 		if (now - prev > gap_max)
 			gap_max = now - prev;
 		if (phase_len) {
+			/* A gap belongs to the phase it began in: whoever
+			 * was active then took the CPU. */
 			unsigned ph = 0;
-			while (ph < nphases && now - start >= (ph + 1) * phase_len)
+			while (ph < nphases && prev - start >= (ph + 1) * phase_len)
 				ph++;
 			if (ph < nphases && now - prev > phase_max[ph])
 				phase_max[ph] = now - prev;
