@@ -10,6 +10,7 @@
 #include "../arch/mmu.h"
 #include "../arch/paging.h"
 #include "../arch/percpu.h"
+#include "../arch/spec_ctrl.h"
 #include "../arch/tsc.h"
 #include "../boot/boot_info.h"
 #include "../drivers/pci.h"
@@ -118,6 +119,8 @@ static struct vm *vms[CFG_MAX_VMS];
  * none can run.  A VM that cannot be created is reported and skipped. */
 static void run_vms(void)
 {
+	char line[160];
+
 	if (!config.nvms)
 		return;
 	if (!vmx_controls_init() || !vmx_cpu_enable()) {
@@ -127,6 +130,9 @@ static void run_vms(void)
 	log_info("vmx: on; controls pin %#x cpu %#x cpu2 %#x exit %#x entry "
 		 "%#x", vmx_ctls.pin, vmx_ctls.cpu, vmx_ctls.cpu2,
 		 vmx_ctls.exit, vmx_ctls.entry);
+	spec_ctrl_init();
+	spec_ctrl_describe(line, sizeof(line));
+	log_info("speculation: %s", line);
 	for (unsigned i = 0; i < config.nvms; i++) {
 		vms[i] = vm_create(&config.vms[i], i);
 		for (unsigned j = 0; vms[i] && j < vms[i]->nvcpus; j++)

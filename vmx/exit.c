@@ -116,14 +116,18 @@ static enum exit_action handle_vmx_instruction(struct vcpu *v,
 	return EXIT_RESUME;
 }
 
-/* INVD would drop dirty cache lines of memory other VMs own; do the safe
- * WBINVD instead.  Both are rare, privileged and done by firmware-like
- * code. */
+/* WBINVD and INVD are no-ops, as in KVM for a VM without non-coherent
+ * DMA: a VM's RAM is write-back in its EPT and the CPU's caches are
+ * coherent, passed-through BARs are uncached, and no device of a VM can
+ * do DMA (bus mastering stays off), so writing caches back changes
+ * nothing a guest can observe.  Running the host's WBINVD instead would let
+ * every guest stall the CPU (and every VM on it) for as long as writing
+ * back all caches takes, as often as it likes; INVD would drop dirty lines
+ * of memory other VMs own. */
 static enum exit_action handle_wbinvd(struct vcpu *v,
 				      const struct exit_info *e)
 {
 	(void)v;
-	__asm__ volatile("wbinvd" ::: "memory");
 	vcpu_skip_instruction(e);
 	return EXIT_RESUME;
 }

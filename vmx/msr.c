@@ -5,6 +5,7 @@
 #include "../arch/cpu.h"
 #include "../arch/idt.h"
 #include "../arch/msr.h"
+#include "../arch/spec_ctrl.h"
 #include "../drivers/vlapic.h"
 #include "../kernel/memory.h"
 #include "exit.h"
@@ -71,6 +72,16 @@ void msr_bitmap_init(struct vm *vm)
 	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(uint32_t); i++)
 		msr_intercept_clear(vm, passthrough_msrs[i],
 				    MSR_READ | MSR_WRITE);
+	/* The speculation controls the CPU has are the guest's own: the
+	 * hardware checks their reserved bits (#GP in the guest, no exit);
+	 * SPEC_CTRL is switched per vCPU, the other two are commands. */
+	if (spec_caps.spec_ctrl)
+		msr_intercept_clear(vm, MSR_IA32_SPEC_CTRL,
+				    MSR_READ | MSR_WRITE);
+	if (spec_caps.ibpb)
+		msr_intercept_clear(vm, MSR_IA32_PRED_CMD, MSR_WRITE);
+	if (spec_caps.l1d_flush)
+		msr_intercept_clear(vm, MSR_IA32_FLUSH_CMD, MSR_WRITE);
 }
 
 void msr_context_switch(struct msr_context *save, const struct msr_context *load)
@@ -81,6 +92,12 @@ void msr_context_switch(struct msr_context *save, const struct msr_context *load
 		if (load)
 			wrmsr(swapped_msrs[i], load->val[i]);
 	}
+	if (!spec_caps.spec_ctrl)
+		return;
+	if (save)
+		save->spec_ctrl = rdmsr(MSR_IA32_SPEC_CTRL);
+	if (load)
+		wrmsr(MSR_IA32_SPEC_CTRL, load->spec_ctrl);
 }
 
 /* Each memory type in the PAT must be 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A
@@ -123,6 +140,11 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_MTRR_DEF_TYPE:
 		*val = v->mtrr_def_type;
 		return true;
+	case MSR_IA32_ARCH_CAPABILITIES:
+		/* The host's answer: the guest's CPU is the host's.  Only when
+		 * CPUID shows the MSR (a guest without it gets #GP). */
+		*val = spec_caps.arch_cap_val;
+		return spec_caps.arch_caps;
 	default:
 		return vlapic_msr_read(v, msr, val);
 	}
