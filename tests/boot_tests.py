@@ -388,13 +388,27 @@ def _honest_vm(name: str, args: str) -> str:
 _ROOT_FAULT = [r"PANIC", r"exception in root", r"\[cpu\d+\] .*exception \d+"]
 
 
-def _attack_judge(vm: str, attack: str, also: list[str] | None = None) -> Judge:
+def _attack_judge(vm: str, attack: str, during: list[str] | None = None,
+                  after: list[str] | None = None) -> Judge:
+    """The attack's start, what must come `during` it (in order), its
+    "contained" line, then what must come `after` it (the honest VMs'
+    verdicts, printed when they finish)."""
     p = rf"^\[{vm}\] "
-    return Judge(expect=[p + rf"ATTACK {attack}: start",
-                         p + rf"ATTACK {attack}: contained", *(also or [])],
+    return Judge(expect=[p + rf"ATTACK {attack}: start", *(during or []),
+                         p + rf"ATTACK {attack}: contained", *(after or [])],
                  reject=[p + rf"ATTACK {attack}: (ESCAPED|WRONG)",
                          p + r".*FAIL", p + r"unexpected exception",
                          *_ROOT_FAULT])
+
+
+def _honest_intact(vm: str, avx: bool = True) -> Judge:
+    """Every register the honest VM holds came back its own, round after
+    round (its gap checks are the starvation subtests')."""
+    what = ["GPRs", "XMM0-7", *(["YMM upper halves"] if avx else []), "MXCSR",
+            "x87 control word and stack", "DR0-DR3", "DR7", "MSRs"]
+    return Judge(expect=[rf"^\[{vm}\] CHECK {w} intact: ok" for w in what],
+                 reject=[rf"^\[{vm}\] round \d+: .* changed",
+                         rf"^\[{vm}\] unexpected exception", *_ROOT_FAULT])
 
 
 def _honest_ok(vm: str, *what: str) -> list[str]:
@@ -440,11 +454,11 @@ BOOT_TESTS.append(BootTest(
     expect=[r"hv: power off: "],
     reject=_ROOT_FAULT,
     subtests={
-        "isolation.honest": _passes("honest"),
-        "isolation.honest_sse": _passes("honest_sse"),
+        "isolation.honest": _honest_intact("honest"),
+        "isolation.honest_sse": _honest_intact("honest_sse", avx=False),
         "attack.xcr0_lowering": _attack_judge("xcr0_lowering", "xcr0_lowering"),
         "attack.reset_sse": _attack_judge(
-            "reset_sse", "reset_sse",
+            "reset_sse", "reset_sse", during=
             [r"vm reset_sse: reset through the keyboard controller; restarting",
              r"vm reset_sse: reset through port 0xcf9; restarting"]),
         "attack.xsetbv_refused": _attack_judge("xsetbv", "xsetbv_refused"),
@@ -452,16 +466,16 @@ BOOT_TESTS.append(BootTest(
         "attack.leak_fxsave": _attack_judge("leak_fxsave", "leak_fxsave"),
         "attack.leak_ymm": _attack_judge("leak_ymm", "leak_ymm"),
         "attack.clobber_xmm": _attack_judge(
-            "leak_xcr0_1", "clobber_xmm",
-            _honest_ok("honest", "XMM0-7 intact", "MXCSR intact")
-            + _honest_ok("honest_sse", "XMM0-7 intact", "MXCSR intact")),
+            "leak_xcr0_1", "clobber_xmm", after=
+            _honest_ok("honest_sse", "XMM0-7 intact", "MXCSR intact")
+            + _honest_ok("honest", "XMM0-7 intact", "MXCSR intact")),
         "attack.dr_read": _attack_judge("dr", "dr_read"),
         "attack.dr_clobber": _attack_judge(
-            "dr", "dr_clobber", _honest_ok("honest", "DR0-DR3 intact")),
+            "dr", "dr_clobber", after=_honest_ok("honest", "DR0-DR3 intact")),
         "attack.dr7_exit": _attack_judge(
-            "dr", "dr7_exit", _honest_ok("honest", "DR7 intact")),
+            "dr", "dr7_exit", after=_honest_ok("honest", "DR7 intact")),
         "attack.reset_state": _attack_judge(
-            "reset_state", "reset_state",
+            "reset_state", "reset_state", during=
             [r"vm reset_state: reset through the keyboard controller; restarting"]),
         "attack.spec_ctrl": _attack_judge("spec", "spec_ctrl"),
         "attack.reset_loop": _starve_judge("reset_loop", "reset_loop", "reset_loop"),
@@ -488,9 +502,9 @@ BOOT_TESTS.append(BootTest(
     expect=[r"hv: power off: idle; VMs: 4 exited, 0 stopped, 0 not started"],
     reject=_ROOT_FAULT,
     subtests={
-        "avx512.honest": _passes("honest"),
+        "avx512.honest": _honest_intact("honest"),
         "avx512.xsetbv_refused": _attack_judge(
-            "xsetbv", "xsetbv_refused",
+            "xsetbv", "xsetbv_refused", during=
             [r"^\[xsetbv\] CHECK XSETBV 0x27 \(opmask without ZMM_Hi256 and "
              r"Hi16_ZMM\): #GP: ok",
              r"^\[xsetbv\] CHECK XSETBV 0xe7 \(AVX-512\) accepted: ok"]),

@@ -576,7 +576,7 @@ static void console_flood(unsigned k)
 	for (unsigned i = 0; i < sizeof(flood); i++)
 		flood[i] = (i % 64 == 63) ? '\n' : "flood"[i % 5];
 	wait_until(phase_start(k));
-	while (rdtsc() < phase_end(k) && calls < 64) {
+	while (rdtsc() < phase_end(k) && calls < 1024) {
 		ret = vmcall(HC_CONSOLE_WRITE, (uint32_t)flood, sizeof(flood), 0);
 		calls++;
 	}
