@@ -451,7 +451,7 @@ BOOT_TESTS.append(BootTest(
     cpus=1,
     timeout_s=420,
     stop_regex=r"hv: power off: ",
-    expect=[r"hv: power off: "],
+    expect=[r"hv: power off: idle; VMs: 13 exited, 0 stopped, 0 not started"],
     reject=_ROOT_FAULT,
     subtests={
         "isolation.honest": _honest_intact("honest"),
