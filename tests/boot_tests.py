@@ -405,7 +405,7 @@ def _honest_intact(vm: str, avx: bool = True) -> Judge:
     """Every register the honest VM holds came back its own, round after
     round (its gap checks are the starvation subtests')."""
     what = ["GPRs", "XMM0-7", *(["YMM upper halves"] if avx else []), "MXCSR",
-            "x87 control word and stack", "DR0-DR3", "DR7", "MSRs"]
+            "x87 control word and stack", "DR0-DR3", "DR7", "DR6", "MSRs"]
     return Judge(expect=[rf"^\[{vm}\] CHECK {w} intact: ok" for w in what],
                  reject=[rf"^\[{vm}\] round \d+: .* changed",
                          rf"^\[{vm}\] unexpected exception", *_ROOT_FAULT])
@@ -471,7 +471,7 @@ BOOT_TESTS.append(BootTest(
             + _honest_ok("honest", "XMM0-7 intact", "MXCSR intact")),
         "attack.dr_read": _attack_judge("dr", "dr_read"),
         "attack.dr_clobber": _attack_judge(
-            "dr", "dr_clobber", after=_honest_ok("honest", "DR0-DR3 intact")),
+            "dr", "dr_clobber", after=_honest_ok("honest", "DR0-DR3 intact", "DR6 intact")),
         "attack.dr7_exit": _attack_judge(
             "dr", "dr7_exit", after=_honest_ok("honest", "DR7 intact")),
         "attack.reset_state": _attack_judge(

@@ -1,7 +1,7 @@
 /* The honest VM of the isolation tests (issue 9): it loads known patterns
  * into every piece of register state a VM owns -- GPRs, XMM0-7 and MXCSR,
  * the YMM upper halves where AVX exists, the x87 control word and a value
- * on its stack, DR0-DR3 and DR7, the SYSENTER, SYSCALL and TSC_AUX MSRs --
+ * on its stack, DR0-DR3, DR6 and DR7, the SYSENTER, SYSCALL and TSC_AUX MSRs --
  * then yields the CPU round after round (PAUSE exits and lets the other
  * vCPUs run: the attackers) and checks after each round that every value
  * is still its own.  It also measures the largest gap in TSC between two
@@ -49,6 +49,9 @@
 /* DR7: L0-L3 (bits 0, 2, 4, 6) and bit 10 (always 1); execute breakpoints
  * on addresses this VM never runs */
 #define DR7_HONEST 0x455u
+/* DR6: B1 and B3 set, as if breakpoints 1 and 3 had hit (the other bits
+ * read as their fixed values; SDM Vol. 3B 17.2.3) */
+#define DR6_HONEST_B 0xau
 #define MAX_PHASES 8
 
 static uint32_t seed;
@@ -166,20 +169,24 @@ static uint32_t dr_pat(int n) { return pat(0x40 + (uint32_t)n) & ~3u; }
 static void load_debug_state(void)
 {
 	DR_SET(0) DR_SET(1) DR_SET(2) DR_SET(3)
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff0ff0u | DR6_HONEST_B));
 	__asm__ volatile("mov %0, %%dr7" ::"r"(DR7_HONEST));
 }
 
 static uint32_t check_debug_state(void)
 {
-	uint32_t d[4], dr7, bad = 0;
+	uint32_t d[4], dr6, dr7, bad = 0;
 
 	DR_GET(0, d[0]); DR_GET(1, d[1]); DR_GET(2, d[2]); DR_GET(3, d[3]);
+	DR_GET(6, dr6);
 	DR_GET(7, dr7);
 	for (int n = 0; n < 4; n++)
 		if (d[n] != dr_pat(n))
 			bad |= 1;
 	if ((dr7 & 0xffff) != DR7_HONEST)
 		bad |= 2;
+	if ((dr6 & 0xf) != DR6_HONEST_B)
+		bad |= 4;
 	return bad;
 }
 
@@ -366,6 +373,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(!(bad_vec & 8), "x87 control word and stack intact");
 	check(!(bad_dr & 1), "DR0-DR3 intact");
 	check(!(bad_dr & 2), "DR7 intact");
+	check(!(bad_dr & 4), "DR6 intact");
 	check(!bad_msr, "MSRs intact");
 	puts_serial("GAP max=");
 	print_dec(gap_max);

@@ -385,6 +385,11 @@ static void dr_read(void)
 	for (int round = 0; round < 200; round++) {
 		pause_n(2);
 		read_drs(d);
+		DR_GET(6, dr6);
+		if (dr6 & 0xf) {
+			escaped("DR6 held breakpoint hits B0-B3 of another VM", dr6);
+			return;
+		}
 		for (int n = 0; n < 4; n++)
 			if (d[n]) {
 				escaped((d[n] >> 16) == HONEST_TAG
@@ -394,11 +399,7 @@ static void dr_read(void)
 				return;
 			}
 	}
-	DR_GET(6, dr6);
-	puts_serial("dr_read: DR6 = ");
-	print_hex(dr6);
-	puts_serial("\n");
-	contained("DR0-3 stayed 0 over 200 rounds");
+	contained("DR0-3 stayed 0 and DR6 showed no hits over 200 rounds");
 }
 
 static void dr_clobber(void)
@@ -409,6 +410,7 @@ static void dr_clobber(void)
 	for (uint32_t round = 0; round < 200; round++) {
 		DR_SET(0, 0xbad00000u | round); DR_SET(1, 0xbad10000u | round);
 		DR_SET(2, 0xbad20000u | round); DR_SET(3, 0xbad30000u | round);
+		DR_SET(6, 0xffff0ff5u); /* B0 and B2 */
 		pause_n(2);
 		read_drs(d);
 		if (d[0] != (0xbad00000u | round)) {
@@ -416,7 +418,7 @@ static void dr_clobber(void)
 			return;
 		}
 	}
-	contained("200 rounds of garbage DR0-3; the honest VM's checks judge it");
+	contained("200 rounds of garbage DR0-3/DR6; the honest VM's checks judge it");
 }
 
 static void dr7_exit(void)
@@ -458,7 +460,7 @@ static const uint64_t x87_value = 0x40934a0000000000ull; /* 1234.5 */
 static void reset_state(void)
 {
 	uint8_t stage = cmos_read(CMOS_STAGE);
-	uint32_t d[4], dr7, mxcsr, word;
+	uint32_t d[4], dr6, dr7, mxcsr, word;
 	uint16_t fcw, fsw;
 	unsigned bad = 0;
 	bool honest;
@@ -477,9 +479,10 @@ static void reset_state(void)
 				say3("reset_state: cannot write ", reset_msr_names[i], "\n");
 		DR_SET(0, 0xbad00000u); DR_SET(1, 0xbad10000u);
 		DR_SET(2, 0xbad20000u); DR_SET(3, 0xbad30000u);
+		DR_SET(6, 0xffff0fffu);
 		DR_SET(7, 0x455u);
 		pause_n(3);
-		puts_serial("reset_state: MSRs, XMM, MXCSR, x87, DR0-3/DR7 loaded; reset through 0x64\n");
+		puts_serial("reset_state: MSRs, XMM, MXCSR, x87, DR0-3/DR6/DR7 loaded; reset through 0x64\n");
 		cmos_write(CMOS_STAGE, 1);
 		outb(0x64, 0xfe);
 		wrong("the reset did not restart the VM", ~0ull);
@@ -507,8 +510,11 @@ static void reset_state(void)
 		}
 	}
 	read_drs(d);
+	DR_GET(6, dr6);
 	DR_GET(7, dr7);
 	check(!d[0] && !d[1] && !d[2] && !d[3], "after reset: DR0-3 zero");
+	check(!(dr6 & 0xf), "after reset: DR6 B0-B3 clear");
+	bad += (dr6 & 0xf) != 0;
 	check((dr7 & 0xffff) == 0x400, "after reset: DR7 0x400");
 	bad += (d[0] || d[1] || d[2] || d[3]) + ((dr7 & 0xffff) != 0x400);
 	if (bad)
