@@ -73,6 +73,7 @@ UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
 UNIT_DEPS_test_xcr0 :=
+UNIT_DEPS_test_host_ports := kernel/host_ports.c
 
 # ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----
 GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \

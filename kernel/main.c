@@ -26,6 +26,7 @@
 #include "modules.h"
 #include "page_alloc.h"
 #include "panic.h"
+#include "passthrough.h"
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
@@ -198,6 +199,7 @@ void kmain(uint64_t boot_info_phys)
 	pic_disable();
 	ioapic_setup(bi);
 	power_init(bi);
+	passthrough_init(bi->acpi_rsdp);
 	modules_init(bi);
 	print_summary(bi);
 	idle();

@@ -44,13 +44,18 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
 	    !mmio_decode(bytes, sizeof(bytes), guest_is_64bit(), &in))
 		return exit_unexpected(v, e);
+	/* mmio_find matched the first byte; a device decodes only accesses
+	 * wholly inside its range.  One that runs past the end is decoded by
+	 * no one (reads all ones, writes dropped), so a handler never sees
+	 * bytes beyond its range, whatever lies there. */
+	bool inside = in.size <= r->len && gpa - r->base <= r->len - in.size;
 	if (in.is_write) {
 		val = read_operand(v, &in);
-		if (!r->ops->write ||
+		if (!inside || !r->ops->write ||
 		    r->ops->write(r->dev, gpa, in.size, val) != IO_HANDLED)
 			v->vm->unclaimed_writes++;
 	} else {
-		if (!r->ops->read ||
+		if (!inside || !r->ops->read ||
 		    r->ops->read(r->dev, gpa, in.size, &val) != IO_HANDLED) {
 			v->vm->unclaimed_reads++;
 			val = ~0ull;
