@@ -8,16 +8,19 @@
 #include "vmcs.h"
 #include "vmx.h"
 
-/* Interruption-information format (SDM Vol. 3C 25.8.3, 25.9.3). */
-#define INTR_INFO_VALID (1u << 31)
-#define INTR_INFO_HAS_ERROR (1u << 11)
-#define INTR_TYPE_MASK (7u << 8)
-#define INTR_TYPE_EXTERNAL (0u << 8)
-#define INTR_TYPE_NMI (2u << 8)
-#define INTR_TYPE_SOFT_INTR (4u << 8)
-#define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 #define BLOCKING_STI_MOVSS 3u
 #define BLOCKING_NMI 8u
+
+void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
+{
+	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+
+	if (has_error) {
+		info |= INTR_INFO_DELIVER_CODE;
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
 
 /* The control word is cached in the vCPU so that the common case, no
  * change, costs no VMREAD on the way into the guest. */
@@ -128,7 +131,7 @@ void event_requeue_vectoring(void)
 
 	if (!(info & INTR_INFO_VALID))
 		return;
-	if (info & INTR_INFO_HAS_ERROR)
+	if (info & INTR_INFO_DELIVER_CODE)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
 			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
 	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION)

@@ -48,22 +48,6 @@ void vcpu_skip_instruction(const struct exit_info *e)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
 }
 
-/* VM-entry interruption information (SDM Vol. 3C 25.8.3). */
-#define INTR_INFO_VALID (1u << 31)
-#define INTR_INFO_DELIVER_CODE (1u << 11)
-#define INTR_TYPE_HW_EXCEPTION (3u << 8)
-
-void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
-{
-	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
-
-	if (has_error) {
-		info |= INTR_INFO_DELIVER_CODE;
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-}
-
 static void dump_guest(const struct vcpu *v)
 {
 	const uint64_t *r = v->regs.gpr;
