@@ -1,21 +1,27 @@
 #include "event.h"
 
+#include "../arch/cpu.h"
 #include "../arch/idt.h"
 #include "../drivers/vlapic.h"
 #include "../drivers/vpic.h"
 #include "../drivers/vpit.h"
 #include "exit.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 #include "vmx.h"
 
 #define BLOCKING_STI_MOVSS 3u
 #define BLOCKING_NMI 8u
 
+/* Real mode delivers exceptions without error codes, and with
+ * unrestricted guest a VM entry that asks for one while CR0.PE = 0 fails
+ * (SDM Vol. 3C 27.2.1.3): the error code is dropped here, for every
+ * caller, when the guest is in real mode. */
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
 
-	if (has_error) {
+	if (has_error && (guest_cr0() & CR0_PE)) {
 		info |= INTR_INFO_DELIVER_CODE;
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}

@@ -1,5 +1,5 @@
-/* Delivering interrupts and exceptions to guests through VM entry (SDM Vol. 3C 27.6):
- * an external interrupt is injected when the guest can take it, else the
+/* Delivering interrupts and exceptions to guests through VM entry (SDM
+ * Vol. 3C 27.6): an external interrupt is injected when the guest can take it, else the
  * interrupt-window exit asks for the moment it can. */
 #ifndef VMX_EVENT_H
 #define VMX_EVENT_H
@@ -20,8 +20,9 @@
 #define INTR_TYPE_SOFT_INTR (4u << 8)
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 
-/* Makes the next VM entry deliver hardware exception `vector` (with
- * `error` as its error code when has_error).  v's VMCS is current. */
+/* Makes the next VM entry deliver hardware exception `vector`, with
+ * `error` as its error code when has_error and the guest is in protected
+ * mode (real mode has none).  The vCPU's VMCS is current. */
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
 
 /* Before entering v: advance its VM's timer to `now`, inject a pending
