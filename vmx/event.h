@@ -1,6 +1,6 @@
 /* Delivering interrupts and exceptions to guests through VM entry (SDM
- * Vol. 3C 27.6): an external interrupt is injected when the guest can take it, else the
- * interrupt-window exit asks for the moment it can. */
+ * Vol. 3C 27.6): an external interrupt is injected when the guest can
+ * take it, else the interrupt-window exit asks for the moment it can. */
 #ifndef VMX_EVENT_H
 #define VMX_EVENT_H
 

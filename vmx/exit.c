@@ -120,6 +120,15 @@ static enum exit_action handle_monitor_mwait(struct vcpu *v,
 	return handle_vmx_instruction(v, e);
 }
 
+/* The PMU is hidden (CPUID leaf 0xa reports no counters), so every
+ * counter number RDPMC can name is invalid: #GP(0) (SDM Vol. 2B RDPMC). */
+static enum exit_action handle_rdpmc(struct vcpu *v, const struct exit_info *e)
+{
+	(void)v, (void)e;
+	vcpu_inject_exception(VEC_GP, true, 0);
+	return EXIT_RESUME;
+}
+
 static enum exit_action handle_entry_failure(struct vcpu *v,
 					     const struct exit_info *e)
 {
@@ -134,6 +143,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_wbinvd,
+	[EXIT_REASON_RDPMC] = handle_rdpmc,
 	[EXIT_REASON_VMCALL] = handle_vmcall,
 	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
 	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,
