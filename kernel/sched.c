@@ -104,7 +104,10 @@ static void run_slice(struct vcpu *v)
 		}
 		v->launched = true;
 		act = exit_dispatch(v);
-	} while (act == EXIT_RESUME);
+		/* An exit can leave v unable to run without saying so: an
+		 * INIT it sent itself through its APIC (by MMIO or MSR) puts
+		 * it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1). */
+	} while (act == EXIT_RESUME && v->state == VCPU_RUNNABLE);
 	current = NULL;
 	v->tsc_used += rdtsc() - start;
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
