@@ -106,8 +106,41 @@ static bool have_ins_outs_info(void)
 	static int known = -1;
 
 	if (known < 0)
-		known = (rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_INS_OUTS_INFO) != 0;
+		known = (rdmsr(MSR_IA32_VMX_BASIC) &
+			 VMX_BASIC_INS_OUTS_INFO) != 0;
 	return known;
+}
+
+/* One element of INS or OUTS at seg:offset. */
+static enum guest_access string_io_element(struct vcpu *v, bool in,
+					   uint16_t port, unsigned size,
+					   enum guest_seg seg, uint64_t offset,
+					   uint64_t *gpa)
+{
+	unsigned generation = v->vm->generation;
+	enum guest_access acc;
+	uint64_t linear;
+	uint32_t val = 0;
+
+	acc = guest_seg_linear(seg, offset, size, &linear);
+	if (acc != GUEST_ACCESS_OK)
+		return acc;
+	if (!in) {
+		acc = guest_linear_copy(v, linear, &val, size, COPY_FROM_GUEST,
+					gpa);
+		if (acc == GUEST_ACCESS_OK)
+			port_write(v, port, size, val);
+		return acc;
+	}
+	/* The destination is checked before the read, whose side effects
+	 * (a FIFO, fw_cfg's offset) cannot be undone. */
+	acc = guest_linear_copy(v, linear, NULL, size, CHECK_WRITABLE, gpa);
+	if (acc != GUEST_ACCESS_OK)
+		return acc;
+	val = port_read(v, port, size);
+	if (v->vm->generation == generation) /* not reset by the read */
+		guest_linear_copy(v, linear, &val, size, COPY_TO_GUEST, gpa);
+	return GUEST_ACCESS_OK;
 }
 
 /* INS/OUTS (SDM Vol. 2B): element by element between the port and
@@ -119,53 +152,36 @@ static enum exit_action string_io(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t q = e->qualification, *gpr = v->regs.gpr;
 	uint32_t info = vmcs_read32(VMX_INSTRUCTION_INFO);
-	unsigned size = IO_QUAL_SIZE(q), addr_bytes, generation = v->vm->generation;
+	unsigned size = IO_QUAL_SIZE(q), addr_bytes, done = 0;
+	unsigned generation = v->vm->generation;
 	bool in = q & IO_QUAL_IN, rep = q & IO_QUAL_REP;
 	enum guest_seg seg = in ? SEG_ES : (enum guest_seg)IO_INFO_SEG(info);
 	uint64_t *index = &gpr[in ? REG_RDI : REG_RSI];
-	int64_t step = (vmcs_readn(GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size
-							      : (int64_t)size;
-	uint64_t count, linear, gpa = 0;
-	unsigned done = 0;
+	bool down = vmcs_readn(GUEST_RFLAGS) & RFLAGS_DF;
+	uint64_t count, gpa = 0;
 
-	if (!have_ins_outs_info() || IO_INFO_ADDR_SIZE(info) > 2 || seg > SEG_GS ||
-	    (size != 1 && size != 2 && size != 4))
+	if (!have_ins_outs_info() || IO_INFO_ADDR_SIZE(info) > 2 ||
+	    seg > SEG_GS || (size != 1 && size != 2 && size != 4))
 		return exit_unexpected(v, e);
 	addr_bytes = 2u << IO_INFO_ADDR_SIZE(info);
 	count = rep ? gpr[REG_RCX] & addr_mask(addr_bytes) : 1;
 	while (count && done < STRING_IO_MAX_PER_EXIT) {
-		uint64_t offset = *index & addr_mask(addr_bytes);
-		uint32_t val = 0;
-		enum guest_access acc = guest_seg_linear(seg, offset, size, &linear);
+		enum guest_access acc = string_io_element(
+			v, in, IO_QUAL_PORT(q), size, seg,
+			*index & addr_mask(addr_bytes), &gpa);
 
-		if (acc == GUEST_ACCESS_OK && in) {
-			/* Check the destination before the read, whose side
-			 * effects (a FIFO, fw_cfg's offset) cannot be undone. */
-			acc = guest_linear_copy(v, linear, NULL, size,
-						CHECK_WRITABLE, &gpa);
-			if (acc == GUEST_ACCESS_OK) {
-				val = port_read(v, IO_QUAL_PORT(q), size);
-				if (v->vm->generation == generation)
-					guest_linear_copy(v, linear, &val, size,
-							  COPY_TO_GUEST, &gpa);
-			}
-		} else if (acc == GUEST_ACCESS_OK) {
-			acc = guest_linear_copy(v, linear, &val, size,
-						COPY_FROM_GUEST, &gpa);
-			if (acc == GUEST_ACCESS_OK)
-				port_write(v, IO_QUAL_PORT(q), size, val);
-		}
 		if (acc == GUEST_ACCESS_FAULTED)
 			return EXIT_RESUME;
 		if (acc == GUEST_ACCESS_NOT_RAM) {
-			/* INS/OUTS with a device's memory: no guest of ours
+			/* A device's memory as the string: no guest of ours
 			 * does it, and it would need MMIO inside port I/O. */
-			vm_crash(v->vm, "%s with guest-physical %#lx, which is "
-				 "not RAM (guest rip %#lx)", in ? "INS" : "OUTS",
-				 gpa, e->guest_rip);
+			vm_crash(v->vm, "%s with guest-physical %#lx, which "
+				 "is not RAM (guest rip %#lx)",
+				 in ? "INS" : "OUTS", gpa, e->guest_rip);
 			return EXIT_STOPPED;
 		}
-		set_addr_reg(index, *index + (uint64_t)step, addr_bytes);
+		set_addr_reg(index, down ? *index - size : *index + size,
+			     addr_bytes);
 		count--;
 		done++;
 		if (rep)

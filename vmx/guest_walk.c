@@ -74,7 +74,8 @@ enum guest_access guest_seg_linear(enum guest_seg seg, uint64_t offset,
 static void inject_page_fault(struct vcpu *v, uint64_t linear, bool write)
 {
 	uint32_t ar = vmcs_read32(GUEST_SS_AR_BYTES);
-	uint32_t error = (write ? PF_WRITE : 0) | (AR_DPL(ar) == 3 ? PF_USER : 0);
+	uint32_t error = (write ? PF_WRITE : 0) |
+			 (AR_DPL(ar) == 3 ? PF_USER : 0);
 
 	v->regs.cr2 = linear; /* loaded into CR2 at the next entry */
 	vcpu_inject_exception(VEC_PF, true, error);
