@@ -15,6 +15,12 @@
 #define LOW_BUF 0x7000u        /* below 64 KiB, for 16-bit addressing */
 #define ALIAS 0x40000000u      /* linear alias of physical 0..4 MiB */
 #define UNMAPPED 0x40400000u   /* linear, not present */
+#define APIC 0xfee00000u
+#define APIC_SVR 0xf0
+#define APIC_EOI 0xb0
+#define APIC_ICR_LO 0x300
+#define ICR_SELF (1u << 18)
+#define VEC_TEST 0x40
 #define CR0_PG (1u << 31)
 #define CR4_PSE (1u << 4)
 
@@ -157,6 +163,51 @@ static void addr16(void)
 	      "addr16 REP INSB: CX and DI only");
 }
 
+static uint8_t big[4000];
+static volatile uint32_t big_done_at_irq = 0xffffffffu;
+
+static void apic_write(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(APIC + off) = v;
+}
+
+/* How far the REP INSB into big had got: it writes in order. */
+static void on_irq(uint32_t vector)
+{
+	uint32_t n = 0;
+
+	while (n < sizeof(big) && big[n])
+		n++;
+	if (vector == VEC_TEST)
+		big_done_at_irq = n;
+	apic_write(APIC_EOI, 0);
+}
+
+/* A REP instruction is interruptible between iterations (SDM Vol. 2B
+ * REP): an interrupt pending when a long REP INSB starts is taken before
+ * it ends, and the instruction then goes on from where it was. */
+static void interrupt_inside_rep(void)
+{
+	struct str_regs r = { 0, (uint32_t)big, sizeof(big) };
+	bool all = true;
+
+	irq_handler = on_irq;
+	apic_write(APIC_SVR, 0x1ff);
+	outb(UART_SCRATCH, 0x5a);
+	apic_write(APIC_ICR_LO, ICR_SELF | VEC_TEST); /* pending, IF = 0 */
+	STRING_OP("sti; rep insb; cli", UART_SCRATCH, &r);
+	for (uint32_t i = 0; i < sizeof(big); i++)
+		all = all && big[i] == 0x5a;
+	check(big_done_at_irq > 0 && big_done_at_irq < sizeof(big),
+	      "interrupt taken between iterations of a long REP INSB");
+	check(all && r.cx == 0 && r.di == (uint32_t)big + sizeof(big),
+	      "the REP INSB went on after the interrupt to its end");
+	puts_serial("interrupt after ");
+	print_dec(big_done_at_irq);
+	puts_serial(" of 4000 elements\n");
+	irq_handler = 0;
+}
+
 static void paging(bool on)
 {
 	uint32_t cr0, cr4;
@@ -216,6 +267,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	dword_strings();
 	long_rep();
 	addr16();
+	interrupt_inside_rep();
 	paged();
 	return verdict();
 }
