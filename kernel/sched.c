@@ -126,10 +126,13 @@ static void run_slice(struct vcpu *v)
 		}
 		v->launched = true;
 		act = exit_dispatch(v);
-		/* The preemption timer counts only the guest's own time (and
-		 * is saved and reloaded across exits), so a guest that exits
-		 * in a tight loop, each exit costly in root (a console line,
-		 * an emulated instruction), would keep the CPU for ever: the
+		/* An exit can leave v unable to run without saying so: an
+		 * INIT it sent itself through its APIC (by MMIO or MSR) puts
+		 * it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1).  And the
+		 * preemption timer counts only the guest's own time (it is
+		 * saved and reloaded across exits), so a guest that exits in
+		 * a tight loop, each exit costly in root (a console line, an
+		 * emulated instruction), would keep the CPU for ever: the
 		 * slice ends by the wall clock, checked after every exit. */
 	} while (act == EXIT_RESUME && v->state == VCPU_RUNNABLE &&
 		 rdtsc() < slice_end);

@@ -535,3 +535,42 @@ BOOT_TESTS.append(BootTest(
         "avx512.leak_ymm": _attack_judge("leak_ymm", "leak_ymm"),
     },
 ))
+
+
+# ---- Contained faults (issue 9 item 11): a guest's mistakes and rarer
+# instructions get the answer hardware gives, not a stopped VM ------------
+
+CONTAINED_GUESTS = ["realmode", "efer_pmc", "strio", "initself", "hello"]
+
+BOOT_TESTS.append(BootTest(
+    name="vms.contained",
+    cfg=("[hypervisor]\non_idle = poweroff\n"
+         + _vm("rm_gp", "realmode", extra="cmdline = gp\n")
+         + _vm("rm_mmio", "realmode", extra="cmdline = mmio\n")
+         + _vm("pmc", "efer_pmc", extra="cmdline = pmc\n")
+         + _vm("efer", "efer_pmc", extra="cmdline = efer\n")
+         + _vm("strio", "strio")
+         + _vm("initself", "initself", extra="vcpus = 2\n")
+         + _vm("neighbour", "hello")),
+    files={f"guests/{g}.elf": f"build/guests/{g}.elf"
+           for g in CONTAINED_GUESTS},
+    timeout_s=400,
+    stop_regex=r"hv: power off: ",
+    expect=[r"vmx: on; controls",
+            r"hv: power off: idle; VMs: 7 exited, 0 stopped, 0 not started"],
+    reject=[r"PANIC", r"exception \d+", r"not started:"],
+    subtests={
+        "contained.realmode_gp": _passes("rm_gp"),
+        "contained.realmode_mmio": _passes("rm_mmio"),
+        "contained.rdpmc": _passes("pmc"),
+        "contained.efer": _passes("efer"),
+        "contained.strio": Judge(
+            expect=[r"^\[strio\] strio: rep outsb forwards$",
+                    r"^\[strio\] strio: rep outsb backwards$",
+                    r"^\[strio\] RESULT: PASS",
+                    r"vm strio: exited with status 1\b"],
+            reject=[r"^\[strio\] .*FAIL", r"vm strio: stopped"]),
+        "contained.initself": _passes("initself"),
+        "contained.neighbour": _passes("neighbour"),
+    },
+))

@@ -48,22 +48,6 @@ void vcpu_skip_instruction(const struct exit_info *e)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
 }
 
-/* VM-entry interruption information (SDM Vol. 3C 25.8.3). */
-#define INTR_INFO_VALID (1u << 31)
-#define INTR_INFO_DELIVER_CODE (1u << 11)
-#define INTR_TYPE_HW_EXCEPTION (3u << 8)
-
-void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
-{
-	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
-
-	if (has_error) {
-		info |= INTR_INFO_DELIVER_CODE;
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-}
-
 static void dump_guest(const struct vcpu *v)
 {
 	const uint64_t *r = v->regs.gpr;
@@ -140,6 +124,15 @@ static enum exit_action handle_monitor_mwait(struct vcpu *v,
 	return handle_vmx_instruction(v, e);
 }
 
+/* The PMU is hidden (CPUID leaf 0xa reports no counters), so every
+ * counter number RDPMC can name is invalid: #GP(0) (SDM Vol. 2B RDPMC). */
+static enum exit_action handle_rdpmc(struct vcpu *v, const struct exit_info *e)
+{
+	(void)v, (void)e;
+	vcpu_inject_exception(VEC_GP, true, 0);
+	return EXIT_RESUME;
+}
+
 static enum exit_action handle_entry_failure(struct vcpu *v,
 					     const struct exit_info *e)
 {
@@ -154,6 +147,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_wbinvd,
+	[EXIT_REASON_RDPMC] = handle_rdpmc,
 	[EXIT_REASON_VMCALL] = handle_vmcall,
 	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
 	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,

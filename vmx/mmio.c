@@ -1,10 +1,14 @@
 /* MMIO emulation: the faulting instruction is decoded just far enough to
  * know the access size, direction and register (vmx/insn_decode.c), then
  * the registered device handles it. */
+#include "../arch/cpu.h"
 #include "exit.h"
 #include "guest_mem.h"
 #include "insn_decode.h"
 #include "vmcs.h"
+
+#define RFLAGS_VM (1ull << 17)
+#define CS_AR_D (1u << 14)
 
 static uint64_t read_operand(struct vcpu *v, const struct mmio_insn *in)
 {
@@ -33,6 +37,19 @@ static void write_register(struct vcpu *v, const struct mmio_insn *in,
 	*r = (*r & ~mask) | ((val << shift) & mask);
 }
 
+/* The guest's code size: 64-bit code, else the default size of its code
+ * segment, CS.D, which real mode and virtual-8086 mode have at 16 bits
+ * (SDM Vol. 3A 3.4.5, 20.1.1). */
+static enum insn_mode guest_code_mode(void)
+{
+	if (guest_is_64bit())
+		return INSN_MODE_64;
+	if ((vmcs_readn(GUEST_RFLAGS) & RFLAGS_VM) ||
+	    !(vmcs_read32(GUEST_CS_AR_BYTES) & CS_AR_D))
+		return INSN_MODE_16;
+	return INSN_MODE_32;
+}
+
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			      uint64_t gpa)
 {
@@ -42,7 +59,7 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	uint64_t val = 0;
 
 	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
-	    !mmio_decode(bytes, sizeof(bytes), guest_is_64bit(), &in))
+	    !mmio_decode(bytes, sizeof(bytes), guest_code_mode(), &in))
 		return exit_unexpected(v, e);
 	/* mmio_find matched the first byte; a device decodes only accesses
 	 * wholly inside its range.  One that runs past the end is decoded by

@@ -10,6 +10,7 @@
 #include "../kernel/memory.h"
 #include "exit.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 
 #define MSR_IA32_TSC 0x010
 #define MSR_IA32_TSC_ADJUST 0x03b
@@ -150,19 +151,30 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
+/* IA32_EFER: reserved bits #GP; LMA is read-only status, the CPU's to
+ * set, so a written value is ignored (SDM Vol. 3A 2.2.1 Table 2-1); LME
+ * cannot change while CR0.PG = 1: #GP(0) (SDM Vol. 3A 4.1.2).  Taking
+ * that change would leave LME != LMA with paging on, which fails the next
+ * VM entry (SDM Vol. 3C 27.3.1.1). */
+static bool write_efer(uint64_t val)
+{
+	uint64_t cur = vmcs_read64(GUEST_IA32_EFER);
+
+	if (val & ~(EFER_WRITABLE | EFER_LMA))
+		return false;
+	if ((guest_cr0() & CR0_PG) && ((val ^ cur) & EFER_LME))
+		return false;
+	vmcs_write64(GUEST_IA32_EFER, (val & EFER_WRITABLE) | (cur & EFER_LMA));
+	return true;
+}
+
 static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	uint64_t cur;
 
 	switch (msr) {
 	case MSR_IA32_EFER:
-		if (val & ~(EFER_WRITABLE | EFER_LMA))
-			return false;
-		/* LMA is the CPU's to set (SDM Vol. 3A 2.2.1). */
-		cur = vmcs_read64(GUEST_IA32_EFER);
-		vmcs_write64(GUEST_IA32_EFER,
-			     (val & EFER_WRITABLE) | (cur & EFER_LMA));
-		return true;
+		return write_efer(val);
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
 			return false;
