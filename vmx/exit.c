@@ -7,6 +7,7 @@
 #include "../arch/idt.h"
 #include "../kernel/log.h"
 #include "event.h"
+#include "guest_mem.h"
 #include "vmcs.h"
 
 #define NAME(r) [EXIT_REASON_##r] = #r
@@ -40,7 +41,18 @@ const char *exit_reason_name(unsigned reason)
 
 void vcpu_skip_instruction(const struct exit_info *e)
 {
-	vmcs_writen(GUEST_RIP, e->guest_rip + e->insn_len);
+	uint64_t rip = e->guest_rip + e->insn_len;
+
+	/* Outside 64-bit code the instruction pointer wraps at the code
+	 * size (IP at 64 KiB, EIP at 4 GiB; SDM Vol. 1 3.5); a RIP past it
+	 * would also fail the next VM entry (SDM Vol. 3C 27.3.1.4).  Only
+	 * a skip that crosses a 64 KiB line can need it: asked only then. */
+	if ((rip ^ e->guest_rip) >> 16) {
+		unsigned bits = guest_code_bits();
+		if (bits < 64)
+			rip &= bits == 16 ? 0xffffull : 0xffffffffull;
+	}
+	vmcs_writen(GUEST_RIP, rip);
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C
 	 * 25.4.2); leaving it set would block the next interrupt. */
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);

@@ -7,8 +7,6 @@
 #include "insn_decode.h"
 #include "vmcs.h"
 
-#define RFLAGS_VM (1ull << 17)
-#define CS_AR_D (1u << 14)
 
 static uint64_t read_operand(struct vcpu *v, const struct mmio_insn *in)
 {
@@ -37,29 +35,18 @@ static void write_register(struct vcpu *v, const struct mmio_insn *in,
 	*r = (*r & ~mask) | ((val << shift) & mask);
 }
 
-/* The guest's code size: 64-bit code, else the default size of its code
- * segment, CS.D, which real mode and virtual-8086 mode have at 16 bits
- * (SDM Vol. 3A 3.4.5, 20.1.1). */
-static enum insn_mode guest_code_mode(void)
-{
-	if (guest_is_64bit())
-		return INSN_MODE_64;
-	if ((vmcs_readn(GUEST_RFLAGS) & RFLAGS_VM) ||
-	    !(vmcs_read32(GUEST_CS_AR_BYTES) & CS_AR_D))
-		return INSN_MODE_16;
-	return INSN_MODE_32;
-}
-
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			      uint64_t gpa)
 {
 	const struct mmio_range *r = mmio_find(v->vm, gpa);
 	struct mmio_insn in;
+	struct exit_info done = *e;
 	uint8_t bytes[15];
 	uint64_t val = 0;
 
 	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
-	    !mmio_decode(bytes, sizeof(bytes), guest_code_mode(), &in))
+	    !mmio_decode(bytes, sizeof(bytes),
+			 (enum insn_mode)guest_code_bits(), &in))
 		return exit_unexpected(v, e);
 	/* mmio_find matched the first byte; a device decodes only accesses
 	 * wholly inside its range.  One that runs past the end is decoded by
@@ -81,6 +68,9 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			val &= (1ull << (8 * in.size)) - 1;
 		write_register(v, &in, val);
 	}
-	vmcs_writen(GUEST_RIP, e->guest_rip + in.len);
+	/* An EPT violation reports no instruction length (SDM Vol. 3C
+	 * 28.2.5): the decoder's is the one. */
+	done.insn_len = in.len;
+	vcpu_skip_instruction(&done);
 	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
 }
