@@ -46,6 +46,17 @@ DEFAULT_CPUS = 2
 # The Bochs CPU model (other platforms ignore it): haswell has AVX2 but no
 # AVX-512; corei7_skylake_x has AVX-512 (XCR0 0xe7), see PLATFORM.md.
 DEFAULT_CPU_MODEL = "corei7_haswell_4770"
+# What Bochs 2.7 accepts as `cpu: model=` (`bochs --help cpu`).
+BOCHS_CPU_MODELS = (
+    "bx_generic", "pentium", "pentium_mmx", "amd_k6_2_chomper", "p2_klamath",
+    "p3_katmai", "p4_willamette", "core_duo_t2400_yonah", "atom_n270",
+    "p4_prescott_celeron_336", "athlon64_clawhammer", "athlon64_venice",
+    "turion64_tyler", "phenom_8650_toliman", "core2_penryn_t9600",
+    "corei5_lynnfield_750", "corei5_arrandale_m520", "corei7_sandy_bridge_2600k",
+    "zambezi", "trinity_apu", "ryzen", "corei7_ivy_bridge_3770k",
+    "corei7_haswell_4770", "broadwell_ult", "corei7_skylake_x", "corei3_cnl",
+    "corei7_icelake_u", "tigerlake",
+)
 POLL_S = 0.2
 TRAILING_S = 1.0
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True      # no tests/__pycache__ in the work tree
 
 import emu  # noqa: E402
-from boot_tests import BOOT_TESTS, BootTest  # noqa: E402
+from boot_tests import BOOT_TESTS, BootTest, Judge, TableError, check_table  # noqa: E402
 
 TAIL_LINES = 40
 UNIT_LINE_RE = re.compile(r"^(PASS|FAIL) (\S+?)(?::\s*(.*))?\s*$")
@@ -136,7 +136,7 @@ def platform_of(t: BootTest) -> str:
     return t.platform or emu.pick_platform(t.needs_vmx)
 
 
-def judge(t, log: str, reason: str) -> str | None:
+def judge(t: BootTest | Judge, log: str, reason: str) -> str | None:
     """None if the log passes t's expect/reject lists, else why not."""
     pos = 0
     prev = None
@@ -310,6 +310,12 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, _sigterm)
     signal.signal(signal.SIGHUP, _sigterm)
+
+    try:
+        check_table()   # again: it covers tests appended after boot_tests.py's own call
+    except TableError as e:
+        print(f"harness: {e}", file=sys.stderr)
+        return 2
 
     unit_dir = Path(args.unit_dir)
     efi = Path(args.efi)
