@@ -11,7 +11,7 @@
 #include "../arch/cpu.h"
 #include "../arch/msr.h"
 #include "../kernel/log.h"
-#include "../kernel/sched.h"
+#include "../vmx/vcpu_run.h"
 #include "../vmx/vmcs.h"
 #include "vioapic.h"
 
@@ -450,7 +450,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
 static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
 				uint64_t *val)
 {
-	struct vcpu *v = sched_current();
+	struct vcpu *v = vcpu_current();
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
 
 	(void)dev;
@@ -464,7 +464,7 @@ static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
 static enum io_result mmio_write(void *dev, uint64_t gpa, unsigned size,
 				 uint64_t val)
 {
-	struct vcpu *v = sched_current();
+	struct vcpu *v = vcpu_current();
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
 
 	(void)dev;
