@@ -40,6 +40,14 @@ def config_seeds() -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     sys.dont_write_bytecode = True
     from boot_tests import BOOT_TESTS  # noqa: E402
+    # Every [vm] key at its limit: 8 port ranges, 4 PCI functions.
+    write("fuzz_config", "limits.cfg", (
+        "[hypervisor]\nserial = com2\nlog = debug\non_idle = poweroff\nselftest = yes\n"
+        "[vm big]\ntype = linux\nkernel = \\guests\\vmlinuz\ninitrd = initrd.img\n"
+        "cmdline = console=ttyS0 quiet\nmemory = 64G\nvcpus = 64\ncpus = 0-3,5\n"
+        "on_crash = restart\ntime_limit = 10s\n"
+        "passthrough_io = 0x2f8-0x2ff, 0xe9, 0x60, 0x64, 0x70-0x71, 0x80, 0x3e8-0x3ef, 0x1000\n"
+        "passthrough_pci = 00:03.0, 00:1f.7, ff:1f.7, 01:00.1\n").encode())
     seen = set()
     for t in BOOT_TESTS:
         data = t.cfg.encode()
@@ -93,6 +101,10 @@ def elf_and_multiboot_seeds(guest: Path | None) -> None:
     write("fuzz_elf", "elf32_two_segments", two)
     write("fuzz_elf", "elf64_one_segment", elf64(0x200000, code, 0x1000))
     write("fuzz_elf", "elf32_header_only", mb_elf[:52])
+    write("fuzz_elf", "elf32_16_segments",
+          elf32([(0x100000 + 0x1000 * i, bytes([i]), 0x1000) for i in range(16)], 0x100000))
+    write("fuzz_multiboot", "elf64_with_header",
+          elf64(0x100000, mb_header(0) + code, 0x1000))
     write("fuzz_multiboot", "elf_page_align_meminfo", mb_elf)
     write("fuzz_multiboot", "elf_two_segments", two)
     # The a.out kludge (flag 16): header at file offset 0 loaded at 1 MiB,
