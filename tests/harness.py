@@ -375,6 +375,9 @@ def main(argv=None) -> int:
         if not args.no_unit:
             for exe in unit_binaries(unit_dir):
                 print(f"unit  {exe}")
+        if args.fuzz_dir:
+            for exe in unit_binaries(Path(args.fuzz_dir)):
+                print(f"fuzz  {exe}")
         for t in boots:
             try:
                 plat = platform_of(t)
@@ -388,7 +391,7 @@ def main(argv=None) -> int:
         if not args.no_unit:
             p, f = run_unit(unit_dir, args.k, args.unit_timeout)
             passed, failed = passed + p, failed + f
-        if args.fuzz_dir and not args.list:
+        if args.fuzz_dir:
             p, f = run_fuzz(Path(args.fuzz_dir), Path(args.runs_dir), args.k,
                             args.fuzz_runs, args.unit_timeout)
             passed, failed = passed + p, failed + f
