@@ -93,7 +93,9 @@ def mb_header(flags: int, addrs: tuple[int, ...] = ()) -> bytes:
 
 
 def elf_and_multiboot_seeds(guest: Path | None) -> None:
-    code = b"\xfa\xf4\xeb\xfd"  # cli; hlt; jmp
+    # cli; hlt; jmp, padded: hv reads all 32 header bytes, so a header
+    # needs 32 bytes of file from its start even without the a.out fields.
+    code = b"\xfa\xf4\xeb\xfd" + bytes(28)
     mb_elf = elf32([(0x100000, mb_header(3) + code, 0x2000)], 0x10000c)
     two = elf32([(0x100000, mb_header(0) + code, 0x1000),
                  (0x200000, b"data", 0x3000)], 0x10000c)
