@@ -84,6 +84,7 @@ static void run_slice(struct vcpu *v)
 	uint64_t start = rdtsc(), programmed = 0;
 	uint64_t slice_end = start + SLICE_TSC;
 	enum exit_action act;
+	unsigned entries = 0;
 
 	switch_to(v);
 	if (v->start_pending) {
@@ -95,6 +96,13 @@ static void run_slice(struct vcpu *v)
 	current = v;
 	do {
 		uint64_t now = rdtsc();
+		/* The preemption timer counts only while the guest runs (SDM
+		 * Vol. 3C 26.5.1); the time its exits take in root counts
+		 * against its slice as well, or a guest that exits without
+		 * pause would keep the CPU for many slices.  The first entry
+		 * is always made. */
+		if (entries++ && now >= slice_end)
+			break;
 		event_deliver(v, now);
 		set_slice_end(v, now, slice_end, &programmed);
 		int rc = vmx_enter(&v->regs, v->launched);
