@@ -365,6 +365,9 @@ BOOT_TESTS.append(BootTest(
 # hostile-guest suite".
 
 _GA_ROOT_FAULT = [r"PANIC", r"exception in root", r"\[cpu\d+\] .*exception \d+"]
+# A reject pattern that matches (at the start of the log) when the honest
+# VM never ended: whichever comes first, the attack or the honest VM's end.
+_GA_HONEST_NEVER_ENDED = r"\A(?![\s\S]*^\[cpu\d+\] info: vm honest: exited)"
 
 
 def _ga_vm(name: str, attacks: str, memory: str = "4M", extra: str = "") -> str:
@@ -424,7 +427,8 @@ BOOT_TESTS.append(BootTest(
          + _ga_vm("sibling", "sibling_scan", "16M")
          + _ga_vm("msr", "msr_feature_control,msr_vmx_caps,msr_efer,"
                   "msr_apic_base,msr_pat,msr_mtrr,msr_microcode,msr_mc_banks,"
-                  "msr_debugctl,msr_smm,msr_x2apic_icr,msr_sweep")
+                  "msr_debugctl,msr_smm,msr_canonical,msr_x2apic_icr,"
+                  "msr_sweep")
          + _ga_vm("cpu", "vmx_insns,cr4_reserved,xcr0_reserved,hypercall_bad,"
                   "hypercall_cpl3")
          + _ga_vm("ports", "pci_config,host_ports")
@@ -471,7 +475,8 @@ BOOT_TESTS.append(BootTest(
         **{f"attack.{a}": _ga("msr", a) for a in [
             "msr_feature_control", "msr_vmx_caps", "msr_efer",
             "msr_apic_base", "msr_pat", "msr_mtrr", "msr_microcode",
-            "msr_mc_banks", "msr_debugctl", "msr_smm", "msr_x2apic_icr",
+            "msr_mc_banks", "msr_debugctl", "msr_smm", "msr_canonical",
+            "msr_x2apic_icr",
             "msr_sweep"]},
         **{f"attack.{a}": _ga("cpu", a) for a in [
             "vmx_insns", "cr4_reserved", "xcr0_reserved", "hypercall_bad",
@@ -479,9 +484,9 @@ BOOT_TESTS.append(BootTest(
         "attack.pci_config": _ga("ports", "pci_config"),
         "attack.host_ports": Judge(
             expect=[r"^\[ports\] ATTACK host_ports: start",
-                    r"^\[ports\] ATTACK host_ports: contained",
-                    r"^\[honest\] RESULT"],
+                    r"^\[ports\] ATTACK host_ports: contained"],
             reject=[r"^\[ports\] ATTACK host_ports: ESCAPED",
+                    _GA_HONEST_NEVER_ENDED,
                     r"^emu> .*ATTACK-LEAK", r"Shutdown port",
                     *_GA_ROOT_FAULT]),
         "attack.mmio_smc": _ga("mmio", "mmio_smc"),
@@ -544,21 +549,23 @@ BOOT_TESTS.append(BootTest(
         **{f"attack.{a}": Judge(
             expect=[rf"^\[{a}\] ATTACK {a}: start",
                     rf"vm {a}: .*; restarting",
-                    rf"(^\[{a}\] ATTACK {a}: contained|vm {a}: stopped)",
-                    r"^\[honest\] RESULT"],
-            reject=[rf"^\[{a}\] ATTACK {a}: ESCAPED", *_GA_ROOT_FAULT])
+                    rf"(^\[{a}\] ATTACK {a}: contained|vm {a}: stopped)"],
+            reject=[rf"^\[{a}\] ATTACK {a}: ESCAPED", _GA_HONEST_NEVER_ENDED,
+                    *_GA_ROOT_FAULT])
            for a in ["reset_kbd", "reset_cf9"]},
         "attack.spin_smp": Judge(
             expect=[r"^\[spin_smp\] ATTACK spin_smp: spinning on every vCPU",
-                    r"vm spin_smp: stopped: time limit reached",
-                    r"^\[honest\] RESULT"],
-            reject=[*_GA_ROOT_FAULT]),
+                    r"vm spin_smp: stopped: time limit reached"],
+            reject=[_GA_HONEST_NEVER_ENDED, *_GA_ROOT_FAULT]),
         "attack.init_storm": _ga("init_storm", "init_storm"),
         "attack.nmi_storm": _ga("nmi_storm", "nmi_storm"),
         "attack.pit_storm": _ga("pit_storm", "pit_storm"),
         "attack.rtc_storm": _ga("rtc_storm", "rtc_storm"),
-        "attack.lapic_timer_storm": _ga("lapic_storm", "lapic_timer_storm",
-                                        [r"^\[honest\] RESULT"]),
+        "attack.lapic_timer_storm": Judge(
+            expect=[r"^\[lapic_storm\] ATTACK lapic_timer_storm: start",
+                    r"^\[lapic_storm\] ATTACK lapic_timer_storm: contained"],
+            reject=[r"^\[lapic_storm\] ATTACK lapic_timer_storm: (ESCAPED|WRONG)",
+                    _GA_HONEST_NEVER_ENDED, *_GA_ROOT_FAULT]),
         "attack.tsc_deadline_past": _ga("deadline", "tsc_deadline_past"),
         "attack.exit_flood": _ga("exit_flood", "exit_flood"),
     },

@@ -594,6 +594,41 @@ static void a_msr_smm(void)
 		contained("SMBASE, SMM_MONITOR_CTL and SMRR raise #GP");
 }
 
+/* Addresses the hypervisor loads in root on every switch back (the
+ * SYSCALL MSRs, KERNEL_GS_BASE) or that live in the VMCS (FS/GS base,
+ * SYSENTER): a non-canonical value must be refused at the guest's WRMSR,
+ * never reach a root-mode WRMSR. */
+static void a_msr_canonical(void)
+{
+	static const uint32_t msrs[] = { 0x175, 0x176, 0xc0000082u,
+					 0xc0000083u, 0xc0000100u, 0xc0000101u,
+					 0xc0000102u };
+	unsigned took = 0;
+
+	start();
+	for (unsigned i = 0; i < sizeof(msrs) / 4; i++) {
+		uint64_t before = 0, after = 0;
+		rdmsr_safe(msrs[i], &before);
+		took += !gp_on_write(msrs[i], 0x8000000000000000ull);
+		took += !gp_on_write(msrs[i], 0x0000800000000000ull);
+		rdmsr_safe(msrs[i], &after);
+		if (after != before) {
+			note("changed by a refused write:", msrs[i]);
+			took++;
+		}
+	}
+	/* TSC and TSC_ADJUST at their extremes: this VM's clock only. */
+	wrmsr_safe(0x10, 0xffffffffffffff00ull);
+	wrmsr_safe(0x3b, 1ull << 62);
+	wrmsr_safe(0x3b, 0);
+	wrmsr_safe(0x10, 0);
+	note_dec("accepted", took);
+	if (took)
+		escaped("a non-canonical address was taken for a root-mode reload");
+	else
+		contained("non-canonical bases and entry points raise #GP");
+}
+
 /* x2APIC: interrupts to APIC IDs that do not exist, and every delivery
  * mode to them; then a fixed self-IPI that must arrive. */
 static void a_msr_x2apic_icr(void)
@@ -1507,6 +1542,7 @@ static const struct { const char *name; void (*fn)(void); } attacks[] = {
 	{ "msr_mc_banks", a_msr_mc_banks },
 	{ "msr_debugctl", a_msr_debugctl },
 	{ "msr_smm", a_msr_smm },
+	{ "msr_canonical", a_msr_canonical },
 	{ "msr_x2apic_icr", a_msr_x2apic_icr },
 	{ "msr_sweep", a_msr_sweep },
 	{ "vmx_insns", a_vmx_insns },
