@@ -87,8 +87,11 @@ static void write_boot_params(struct vm *vm, const struct bzimage *k,
 	memcpy(bp + HDR_SETUP_SECTS, k->data + HDR_SETUP_SECTS,
 	       hdr_end - HDR_SETUP_SECTS);
 	bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
-	strncpy(cmd, vm->cfg->cmdline,
-		max_cmd < CFG_CMDLINE_MAX ? max_cmd : CFG_CMDLINE_MAX - 1);
+	/* cmdline_size counts the bytes before the terminating NUL (boot
+	 * protocol 2.06): cut there, and always terminate. */
+	size_t n = max_cmd < CFG_CMDLINE_MAX - 1 ? max_cmd : CFG_CMDLINE_MAX - 1;
+	strncpy(cmd, vm->cfg->cmdline, n);
+	cmd[n] = '\0';
 	wr32(bp, HDR_CMD_LINE_PTR, CMDLINE_GPA);
 	add_e820(bp, 0, LOW_MEM_END, E820_RAM);
 	add_e820(bp, LOW_MEM_END, 0xa0000 - LOW_MEM_END, E820_RESERVED);

@@ -15,13 +15,20 @@ struct mb_header {
 	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry;
 };
 
-/* The header is 32-bit aligned in the first 8 KiB (spec 3.1.1). */
+/* The header is 32-bit aligned in the first 8 KiB (spec 3.1.1).  Only its
+ * first three words must be there: the address fields exist only for the
+ * a.out kludge (flag 16), so a header near the end of the file is still
+ * found (as GRUB finds it); missing fields read as zero. */
+#define MB_HEADER_MIN 12
+
 static bool find_header(const uint8_t *img, size_t size, struct mb_header *h,
 			size_t *offset)
 {
-	for (size_t off = 0; off + sizeof(*h) <= size && off < MB_SEARCH_LEN;
+	for (size_t off = 0; off + MB_HEADER_MIN <= size && off < MB_SEARCH_LEN;
 	     off += 4) {
-		memcpy(h, img + off, sizeof(*h));
+		size_t n = size - off < sizeof(*h) ? size - off : sizeof(*h);
+		memset(h, 0, sizeof(*h));
+		memcpy(h, img + off, n);
 		if (h->magic == MB_HEADER_MAGIC &&
 		    h->magic + h->flags + h->checksum == 0) {
 			*offset = off;
@@ -103,6 +110,10 @@ bool multiboot_image_parse(const uint8_t *img, size_t size, uint64_t ram_size,
 	}
 	if ((h.flags & 0xffff) & ~MB_KNOWN_REQUIRED) {
 		*why = "the kernel requires unknown Multiboot features";
+		return false;
+	}
+	if ((h.flags & MB_FLAG_AOUT_KLUDGE) && size - hoff < sizeof(h)) {
+		*why = "the Multiboot header's address fields are cut off";
 		return false;
 	}
 	if (h.flags & MB_FLAG_AOUT_KLUDGE)
