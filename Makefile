@@ -75,6 +75,7 @@ UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
 UNIT_DEPS_test_sched := kernel/sched.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
+UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
 
