@@ -101,23 +101,37 @@ static bool parse_size(struct str s, uint64_t *out)
 	return true;
 }
 
-/* Comma-separated CPUs and ranges, e.g. "0,2,5-7"; empty items are errors. */
+/*
+ * Take the next item, trimmed, off a comma-separated *list; false once the
+ * list is used up.  Empty items count ("1,,2" has three, "1," two), so a
+ * stray comma is an error where the item is parsed.
+ */
+bool cfg_next_item(struct str *list, struct str *item)
+{
+	size_t comma;
+
+	if (!list->p)
+		return false;
+	comma = str_find(*list, ',');
+	*item = trim((struct str){ list->p, comma });
+	if (comma < list->n)
+		*list = (struct str){ list->p + comma + 1, list->n - comma - 1 };
+	else
+		*list = (struct str){ NULL, 0 };
+	return true;
+}
+
+/* Comma-separated CPUs and ranges, e.g. "0,2,5-7". */
 static bool parse_cpu_list(struct str s, uint64_t *out)
 {
-	uint64_t mask = 0;
-	size_t start = 0;
+	uint64_t mask = 0, lo, hi;
+	struct str item;
 
-	for (size_t i = 0; i <= s.n; i++) {
-		struct str item = { s.p + start, i - start };
-		uint64_t lo, hi;
-
-		if (i < s.n && s.p[i] != ',')
-			continue;
-		if (!cfg_parse_range(trim(item), 63, &lo, &hi))
+	while (cfg_next_item(&s, &item)) {
+		if (!cfg_parse_range(item, 63, &lo, &hi))
 			return false;
 		for (uint64_t c = lo; c <= hi; c++)
 			mask |= (uint64_t)1 << c;
-		start = i + 1;
 	}
 	*out = mask;
 	return true;

@@ -81,6 +81,7 @@ struct quoted cfg_quote(struct str v);
 bool cfg_parse_u64(struct str s, uint64_t *out);
 bool cfg_parse_hex(struct str s, uint64_t *out);
 bool cfg_parse_range(struct str s, uint64_t max, uint64_t *lo, uint64_t *hi);
+bool cfg_next_item(struct str *list, struct str *item);
 
 /* Passthrough setters (config_passthrough.c), listed in cfg_vm_keys. */
 const char *cfg_set_passthrough_io(struct parser *p, struct str v);

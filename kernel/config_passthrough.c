@@ -61,19 +61,13 @@ static const char *add_port_range(struct parser *p, struct str item)
 /* "0x2f8-0x2ff, 0xe9": host ports handed to this VM alone. */
 const char *cfg_set_passthrough_io(struct parser *p, struct str v)
 {
-	size_t start = 0;
+	struct str item;
+	const char *why;
 
-	for (size_t i = 0; i <= v.n; i++) {
-		struct str item;
-		const char *why;
-
-		if (i < v.n && v.p[i] != ',')
-			continue;
-		item = trim((struct str){ v.p + start, i - start });
+	while (cfg_next_item(&v, &item)) {
 		why = add_port_range(p, item);
 		if (why)
 			return why;
-		start = i + 1;
 	}
 	p->vm->pio_line = p->line;
 	return NULL;
@@ -137,19 +131,13 @@ static const char *add_pci_function(struct parser *p, struct str item)
 /* "00:03.0, 00:04.0": host PCI functions handed to this VM alone. */
 const char *cfg_set_passthrough_pci(struct parser *p, struct str v)
 {
-	size_t start = 0;
+	struct str item;
+	const char *why;
 
-	for (size_t i = 0; i <= v.n; i++) {
-		struct str item;
-		const char *why;
-
-		if (i < v.n && v.p[i] != ',')
-			continue;
-		item = trim((struct str){ v.p + start, i - start });
+	while (cfg_next_item(&v, &item)) {
 		why = add_pci_function(p, item);
 		if (why)
 			return why;
-		start = i + 1;
 	}
 	p->vm->pci_line = p->line;
 	return NULL;
