@@ -60,8 +60,9 @@ extern const struct key_def cfg_vm_keys[];
 extern const char cfg_already_reported[];
 
 /*
- * Set *e to "line" and the formatted message (cut to fit e->msg).
- * Returns -1, the parser's error code, so a caller can return it.
+ * Messages (config.c).  config_error_set() records `line` and the message
+ * printf-formatted into e->msg, cut to fit as vsnprintf cuts.  It returns
+ * -1, the parser's error code, so a caller can return it.
  */
 int config_error_set(struct config_error *e, unsigned line, const char *fmt,
 		     ...) __attribute__((format(printf, 3, 4)));
