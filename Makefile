@@ -90,7 +90,7 @@ FUZZ_RUNS := 10000000
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,\
 	     $(wildcard tests/fuzz/fuzz_*.c))
 # Which kernel sources each fuzzer exercises.
-FUZZ_DEPS_fuzz_config := kernel/config.c
+FUZZ_DEPS_fuzz_config := $(CONFIG_SRCS)
 FUZZ_DEPS_fuzz_elf := kernel/elf.c
 FUZZ_DEPS_fuzz_multiboot := kernel/multiboot_image.c kernel/elf.c
 FUZZ_DEPS_fuzz_bzimage := kernel/bzimage.c
