@@ -370,6 +370,7 @@ class SerialText:
         return self._complete
 
     def text(self) -> str:
+        """clean_log() of all the bytes added."""
         if len(self._pieces) > 1:
             self._pieces, self._starts = ["".join(self._pieces)], [0]
         return (self._pieces[0] if self._pieces else "") + self._partial_text
