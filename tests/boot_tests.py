@@ -140,6 +140,7 @@ class TableError(ValueError):
 
 
 _NAME_RE = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
+_CHAR_CLASS_RE = re.compile(r"\[(?:\\.|[^\\\]])*\]")
 
 
 def _regex_problems(where: str, regexes, one_line: bool = False) -> list[str]:
@@ -150,8 +151,10 @@ def _regex_problems(where: str, regexes, one_line: bool = False) -> list[str]:
         except (re.error, TypeError) as e:
             problems.append(f"{where}: bad regex {rx!r}: {e}")
             continue
-        # emu.boot() looks for these a line at a time (emu._Awaited)
-        if one_line and ("\n" in rx or "\\n" in rx):
+        # emu.boot() looks for these a line at a time (emu._Awaited): an
+        # LF outside [...] would make a match span lines
+        outside_classes = _CHAR_CLASS_RE.sub("", rx)
+        if one_line and ("\n" in outside_classes or "\\n" in outside_classes):
             problems.append(f"{where}: regex {rx!r} must match within one line")
     return problems
 
