@@ -14,9 +14,8 @@
 #include "../kernel/panic.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "vmx_entry.h"
 #include "vmx_insn.h"
-
-extern char vmx_exit_entry[];
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_CODE32 0xc09b    /* present, code exec/read accessed, D, G */
