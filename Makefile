@@ -46,7 +46,9 @@ BOOT_CFLAGS := $(FREESTANDING) -fpic -fshort-wchar \
 	       -I/usr/include/efi -I/usr/include/efi/x86_64 \
 	       -Wno-strict-prototypes
 
-KERNEL_SRCS := $(wildcard arch/*.c kernel/*.c vmx/*.c drivers/*.c)
+# vmx/asm_offsets.c is compiled to assembly only (see ASM_OFFSETS below).
+KERNEL_SRCS := $(filter-out vmx/asm_offsets.c,\
+		$(wildcard arch/*.c kernel/*.c vmx/*.c drivers/*.c))
 KERNEL_ASM := $(wildcard arch/*.S vmx/*.S)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS) $(KERNEL_ASM))
 
@@ -160,10 +162,29 @@ $(BUILD)/kernel/%.c.o: %.c $(NEWLIB_LIBC)
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/kernel/%.S.o: %.S
+# The numbers the assembly shares with C (register-block offsets, VMCS
+# encodings) come from the C headers at build time: asm_offsets.c compiled
+# with -S leaves "->NAME value" lines, which become #defines.  A header
+# change regenerates it (the -MMD below); a broken contract stops the build.
+ASM_OFFSETS := $(BUILD)/gen/asm_offsets.h
+$(BUILD)/gen/asm_offsets.s: vmx/asm_offsets.c $(NEWLIB_LIBC)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (-S)"
+	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -S $< -o $@
+
+$(ASM_OFFSETS): $(BUILD)/gen/asm_offsets.s
+	@echo "  GEN     $@"
+	@{ echo "/* Generated from vmx/asm_offsets.c: do not edit. */"; \
+	  sed -n 's/^[[:space:]]*\.ascii[[:space:]]*"->\([A-Z0-9_]*\) \([0-9]*\)"$$/#define \1 \2/p' $<; \
+	} > $@.tmp
+	@test "$$(grep -c '^#define' $@.tmp)" = "$$(grep -c -- '->' $<)" || \
+	  { echo "$@: unparsed lines in $<"; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+
+$(BUILD)/kernel/%.S.o: %.S $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
-	@$(CC) -c $< -o $@
+	@$(CC) -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJS) linker.ld $(NEWLIB_LIBC)
 	@echo "  LD      $@"

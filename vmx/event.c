@@ -50,24 +50,31 @@ static void update_timers(struct vcpu *v, uint64_t now)
 	vlapic_update(v, now);
 }
 
-/* The PIC's INTR, which reaches v through LINT0 in ExtINT mode (virtual
- * wire). */
-static bool pic_pending(const struct vcpu *v)
-{
-	return vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic);
-}
+/* Where v's next maskable interrupt comes from. */
+enum irq_source {
+	IRQ_NONE,
+	IRQ_PIC,  /* the PIC's INTR, through LINT0 in ExtINT mode (virtual wire) */
+	IRQ_APIC, /* the local APIC's highest deliverable request */
+};
 
-/* A maskable interrupt for v: from the PIC, or from its local APIC. */
-static bool irq_pending(const struct vcpu *v)
+/* One question to each source: the PIC first (an ExtINT request is not
+ * held back by the APIC's task priority), then the local APIC.
+ * *apic_vector is set for IRQ_APIC. */
+static enum irq_source next_irq(const struct vcpu *v, int *apic_vector)
 {
-	return pic_pending(v) || vlapic_pending_vector(v) >= 0;
+	if (vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic))
+		return IRQ_PIC;
+	*apic_vector = vlapic_pending_vector(v);
+	return *apic_vector >= 0 ? IRQ_APIC : IRQ_NONE;
 }
 
 bool event_pending(struct vcpu *v, uint64_t now)
 {
+	int vec;
+
 	update_timers(v, now);
 	return vlapic_take_nmi(v, false) ||
-	       (!v->halted_for_good && irq_pending(v));
+	       (!v->halted_for_good && next_irq(v, &vec) != IRQ_NONE);
 }
 
 uint64_t event_next_deadline(const struct vcpu *v)
@@ -80,54 +87,75 @@ uint64_t event_next_deadline(const struct vcpu *v)
 	return pit;
 }
 
-static bool guest_interruptible(void)
+/* What one VM entry delivers, decided once from the interrupt sources
+ * and the guest's blocking state, then carried out by event_deliver. */
+struct injection {
+	enum { INJECT_NOTHING, INJECT_NMI, INJECT_PIC, INJECT_APIC } what;
+	int apic_vector; /* for INJECT_APIC */
+	bool window;     /* a maskable interrupt waits: exit when it can go */
+};
+
+/* An event already in the entry field (an exception, or a delivery an
+ * exit interrupted) goes first.  An NMI goes in when nothing blocks it
+ * (SDM Vol. 3C 26.3.1.5: blocking by STI, MOV SS or NMI); while blocked
+ * it waits for a later entry (no NMI-window exit is requested).  A
+ * maskable interrupt goes in when RFLAGS.IF is set and no STI or MOV SS
+ * blocks it (SDM Vol. 3C 26.3.1.5, 6.8.1), else the interrupt-window
+ * exit asks for the moment it can. */
+static struct injection decide(struct vcpu *v)
 {
-	return (vmcs_readn(GUEST_RFLAGS) & (1ull << 9)) &&
-	       !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & BLOCKING_STI_MOVSS);
+	struct injection d = { .what = INJECT_NOTHING };
+	enum irq_source irq = next_irq(v, &d.apic_vector);
+	bool nmi = vlapic_take_nmi(v, false);
+	uint32_t blocking;
+
+	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
+		d.window = irq != IRQ_NONE;
+		return d;
+	}
+	if (!nmi && irq == IRQ_NONE)
+		return d;
+	blocking = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (nmi && !(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
+		d.what = INJECT_NMI;
+		d.window = irq != IRQ_NONE;
+	} else if (irq != IRQ_NONE) {
+		if ((vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF) &&
+		    !(blocking & BLOCKING_STI_MOVSS))
+			d.what = irq == IRQ_PIC ? INJECT_PIC : INJECT_APIC;
+		else
+			d.window = true;
+	}
+	return d;
 }
 
-/* An NMI goes in when nothing blocks it (SDM Vol. 3C 26.3.1.5: blocking
- * by STI, MOV SS or NMI).  While blocked it waits for a later entry; an
- * NMI window would need virtual NMIs, which are not in use. */
-static bool deliver_nmi(struct vcpu *v)
+static void inject(uint32_t info)
 {
-	if (!vlapic_take_nmi(v, false) ||
-	    (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
-	     (BLOCKING_STI_MOVSS | BLOCKING_NMI)))
-		return false;
-	vlapic_take_nmi(v, true);
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
-		     VEC_NMI | INTR_TYPE_NMI | INTR_INFO_VALID);
-	return true;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info | INTR_INFO_VALID);
 }
 
 void event_deliver(struct vcpu *v, uint64_t now)
 {
-	int vec;
+	struct injection d;
 
 	update_timers(v, now);
-	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
-		/* Another event goes first; try again after it. */
-		set_window_exiting(v, irq_pending(v));
-		return;
+	d = decide(v);
+	switch (d.what) {
+	case INJECT_NOTHING:
+		break;
+	case INJECT_NMI:
+		vlapic_take_nmi(v, true);
+		inject(VEC_NMI | INTR_TYPE_NMI);
+		break;
+	case INJECT_PIC:
+		inject(vpic_ack(v->vm->pic) | INTR_TYPE_EXTERNAL);
+		break;
+	case INJECT_APIC:
+		vlapic_accept(v, d.apic_vector);
+		inject((uint32_t)d.apic_vector | INTR_TYPE_EXTERNAL);
+		break;
 	}
-	if (deliver_nmi(v) || !irq_pending(v)) {
-		set_window_exiting(v, irq_pending(v));
-		return;
-	}
-	if (!guest_interruptible()) {
-		set_window_exiting(v, true);
-		return;
-	}
-	if (pic_pending(v)) {
-		vec = (int)vpic_ack(v->vm->pic);
-	} else {
-		vec = vlapic_pending_vector(v);
-		vlapic_accept(v, vec);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD,
-		     (uint32_t)vec | INTR_TYPE_EXTERNAL | INTR_INFO_VALID);
-	set_window_exiting(v, false);
+	set_window_exiting(v, d.window);
 }
 
 void event_requeue_vectoring(void)

@@ -80,8 +80,11 @@ bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t *gpa)
 		return walk(v, cr3 & PTE_ADDR_MASK, linear, 3, 8, 9, true, gpa);
 	if (guest_cr4() & CR4_PAE) {
 		/* PAE: the four PDPTEs come from the VMCS (loaded at entry). */
-		uint64_t pdpte = vmcs_read_checked(
-			(enum vmcs_field)(GUEST_PDPTE0 + 2 * ((linear >> 30) & 3)));
+		static const struct vmcs_f64 pdptes[4] = {
+			VMCS_F64(GUEST_PDPTE0), VMCS_F64(GUEST_PDPTE1),
+			VMCS_F64(GUEST_PDPTE2), VMCS_F64(GUEST_PDPTE3),
+		};
+		uint64_t pdpte = vmcs_read_f64(pdptes[(linear >> 30) & 3]);
 		if (!(pdpte & PTE_P))
 			return false;
 		return walk(v, pdpte & PTE_ADDR_MASK, linear, 1, 8, 9, true, gpa);

@@ -19,13 +19,6 @@
 #define PF_WRITE (1u << 1)
 #define PF_USER (1u << 2)
 
-static uint64_t seg_field(enum vmcs_field first, enum guest_seg seg)
-{
-	/* Each kind of segment field comes in ES, CS, SS, DS, FS, GS order,
-	 * two encodings apart (SDM Vol. 3C Appendix B). */
-	return vmcs_read_checked((enum vmcs_field)(first + 2 * seg));
-}
-
 static bool canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
@@ -53,9 +46,17 @@ static bool within_limit(uint32_t ar, uint64_t limit, uint64_t offset,
 enum guest_access guest_seg_linear(enum guest_seg seg, uint64_t offset,
 				   unsigned size, uint64_t *linear)
 {
-	uint32_t ar = (uint32_t)seg_field(GUEST_ES_AR_BYTES, seg);
-	uint64_t base = seg_field(GUEST_ES_BASE, seg);
+	const struct vmcs_segment *f;
+	uint32_t ar;
+	uint64_t base;
 
+	/* Instruction information names only ES..GS (SDM Vol. 3C Table
+	 * 28-8); anything else has no segment to check against. */
+	if ((unsigned)seg >= SEG_COUNT)
+		return seg_fault(seg);
+	f = &vmcs_guest_segment[seg];
+	ar = vmcs_read_f32(f->rights);
+	base = vmcs_read_fn(f->base);
 	if (guest_is_64bit()) {
 		/* Only FS and GS have bases in 64-bit mode (SDM Vol. 3A
 		 * 3.4.4). */
@@ -65,7 +66,7 @@ enum guest_access guest_seg_linear(enum guest_seg seg, uint64_t offset,
 		return GUEST_ACCESS_OK;
 	}
 	if ((ar & AR_UNUSABLE) ||
-	    !within_limit(ar, seg_field(GUEST_ES_LIMIT, seg), offset, size))
+	    !within_limit(ar, vmcs_read_f32(f->limit), offset, size))
 		return seg_fault(seg);
 	*linear = (uint32_t)(base + offset);
 	return GUEST_ACCESS_OK;

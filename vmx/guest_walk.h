@@ -10,10 +10,7 @@
 #include <stdint.h>
 
 #include "../kernel/vm.h"
-
-/* Segment registers in the order of their encoding in instruction
- * information fields (SDM Vol. 3C Table 28-8). */
-enum guest_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+#include "vmcs.h" /* enum guest_seg */
 
 enum guest_access {
 	GUEST_ACCESS_OK,

@@ -11,8 +11,8 @@
 #include "vmcs.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
-
-int vmx_enter(struct guest_regs *regs, int launched);
+#include "vmx_entry.h"
+#include "vmx_insn.h"
 
 struct vcpu *vcpu_current(void)
 {
@@ -71,11 +71,12 @@ static void set_slice_end(struct vcpu *v, uint64_t now, uint64_t slice_end,
 
 static void entry_failed(struct vcpu *v, int rc)
 {
-	uint32_t err = rc == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
+	bool valid = rc == VMX_FAIL_VALID;
+	uint32_t err = valid ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
 
 	vm_stop(v->vm, "VM entry failed: %s",
-		rc == 2 ? vmx_instruction_error_name(err)
-			: "VMfailInvalid (no current VMCS)");
+		valid ? vmx_instruction_error_name(err)
+		      : "VMfailInvalid (no current VMCS)");
 }
 
 uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)

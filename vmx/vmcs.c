@@ -3,6 +3,15 @@
 #include "../kernel/panic.h"
 #include "vmx_insn.h"
 
+#define GUEST_SEGMENT(s)                                                    \
+	[SEG_##s] = { VMCS_F16(GUEST_##s##_SELECTOR), VMCS_FN(GUEST_##s##_BASE), \
+		      VMCS_F32(GUEST_##s##_LIMIT), VMCS_F32(GUEST_##s##_AR_BYTES) }
+
+const struct vmcs_segment vmcs_guest_segment[SEG_COUNT] = {
+	GUEST_SEGMENT(ES), GUEST_SEGMENT(CS), GUEST_SEGMENT(SS),
+	GUEST_SEGMENT(DS), GUEST_SEGMENT(FS), GUEST_SEGMENT(GS),
+};
+
 static const char *const insn_errors[] = {
 	[1] = "VMCALL executed in VMX root operation",
 	[2] = "VMCLEAR with invalid physical address",

@@ -14,9 +14,8 @@
 #include "../kernel/panic.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "vmx_entry.h"
 #include "vmx_insn.h"
-
-extern char vmx_exit_entry[];
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_CODE32 0xc09b    /* present, code exec/read accessed, D, G */
@@ -126,26 +125,21 @@ static void setup_host_state(void)
 	/* HOST_RSP is written by vmx_enter on every entry. */
 }
 
-/* The four VMCS fields of one segment register; ES..GS are laid out in
- * the same order in each group, two encodings apart (SDM Vol. 3D B.1.2,
- * B.3.3, B.4.3), so segment n's fields are the ES field + 2n. */
-enum segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
-
-static void set_segment(enum segment seg, uint16_t selector, uint64_t base,
+static void set_segment(enum guest_seg seg, uint16_t selector, uint64_t base,
 			uint32_t limit, uint32_t rights)
 {
-	unsigned n = 2 * seg;
+	const struct vmcs_segment *f = &vmcs_guest_segment[seg];
 
-	vmcs_write_checked((enum vmcs_field)(GUEST_ES_SELECTOR + n), selector);
-	vmcs_write_checked((enum vmcs_field)(GUEST_ES_BASE + n), base);
-	vmcs_write_checked((enum vmcs_field)(GUEST_ES_LIMIT + n), limit);
-	vmcs_write_checked((enum vmcs_field)(GUEST_ES_AR_BYTES + n), rights);
+	vmcs_write_f16(f->selector, selector);
+	vmcs_write_fn(f->base, base);
+	vmcs_write_f32(f->limit, limit);
+	vmcs_write_f32(f->rights, rights);
 }
 
 void vmcs_set_flat_protected_mode(uint16_t cs, uint16_t ds,
 				  uint64_t gdt_base, uint32_t gdt_limit)
 {
-	for (enum segment s = SEG_ES; s <= SEG_GS; s++)
+	for (enum guest_seg s = SEG_ES; s < SEG_COUNT; s++)
 		set_segment(s, s == SEG_CS ? cs : ds, 0, 0xffffffff,
 			    s == SEG_CS ? AR_CODE32 : AR_DATA32);
 	vmcs_writen(GUEST_GDTR_BASE, gdt_base);
@@ -159,7 +153,7 @@ void vmcs_set_startup_state(uint8_t vector)
 {
 	uint64_t cr0 = 1ull << 4; /* ET */
 
-	for (enum segment s = SEG_ES; s <= SEG_GS; s++) {
+	for (enum guest_seg s = SEG_ES; s < SEG_COUNT; s++) {
 		uint16_t sel = s == SEG_CS ? (uint16_t)(vector << 8) : 0;
 		set_segment(s, sel, (uint64_t)sel << 4, 0xffff,
 			    s == SEG_CS ? AR_CODE16 : AR_DATA16);

@@ -4,14 +4,23 @@
  * VMLAUNCH (launched == 0) or VMRESUME.  HOST_RSP is written here, so a VM
  * exit lands in vmx_exit_entry on this very stack frame, with *regs's
  * address on top; it stores the guest registers back and returns 0.  If the
- * entry instruction itself fails, returns 1 (VMfailInvalid) or 2
- * (VMfailValid).  Callee-saved host registers survive; the guest's FPU/SSE
+ * entry instruction itself fails, returns VMX_FAIL_INVALID or
+ * VMX_FAIL_VALID.  Callee-saved host registers survive; the guest's FPU/SSE
  * state is never touched (SDM Vol. 3C 27.5: a VM exit loads only the state
- * in the host-state area). */
+ * in the host-state area).
+ *
+ * The offsets into *regs, HOST_RSP's encoding and the return codes come
+ * from the C definitions through asm_offsets.h, generated at build time
+ * from vmx/asm_offsets.c. */
 
-#define HOST_RSP 0x6c14
-#define REG(n) (8 * (n))
-#define REG_CR2 (8 * 16)
+#include "asm_offsets.h"
+
+/* Each of the 16 x86 GPRs but RSP (which the VMCS holds) is moved below
+ * by name: a register slot added to struct guest_regs would be neither
+ * loaded nor saved. */
+.if GUEST_NREGS != 16
+	.error "vmx_entry.S moves 16 guest GPRs; struct guest_regs changed"
+.endif
 
 	.text
 	.global vmx_enter
@@ -23,43 +32,39 @@ vmx_enter:
 	pushq	%r14
 	pushq	%r15
 	pushq	%rdi			/* regs, found by the exit path */
-	movl	$HOST_RSP, %eax
+	movl	$VMCS_HOST_RSP, %eax
 	vmwrite	%rsp, %rax
-	jbe	.Lfail_early		/* CF or ZF: the write failed */
-	movq	REG_CR2(%rdi), %rax
+	jbe	.Lfailed		/* CF or ZF: the write failed */
+	movq	REGS_CR2(%rdi), %rax
 	movq	%rax, %cr2
 	movl	%esi, %eax		/* launched, tested after the loads */
-	movq	REG(1)(%rdi), %rcx
-	movq	REG(2)(%rdi), %rdx
-	movq	REG(3)(%rdi), %rbx
-	movq	REG(5)(%rdi), %rbp
-	movq	REG(6)(%rdi), %rsi
-	movq	REG(8)(%rdi), %r8
-	movq	REG(9)(%rdi), %r9
-	movq	REG(10)(%rdi), %r10
-	movq	REG(11)(%rdi), %r11
-	movq	REG(12)(%rdi), %r12
-	movq	REG(13)(%rdi), %r13
-	movq	REG(14)(%rdi), %r14
-	movq	REG(15)(%rdi), %r15
+	movq	REGS_RCX(%rdi), %rcx
+	movq	REGS_RDX(%rdi), %rdx
+	movq	REGS_RBX(%rdi), %rbx
+	movq	REGS_RBP(%rdi), %rbp
+	movq	REGS_RSI(%rdi), %rsi
+	movq	REGS_R8(%rdi), %r8
+	movq	REGS_R9(%rdi), %r9
+	movq	REGS_R10(%rdi), %r10
+	movq	REGS_R11(%rdi), %r11
+	movq	REGS_R12(%rdi), %r12
+	movq	REGS_R13(%rdi), %r13
+	movq	REGS_R14(%rdi), %r14
+	movq	REGS_R15(%rdi), %r15
 	testl	%eax, %eax
-	movq	REG(0)(%rdi), %rax	/* mov leaves the flags alone */
-	movq	REG(7)(%rdi), %rdi
+	movq	REGS_RAX(%rdi), %rax	/* mov leaves the flags alone */
+	movq	REGS_RDI(%rdi), %rdi
 	jnz	.Lresume
 	vmlaunch
 	jmp	.Lfailed
 .Lresume:
 	vmresume
 .Lfailed:
-	/* Still in the host with the guest's values in the GPRs. */
-	movl	$1, %eax
+	/* Still in the host (with the guest's values in the GPRs when the
+	 * entry instruction failed): CF is VMfailInvalid, else VMfailValid. */
+	movl	$VMX_FAIL_INVALID, %eax
 	jc	.Lout
-	movl	$2, %eax
-	jmp	.Lout
-.Lfail_early:
-	movl	$1, %eax
-	jc	.Lout
-	movl	$2, %eax
+	movl	$VMX_FAIL_VALID, %eax
 .Lout:
 	popq	%rdi
 	popq	%r15
@@ -74,23 +79,23 @@ vmx_enter:
 vmx_exit_entry:
 	pushq	%rdi			/* guest RDI */
 	movq	8(%rsp), %rdi		/* regs */
-	movq	%rax, REG(0)(%rdi)
-	movq	%rcx, REG(1)(%rdi)
-	movq	%rdx, REG(2)(%rdi)
-	movq	%rbx, REG(3)(%rdi)
-	movq	%rbp, REG(5)(%rdi)
-	movq	%rsi, REG(6)(%rdi)
-	popq	REG(7)(%rdi)
-	movq	%r8, REG(8)(%rdi)
-	movq	%r9, REG(9)(%rdi)
-	movq	%r10, REG(10)(%rdi)
-	movq	%r11, REG(11)(%rdi)
-	movq	%r12, REG(12)(%rdi)
-	movq	%r13, REG(13)(%rdi)
-	movq	%r14, REG(14)(%rdi)
-	movq	%r15, REG(15)(%rdi)
+	movq	%rax, REGS_RAX(%rdi)
+	movq	%rcx, REGS_RCX(%rdi)
+	movq	%rdx, REGS_RDX(%rdi)
+	movq	%rbx, REGS_RBX(%rdi)
+	movq	%rbp, REGS_RBP(%rdi)
+	movq	%rsi, REGS_RSI(%rdi)
+	popq	REGS_RDI(%rdi)
+	movq	%r8, REGS_R8(%rdi)
+	movq	%r9, REGS_R9(%rdi)
+	movq	%r10, REGS_R10(%rdi)
+	movq	%r11, REGS_R11(%rdi)
+	movq	%r12, REGS_R12(%rdi)
+	movq	%r13, REGS_R13(%rdi)
+	movq	%r14, REGS_R14(%rdi)
+	movq	%r15, REGS_R15(%rdi)
 	movq	%cr2, %rax
-	movq	%rax, REG_CR2(%rdi)
+	movq	%rax, REGS_CR2(%rdi)
 	xorl	%eax, %eax
 	jmp	.Lout
 
