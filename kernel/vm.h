@@ -18,7 +18,8 @@
 /* Guest general-purpose registers that the VMCS does not hold, in the
  * x86 register-number order (0 = RAX ... 15 = R15; SDM Vol. 2A 2.1.5),
  * so decoders index them directly.  Slot 4 (RSP) is unused: the guest's
- * RSP lives in the VMCS.  vmx/vmx_entry.S depends on this layout. */
+ * RSP lives in the VMCS.  vmx/vmx_entry.S reads this layout through the
+ * offsets vmx/asm_offsets.c generates at build time. */
 enum guest_reg {
 	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
 	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
@@ -53,7 +54,7 @@ struct msr_context {
 
 
 struct vcpu {
-	struct guest_regs regs; /* first: the entry stub gets its address */
+	struct guest_regs regs; /* vmx_enter gets &regs */
 	struct vm *vm;
 	unsigned id;
 	uint16_t vpid;
