@@ -50,6 +50,9 @@ static bool alloc_memory(struct vm *vm)
 	vm->ram_hpa = page_alloc(vm->ram_size / PAGE_SIZE, FRAMES_2M);
 	if (!vm->ram_hpa)
 		return false;
+	/* RAM is mapped: an access there never exits, so no device may
+	 * claim it. */
+	io_bus_init(&vm->mmio, vm->ram_size, ~0ull);
 	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
 	vm->ept = (struct pt_ctx){ .fmt = &pt_format_ept,
 				   .alloc_table = page_table_alloc,
@@ -67,7 +70,7 @@ static bool alloc_memory(struct vm *vm)
 	vm->msr_bitmap = page_alloc(1, 1);
 	if (!vm->io_bitmap || !vm->msr_bitmap)
 		return false;
-	/* Every port exits: devices claim theirs through pio_register. */
+	/* Every port exits: devices claim theirs on vm->pio. */
 	memset(phys_to_virt(vm->io_bitmap), 0xff, 2 * PAGE_SIZE);
 	msr_bitmap_init(vm);
 	return true;
@@ -126,6 +129,7 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->id = id;
 	vm->state = VM_RUNNING;
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
+	io_bus_init(&vm->pio, 0, 0x10000);
 	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
 	    passthrough_attach(vm, &why) && load_image(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
@@ -280,42 +284,4 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
 		return NULL;
 	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
-}
-
-int pio_register(struct vm *vm, uint16_t base, uint16_t len,
-		 const struct pio_ops *ops, void *dev)
-{
-	if (vm->npio == VM_MAX_PIO || !len || base + len > 0x10000)
-		return -1;
-	for (unsigned i = 0; i < vm->npio; i++)
-		if (base < vm->pio[i].base + vm->pio[i].len &&
-		    vm->pio[i].base < base + len)
-			return -1; /* overlaps another device */
-	vm->pio[vm->npio++] = (struct pio_range){ base, len, ops, dev };
-	return 0;
-}
-
-int mmio_register(struct vm *vm, uint64_t base, uint64_t len,
-		  const struct mmio_ops *ops, void *dev)
-{
-	if (vm->nmmio == VM_MAX_MMIO || !len || base < vm->ram_size)
-		return -1; /* RAM is mapped: an access there never exits */
-	vm->mmio[vm->nmmio++] = (struct mmio_range){ base, len, ops, dev };
-	return 0;
-}
-
-const struct pio_range *pio_find(const struct vm *vm, uint16_t port)
-{
-	for (unsigned i = 0; i < vm->npio; i++)
-		if ((uint16_t)(port - vm->pio[i].base) < vm->pio[i].len)
-			return &vm->pio[i];
-	return NULL;
-}
-
-const struct mmio_range *mmio_find(const struct vm *vm, uint64_t gpa)
-{
-	for (unsigned i = 0; i < vm->nmmio; i++)
-		if (gpa - vm->mmio[i].base < vm->mmio[i].len)
-			return &vm->mmio[i];
-	return NULL;
 }

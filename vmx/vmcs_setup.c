@@ -83,7 +83,8 @@ static void setup_controls(struct vcpu *v)
 	vmcs_write64(MSR_BITMAP, vm->msr_bitmap);
 	vmcs_write64(EPT_POINTER, vm->eptp);
 	vmcs_write16(VPID, v->vpid);
-	vmcs_write64(TSC_OFFSET, 0);
+	v->tsc_offset = 0;
+	vmcs_write64(TSC_OFFSET, v->tsc_offset);
 	vmcs_writen(CR0_GUEST_HOST_MASK, vmcs_cr0_host_owned());
 	vmcs_writen(CR4_GUEST_HOST_MASK, vmcs_cr4_host_owned());
 	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_NONE);
