@@ -77,9 +77,9 @@ static enum io_result fw_cfg_write(void *dev, struct vcpu *v,
 
 static const struct io_ops fw_cfg_ops = { fw_cfg_read, fw_cfg_write };
 
-bool fw_cfg_attach(struct vm *vm)
+bool fw_cfg_attach(struct vm *vm, void **state)
 {
-	struct fw_cfg *f = calloc(1, sizeof(*f));
+	struct fw_cfg *f = *state = calloc(1, sizeof(*f));
 
 	if (!f)
 		return false;

@@ -46,9 +46,9 @@ static enum io_result testdev_write(void *dev, struct vcpu *v,
 
 static const struct io_ops testdev_ops = { testdev_read, testdev_write };
 
-bool testdev_attach(struct vm *vm)
+bool testdev_attach(struct vm *vm, void **state)
 {
-	struct testdev *t = calloc(1, sizeof(*t));
+	struct testdev *t = *state = calloc(1, sizeof(*t));
 
 	return t && io_bus_register(&vm->mmio, TESTDEV_BASE, TESTDEV_SIZE,
 				    &testdev_ops, t) == 0;

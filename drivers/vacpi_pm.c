@@ -69,9 +69,9 @@ static enum io_result pm_write(void *dev, struct vcpu *v,
 
 static const struct io_ops pm_ops = { pm_read, pm_write };
 
-bool vacpi_pm_attach(struct vm *vm)
+bool vacpi_pm_attach(struct vm *vm, void **state)
 {
-	struct vacpi_pm *pm = calloc(1, sizeof(*pm));
+	struct vacpi_pm *pm = *state = calloc(1, sizeof(*pm));
 
 	if (!pm)
 		return false;

@@ -201,9 +201,9 @@ void vioapic_reset(struct vioapic *io)
 	}
 }
 
-bool vioapic_attach(struct vm *vm)
+bool vioapic_attach(struct vm *vm, void **state)
 {
-	struct vioapic *io = calloc(1, sizeof(*io));
+	struct vioapic *io = *state = calloc(1, sizeof(*io));
 
 	if (!io)
 		return false;

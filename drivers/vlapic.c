@@ -481,10 +481,11 @@ static enum io_result mmio_write(void *dev, struct vcpu *v,
 
 static const struct io_ops vlapic_mmio_ops = { mmio_read, mmio_write };
 
-bool vlapic_attach(struct vm *vm)
+bool vlapic_attach(struct vm *vm, void **state)
 {
+	(void)state; /* each vCPU's APIC is made with the vCPU */
 	return io_bus_register(&vm->mmio, VLAPIC_MMIO_BASE, VLAPIC_MMIO_SIZE,
-			       &vlapic_mmio_ops, vm) == 0;
+			       &vlapic_mmio_ops, NULL) == 0;
 }
 
 /* ---- MSRs -------------------------------------------------------------- */
@@ -619,6 +620,12 @@ void vlapic_reset(struct vcpu *v)
 		a->lvt[LVT_INDEX(APIC_LVT_LINT0)] = APIC_DM_EXTINT << 8;
 		a->lvt[LVT_INDEX(APIC_LVT_LINT1)] = APIC_DM_NMI << 8;
 	}
+}
+
+void vlapic_destroy(struct vcpu *v)
+{
+	free(v->lapic);
+	v->lapic = NULL;
 }
 
 bool vlapic_create(struct vcpu *v)

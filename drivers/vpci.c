@@ -236,9 +236,9 @@ static enum io_result vpci_write(void *dev, struct vcpu *v,
 
 static const struct io_ops vpci_ops = { vpci_read, vpci_write };
 
-bool vpci_attach(struct vm *vm)
+bool vpci_attach(struct vm *vm, void **state)
 {
-	struct vpci *p = calloc(1, sizeof(*p));
+	struct vpci *p = *state = calloc(1, sizeof(*p));
 
 	if (!p)
 		return false;

@@ -154,9 +154,9 @@ static enum io_result vpic_write(void *dev, struct vcpu *v,
 
 static const struct io_ops vpic_ops = { vpic_read, vpic_write };
 
-bool vpic_attach(struct vm *vm)
+bool vpic_attach(struct vm *vm, void **state)
 {
-	struct vpic *p = calloc(1, sizeof(*p));
+	struct vpic *p = *state = calloc(1, sizeof(*p));
 
 	if (!p)
 		return false;

@@ -219,9 +219,9 @@ static enum io_result vpit_write(void *dev, struct vcpu *v,
 
 static const struct io_ops vpit_ops = { vpit_read, vpit_write };
 
-bool vpit_attach(struct vm *vm)
+bool vpit_attach(struct vm *vm, void **state)
 {
-	struct vpit *p = calloc(1, sizeof(*p));
+	struct vpit *p = *state = calloc(1, sizeof(*p));
 
 	if (!p)
 		return false;

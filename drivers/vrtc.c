@@ -101,9 +101,9 @@ static enum io_result vrtc_write(void *dev, struct vcpu *v,
 
 static const struct io_ops vrtc_ops = { vrtc_read, vrtc_write };
 
-bool vrtc_attach(struct vm *vm)
+bool vrtc_attach(struct vm *vm, void **state)
 {
-	struct vrtc *r = calloc(1, sizeof(*r));
+	struct vrtc *r = *state = calloc(1, sizeof(*r));
 
 	if (!r)
 		return false;

@@ -156,14 +156,20 @@ static enum io_result vuart_write(void *dev, struct vcpu *v,
 
 static const struct io_ops vuart_ops = { vuart_read, vuart_write };
 
-bool vuart_attach(struct vm *vm, uint16_t base)
+bool vuart_attach(struct vm *vm, void **state)
 {
-	struct vuart *u = calloc(1, sizeof(*u));
+	struct vuart *u = *state = calloc(1, sizeof(*u));
 
 	if (!u)
 		return false;
 	u->vm = vm;
-	u->base = base;
+	u->base = VUART_COM1_BASE;
 	vm_console_register_input(vm, vuart_receive, u);
-	return io_bus_register(&vm->pio, base, 8, &vuart_ops, u) == 0;
+	return io_bus_register(&vm->pio, u->base, 8, &vuart_ops, u) == 0;
+}
+
+void vuart_detach(struct vm *vm, void *state)
+{
+	vm_console_unregister_input(vm);
+	free(state);
 }

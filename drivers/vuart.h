@@ -10,6 +10,9 @@
 
 #define VUART_COM1_BASE 0x3f8
 
-bool vuart_attach(struct vm *vm, uint16_t base);
+/* COM1's state in *state; detach also takes the VM off the console's
+ * input. */
+bool vuart_attach(struct vm *vm, void **state);
+void vuart_detach(struct vm *vm, void *state);
 
 #endif

@@ -254,20 +254,26 @@ static const char *forward_intx(struct vm *vm, uint16_t bdf)
 	if (!ioapic_has_gsi(gsi) || gsi >= VIOAPIC_PINS)
 		return "its interrupt line has no I/O APIC pin here";
 	for (unsigned i = 0; i < nirqs; i++) {
-		if (irqs[i].gsi != gsi)
+		if (!irqs[i].vm || irqs[i].gsi != gsi)
 			continue;
 		if (irqs[i].vm != vm)
 			return "its interrupt line is shared with a device "
 			       "given to another VM";
 		return NULL; /* two functions of this VM on one line */
 	}
-	if (nirqs == IRQ_VECTORS)
+	unsigned slot = 0;
+	while (slot < nirqs && irqs[slot].vm) /* one a failed VM left */
+		slot++;
+	if (slot == IRQ_VECTORS)
 		return "no host interrupt vector left";
-	struct pt_irq *q = &irqs[nirqs];
+	struct pt_irq *q = &irqs[slot];
 	*q = (struct pt_irq){ vm, gsi, 0, false };
-	if (!(q->vector = irq_alloc(host_line_fired, q)))
+	if (!(q->vector = irq_alloc(host_line_fired, q))) {
+		q->vm = NULL;
 		return "no host interrupt vector left";
-	nirqs++;
+	}
+	if (slot == nirqs)
+		nirqs++;
 	/* PCI lines are level-triggered, active low, unless the MADT's
 	 * override for that IRQ says otherwise (ACPI 6.5 5.2.12.5). */
 	bool edge = (flags & ACPI_INTI_TRIGGER_LEVEL) == ACPI_INTI_TRIGGER_EDGE;
@@ -358,6 +364,19 @@ void passthrough_quiesce(struct vm *vm)
 	for (unsigned i = 0; i < nirqs; i++)
 		if (irqs[i].vm == vm)
 			ioapic_mask(irqs[i].gsi, true);
+}
+
+void passthrough_detach(struct vm *vm)
+{
+	passthrough_quiesce(vm);
+	for (unsigned i = 0; i < nfunctions; i++)
+		if (functions[i].vm == vm)
+			functions[i].vm = NULL;
+	for (unsigned i = 0; i < nirqs; i++)
+		if (irqs[i].vm == vm) {
+			irq_free(irqs[i].vector);
+			irqs[i] = (struct pt_irq){ 0 };
+		}
 }
 
 bool passthrough_attach(struct vm *vm, const char **why)

@@ -11,6 +11,7 @@
 #include "io_bus.h"
 
 #define VM_MAX_VCPUS 8
+#define VM_MAX_DEVICES 12 /* kernel/vm_devices.c's table */
 /* IA32_MTRR_DEF_TYPE as firmware leaves it: MTRRs on, default WB. */
 #define MTRR_DEF_TYPE_WB_ENABLED 0x806
 
@@ -111,6 +112,7 @@ struct vm {
 	struct vioapic *ioapic; /* drivers/vioapic.c */
 	struct vpci *pci;       /* drivers/vpci.c */
 
+	void *device_state[VM_MAX_DEVICES]; /* kernel/vm_devices.c */
 	struct io_bus pio;  /* emulated ports (kernel/io_bus.h) */
 	struct io_bus mmio; /* emulated MMIO, above RAM */
 
@@ -126,7 +128,7 @@ struct vm {
 
 /* Creates a VM from its config: RAM, EPT, bitmaps, vCPUs, devices, and
  * its image loaded.  On failure logs why and returns NULL; nothing of it
- * remains. */
+ * remains (pages, device state, console input, host interrupt routes). */
 struct vm *vm_create(const struct vm_config *cfg, unsigned id);
 
 /* Stops every vCPU of the VM with a report naming the VM and the reason. */

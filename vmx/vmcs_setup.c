@@ -241,6 +241,20 @@ void vmcs_reset(struct vcpu *v)
 	setup_guest_state();
 }
 
+/* VMCLEAR before the region is given back: the CPU may keep VMCS data
+ * cached until then (SDM Vol. 3C 25.11.1). */
+void vmcs_destroy(struct vcpu *v)
+{
+	if (!v->vmcs)
+		return;
+	if (vmclear(v->vmcs))
+		panic("VMCLEAR of vCPU %u of VM %s failed", v->id, v->vm->name);
+	if (this_cpu()->current_vmcs == v->vmcs)
+		this_cpu()->current_vmcs = 0;
+	page_free(v->vmcs, 1);
+	v->vmcs = 0;
+}
+
 bool vmcs_create(struct vcpu *v)
 {
 	v->vmcs = page_alloc(1, 1);
