@@ -1,6 +1,6 @@
-/* The guests' 16550 UART (COM1).  Transmit only for now: what the guest
- * writes becomes its console lines on the host log; the receiver is
- * always empty. */
+/* The guests' 16550 UART (COM1): what the guest writes becomes its console
+ * lines on the host log; what is typed on the host console while the VM
+ * has the focus fills its receive FIFO. */
 #ifndef DRIVERS_VUART_H
 #define DRIVERS_VUART_H
 

@@ -14,11 +14,6 @@
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
-struct vcpu *vcpu_current(void)
-{
-	return this_cpu()->current;
-}
-
 void vcpu_forget(struct vcpu *v)
 {
 	struct percpu *cpu = this_cpu();
