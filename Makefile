@@ -50,9 +50,12 @@ KERNEL_SRCS := $(wildcard arch/*.c kernel/*.c vmx/*.c drivers/*.c)
 KERNEL_ASM := $(wildcard arch/*.S vmx/*.S)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS) $(KERNEL_ASM))
 
+# The hv.cfg parser (kernel, UEFI stage and host tests build all three).
+CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c
+
 # The UEFI stage shares the pure code: config parser, ELF parser, paging
 # builder, VT-x rules and the UART driver.
-BOOT_SHARED := kernel/config.c kernel/elf.c arch/paging.c vmx/vmx_caps.c \
+BOOT_SHARED := $(CONFIG_SRCS) kernel/elf.c arch/paging.c vmx/vmx_caps.c \
 	       drivers/uart16550.c
 BOOT_SRCS := $(wildcard boot/*.c) $(BOOT_SHARED)
 BOOT_OBJS := $(patsubst %,$(BUILD)/boot/%.o,$(BOOT_SRCS) boot/handoff.S)
@@ -63,7 +66,7 @@ UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined \
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 		$(wildcard tests/unit/test_*.c))
 # Which kernel sources each unit test exercises.
-UNIT_DEPS_test_config := kernel/config.c
+UNIT_DEPS_test_config := $(CONFIG_SRCS)
 UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
@@ -75,6 +78,7 @@ UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
 UNIT_DEPS_test_sched := kernel/sched.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
+UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
 UNIT_DEPS_test_io_bus := kernel/io_bus.c
@@ -92,7 +96,7 @@ FUZZ_RUNS := 10000000
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,\
 	     $(wildcard tests/fuzz/fuzz_*.c))
 # Which kernel sources each fuzzer exercises.
-FUZZ_DEPS_fuzz_config := kernel/config.c
+FUZZ_DEPS_fuzz_config := $(CONFIG_SRCS)
 FUZZ_DEPS_fuzz_elf := kernel/elf.c
 FUZZ_DEPS_fuzz_multiboot := kernel/multiboot_image.c kernel/elf.c
 FUZZ_DEPS_fuzz_bzimage := kernel/bzimage.c
@@ -191,6 +195,10 @@ $(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC)
 	  -T /usr/lib/elf_x86_64_efi.lds -shared -Bsymbolic -L/usr/lib \
 	  /usr/lib/crt0-efi-x86_64.o $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o \
 	  -o $@ -lefi -lgnuefi $(NEWLIB_LIBC)
+	@# -shared links with symbols missing, but the EFI image keeps no
+	@# dynamic relocations for them: a call through one would crash.
+	@if nm -u $@ | grep -q .; then echo "$@: undefined:"; nm -u $@; \
+	  rm -f $@; exit 1; fi
 
 $(BUILD)/hv.efi: $(BUILD)/hv.so
 	@echo "  EFI     $@"
