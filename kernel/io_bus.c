@@ -1,8 +1,6 @@
 /* Port and MMIO ranges of a VM, and the lookup of an access. */
 #include "io_bus.h"
 
-#include <stddef.h>
-
 void io_bus_init(struct io_bus *bus, uint64_t first, uint64_t end)
 {
 	*bus = (struct io_bus){ .first = first, .end = end };
@@ -32,36 +30,4 @@ int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len,
 		return -1;
 	bus->r[bus->n++] = (struct io_range){ base, len, ops, dev };
 	return 0;
-}
-
-const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr,
-				   unsigned size)
-{
-	for (unsigned i = 0; i < bus->n; i++) {
-		const struct io_range *r = &bus->r[i];
-		if (addr - r->base < r->len)
-			return size <= r->len && addr - r->base <= r->len - size
-				       ? r : NULL;
-	}
-	return NULL;
-}
-
-enum io_result io_bus_read(const struct io_bus *bus, struct vcpu *v,
-			   uint64_t addr, unsigned size, uint64_t *val)
-{
-	const struct io_range *r = io_bus_find(bus, addr, size);
-
-	if (!r || !r->ops->read)
-		return IO_UNHANDLED;
-	return r->ops->read(r->dev, v, addr, size, val);
-}
-
-enum io_result io_bus_write(const struct io_bus *bus, struct vcpu *v,
-			    uint64_t addr, unsigned size, uint64_t val)
-{
-	const struct io_range *r = io_bus_find(bus, addr, size);
-
-	if (!r || !r->ops->write)
-		return IO_UNHANDLED;
-	return r->ops->write(r->dev, v, addr, size, val);
 }

@@ -8,6 +8,7 @@
 #define KERNEL_IO_BUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -50,19 +51,50 @@ void io_bus_init(struct io_bus *bus, uint64_t first, uint64_t end);
  * range already there, or the bus is full. */
 int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len,
 		    const struct io_ops *ops, void *dev);
-/* The range that holds every byte of [addr, addr+size), or NULL.  An
- * access that runs past a range's end is decoded by no one, so a device
- * never sees bytes beyond its range, whatever lies there. */
-const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr,
-				   unsigned size);
 /* Whether any range overlaps [base, base+len). */
 bool io_bus_overlaps(const struct io_bus *bus, uint64_t base, uint64_t len);
 
+/* The lookups below run on every emulated access: inline, so that an exit
+ * handler calls the device directly (make bench: a port read costs as
+ * much as it did with the lookup in kernel/vm.c). */
+
+/* The range that holds every byte of [addr, addr+size), or NULL.  An
+ * access that runs past a range's end is decoded by no one, so a device
+ * never sees bytes beyond its range, whatever lies there. */
+static inline const struct io_range *io_bus_find(const struct io_bus *bus,
+						 uint64_t addr, unsigned size)
+{
+	for (unsigned i = 0; i < bus->n; i++) {
+		const struct io_range *r = &bus->r[i];
+		if (addr - r->base < r->len)
+			return size <= r->len && addr - r->base <= r->len - size
+				       ? r : NULL;
+	}
+	return NULL;
+}
+
 /* One access by v; IO_UNHANDLED where no device decodes it (then *val is
  * left alone). */
-enum io_result io_bus_read(const struct io_bus *bus, struct vcpu *v,
-			   uint64_t addr, unsigned size, uint64_t *val);
-enum io_result io_bus_write(const struct io_bus *bus, struct vcpu *v,
-			    uint64_t addr, unsigned size, uint64_t val);
+static inline enum io_result io_bus_read(const struct io_bus *bus,
+					 struct vcpu *v, uint64_t addr,
+					 unsigned size, uint64_t *val)
+{
+	const struct io_range *r = io_bus_find(bus, addr, size);
+
+	if (!r || !r->ops->read)
+		return IO_UNHANDLED;
+	return r->ops->read(r->dev, v, addr, size, val);
+}
+
+static inline enum io_result io_bus_write(const struct io_bus *bus,
+					  struct vcpu *v, uint64_t addr,
+					  unsigned size, uint64_t val)
+{
+	const struct io_range *r = io_bus_find(bus, addr, size);
+
+	if (!r || !r->ops->write)
+		return IO_UNHANDLED;
+	return r->ops->write(r->dev, v, addr, size, val);
+}
 
 #endif
