@@ -25,8 +25,17 @@ void vioapic_eoi(struct vm *vm, uint8_t vector)
 	ioapic_eois++;
 	ioapic_eoi_vector = vector;
 }
-bool vioapic_watches_eoi(const struct vm *vm) { (void)vm; return ioapic_watching; }
-void log_msg(enum cfg_log_level level, const char *fmt, ...) { (void)level; (void)fmt; }
+
+bool vioapic_watches_eoi(const struct vm *vm)
+{
+	(void)vm;
+	return ioapic_watching;
+}
+
+void log_msg(enum cfg_log_level level, const char *fmt, ...)
+{
+	(void)level, (void)fmt;
+}
 
 enum {
 	ID = 0x20, TPR = 0x80, PPR = 0xa0, EOI = 0xb0, LDR = 0xd0, DFR = 0xe0,
