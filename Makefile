@@ -264,6 +264,7 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) tests/guests/guest.ld
 test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all unit fuzzers linux
+	@$(PYTHON) tests/test_emu.py
 	@$(PYTHON) tests/harness.py --efi $(BUILD)/hv.efi \
 	  --unit-dir $(BUILD)/tests/unit --fuzz-dir $(BUILD)/tests/fuzz
 

@@ -12,7 +12,8 @@ Fields of BootTest:
              host paths are relative to the repository root
   megs, cpus emulated machine size
   timeout_s  wall-clock limit for the whole boot
-  stop_regex stop the emulator once this matches (plus 1 s of trailing output)
+  stop_regex stop the emulator once this matches (plus 1 s of trailing output);
+             it must match within one line, as must the script's regexes
   expect     regexes that must all match, in this order of appearance
   reject     regexes that must not match anywhere
   subtests   {name: Judge(expect, reject)}: more verdicts read from the same
@@ -22,11 +23,18 @@ Fields of BootTest:
 
 Regexes are Python `re` with MULTILINE, matched against the serial log after
 tests/emu.py's clean_log(): ANSI escapes removed, CR LF -> LF.
+
+check_table() checks the whole table when this file is imported (the call
+is the file's last statement) and again when the harness starts; run
+`python3 tests/boot_tests.py` to check it alone.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -127,17 +135,96 @@ BOOT_TESTS: list[BootTest] = [
 ]
 
 
-def _check_table() -> None:
-    import re
-    names = set()
-    for t in BOOT_TESTS:
-        assert t.name not in names, f"duplicate boot test {t.name}"
-        names.add(t.name)
-        for rx in [*t.expect, *t.reject, *([t.stop_regex] if t.stop_regex else [])]:
-            re.compile(rx)
+class TableError(ValueError):
+    """The table above has a mistake: see table_problems()."""
 
 
-_check_table()
+_NAME_RE = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
+_CHAR_CLASS_RE = re.compile(r"\[(?:\\.|[^\\\]])*\]")
+
+
+def _regex_problems(where: str, regexes, one_line: bool = False) -> list[str]:
+    problems = []
+    for rx in regexes:
+        try:
+            re.compile(rx, re.MULTILINE)
+        except (re.error, TypeError) as e:
+            problems.append(f"{where}: bad regex {rx!r}: {e}")
+            continue
+        # emu.boot() looks for these a line at a time (emu._Awaited): an
+        # LF outside [...] would make a match span lines
+        outside_classes = _CHAR_CLASS_RE.sub("", rx)
+        if one_line and ("\n" in outside_classes or "\\n" in outside_classes):
+            problems.append(f"{where}: regex {rx!r} must match within one line")
+    return problems
+
+
+def _judge_problems(where: str, j) -> list[str]:
+    if not j.expect:
+        return [f"{where}: no expect regex (the verdict could not fail)"]
+    return (_regex_problems(f"{where} expect", j.expect)
+            + _regex_problems(f"{where} reject", j.reject))
+
+
+def _test_problems(t: BootTest) -> list[str]:
+    """What is wrong with one test on its own."""
+    from emu import BOCHS_CPU_MODELS, PLATFORMS
+    problems = _judge_problems(t.name, t)
+    if t.stop_regex is not None:
+        problems += _regex_problems(f"{t.name} stop_regex", [t.stop_regex], one_line=True)
+    for step in t.script:
+        if not (isinstance(step, tuple) and len(step) == 2 and isinstance(step[1], str)):
+            problems.append(f"{t.name}: script step {step!r} is not (regex, text)")
+            continue
+        problems += _regex_problems(f"{t.name} script", [step[0]], one_line=True)
+    for sub, j in t.subtests.items():
+        if not isinstance(j, Judge):
+            problems.append(f"{t.name}: subtest {sub} is not a Judge")
+        else:
+            problems += _judge_problems(f"{t.name} subtest {sub}", j)
+    if t.platform is not None and t.platform not in PLATFORMS:
+        problems.append(f"{t.name}: unknown platform {t.platform!r}")
+    cpu_model = getattr(t, "cpu_model", None)
+    if cpu_model is not None and cpu_model not in BOCHS_CPU_MODELS:
+        problems.append(f"{t.name}: {cpu_model!r} is no Bochs CPU model")
+    for esp_path, content in t.files.items():
+        parts = str(esp_path).replace("\\", "/").split("/")
+        if not esp_path or parts[0] == "" or ".." in parts:
+            problems.append(f"{t.name}: bad ESP path {esp_path!r}")
+        if isinstance(content, (bytes, bytearray)):
+            continue
+        host = Path(str(content))
+        if host.is_absolute() or ".." in host.parts or host.parts[:1] not in (("build",), ("tests",)):
+            problems.append(f"{t.name}: host file {str(content)!r} for {esp_path} is not "
+                            "under build/ or tests/ of the repository")
+    if not (t.timeout_s > 0 and t.megs > 0 and t.cpus > 0):
+        problems.append(f"{t.name}: timeout_s, megs and cpus must be positive")
+    return problems
+
+
+def table_problems(tests: list[BootTest]) -> list[str]:
+    """Every mistake in the table: names ("area.what", unique among tests
+    and subtests together), regexes that do not compile, verdicts without
+    an expect regex, unknown platforms and Bochs CPU models, host files
+    outside build/ and tests/."""
+    problems = []
+    seen: dict[str, str] = {}
+    for t in tests:
+        for name, what in [(t.name, "test"), *((s, f"subtest of {t.name}") for s in t.subtests)]:
+            if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+                problems.append(f"{what} name {name!r} is not area.what")
+            elif name in seen:
+                problems.append(f"duplicate name {name} (a {what}; already a {seen[name]})")
+            seen.setdefault(name, what)
+        problems += _test_problems(t)
+    return problems
+
+
+def check_table(tests: list[BootTest] | None = None) -> None:
+    """Raise TableError listing the table's mistakes, if any."""
+    problems = table_problems(BOOT_TESTS if tests is None else tests)
+    if problems:
+        raise TableError("tests/boot_tests.py: " + "; ".join(problems))
 
 
 # ---- VMs: the Multiboot test guests (tests/guests/), all in one boot ------
@@ -795,3 +882,16 @@ BOOT_TESTS.append(BootTest(
         "attack.exit_flood": _ga("exit_flood", "exit_flood"),
     },
 ))
+
+
+# ---- Keep this the last section: the check sees every test added above ----
+
+if __name__ == "__main__":
+    # python3 tests/boot_tests.py: check the table, exit 1 if it is wrong
+    _problems = table_problems(BOOT_TESTS)
+    print(*_problems, sep="\n", file=sys.stderr)
+    print(f"boot_tests: {len(BOOT_TESTS)} tests, "
+          f"{sum(len(t.subtests) for t in BOOT_TESTS)} subtests, "
+          f"{len(_problems)} problem(s)")
+    sys.exit(1 if _problems else 0)
+check_table()

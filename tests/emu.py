@@ -2,7 +2,9 @@
 """Launch the hypervisor in an emulator (Bochs, QEMU TCG or QEMU KVM).
 
 Used two ways:
-  * imported by tests/harness.py: make_esp(), pick_platform(), boot();
+  * imported by tests/harness.py and tests/bench.py: make_esp(),
+    pick_platform(), boot() (which reads the serial log as it grows through
+    SerialText; tests/test_emu.py checks that);
   * from the command line by `make run`:
         python3 tests/emu.py run --efi build/hv.efi --cfg examples/hv.cfg \
             [--file ESPPATH=HOSTPATH ...] [--platform bochs|kvm|qemu-tcg]
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import bisect
 import os
 import pty
 import re
@@ -46,6 +49,17 @@ DEFAULT_CPUS = 2
 # The Bochs CPU model (other platforms ignore it): haswell has AVX2 but no
 # AVX-512; corei7_skylake_x has AVX-512 (XCR0 0xe7), see PLATFORM.md.
 DEFAULT_CPU_MODEL = "corei7_haswell_4770"
+# What Bochs 2.7 accepts as `cpu: model=` (`bochs --help cpu`).
+BOCHS_CPU_MODELS = (
+    "bx_generic", "pentium", "pentium_mmx", "amd_k6_2_chomper", "p2_klamath",
+    "p3_katmai", "p4_willamette", "core_duo_t2400_yonah", "atom_n270",
+    "p4_prescott_celeron_336", "athlon64_clawhammer", "athlon64_venice",
+    "turion64_tyler", "phenom_8650_toliman", "core2_penryn_t9600",
+    "corei5_lynnfield_750", "corei5_arrandale_m520", "corei7_sandy_bridge_2600k",
+    "zambezi", "trinity_apu", "ryzen", "corei7_ivy_bridge_3770k",
+    "corei7_haswell_4770", "broadwell_ult", "corei7_skylake_x", "corei3_cnl",
+    "corei7_icelake_u", "tigerlake",
+)
 POLL_S = 0.2
 TRAILING_S = 1.0
 
@@ -320,6 +334,84 @@ def clean_log(raw: bytes | str) -> str:
     return re.sub(r"\x00+", "\n", text)
 
 
+class SerialText:
+    """clean_log() of a serial log that grows while the emulator runs, kept
+    up to date at a cost linear in the log's size.
+
+    add() cleans each complete line once: cleaning a log cut just after an
+    LF byte gives, piece by piece, what cleaning it whole gives, because no
+    escape sequence, CR... LF run or UTF-8 character holds an LF byte. Only
+    the line still being written (the bytes after the last LF, where an
+    escape sequence or a CR LF pair may be split between two reads) is
+    cleaned again on each add()."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []    # cleaned complete lines, one piece per add()
+        self._starts: list[int] = []    # where each piece starts in the text
+        self._complete = 0              # length of all the pieces
+        self._partial = bytearray()     # the raw bytes after the last LF
+        self._partial_text = ""         # and their cleaned text
+
+    def add(self, chunk: bytes) -> None:
+        self._partial += chunk
+        cut = self._partial.rfind(b"\n") + 1
+        if cut:
+            piece = clean_log(bytes(self._partial[:cut]))
+            del self._partial[:cut]
+            self._starts.append(self._complete)
+            self._pieces.append(piece)
+            self._complete += len(piece)
+        self._partial_text = clean_log(bytes(self._partial))
+
+    @property
+    def complete(self) -> int:
+        """Length of the text of the complete lines: the text before it
+        no longer changes; after it, it may (a split escape sequence)."""
+        return self._complete
+
+    def text(self) -> str:
+        """clean_log() of all the bytes added."""
+        if len(self._pieces) > 1:
+            self._pieces, self._starts = ["".join(self._pieces)], [0]
+        return (self._pieces[0] if self._pieces else "") + self._partial_text
+
+    def search_end(self, regex: re.Pattern, pos: int) -> int | None:
+        """Where the first match of regex at or after pos ends, as
+        regex.search(self.text(), pos) finds it, or None. Reads the text
+        from the start of pos's line on, so a match must begin there."""
+        if pos >= self._complete:
+            window_start, window = self._complete, self._partial_text
+        else:
+            i = bisect.bisect_right(self._starts, pos) - 1
+            piece = self._pieces[i]
+            line = piece.rfind("\n", 0, pos - self._starts[i]) + 1
+            window_start = self._starts[i] + line
+            window = piece[line:] + "".join(self._pieces[i + 1:]) + self._partial_text
+        # The window starts a line, so ^ and \b behave as in the whole text.
+        m = regex.search(window, pos - window_start)
+        return None if m is None else window_start + m.end()
+
+
+class _Awaited:
+    """A regex looked for in a growing SerialText from a position on.
+
+    Such a regex (a stop_regex, a script step) matches within one line: once
+    a search failed, no match can begin in the complete lines it read, so
+    the next search starts at the first incomplete line. Waiting costs time
+    linear in the log's size."""
+
+    def __init__(self, regex: str, pos: int = 0):
+        self.regex = re.compile(regex, re.MULTILINE)
+        self.pos = pos
+
+    def found(self, log: SerialText) -> int | None:
+        """Where the first match ends, or None (then look again later)."""
+        end = log.search_end(self.regex, self.pos)
+        if end is None:
+            self.pos = max(self.pos, log.complete)
+        return end
+
+
 def _start(argv, env, workdir: Path, outname: str) -> subprocess.Popen:
     out = open(workdir / outname, "wb")
     try:
@@ -341,14 +433,14 @@ def _free_port() -> int:
 class _SerialClient:
     """Connects to the emulator's serial socket, copies what arrives to
     WORKDIR/serial.log (so reading works as for a file), and types the
-    script: each (regex, text) pair sends text once regex has matched the
-    log after the previous pair's match."""
+    script: each (regex, text) step sends text once regex has matched the
+    log after the previous step's match."""
 
     def __init__(self, port: int, logpath: Path, script):
-        self.port, self.logpath, self.script = port, logpath, list(script)
+        self.port, self.logpath, self.steps = port, logpath, list(script)
         self.sock = None
-        self.pos = 0
         self.thread = None
+        self.awaited = _Awaited(self.steps[0][0]) if self.steps else None
 
     def connect(self, proc, deadline: float) -> bool:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -376,13 +468,15 @@ class _SerialClient:
                 out.write(data)
                 out.flush()
 
-    def type_ready(self, text: str) -> None:
-        while self.script:
-            m = re.compile(self.script[0][0], re.MULTILINE).search(text, self.pos)
-            if not m:
+    def type_ready(self, log: SerialText) -> None:
+        """Type the text of each step whose regex now matches."""
+        while self.steps:
+            end = self.awaited.found(log)
+            if end is None:
                 return
-            self.pos = m.end()
-            _, keys = self.script.pop(0)
+            _, keys = self.steps.pop(0)
+            if self.steps:
+                self.awaited = _Awaited(self.steps[0][0], pos=end)
             try:
                 self.sock.sendall(keys.encode())
             except OSError:
@@ -410,7 +504,8 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
     (None if we killed it), elapsed_s and emulator_log (its path).
     The emulator is always killed (SIGKILL to its process group) and reaped.
     With `script` (a list of (regex, text)), the serial port is a socket:
-    text is typed into it once regex matches, in order.
+    text is typed into it once regex matches, in order. stop_regex and the
+    script's regexes must match within one line (see _Awaited).
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -422,69 +517,71 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
     port = _free_port() if script else None
     argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus, port, nic,
                                           cpu_model)
-    stop = re.compile(stop_regex, re.MULTILINE) if stop_regex else None
+    stop = _Awaited(stop_regex) if stop_regex else None
     if info is not None:
         info.update(argv=argv, returncode=None, emulator_log=str(workdir / outname))
 
-    raw = bytearray()
-    text = ""
-    reason = "timeout"
+    log = SerialText()
     start = time.monotonic()
     if cancel is not None and cancel.is_set():
         if info is not None:
             info["elapsed_s"] = 0.0
-        return text, "cancelled"
+        return log.text(), "cancelled"
     proc = _start(argv, env, workdir, outname)
     client = _SerialClient(port, serial, script) if script else None
     try:
         if client is not None and not client.connect(proc, start + 60):
             raise EmuError(f"could not connect to the serial socket on port {port}")
         with open(serial, "rb") as f:
-            def pull() -> bool:
-                nonlocal text
-                chunk = f.read()
-                if chunk:
-                    raw.extend(chunk)
-                    text = clean_log(bytes(raw))
-                return bool(chunk)
-
-            deadline = start + float(timeout_s)
-            while True:
-                if cancel is not None and cancel.is_set():
-                    pull()
-                    reason = "cancelled"
-                    break
-                rc = proc.poll()
-                new = pull()
-                if client is not None and new:
-                    client.type_ready(text)
-                if stop is not None and new and stop.search(text):
-                    reason = "stopped"
-                    end = time.monotonic() + TRAILING_S
-                    while time.monotonic() < end and proc.poll() is None:
-                        time.sleep(POLL_S)
-                    pull()
-                    break
-                if rc is not None:
-                    pull()
-                    reason = "exited"
-                    if stop is not None and stop.search(text):
-                        reason = "stopped"
-                    if info is not None:
-                        info["returncode"] = rc
-                    break
-                if time.monotonic() >= deadline:
-                    pull()
-                    reason = "timeout"
-                    break
-                time.sleep(POLL_S)
+            reason, rc = _follow(proc, f, log, stop, client,
+                                 start + float(timeout_s), cancel)
+        if rc is not None and info is not None:
+            info["returncode"] = rc
     finally:
         _kill(proc)
         if client is not None:
             client.close()
         if info is not None:
             info["elapsed_s"] = time.monotonic() - start
-    return text, reason
+    return log.text(), reason
+
+
+def _follow(proc, serial_file, log: SerialText, stop: _Awaited | None,
+            client: _SerialClient | None, deadline: float,
+            cancel: threading.Event | None) -> tuple[str, int | None]:
+    """Poll the emulator and its serial log into `log`, typing the client's
+    script as it matches, until stop matches, the emulator exits, the
+    deadline passes or cancel is set. Returns (boot()'s reason, the
+    emulator's exit status if it exited)."""
+    def pull() -> bool:
+        chunk = serial_file.read()
+        if chunk:
+            log.add(chunk)
+        return bool(chunk)
+
+    while True:
+        if cancel is not None and cancel.is_set():
+            pull()
+            return "cancelled", None
+        rc = proc.poll()
+        new = pull()
+        if client is not None and new:
+            client.type_ready(log)
+        if stop is not None and new and stop.found(log) is not None:
+            end = time.monotonic() + TRAILING_S
+            while time.monotonic() < end and proc.poll() is None:
+                time.sleep(POLL_S)
+            pull()
+            return "stopped", None
+        if rc is not None:
+            pull()
+            if stop is not None and stop.found(log) is not None:
+                return "stopped", rc
+            return "exited", rc
+        if time.monotonic() >= deadline:
+            pull()
+            return "timeout", None
+        time.sleep(POLL_S)
 
 
 # --------------------------------------------------------------------------
@@ -503,27 +600,36 @@ def interactive(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS)
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     if platform in ("qemu-tcg", "kvm"):
-        accel = "kvm" if platform == "kvm" else "tcg"
-        argv, env = qemu_command(espdir, workdir, megs, cpus, accel=accel, serial="mon:stdio")
-        print(f"emu: {platform}: {' '.join(argv)}", file=sys.stderr)
-        print("emu: Ctrl-A X quits QEMU", file=sys.stderr, flush=True)
-        # Foreground, same session: QEMU puts the terminal in raw mode and
-        # handles the keys itself, so Ctrl-C goes to the guest's serial port.
-        proc = subprocess.Popen(argv, env=env, cwd=str(workdir))
-        _register(proc)
-        try:
-            while True:
-                try:
-                    return proc.wait()
-                except KeyboardInterrupt:
-                    print("\nemu: interrupted", file=sys.stderr)
-                    return 130
-        finally:
-            _kill(proc)
-            _restore_tty()
-    if platform != "bochs":
+        run = _interactive_qemu
+    elif platform == "bochs":
+        run = _interactive_bochs
+    else:
         raise EmuError(f"unknown platform {platform!r}")
+    try:
+        # Each part kills its emulator and puts the terminal back itself.
+        return run(platform, espdir, workdir, megs, cpus)
+    except KeyboardInterrupt:
+        print("\nemu: interrupted", file=sys.stderr)
+        return 130
 
+
+def _interactive_qemu(platform, espdir, workdir: Path, megs, cpus) -> int:
+    accel = "kvm" if platform == "kvm" else "tcg"
+    argv, env = qemu_command(espdir, workdir, megs, cpus, accel=accel, serial="mon:stdio")
+    print(f"emu: {platform}: {' '.join(argv)}", file=sys.stderr)
+    print("emu: Ctrl-A X quits QEMU", file=sys.stderr, flush=True)
+    # Foreground, same session: QEMU puts the terminal in raw mode and
+    # handles the keys itself, so Ctrl-C goes to the guest's serial port.
+    proc = subprocess.Popen(argv, env=env, cwd=str(workdir))
+    _register(proc)
+    try:
+        return proc.wait()
+    finally:
+        _kill(proc)
+        _restore_tty()
+
+
+def _interactive_bochs(platform, espdir, workdir: Path, megs, cpus) -> int:
     # Bochs's com1 goes to a private pseudo-terminal (mode=term) whose other
     # end this process relays: guest output -> stdout and serial.log, keys
     # typed here -> the guest. (com1 on /dev/tty itself does not do: Bochs
@@ -531,54 +637,23 @@ def interactive(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS)
     master, slave = pty.openpty()
     tty.setraw(slave)     # no LF -> CR LF on the way out, no CR -> LF on the way in
     serial = workdir / "serial.log"
-    argv, env = bochs_command(espdir, workdir, megs, cpus,
-                              serial_line=f"com1: enabled=1, mode=term, dev={os.ttyname(slave)}")
-    print(f"emu: bochs: {' '.join(argv)} (serial copy: {serial}; Bochs log: {workdir}/bochs.log)",
-          file=sys.stderr)
-    print("emu: Ctrl-C stops Bochs", file=sys.stderr, flush=True)
+    proc = None
     stdin_fd = sys.stdin.fileno() if sys.stdin is not None else -1
     saved_tty = None
-    if stdin_fd >= 0 and os.isatty(stdin_fd):
-        saved_tty = termios.tcgetattr(stdin_fd)
-        mode = termios.tcgetattr(stdin_fd)
-        mode[3] &= ~(termios.ICANON | termios.ECHO)   # keys go straight on; ISIG stays
-        mode[0] &= ~termios.ICRNL                      # Enter sends CR, as on a serial line
-        mode[6][termios.VMIN] = 1
-        mode[6][termios.VTIME] = 0
-        termios.tcsetattr(stdin_fd, termios.TCSANOW, mode)
-    out = sys.stdout.buffer
-    proc = None
     try:
+        argv, env = bochs_command(espdir, workdir, megs, cpus,
+                                  serial_line=f"com1: enabled=1, mode=term, "
+                                              f"dev={os.ttyname(slave)}")
+        print(f"emu: bochs: {' '.join(argv)} (serial copy: {serial}; "
+              f"Bochs log: {workdir}/bochs.log)", file=sys.stderr)
+        print("emu: Ctrl-C stops Bochs", file=sys.stderr, flush=True)
+        saved_tty = _keys_unbuffered(stdin_fd)
         proc = _start(argv, env, workdir, "bochs.out")
         with open(serial, "wb") as copy:
-            read_stdin = stdin_fd >= 0
-            while True:
-                rc = proc.poll()
-                fds = [master] + ([stdin_fd] if read_stdin else [])
-                ready, _, _ = select.select(fds, [], [], 0.1)
-                if master in ready:
-                    try:
-                        chunk = os.read(master, 65536)
-                    except OSError:
-                        chunk = b""
-                    if chunk:
-                        out.write(chunk)
-                        out.flush()
-                        copy.write(chunk)
-                        copy.flush()
-                if read_stdin and stdin_fd in ready:
-                    data = os.read(stdin_fd, 1024)
-                    if data:
-                        os.write(master, data.replace(b"\n", b"\r") if saved_tty is None else data)
-                    else:
-                        read_stdin = False          # EOF: stop forwarding
-                if rc is not None and master not in ready:
-                    print(f"\nemu: bochs exited with status {rc} (see {workdir}/bochs.out)",
-                          file=sys.stderr)
-                    return rc
-    except KeyboardInterrupt:
-        print("\nemu: interrupted", file=sys.stderr)
-        return 130
+            rc = _relay(proc, master, stdin_fd, copy, translate_lf=saved_tty is None)
+        print(f"\nemu: bochs exited with status {rc} (see {workdir}/bochs.out)",
+              file=sys.stderr)
+        return rc
     finally:
         if proc is not None:
             _kill(proc)
@@ -586,6 +661,52 @@ def interactive(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS)
             termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved_tty)
         os.close(master)
         os.close(slave)
+
+
+def _keys_unbuffered(fd: int):
+    """If fd is a terminal, let each key through as typed (no line editing,
+    no echo, Enter as CR as on a serial line; Ctrl-C still signals) and
+    return its old settings, else None."""
+    if fd < 0 or not os.isatty(fd):
+        return None
+    saved = termios.tcgetattr(fd)
+    mode = termios.tcgetattr(fd)
+    mode[3] &= ~(termios.ICANON | termios.ECHO)   # keys go straight on; ISIG stays
+    mode[0] &= ~termios.ICRNL                      # Enter sends CR, as on a serial line
+    mode[6][termios.VMIN] = 1
+    mode[6][termios.VTIME] = 0
+    termios.tcsetattr(fd, termios.TCSANOW, mode)
+    return saved
+
+
+def _relay(proc, master: int, stdin_fd: int, copy, translate_lf: bool) -> int:
+    """Copy the pseudo-terminal's output to stdout and `copy`, and stdin to
+    it (LF as CR when stdin is not a terminal), until the emulator has
+    exited and nothing is left to read; return its exit status."""
+    out = sys.stdout.buffer
+    read_stdin = stdin_fd >= 0
+    while True:
+        rc = proc.poll()
+        fds = [master] + ([stdin_fd] if read_stdin else [])
+        ready, _, _ = select.select(fds, [], [], 0.1)
+        if master in ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                chunk = b""
+            if chunk:
+                out.write(chunk)
+                out.flush()
+                copy.write(chunk)
+                copy.flush()
+        if read_stdin and stdin_fd in ready:
+            data = os.read(stdin_fd, 1024)
+            if data:
+                os.write(master, data.replace(b"\n", b"\r") if translate_lf else data)
+            else:
+                read_stdin = False          # EOF: stop forwarding
+        if rc is not None and master not in ready:
+            return rc
 
 
 def _restore_tty() -> None:

@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +48,7 @@ sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True      # no tests/__pycache__ in the work tree
 
 import emu  # noqa: E402
-from boot_tests import BOOT_TESTS, BootTest  # noqa: E402
+from boot_tests import BOOT_TESTS, BootTest, Judge, TableError, check_table  # noqa: E402
 
 TAIL_LINES = 40
 UNIT_LINE_RE = re.compile(r"^(PASS|FAIL) (\S+?)(?::\s*(.*))?\s*$")
@@ -190,7 +191,7 @@ def platform_of(t: BootTest) -> str:
     return t.platform or emu.pick_platform(t.needs_vmx)
 
 
-def judge(t, log: str, reason: str) -> str | None:
+def judge(t: BootTest | Judge, log: str, reason: str) -> str | None:
     """None if the log passes t's expect/reject lists, else why not."""
     pos = 0
     prev = None
@@ -250,41 +251,54 @@ def judge_subtests(t: BootTest, log: str, reason: str, plat: str,
     return passed, failed
 
 
-def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
-                  cancel: threading.Event) -> tuple[int, int]:
-    """Run one boot test, print its verdicts; (passed, failed)."""
-    plat = t.platform or "?"
-    elapsed = 0.0
-    log = ""
-    reason = "not run"
-    workdir = runs_dir / t.name
-    emu_log = None
-    try:
-        plat = platform_of(t)
-        if not efi.is_file():
-            why = f"{efi} not found (build it first)"
-        else:
-            if workdir.exists():
-                shutil.rmtree(workdir)
-            workdir.mkdir(parents=True)
-            files = {esp_path: (content if isinstance(content, (bytes, bytearray))
-                                else str(ROOT / content))
-                     for esp_path, content in t.files.items()}
-            esp = emu.make_esp(workdir / "esp", efi, t.cfg, files)
-            info: dict = {}
-            log, reason = emu.boot(plat, esp, workdir, t.timeout_s, t.stop_regex,
+@dataclass
+class _BootRun:
+    """What one boot test's boot left, for its verdicts."""
+    plat: str
+    log: str = ""                   # the serial log as judged
+    reason: str = "not run"         # emu.boot()'s reason
+    elapsed: float = 0.0
+    emulator_log: str | None = None
+
+
+def _boot_and_judge(t: BootTest, efi: Path, workdir: Path, run: _BootRun,
+                    cancel: threading.Event) -> str | None:
+    """Boot t on run.plat in a fresh workdir, filling run in; judge the log
+    (None if it passes, else why not) and leave it in serial.txt and the
+    verdict in verdict.txt."""
+    if not efi.is_file():
+        return f"{efi} not found (build it first)"
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    files = {esp_path: (content if isinstance(content, (bytes, bytearray))
+                        else str(ROOT / content))
+             for esp_path, content in t.files.items()}
+    esp = emu.make_esp(workdir / "esp", efi, t.cfg, files)
+    info: dict = {}
+    run.log, run.reason = emu.boot(run.plat, esp, workdir, t.timeout_s, t.stop_regex,
                                    megs=t.megs, cpus=t.cpus, info=info, cancel=cancel,
                                    script=t.script, nic=t.nic,
                                    cpu_model=t.cpu_model)
-            elapsed = info.get("elapsed_s", 0.0)
-            emu_log = info.get("emulator_log")
-            if t.emulator_output:
-                log += _emulator_output(workdir)
-            why = judge(t, log, reason)
-            if why and reason == "exited":
-                why += f"; emulator {_describe_exit(info.get('returncode') or 0)}"
-            (workdir / "serial.txt").write_text(log)
-            (workdir / "verdict.txt").write_text(("PASS" if why is None else f"FAIL: {why}") + "\n")
+    run.elapsed = info.get("elapsed_s", 0.0)
+    run.emulator_log = info.get("emulator_log")
+    if t.emulator_output:
+        run.log += _emulator_output(workdir)
+    why = judge(t, run.log, run.reason)
+    if why and run.reason == "exited":
+        why += f"; emulator {_describe_exit(info.get('returncode') or 0)}"
+    (workdir / "serial.txt").write_text(run.log)
+    (workdir / "verdict.txt").write_text(("PASS" if why is None else f"FAIL: {why}") + "\n")
+    return why
+
+
+def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
+                  cancel: threading.Event) -> tuple[int, int]:
+    """Run one boot test, print its verdicts; (passed, failed)."""
+    run = _BootRun(plat=t.platform or "?")
+    try:
+        run.plat = platform_of(t)
+        why = _boot_and_judge(t, efi, runs_dir / t.name, run, cancel)
     except emu.EmuError as e:
         why = str(e)
     except Exception as e:  # a bug here must fail the test, not the run
@@ -293,17 +307,17 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
 
     if cancel.is_set():
         return 0, 0             # interrupted: no verdict to print
-    sub_p, sub_f = judge_subtests(t, log, reason, plat, bool(log))
-    head = f"{t.name} ({plat}, {elapsed:.1f} s)"
+    sub_p, sub_f = judge_subtests(t, run.log, run.reason, run.plat, bool(run.log))
+    head = f"{t.name} ({run.plat}, {run.elapsed:.1f} s)"
     if why is None:
         say(f"PASS {head}")
         return 1 + sub_p, sub_f
     lines = [f"FAIL {head}: {why}"]
-    if log.strip():
-        lines += ["    " + s for s in log.splitlines()[-TAIL_LINES:]]
-    elif emu_log:
-        lines.append(f"    (serial log empty; last lines of {emu_log}:)")
-        lines += ["    " + s for s in _tail(Path(emu_log), TAIL_LINES)]
+    if run.log.strip():
+        lines += ["    " + s for s in run.log.splitlines()[-TAIL_LINES:]]
+    elif run.emulator_log:
+        lines.append(f"    (serial log empty; last lines of {run.emulator_log}:)")
+        lines += ["    " + s for s in _tail(Path(run.emulator_log), TAIL_LINES)]
     say(*lines)
     return sub_p, 1 + sub_f
 
@@ -367,6 +381,12 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, _sigterm)
     signal.signal(signal.SIGHUP, _sigterm)
+
+    try:
+        check_table()   # again: it covers tests appended after boot_tests.py's own call
+    except TableError as e:
+        print(f"harness: {e}", file=sys.stderr)
+        return 2
 
     unit_dir = Path(args.unit_dir)
     efi = Path(args.efi)
