@@ -83,6 +83,12 @@ UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
+UNIT_DEPS_test_io_bus := kernel/io_bus.c
+UNIT_DEPS_test_vpic := drivers/vpic.c kernel/io_bus.c
+UNIT_DEPS_test_vpit := drivers/vpit.c kernel/io_bus.c
+UNIT_DEPS_test_vioapic := drivers/vioapic.c kernel/io_bus.c
+UNIT_DEPS_test_vlapic := drivers/vlapic.c kernel/io_bus.c
+UNIT_DEPS_test_vuart := drivers/vuart.c kernel/io_bus.c
 
 # ---- host fuzzers (libFuzzer, ASan, UBSan; tests/fuzz/) ----
 FUZZ_CC := clang

@@ -11,12 +11,28 @@ struct irq_handler {
 static struct irq_handler handlers[IRQ_VECTORS];
 static unsigned nused;
 
+/* nused: the vectors handed out so far, freed ones among them (fn NULL)
+ * until they are handed out again. */
 uint8_t irq_alloc(irq_handler_fn fn, void *ctx)
 {
-	if (nused == IRQ_VECTORS)
+	unsigned i = 0;
+
+	while (i < nused && handlers[i].fn)
+		i++;
+	if (i == IRQ_VECTORS)
 		return 0;
-	handlers[nused] = (struct irq_handler){ fn, ctx };
-	return (uint8_t)(IRQ_VECTOR_FIRST + nused++);
+	handlers[i] = (struct irq_handler){ fn, ctx };
+	if (i == nused)
+		nused++;
+	return (uint8_t)(IRQ_VECTOR_FIRST + i);
+}
+
+void irq_free(uint8_t vector)
+{
+	unsigned i = (unsigned)vector - IRQ_VECTOR_FIRST;
+
+	if (i < nused)
+		handlers[i] = (struct irq_handler){ NULL, NULL };
 }
 
 void irq_dispatch(uint8_t vector)
@@ -25,7 +41,7 @@ void irq_dispatch(uint8_t vector)
 
 	if (vector == IRQ_VECTOR_SPURIOUS)
 		return; /* no EOI for the spurious vector (SDM Vol. 3A 11.9) */
-	if (i < nused)
+	if (i < nused && handlers[i].fn)
 		handlers[i].fn(handlers[i].ctx);
 	else
 		log_debug("irq: vector %u has no handler", vector);
@@ -34,5 +50,8 @@ void irq_dispatch(uint8_t vector)
 
 bool irq_any(void)
 {
-	return nused != 0;
+	for (unsigned i = 0; i < nused; i++)
+		if (handlers[i].fn)
+			return true;
+	return false;
 }

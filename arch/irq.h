@@ -20,6 +20,9 @@ typedef void (*irq_handler_fn)(void *ctx);
 /* A free vector in [IRQ_VECTOR_FIRST, +IRQ_VECTORS) now calling fn(ctx),
  * or 0 when all are taken. */
 uint8_t irq_alloc(irq_handler_fn fn, void *ctx);
+/* The vector's handler goes; the vector may be handed out again.  Its
+ * source must be masked first. */
+void irq_free(uint8_t vector);
 /* Runs the vector's handler, then ends it at the local APIC. */
 void irq_dispatch(uint8_t vector);
 /* Whether any vector is in use (the idle loop must then take them). */

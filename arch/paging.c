@@ -52,6 +52,24 @@ int pt_init(struct pt_ctx *pt)
 	return pt->root ? PT_OK : PT_ENOMEM;
 }
 
+/* The tables below the one at phys (a table of `level`), then it. */
+static void free_tables(struct pt_ctx *pt, uint64_t phys, int level)
+{
+	const uint64_t *table = table_at(pt, phys);
+
+	for (unsigned i = 0; level > 0 && i < PT_ENTRIES; i++)
+		if ((table[i] & fmt(pt)->present) && !(table[i] & PTE_PS))
+			free_tables(pt, table[i] & PTE_ADDR_MASK, level - 1);
+	pt->free_table(pt->opaque, phys & PTE_ADDR_MASK);
+}
+
+void pt_destroy(struct pt_ctx *pt)
+{
+	if (pt->root)
+		free_tables(pt, pt->root, PT_LEVELS - 1);
+	pt->root = 0;
+}
+
 /* Returns the entry for va at `level` (1 = PD, 0 = PT), creating missing
  * tables above it, or NULL with *err set. */
 static uint64_t *pt_walk_create(struct pt_ctx *pt, uint64_t va, int level,

@@ -48,6 +48,8 @@ struct pt_ctx {
 	/* Returns the physical address of a zeroed, 4 KiB-aligned page for a
 	 * paging structure, or 0 when memory is exhausted. */
 	uint64_t (*alloc_table)(void *opaque);
+	/* Gives back a page alloc_table gave (pt_destroy only). */
+	void (*free_table)(void *opaque, uint64_t phys);
 	/* How this address space's builder reaches a physical page. */
 	void *(*phys_to_virt)(uint64_t phys);
 	void *opaque;
@@ -73,6 +75,10 @@ int pt_init(struct pt_ctx *pt);
 int pt_map(struct pt_ctx *pt, uint64_t va, uint64_t pa, uint64_t size,
 	   uint64_t attr, bool allow_large);
 
+/* Frees every paging structure, the root included, through free_table;
+ * the pages mapped are the caller's.  The context can then be set up
+ * again with pt_init. */
+void pt_destroy(struct pt_ctx *pt);
 /* Removes 4 KiB mappings in [va, va+size).  Paging structures stay. */
 int pt_unmap(struct pt_ctx *pt, uint64_t va, uint64_t size);
 

@@ -46,3 +46,8 @@ uint64_t tsc_from_ms(uint64_t ms)
 {
 	return ms * (hz / 1000);
 }
+
+uint64_t tsc_now(void)
+{
+	return rdtsc();
+}

@@ -8,5 +8,9 @@
 uint64_t tsc_calibrate(void);
 uint64_t tsc_hz(void);
 uint64_t tsc_from_ms(uint64_t ms);
+/* The host TSC now: the clock of the device models (drivers/), which read
+ * it here rather than with the instruction so that their host unit tests
+ * can set the time. */
+uint64_t tsc_now(void);
 
 #endif

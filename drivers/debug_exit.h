@@ -9,6 +9,6 @@
 
 #define DEBUG_EXIT_PORT 0xf4
 
-bool debug_exit_attach(struct vm *vm);
+bool debug_exit_attach(struct vm *vm, void **state);
 
 #endif

@@ -52,11 +52,12 @@ static void select_key(struct fw_cfg *f, uint16_t key)
 	}
 }
 
-static enum io_result fw_cfg_read(void *dev, uint16_t port, unsigned size,
-				  uint32_t *val)
+static enum io_result fw_cfg_read(void *dev, struct vcpu *v,
+				  uint64_t port, unsigned size, uint64_t *val)
 {
 	struct fw_cfg *f = dev;
 
+	(void)v;
 	if (port != FW_CFG_PORT_DATA || size != 1)
 		return IO_UNHANDLED;
 	*val = f->offset < f->item_len ? f->item[f->offset] : 0;
@@ -64,23 +65,25 @@ static enum io_result fw_cfg_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result fw_cfg_write(void *dev, uint16_t port, unsigned size,
-				   uint32_t val)
+static enum io_result fw_cfg_write(void *dev, struct vcpu *v,
+				   uint64_t port, unsigned size, uint64_t val)
 {
+	(void)v;
 	if (port != FW_CFG_PORT_SEL || size != 2)
 		return IO_UNHANDLED;
 	select_key(dev, (uint16_t)val);
 	return IO_HANDLED;
 }
 
-static const struct pio_ops fw_cfg_ops = { fw_cfg_read, fw_cfg_write };
+static const struct io_ops fw_cfg_ops = { fw_cfg_read, fw_cfg_write };
 
-bool fw_cfg_attach(struct vm *vm)
+bool fw_cfg_attach(struct vm *vm, void **state)
 {
-	struct fw_cfg *f = calloc(1, sizeof(*f));
+	struct fw_cfg *f = *state = calloc(1, sizeof(*f));
 
 	if (!f)
 		return false;
 	f->vm = vm;
-	return pio_register(vm, FW_CFG_PORT_SEL, 2, &fw_cfg_ops, f) == 0;
+	return io_bus_register(&vm->pio, FW_CFG_PORT_SEL, 2, &fw_cfg_ops,
+			       f) == 0;
 }

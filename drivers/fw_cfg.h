@@ -20,6 +20,6 @@ enum fw_cfg_key {
 	FW_CFG_FILE_DIR = 0x19,
 };
 
-bool fw_cfg_attach(struct vm *vm);
+bool fw_cfg_attach(struct vm *vm, void **state);
 
 #endif

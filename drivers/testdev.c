@@ -9,12 +9,13 @@ struct testdev {
 	uint32_t count;
 };
 
-static enum io_result testdev_read(void *dev, uint64_t gpa, unsigned size,
-				   uint64_t *val)
+static enum io_result testdev_read(void *dev, struct vcpu *v,
+				   uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct testdev *t = dev;
 	uint64_t off = gpa - TESTDEV_BASE;
 
+	(void)v;
 	t->count++;
 	/* COUNT first: SCRATCH's 8-byte form overlaps it, and a 32-bit read
 	 * of COUNT must give the count, as the header says. */
@@ -29,12 +30,13 @@ static enum io_result testdev_read(void *dev, uint64_t gpa, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result testdev_write(void *dev, uint64_t gpa, unsigned size,
-				    uint64_t val)
+static enum io_result testdev_write(void *dev, struct vcpu *v,
+				    uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct testdev *t = dev;
 	uint64_t off = gpa - TESTDEV_BASE;
 
+	(void)v;
 	t->count++;
 	if (off != REG_SCRATCH)
 		return IO_UNHANDLED;
@@ -42,12 +44,12 @@ static enum io_result testdev_write(void *dev, uint64_t gpa, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct mmio_ops testdev_ops = { testdev_read, testdev_write };
+static const struct io_ops testdev_ops = { testdev_read, testdev_write };
 
-bool testdev_attach(struct vm *vm)
+bool testdev_attach(struct vm *vm, void **state)
 {
-	struct testdev *t = calloc(1, sizeof(*t));
+	struct testdev *t = *state = calloc(1, sizeof(*t));
 
-	return t && mmio_register(vm, TESTDEV_BASE, TESTDEV_SIZE, &testdev_ops,
-				  t) == 0;
+	return t && io_bus_register(&vm->mmio, TESTDEV_BASE, TESTDEV_SIZE,
+				    &testdev_ops, t) == 0;
 }

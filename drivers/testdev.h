@@ -14,6 +14,6 @@
 #define TESTDEV_SIZE 0x1000
 #define TESTDEV_ID 0x44545648u
 
-bool testdev_attach(struct vm *vm);
+bool testdev_attach(struct vm *vm, void **state);
 
 #endif

@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 
-#include "../arch/cpu.h"
 #include "../arch/tsc.h"
 #include "../kernel/acpi_tables.h"
 
@@ -18,17 +17,18 @@ struct vacpi_pm {
 
 static uint32_t pm_timer(void)
 {
-	uint64_t hz = tsc_hz();
-	return hz ? (uint32_t)((rdtsc() / hz * PM_TIMER_HZ +
-				rdtsc() % hz * PM_TIMER_HZ / hz) & 0xffffff)
+	uint64_t hz = tsc_hz(), now = tsc_now();
+	return hz ? (uint32_t)((now / hz * PM_TIMER_HZ +
+				now % hz * PM_TIMER_HZ / hz) & 0xffffff)
 		  : 0;
 }
 
-static enum io_result pm_read(void *dev, uint16_t port, unsigned size,
-			      uint32_t *val)
+static enum io_result pm_read(void *dev, struct vcpu *v,
+			      uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vacpi_pm *pm = dev;
 
+	(void)v;
 	switch (port) {
 	case ACPI_PM1_EVT: *val = pm->sts; break;
 	case ACPI_PM1_EVT + 2: *val = pm->en; break;
@@ -41,11 +41,12 @@ static enum io_result pm_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result pm_write(void *dev, uint16_t port, unsigned size,
-			       uint32_t val)
+static enum io_result pm_write(void *dev, struct vcpu *v,
+			       uint64_t port, unsigned size, uint64_t val)
 {
 	struct vacpi_pm *pm = dev;
 
+	(void)v;
 	(void)size;
 	switch (port) {
 	case ACPI_PM1_EVT:
@@ -66,14 +67,14 @@ static enum io_result pm_write(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct pio_ops pm_ops = { pm_read, pm_write };
+static const struct io_ops pm_ops = { pm_read, pm_write };
 
-bool vacpi_pm_attach(struct vm *vm)
+bool vacpi_pm_attach(struct vm *vm, void **state)
 {
-	struct vacpi_pm *pm = calloc(1, sizeof(*pm));
+	struct vacpi_pm *pm = *state = calloc(1, sizeof(*pm));
 
 	if (!pm)
 		return false;
 	pm->vm = vm;
-	return pio_register(vm, ACPI_PM_BASE, 12, &pm_ops, pm) == 0;
+	return io_bus_register(&vm->pio, ACPI_PM_BASE, 12, &pm_ops, pm) == 0;
 }

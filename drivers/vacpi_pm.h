@@ -8,6 +8,6 @@
 
 #include "../kernel/vm.h"
 
-bool vacpi_pm_attach(struct vm *vm);
+bool vacpi_pm_attach(struct vm *vm, void **state);
 
 #endif

@@ -152,12 +152,13 @@ static void reg_write(struct vioapic *io, uint32_t reg, uint32_t val)
 }
 
 /* IOREGSEL and IOWIN are 32-bit registers (82093AA 3.1). */
-static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
-				uint64_t *val)
+static enum io_result mmio_read(void *dev, struct vcpu *v,
+				uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct vioapic *io = dev;
 	uint64_t off = gpa - VIOAPIC_BASE;
 
+	(void)v;
 	if (size != 4)
 		return IO_UNHANDLED;
 	if (off == IOREGSEL)
@@ -169,12 +170,13 @@ static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result mmio_write(void *dev, uint64_t gpa, unsigned size,
-				 uint64_t val)
+static enum io_result mmio_write(void *dev, struct vcpu *v,
+				 uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct vioapic *io = dev;
 	uint64_t off = gpa - VIOAPIC_BASE;
 
+	(void)v;
 	if (size != 4)
 		return IO_UNHANDLED;
 	if (off == IOREGSEL)
@@ -186,7 +188,7 @@ static enum io_result mmio_write(void *dev, uint64_t gpa, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct mmio_ops vioapic_ops = { mmio_read, mmio_write };
+static const struct io_ops vioapic_ops = { mmio_read, mmio_write };
 
 /* Every pin starts masked (82093AA 3.2.4); the ID follows the vCPUs'. */
 void vioapic_reset(struct vioapic *io)
@@ -199,15 +201,15 @@ void vioapic_reset(struct vioapic *io)
 	}
 }
 
-bool vioapic_attach(struct vm *vm)
+bool vioapic_attach(struct vm *vm, void **state)
 {
-	struct vioapic *io = calloc(1, sizeof(*io));
+	struct vioapic *io = *state = calloc(1, sizeof(*io));
 
 	if (!io)
 		return false;
 	io->vm = vm;
 	vioapic_reset(io);
 	vm->ioapic = io;
-	return mmio_register(vm, VIOAPIC_BASE, VIOAPIC_SIZE, &vioapic_ops,
-			     io) == 0;
+	return io_bus_register(&vm->mmio, VIOAPIC_BASE, VIOAPIC_SIZE,
+			       &vioapic_ops, io) == 0;
 }

@@ -13,7 +13,7 @@
 #define VIOAPIC_SIZE 0x1000ull
 #define VIOAPIC_PINS 24
 
-bool vioapic_attach(struct vm *vm);
+bool vioapic_attach(struct vm *vm, void **state);
 /* Back to the power-up state: every pin masked (for a VM restart). */
 void vioapic_reset(struct vioapic *io);
 /* The line of pin `pin` goes to `level` (an edge is a raise and a drop). */

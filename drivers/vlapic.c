@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../arch/cpu.h"
 #include "../arch/msr.h"
 #include "../arch/tsc.h"
 #include "../kernel/log.h"
-#include "../vmx/vcpu_run.h"
-#include "../vmx/vmcs.h"
 #include "vioapic.h"
 
 /* Register offsets in the xAPIC page; the x2APIC MSR is 0x800 + off/16
@@ -369,7 +366,7 @@ static uint32_t reg_read(struct vcpu *v, unsigned off)
 	case APIC_ICR_LO: return a->icr_lo; /* delivery status: always idle */
 	case APIC_ICR_HI: return a->icr_hi;
 	case APIC_TIMER_ICR: return a->timer_icr;
-	case APIC_TIMER_CCR: return timer_current(a, rdtsc());
+	case APIC_TIMER_CCR: return timer_current(a, tsc_now());
 	case APIC_TIMER_DCR: return a->timer_dcr;
 	}
 	if (off >= APIC_ISR && off < APIC_ISR + 0x80)
@@ -437,7 +434,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
 		return;
 	case APIC_TIMER_ICR:
 		if (LVT_TIMER_MODE(a->lvt[0]) != TIMER_TSC_DEADLINE)
-			timer_load(a, val, rdtsc());
+			timer_load(a, val, tsc_now());
 		return;
 	case APIC_TIMER_DCR:
 		a->timer_dcr = val & 0xb;
@@ -456,40 +453,39 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
 
 /* Registers are 32 bits wide at 16-byte alignment; other accesses are
  * undefined on hardware and ignored here. */
-static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
-				uint64_t *val)
+static enum io_result mmio_read(void *dev, struct vcpu *v,
+				uint64_t gpa, unsigned size, uint64_t *val)
 {
-	struct vcpu *v = vcpu_current();
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
 
 	(void)dev;
-	if (!v || !hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
+	if (!hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
 	    size != 4 || (off & 0xf))
 		return IO_UNHANDLED;
 	*val = reg_read(v, off);
 	return IO_HANDLED;
 }
 
-static enum io_result mmio_write(void *dev, uint64_t gpa, unsigned size,
-				 uint64_t val)
+static enum io_result mmio_write(void *dev, struct vcpu *v,
+				 uint64_t gpa, unsigned size, uint64_t val)
 {
-	struct vcpu *v = vcpu_current();
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
 
 	(void)dev;
-	if (!v || !hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
+	if (!hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
 	    size != 4 || (off & 0xf) || off == APIC_SELF_IPI)
 		return IO_UNHANDLED;
 	reg_write(v, off, (uint32_t)val);
 	return IO_HANDLED;
 }
 
-static const struct mmio_ops vlapic_mmio_ops = { mmio_read, mmio_write };
+static const struct io_ops vlapic_mmio_ops = { mmio_read, mmio_write };
 
-bool vlapic_attach(struct vm *vm)
+bool vlapic_attach(struct vm *vm, void **state)
 {
-	return mmio_register(vm, VLAPIC_MMIO_BASE, VLAPIC_MMIO_SIZE,
-			     &vlapic_mmio_ops, vm) == 0;
+	(void)state; /* each vCPU's APIC is made with the vCPU */
+	return io_bus_register(&vm->mmio, VLAPIC_MMIO_BASE, VLAPIC_MMIO_SIZE,
+			       &vlapic_mmio_ops, NULL) == 0;
 }
 
 /* ---- MSRs -------------------------------------------------------------- */
@@ -572,7 +568,7 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (!val) {
 			a->deadline = 0;
 		} else {
-			uint64_t host = val - vmcs_read64(TSC_OFFSET);
+			uint64_t host = val - v->tsc_offset;
 			a->deadline = host ? host : 1;
 		}
 		return true;
@@ -624,6 +620,12 @@ void vlapic_reset(struct vcpu *v)
 		a->lvt[LVT_INDEX(APIC_LVT_LINT0)] = APIC_DM_EXTINT << 8;
 		a->lvt[LVT_INDEX(APIC_LVT_LINT1)] = APIC_DM_NMI << 8;
 	}
+}
+
+void vlapic_destroy(struct vcpu *v)
+{
+	free(v->lapic);
+	v->lapic = NULL;
 }
 
 bool vlapic_create(struct vcpu *v)

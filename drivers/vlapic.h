@@ -43,9 +43,10 @@ struct apic_msg {
  * NMI: the virtual-wire mode firmware leaves (MP spec 3.6.2.2). */
 bool vlapic_create(struct vcpu *v);
 void vlapic_reset(struct vcpu *v);
+void vlapic_destroy(struct vcpu *v);
 /* Registers the VM's xAPIC MMIO page (one range; each access goes to the
  * APIC of the vCPU that made it). */
-bool vlapic_attach(struct vm *vm);
+bool vlapic_attach(struct vm *vm, void **state);
 
 /* Sends msg from `from` (NULL: from the IOAPIC) to the vCPUs it names. */
 void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m);

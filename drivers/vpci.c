@@ -191,11 +191,12 @@ static void config_write(struct vpci *p, unsigned off, unsigned size,
 	host_dev_write(p, d, reg, merged, ((1u << size) - 1) << off);
 }
 
-static enum io_result vpci_read(void *dev, uint16_t port, unsigned size,
-				uint32_t *val)
+static enum io_result vpci_read(void *dev, struct vcpu *v,
+				uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vpci *p = dev;
 
+	(void)v;
 	if (port == RESET_CONTROL && size == 1) {
 		*val = p->rcr;
 	} else if (port == CONFIG_ADDRESS && size == 4) {
@@ -210,11 +211,12 @@ static enum io_result vpci_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result vpci_write(void *dev, uint16_t port, unsigned size,
-				 uint32_t val)
+static enum io_result vpci_write(void *dev, struct vcpu *v,
+				 uint64_t port, unsigned size, uint64_t val)
 {
 	struct vpci *p = dev;
 
+	(void)v;
 	if (port == RESET_CONTROL && size == 1) {
 		p->rcr = val & 0x0e;
 		if (val & RCR_RESET_CPU)
@@ -232,18 +234,19 @@ static enum io_result vpci_write(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct pio_ops vpci_ops = { vpci_read, vpci_write };
+static const struct io_ops vpci_ops = { vpci_read, vpci_write };
 
-bool vpci_attach(struct vm *vm)
+bool vpci_attach(struct vm *vm, void **state)
 {
-	struct vpci *p = calloc(1, sizeof(*p));
+	struct vpci *p = *state = calloc(1, sizeof(*p));
 
 	if (!p)
 		return false;
 	p->vm = vm;
 	vm->pci = p;
-	return pio_register(vm, CONFIG_ADDRESS, 8, &vpci_ops, p) == 0 &&
-	       pio_register(vm, KBC_COMMAND, 1, &vpci_ops, p) == 0;
+	return io_bus_register(&vm->pio, CONFIG_ADDRESS, 8, &vpci_ops,
+			       p) == 0 &&
+	       io_bus_register(&vm->pio, KBC_COMMAND, 1, &vpci_ops, p) == 0;
 }
 
 bool vpci_add_host_device(struct vm *vm, uint16_t bdf,

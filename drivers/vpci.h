@@ -14,7 +14,7 @@
 
 #define VPCI_MAX_HOST_DEVS 4 /* = CFG_PCI_MAX */
 
-bool vpci_attach(struct vm *vm);
+bool vpci_attach(struct vm *vm, void **state);
 /* Shows host function bdf, with the BARs the host gave it, on this VM's
  * bus (kernel/passthrough.c has mapped them). */
 bool vpci_add_host_device(struct vm *vm, uint16_t bdf,

@@ -115,12 +115,13 @@ static void write_data(struct i8259 *c, uint8_t v)
 	}
 }
 
-static enum io_result vpic_read(void *dev, uint16_t port, unsigned size,
-				uint32_t *val)
+static enum io_result vpic_read(void *dev, struct vcpu *v,
+				uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vpic *p = dev;
 	struct i8259 *c = &p->chip[(port & 0x80) ? 1 : 0];
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	if (port == 0x4d0 || port == 0x4d1)
@@ -132,12 +133,13 @@ static enum io_result vpic_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result vpic_write(void *dev, uint16_t port, unsigned size,
-				 uint32_t val)
+static enum io_result vpic_write(void *dev, struct vcpu *v,
+				 uint64_t port, unsigned size, uint64_t val)
 {
 	struct vpic *p = dev;
 	struct i8259 *c = &p->chip[(port & 0x80) ? 1 : 0];
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	if (port == 0x4d0 || port == 0x4d1)
@@ -150,18 +152,18 @@ static enum io_result vpic_write(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct pio_ops vpic_ops = { vpic_read, vpic_write };
+static const struct io_ops vpic_ops = { vpic_read, vpic_write };
 
-bool vpic_attach(struct vm *vm)
+bool vpic_attach(struct vm *vm, void **state)
 {
-	struct vpic *p = calloc(1, sizeof(*p));
+	struct vpic *p = *state = calloc(1, sizeof(*p));
 
 	if (!p)
 		return false;
 	/* Masked until the guest programs it, as after reset. */
 	p->chip[0].imr = p->chip[1].imr = 0xff;
 	vm->pic = p;
-	return pio_register(vm, 0x20, 2, &vpic_ops, p) == 0 &&
-	       pio_register(vm, 0xa0, 2, &vpic_ops, p) == 0 &&
-	       pio_register(vm, 0x4d0, 2, &vpic_ops, p) == 0;
+	return io_bus_register(&vm->pio, 0x20, 2, &vpic_ops, p) == 0 &&
+	       io_bus_register(&vm->pio, 0xa0, 2, &vpic_ops, p) == 0 &&
+	       io_bus_register(&vm->pio, 0x4d0, 2, &vpic_ops, p) == 0;
 }

@@ -8,7 +8,7 @@
 
 #include "../kernel/vm.h"
 
-bool vpic_attach(struct vm *vm);
+bool vpic_attach(struct vm *vm, void **state);
 /* A rising edge on an ISA IRQ line (0-15). */
 void vpic_raise_irq(struct vpic *pic, unsigned irq);
 /* Whether an unmasked request is waiting that outranks what is in

@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 
-#include "../arch/cpu.h"
 #include "../arch/tsc.h"
 #include "../kernel/vm_irq.h"
 
@@ -77,7 +76,7 @@ static void arm(struct vpit *p, unsigned n, uint32_t count)
 	struct pit_channel *c = &p->ch[n];
 
 	c->reload = count ? count : 65536;
-	c->start = rdtsc();
+	c->start = tsc_now();
 	c->armed = true;
 	if (n == 0)
 		p->next_irq = c->start + tsc_for_ticks(c->reload);
@@ -113,7 +112,7 @@ static void write_control(struct vpit *p, uint8_t v)
 		return; /* read-back command: not modelled */
 	c = &p->ch[n];
 	if (((v >> 4) & 3) == ACC_LATCH) {
-		c->latch = counter_value(c, rdtsc());
+		c->latch = counter_value(c, tsc_now());
 		c->latched = true;
 		return;
 	}
@@ -152,7 +151,7 @@ static void write_counter(struct vpit *p, unsigned n, uint8_t v)
 
 static uint8_t read_counter(struct pit_channel *c)
 {
-	uint16_t v = c->latched ? c->latch : counter_value(c, rdtsc());
+	uint16_t v = c->latched ? c->latch : counter_value(c, tsc_now());
 	uint8_t byte;
 
 	switch (c->access) {
@@ -174,18 +173,19 @@ static uint8_t read_counter(struct pit_channel *c)
 	return byte;
 }
 
-static enum io_result vpit_read(void *dev, uint16_t port, unsigned size,
-				uint32_t *val)
+static enum io_result vpit_read(void *dev, struct vcpu *v,
+				uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vpit *p = dev;
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	if (port == PORT_B) {
 		p->refresh = !p->refresh; /* toggles every ~15 us on a PC */
 		*val = (p->port_b & (PORTB_GATE2 | PORTB_SPEAKER)) |
 		       (p->refresh ? PORTB_REFRESH : 0) |
-		       (output_high(&p->ch[2], rdtsc()) ? PORTB_OUT2 : 0);
+		       (output_high(&p->ch[2], tsc_now()) ? PORTB_OUT2 : 0);
 	} else if (port <= 0x42) {
 		*val = read_counter(&p->ch[port - 0x40]);
 	} else {
@@ -194,18 +194,19 @@ static enum io_result vpit_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result vpit_write(void *dev, uint16_t port, unsigned size,
-				 uint32_t val)
+static enum io_result vpit_write(void *dev, struct vcpu *v,
+				 uint64_t port, unsigned size, uint64_t val)
 {
 	struct vpit *p = dev;
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	if (port == PORT_B) {
 		bool gate = val & PORTB_GATE2;
 		/* A rising gate restarts a mode-0 count (8254, "GATE"). */
 		if (gate && !p->ch[2].gate)
-			p->ch[2].start = rdtsc();
+			p->ch[2].start = tsc_now();
 		p->ch[2].gate = gate;
 		p->port_b = (uint8_t)val;
 	} else if (port == 0x43) {
@@ -216,17 +217,17 @@ static enum io_result vpit_write(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct pio_ops vpit_ops = { vpit_read, vpit_write };
+static const struct io_ops vpit_ops = { vpit_read, vpit_write };
 
-bool vpit_attach(struct vm *vm)
+bool vpit_attach(struct vm *vm, void **state)
 {
-	struct vpit *p = calloc(1, sizeof(*p));
+	struct vpit *p = *state = calloc(1, sizeof(*p));
 
 	if (!p)
 		return false;
 	p->vm = vm;
 	p->ch[0].gate = p->ch[1].gate = true; /* tied high on a PC */
 	vm->pit = p;
-	return pio_register(vm, 0x40, 4, &vpit_ops, p) == 0 &&
-	       pio_register(vm, PORT_B, 1, &vpit_ops, p) == 0;
+	return io_bus_register(&vm->pio, 0x40, 4, &vpit_ops, p) == 0 &&
+	       io_bus_register(&vm->pio, PORT_B, 1, &vpit_ops, p) == 0;
 }

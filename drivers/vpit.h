@@ -8,7 +8,7 @@
 
 #include "../kernel/vm.h"
 
-bool vpit_attach(struct vm *vm);
+bool vpit_attach(struct vm *vm, void **state);
 /* Raises ISA IRQ 0 for every channel-0 period that ended
  * before `now` (TSC); several missed ones coalesce into one. */
 void vpit_update(struct vpit *pit, uint64_t now);

@@ -66,11 +66,12 @@ uint8_t vrtc_host_read(uint8_t r)
 	return v;
 }
 
-static enum io_result vrtc_read(void *dev, uint16_t port, unsigned size,
-				uint32_t *val)
+static enum io_result vrtc_read(void *dev, struct vcpu *v,
+				uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vrtc *r = dev;
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	if (port == RTC_INDEX)
@@ -82,11 +83,12 @@ static enum io_result vrtc_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result vrtc_write(void *dev, uint16_t port, unsigned size,
-				 uint32_t val)
+static enum io_result vrtc_write(void *dev, struct vcpu *v,
+				 uint64_t port, unsigned size, uint64_t val)
 {
 	struct vrtc *r = dev;
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	if (port == RTC_INDEX)
@@ -97,16 +99,16 @@ static enum io_result vrtc_write(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct pio_ops vrtc_ops = { vrtc_read, vrtc_write };
+static const struct io_ops vrtc_ops = { vrtc_read, vrtc_write };
 
-bool vrtc_attach(struct vm *vm)
+bool vrtc_attach(struct vm *vm, void **state)
 {
-	struct vrtc *r = calloc(1, sizeof(*r));
+	struct vrtc *r = *state = calloc(1, sizeof(*r));
 
 	if (!r)
 		return false;
 	r->cmos[REG_A] = REG_A_DEFAULT;
 	r->cmos[REG_B] = REG_B_DEFAULT;
 	r->cmos[REG_D] = REG_D_VALID;
-	return pio_register(vm, RTC_INDEX, 2, &vrtc_ops, r) == 0;
+	return io_bus_register(&vm->pio, RTC_INDEX, 2, &vrtc_ops, r) == 0;
 }

@@ -8,7 +8,7 @@
 
 #include "../kernel/vm.h"
 
-bool vrtc_attach(struct vm *vm);
+bool vrtc_attach(struct vm *vm, void **state);
 
 /* Reads host CMOS register r (0-0x7f), serialized with every other host
  * CMOS access, with the chipset's NMI sources kept masked. */

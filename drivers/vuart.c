@@ -91,12 +91,13 @@ static void vuart_receive(void *dev, uint8_t c)
 	update_irq(u);
 }
 
-static enum io_result vuart_read(void *dev, uint16_t port, unsigned size,
-				 uint32_t *val)
+static enum io_result vuart_read(void *dev, struct vcpu *v,
+				 uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vuart *u = dev;
 	bool dlab = u->lcr & LCR_DLAB;
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	switch (port - u->base) {
@@ -113,13 +114,14 @@ static enum io_result vuart_read(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static enum io_result vuart_write(void *dev, uint16_t port, unsigned size,
-				  uint32_t val)
+static enum io_result vuart_write(void *dev, struct vcpu *v,
+				  uint64_t port, unsigned size, uint64_t val)
 {
 	struct vuart *u = dev;
 	bool dlab = u->lcr & LCR_DLAB;
 	char c = (char)val;
 
+	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
 	switch (port - u->base) {
@@ -152,16 +154,22 @@ static enum io_result vuart_write(void *dev, uint16_t port, unsigned size,
 	return IO_HANDLED;
 }
 
-static const struct pio_ops vuart_ops = { vuart_read, vuart_write };
+static const struct io_ops vuart_ops = { vuart_read, vuart_write };
 
-bool vuart_attach(struct vm *vm, uint16_t base)
+bool vuart_attach(struct vm *vm, void **state)
 {
-	struct vuart *u = calloc(1, sizeof(*u));
+	struct vuart *u = *state = calloc(1, sizeof(*u));
 
 	if (!u)
 		return false;
 	u->vm = vm;
-	u->base = base;
+	u->base = VUART_COM1_BASE;
 	vm_console_register_input(vm, vuart_receive, u);
-	return pio_register(vm, base, 8, &vuart_ops, u) == 0;
+	return io_bus_register(&vm->pio, u->base, 8, &vuart_ops, u) == 0;
+}
+
+void vuart_detach(struct vm *vm, void *state)
+{
+	vm_console_unregister_input(vm);
+	free(state);
 }

@@ -1,6 +1,6 @@
-/* The guests' 16550 UART (COM1).  Transmit only for now: what the guest
- * writes becomes its console lines on the host log; the receiver is
- * always empty. */
+/* The guests' 16550 UART (COM1): what the guest writes becomes its console
+ * lines on the host log; what is typed on the host console while the VM
+ * has the focus fills its receive FIFO. */
 #ifndef DRIVERS_VUART_H
 #define DRIVERS_VUART_H
 
@@ -10,6 +10,9 @@
 
 #define VUART_COM1_BASE 0x3f8
 
-bool vuart_attach(struct vm *vm, uint16_t base);
+/* COM1's state in *state; detach also takes the VM off the console's
+ * input. */
+bool vuart_attach(struct vm *vm, void **state);
+void vuart_detach(struct vm *vm, void *state);
 
 #endif

@@ -56,10 +56,21 @@ void fpu_reset(struct vcpu *v)
 	memcpy(v->fpu + FXSAVE_MXCSR, &mxcsr, 4);
 }
 
+static size_t area_pages(void)
+{
+	return (area_size() + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+void fpu_destroy(struct vcpu *v)
+{
+	if (v->fpu)
+		page_free(virt_to_phys(v->fpu), area_pages());
+	v->fpu = NULL;
+}
+
 bool fpu_create(struct vcpu *v)
 {
-	size_t pages = (area_size() + PAGE_SIZE - 1) / PAGE_SIZE;
-	uint64_t pa = page_alloc(pages, 1); /* page-aligned: XSAVE wants 64 */
+	uint64_t pa = page_alloc(area_pages(), 1); /* page-aligned: XSAVE wants 64 */
 
 	if (!pa)
 		return false;

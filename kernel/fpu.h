@@ -13,6 +13,8 @@
 
 /* Gives v a save area in the power-up state; false if out of memory. */
 bool fpu_create(struct vcpu *v);
+/* Gives the save area back (a VM that failed to start). */
+void fpu_destroy(struct vcpu *v);
 /* Back to the power-up state (a VM reset). */
 void fpu_reset(struct vcpu *v);
 /* Saves prev's registers (if any) and loads next's, XCR0 included.

@@ -162,6 +162,12 @@ uint64_t page_table_alloc(void *opaque)
 	return phys;
 }
 
+void page_table_free(void *opaque, uint64_t phys)
+{
+	(void)opaque;
+	page_free(phys, 1);
+}
+
 uint64_t page_alloc_free_frames(void)
 {
 	return pool.free_frames;

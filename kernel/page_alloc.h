@@ -22,6 +22,8 @@ void page_free(uint64_t phys, size_t count);
 /* One zeroed frame for a paging structure: the alloc_table callback of
  * arch/paging.c for the kernel's tables and every VM's EPT. */
 uint64_t page_table_alloc(void *opaque);
+/* Gives such a frame back (arch/paging.c's free_table). */
+void page_table_free(void *opaque, uint64_t phys);
 
 uint64_t page_alloc_free_frames(void);
 uint64_t page_alloc_usable_frames(void);

@@ -88,9 +88,8 @@ static const char *refusal(const struct vm *vm, struct cfg_port_range r)
 		if (pm1 && overlaps(r, pm1, (uint16_t)(pm1 + 1)))
 			return "the host's ACPI PM1 control (power-off)";
 	}
-	for (uint32_t port = r.first; port <= r.last; port++)
-		if (pio_find(vm, (uint16_t)port))
-			return "a device this VM already emulates there";
+	if (io_bus_overlaps(&vm->pio, r.first, r.last - r.first + 1u))
+		return "a device this VM already emulates there";
 	return NULL;
 }
 
@@ -119,20 +118,19 @@ static unsigned nfunctions;
 /* A memory BAR smaller than a page shares its page with other registers
  * (often another function's), so EPT cannot give it alone: each access
  * exits and is done here.  Only an access that lies wholly inside the BAR
- * reaches the device.  One that runs past its end is not decoded by this
- * function: on a real bus the bytes beyond belong to whatever decodes
- * them, and here that is registers no one gave this VM.  So, as for an
- * address nobody decodes (a master abort, PCI Local Bus 3.0 3.7.3.3),
- * reads return all ones and writes are dropped, rather than splitting
- * the access into a part the BAR takes and a part that is lost. */
-static enum io_result small_bar_read(void *dev, uint64_t gpa,
-				     unsigned size, uint64_t *val)
+ * reaches the device (kernel/io_bus.c sees to that).  One that runs past
+ * its end is not decoded by this function: on a real bus the bytes beyond
+ * belong to whatever decodes them, and here that is registers no one gave
+ * this VM.  So, as for an address nobody decodes (a master abort, PCI
+ * Local Bus 3.0 3.7.3.3), reads return all ones and writes are dropped,
+ * rather than splitting the access into a part the BAR takes and a part
+ * that is lost. */
+static enum io_result small_bar_read(void *dev, struct vcpu *v,
+				     uint64_t gpa, unsigned size, uint64_t *val)
 {
-	const struct pci_bar *bar = dev;
 	volatile void *p = phys_to_virt(gpa);
 
-	if (!pci_bar_contains(bar, gpa, size))
-		return IO_UNHANDLED; /* the caller answers all ones */
+	(void)dev, (void)v;
 	switch (size) {
 	case 1: *val = *(volatile uint8_t *)p; break;
 	case 2: *val = *(volatile uint16_t *)p; break;
@@ -142,14 +140,12 @@ static enum io_result small_bar_read(void *dev, uint64_t gpa,
 	return IO_HANDLED;
 }
 
-static enum io_result small_bar_write(void *dev, uint64_t gpa,
-				      unsigned size, uint64_t val)
+static enum io_result small_bar_write(void *dev, struct vcpu *v,
+				      uint64_t gpa, unsigned size, uint64_t val)
 {
-	const struct pci_bar *bar = dev;
 	volatile void *p = phys_to_virt(gpa);
 
-	if (!pci_bar_contains(bar, gpa, size))
-		return IO_UNHANDLED; /* dropped */
+	(void)dev, (void)v;
 	switch (size) {
 	case 1: *(volatile uint8_t *)p = (uint8_t)val; break;
 	case 2: *(volatile uint16_t *)p = (uint16_t)val; break;
@@ -159,17 +155,8 @@ static enum io_result small_bar_write(void *dev, uint64_t gpa,
 	return IO_HANDLED;
 }
 
-static const struct mmio_ops small_bar_ops = { small_bar_read,
+static const struct io_ops small_bar_ops = { small_bar_read,
 						small_bar_write };
-
-static bool overlaps_mmio(const struct vm *vm, uint64_t base, uint64_t size)
-{
-	for (unsigned i = 0; i < vm->nmmio; i++)
-		if (base < vm->mmio[i].base + vm->mmio[i].len &&
-		    vm->mmio[i].base < base + size)
-			return true;
-	return false;
-}
 
 /* Gives BAR i to the VM at its host address; NULL or why not. */
 static const char *map_bar(struct vm *vm, const struct pci_bar *b)
@@ -186,19 +173,14 @@ static const char *map_bar(struct vm *vm, const struct pci_bar *b)
 	}
 	if (b->base < vm->ram_size)
 		return "it overlaps this VM's RAM (give the VM less memory)";
-	if (overlaps_mmio(vm, b->base, b->size))
+	if (io_bus_overlaps(&vm->mmio, b->base, b->size))
 		return "it overlaps a device this VM emulates";
 	if ((b->base | b->size) & (PAGE_SIZE - 1)) {
 		if (b->base + b->size > 4ull << 30)
 			return "smaller than a page and above 4 GiB";
-		struct pci_bar *dev = malloc(sizeof(*dev));
-		if (!dev)
-			return "out of memory";
-		*dev = *b;
-		if (mmio_register(vm, b->base, b->size, &small_bar_ops, dev)) {
-			free(dev);
+		if (io_bus_register(&vm->mmio, b->base, b->size,
+				    &small_bar_ops, NULL))
 			return "too many emulated MMIO ranges in this VM";
-		}
 		return NULL;
 	}
 	/* Uncached, as device registers must be (SDM Vol. 3C 29.3.7.2):
@@ -272,20 +254,26 @@ static const char *forward_intx(struct vm *vm, uint16_t bdf)
 	if (!ioapic_has_gsi(gsi) || gsi >= VIOAPIC_PINS)
 		return "its interrupt line has no I/O APIC pin here";
 	for (unsigned i = 0; i < nirqs; i++) {
-		if (irqs[i].gsi != gsi)
+		if (!irqs[i].vm || irqs[i].gsi != gsi)
 			continue;
 		if (irqs[i].vm != vm)
 			return "its interrupt line is shared with a device "
 			       "given to another VM";
 		return NULL; /* two functions of this VM on one line */
 	}
-	if (nirqs == IRQ_VECTORS)
+	unsigned slot = 0;
+	while (slot < nirqs && irqs[slot].vm) /* one a failed VM left */
+		slot++;
+	if (slot == IRQ_VECTORS)
 		return "no host interrupt vector left";
-	struct pt_irq *q = &irqs[nirqs];
+	struct pt_irq *q = &irqs[slot];
 	*q = (struct pt_irq){ vm, gsi, 0, false };
-	if (!(q->vector = irq_alloc(host_line_fired, q)))
+	if (!(q->vector = irq_alloc(host_line_fired, q))) {
+		q->vm = NULL;
 		return "no host interrupt vector left";
-	nirqs++;
+	}
+	if (slot == nirqs)
+		nirqs++;
 	/* PCI lines are level-triggered, active low, unless the MADT's
 	 * override for that IRQ says otherwise (ACPI 6.5 5.2.12.5). */
 	bool edge = (flags & ACPI_INTI_TRIGGER_LEVEL) == ACPI_INTI_TRIGGER_EDGE;
@@ -376,6 +364,19 @@ void passthrough_quiesce(struct vm *vm)
 	for (unsigned i = 0; i < nirqs; i++)
 		if (irqs[i].vm == vm)
 			ioapic_mask(irqs[i].gsi, true);
+}
+
+void passthrough_detach(struct vm *vm)
+{
+	passthrough_quiesce(vm);
+	for (unsigned i = 0; i < nfunctions; i++)
+		if (functions[i].vm == vm)
+			functions[i].vm = NULL;
+	for (unsigned i = 0; i < nirqs; i++)
+		if (irqs[i].vm == vm) {
+			irq_free(irqs[i].vector);
+			irqs[i] = (struct pt_irq){ 0 };
+		}
 }
 
 bool passthrough_attach(struct vm *vm, const char **why)

@@ -26,6 +26,9 @@ bool passthrough_attach(struct vm *vm, const char **why);
 void passthrough_reset(struct vm *vm);
 /* A VM ended: its PCI functions stop decoding and raising INTx. */
 void passthrough_quiesce(struct vm *vm);
+/* A VM failed to start: as quiesce, and its host interrupt vectors and
+ * routes are given back.  Safe after a partial passthrough_attach. */
+void passthrough_detach(struct vm *vm);
 /* Whether a host device's interrupt line is forwarded to the VM. */
 bool passthrough_has_irq(const struct vm *vm);
 

@@ -14,17 +14,8 @@
 #include "../arch/msr.h"
 #include "../arch/tsc.h"
 #include "../arch/xcr0.h"
-#include "../drivers/debug_exit.h"
-#include "../drivers/fw_cfg.h"
-#include "../drivers/testdev.h"
-#include "../drivers/vacpi_pm.h"
 #include "../drivers/vioapic.h"
 #include "../drivers/vlapic.h"
-#include "../drivers/vpci.h"
-#include "../drivers/vpic.h"
-#include "../drivers/vpit.h"
-#include "../drivers/vrtc.h"
-#include "../drivers/vuart.h"
 #include "../vmx/ept.h"
 #include "../vmx/msr.h"
 #include "../vmx/vcpu_run.h"
@@ -39,6 +30,7 @@
 #include "passthrough.h"
 #include "page_alloc.h"
 #include "vm_console.h"
+#include "vm_devices.h"
 
 #define FRAMES_2M (PAGE_SIZE_2M / PAGE_SIZE)
 
@@ -50,9 +42,13 @@ static bool alloc_memory(struct vm *vm)
 	vm->ram_hpa = page_alloc(vm->ram_size / PAGE_SIZE, FRAMES_2M);
 	if (!vm->ram_hpa)
 		return false;
+	/* RAM is mapped: an access there never exits, so no device may
+	 * claim it. */
+	io_bus_init(&vm->mmio, vm->ram_size, ~0ull);
 	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
 	vm->ept = (struct pt_ctx){ .fmt = &pt_format_ept,
 				   .alloc_table = page_table_alloc,
+				   .free_table = page_table_free,
 				   .phys_to_virt = phys_to_virt };
 	/* 1 GiB EPT pages where the CPU has them and the VM is that large. */
 	vm->ept.allow_1g = (rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_PAGE_1G) != 0;
@@ -67,7 +63,7 @@ static bool alloc_memory(struct vm *vm)
 	vm->msr_bitmap = page_alloc(1, 1);
 	if (!vm->io_bitmap || !vm->msr_bitmap)
 		return false;
-	/* Every port exits: devices claim theirs through pio_register. */
+	/* Every port exits: devices claim theirs on vm->pio. */
 	memset(phys_to_virt(vm->io_bitmap), 0xff, 2 * PAGE_SIZE);
 	msr_bitmap_init(vm);
 	return true;
@@ -104,18 +100,45 @@ static bool load_image(struct vm *vm, const char **why)
 	return multiboot_load(vm, why);
 }
 
-static bool attach_devices(struct vm *vm)
+static void destroy_vcpus(struct vm *vm)
 {
-	return vuart_attach(vm, VUART_COM1_BASE) && debug_exit_attach(vm) &&
-	       fw_cfg_attach(vm) && testdev_attach(vm) && vpic_attach(vm) &&
-	       vpit_attach(vm) && vrtc_attach(vm) && vpci_attach(vm) &&
-	       vacpi_pm_attach(vm) && vioapic_attach(vm) && vlapic_attach(vm);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		if (!v)
+			continue;
+		vcpu_forget(v);
+		vmcs_destroy(v);
+		fpu_destroy(v);
+		vlapic_destroy(v);
+		free(v);
+		vm->vcpus[i] = NULL;
+	}
+}
+
+/* Undoes a vm_create that failed at any step: every piece above is
+ * either made or still zero. */
+static void vm_destroy(struct vm *vm)
+{
+	passthrough_detach(vm);
+	vm_devices_detach(vm);
+	destroy_vcpus(vm);
+	if (vm->msr_bitmap)
+		page_free(vm->msr_bitmap, 1);
+	if (vm->io_bitmap)
+		page_free(vm->io_bitmap, 2);
+	if (vm->eptp) /* nothing may translate through freed tables */
+		invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+	pt_destroy(&vm->ept);
+	if (vm->ram_hpa)
+		page_free(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+	free(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	const char *why = "out of memory";
+	uint64_t free_before = page_alloc_free_frames();
 
 	if (!vm) {
 		log_error("vm %s: not started: out of memory", cfg->name);
@@ -126,16 +149,21 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->id = id;
 	vm->state = VM_RUNNING;
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
-	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
-	    passthrough_attach(vm, &why) && load_image(vm, &why)) {
+	io_bus_init(&vm->pio, 0, 0x10000);
+	if (alloc_memory(vm) && create_vcpus(vm) &&
+	    vm_devices_attach(vm, &why) && passthrough_attach(vm, &why) &&
+	    load_image(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);
 		return vm;
 	}
 	log_error("vm %s: not started: %s", cfg->name, why);
-	vm->state = VM_STOPPED;
-	return NULL; /* its pages stay allocated: a leak on a failed start */
+	vm_destroy(vm);
+	/* Nothing of it remains: the boot tests compare the two. */
+	log_info("vm %s: page frames free: %lu before it, %lu after", cfg->name,
+		 free_before, page_alloc_free_frames());
+	return NULL;
 }
 
 static void stop_vcpus(struct vm *vm)
@@ -280,42 +308,4 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
 		return NULL;
 	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
-}
-
-int pio_register(struct vm *vm, uint16_t base, uint16_t len,
-		 const struct pio_ops *ops, void *dev)
-{
-	if (vm->npio == VM_MAX_PIO || !len || base + len > 0x10000)
-		return -1;
-	for (unsigned i = 0; i < vm->npio; i++)
-		if (base < vm->pio[i].base + vm->pio[i].len &&
-		    vm->pio[i].base < base + len)
-			return -1; /* overlaps another device */
-	vm->pio[vm->npio++] = (struct pio_range){ base, len, ops, dev };
-	return 0;
-}
-
-int mmio_register(struct vm *vm, uint64_t base, uint64_t len,
-		  const struct mmio_ops *ops, void *dev)
-{
-	if (vm->nmmio == VM_MAX_MMIO || !len || base < vm->ram_size)
-		return -1; /* RAM is mapped: an access there never exits */
-	vm->mmio[vm->nmmio++] = (struct mmio_range){ base, len, ops, dev };
-	return 0;
-}
-
-const struct pio_range *pio_find(const struct vm *vm, uint16_t port)
-{
-	for (unsigned i = 0; i < vm->npio; i++)
-		if ((uint16_t)(port - vm->pio[i].base) < vm->pio[i].len)
-			return &vm->pio[i];
-	return NULL;
-}
-
-const struct mmio_range *mmio_find(const struct vm *vm, uint64_t gpa)
-{
-	for (unsigned i = 0; i < vm->nmmio; i++)
-		if (gpa - vm->mmio[i].base < vm->mmio[i].len)
-			return &vm->mmio[i];
-	return NULL;
 }

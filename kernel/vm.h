@@ -8,12 +8,12 @@
 #include "../arch/debugreg.h"
 #include "../arch/paging.h"
 #include "config.h"
+#include "io_bus.h"
 
 #define VM_MAX_VCPUS 8
+#define VM_MAX_DEVICES 12 /* kernel/vm_devices.c's table */
 /* IA32_MTRR_DEF_TYPE as firmware leaves it: MTRRs on, default WB. */
 #define MTRR_DEF_TYPE_WB_ENABLED 0x806
-#define VM_MAX_PIO 16
-#define VM_MAX_MMIO 8
 
 /* Guest general-purpose registers that the VMCS does not hold, in the
  * x86 register-number order (0 = RAX ... 15 = R15; SDM Vol. 2A 2.1.5),
@@ -65,6 +65,9 @@ struct vcpu {
 	uint64_t xcr0;
 	uint64_t mtrr_def_type;
 	uint64_t tsc_adjust;    /* IA32_TSC_ADJUST: what writes moved the TSC */
+	uint64_t tsc_offset;    /* the guest's TSC minus the host's: the
+				   VMCS's TSC_OFFSET, mirrored by vmx/ so
+				   devices need not read the VMCS */
 	struct msr_context msrs;
 	struct dr_context dr;   /* DR0-3, DR6: see arch/debugreg.h */
 	uint64_t exits;
@@ -82,36 +85,6 @@ static inline bool vcpu_waits_for_irq(const struct vcpu *v)
 {
 	return v->state == VCPU_HALTED && !v->halted_for_good;
 }
-
-/* Port I/O handlers return one of these (Jailhouse's MMIO result enum,
- * used for both kinds of access). */
-enum io_result { IO_HANDLED, IO_UNHANDLED, IO_ERROR };
-
-struct pio_ops {
-	enum io_result (*read)(void *dev, uint16_t port, unsigned size,
-			       uint32_t *val);
-	enum io_result (*write)(void *dev, uint16_t port, unsigned size,
-				uint32_t val);
-};
-
-struct pio_range {
-	uint16_t base, len;
-	const struct pio_ops *ops;
-	void *dev;
-};
-
-struct mmio_ops {
-	enum io_result (*read)(void *dev, uint64_t gpa, unsigned size,
-			       uint64_t *val);
-	enum io_result (*write)(void *dev, uint64_t gpa, unsigned size,
-				uint64_t val);
-};
-
-struct mmio_range {
-	uint64_t base, len;
-	const struct mmio_ops *ops;
-	void *dev;
-};
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
@@ -140,9 +113,9 @@ struct vm {
 	struct vioapic *ioapic; /* drivers/vioapic.c */
 	struct vpci *pci;       /* drivers/vpci.c */
 
-	unsigned npio, nmmio;
-	struct pio_range pio[VM_MAX_PIO];
-	struct mmio_range mmio[VM_MAX_MMIO];
+	void *device_state[VM_MAX_DEVICES]; /* kernel/vm_devices.c */
+	struct io_bus pio;  /* emulated ports (kernel/io_bus.h) */
+	struct io_bus mmio; /* emulated MMIO, above RAM */
 
 	uint64_t entry;             /* where the boot vCPU starts */
 	uint64_t unclaimed_reads, unclaimed_writes;
@@ -156,7 +129,7 @@ struct vm {
 
 /* Creates a VM from its config: RAM, EPT, bitmaps, vCPUs, devices, and
  * its image loaded.  On failure logs why and returns NULL; nothing of it
- * remains. */
+ * remains (pages, device state, console input, host interrupt routes). */
 struct vm *vm_create(const struct vm_config *cfg, unsigned id);
 
 /* Stops every vCPU of the VM with a report naming the VM and the reason. */
@@ -194,12 +167,5 @@ void vm_exit_with_status(struct vm *vm, uint32_t status);
 
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL if not all RAM. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
-
-int pio_register(struct vm *vm, uint16_t base, uint16_t len,
-		 const struct pio_ops *ops, void *dev);
-int mmio_register(struct vm *vm, uint64_t base, uint64_t len,
-		  const struct mmio_ops *ops, void *dev);
-const struct pio_range *pio_find(const struct vm *vm, uint16_t port);
-const struct mmio_range *mmio_find(const struct vm *vm, uint64_t gpa);
 
 #endif

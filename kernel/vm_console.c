@@ -33,6 +33,20 @@ void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev)
 		inputs[ninputs++] = (struct console_input){ vm, fn, dev };
 }
 
+void vm_console_unregister_input(struct vm *vm)
+{
+	for (unsigned i = 0; i < ninputs; i++) {
+		if (inputs[i].vm != vm)
+			continue;
+		for (unsigned j = i + 1; j < ninputs; j++)
+			inputs[j - 1] = inputs[j];
+		ninputs--;
+		if (focus > i || focus == ninputs)
+			focus = focus ? focus - 1 : 0;
+		return;
+	}
+}
+
 static void switch_focus(void)
 {
 	for (unsigned n = 1; n <= ninputs; n++) {

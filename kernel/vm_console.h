@@ -16,6 +16,8 @@ void vm_console_write(struct vm *vm, const char *buf, size_t len);
  * moves it to the next running VM, as on Xen's console. */
 typedef void (*console_input_fn)(void *dev, uint8_t byte);
 void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev);
+/* The VM's input goes away (it failed to start). */
+void vm_console_unregister_input(struct vm *vm);
 /* Reads what the host console has received and hands it to the focused
  * VM.  Called by the scheduler between slices. */
 void vm_console_poll_input(void);

@@ -348,6 +348,7 @@ BOOT_TESTS.append(BootTest(
             r"the host's 8259 PIC",
             r"vm rtc: not started: hv\.cfg:\d+: passthrough_io 0x70-0x71: "
             r"a device this VM already emulates there",
+            r"vm rtc: page frames free: (\d+) before it, \1 after",
             r"vm nicowner: pci 00:03\.0 interrupt: IRQ \d+ \(GSI \d+, level\) "
             r"forwarded as host vector 0x[0-9a-f]+",
             r"vm nicowner: pci 00:03\.0 BAR0: memory 0x[0-9a-f]+-0x[0-9a-f]+ "
@@ -358,6 +359,9 @@ BOOT_TESTS.append(BootTest(
             r"a host, ISA or other bridge, which the host keeps",
             r"vm nodevice: not started: hv\.cfg:\d+: passthrough_pci 00:1f\.7: "
             r"no such PCI function on this machine",
+            # A VM that fails late (RAM, EPT, vCPUs, devices made) leaves
+            # no page behind.
+            r"vm nodevice: page frames free: (\d+) before it, \1 after",
             r"vm a20: not started: hv\.cfg:\d+: passthrough_io 0x92-0x92: "
             r"the host's fast reset/A20 port",
             r"vm isadma: not started: hv\.cfg:\d+: passthrough_io 0-0xf: "

@@ -35,7 +35,7 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 			   : (q & EPT_QUAL_FETCH) ? "instruction fetch"
 						  : "read";
 
-	if (mmio_find(v->vm, gpa))
+	if (io_bus_find(&v->vm->mmio, gpa, 1))
 		return mmio_emulate(v, e, gpa);
 	vm_crash(v->vm, "EPT violation: %s at guest-physical %#lx, outside "
 		       "its memory (guest rip %#lx)", kind, gpa, e->guest_rip);

@@ -34,7 +34,8 @@ void vcpu_skip_instruction(const struct exit_info *e);
 /* Stops the VM with a report of the exit and the guest registers. */
 enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e);
 
-/* Emulates the access at gpa, inside a registered MMIO range. */
+/* Emulates the access at gpa, whose first byte is in a registered MMIO
+ * range. */
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			      uint64_t gpa);
 

@@ -43,25 +43,20 @@ static uint32_t size_mask(unsigned size)
 
 static uint32_t port_read(struct vcpu *v, uint16_t port, unsigned size)
 {
-	const struct pio_range *r = pio_find(v->vm, port);
-	uint32_t val = 0xffffffffu;
+	uint64_t val = 0xffffffffu;
 
-	if (!r || !r->ops->read ||
-	    r->ops->read(r->dev, port, size, &val) != IO_HANDLED) {
+	if (io_bus_read(&v->vm->pio, v, port, size, &val) != IO_HANDLED) {
 		v->vm->unclaimed_reads++;
 		val = 0xffffffffu;
 	}
-	return val & size_mask(size);
+	return (uint32_t)val & size_mask(size);
 }
 
 static void port_write(struct vcpu *v, uint16_t port, unsigned size,
 		       uint32_t val)
 {
-	const struct pio_range *r = pio_find(v->vm, port);
-
-	if (!r || !r->ops->write ||
-	    r->ops->write(r->dev, port, size, val & size_mask(size)) !=
-		    IO_HANDLED)
+	if (io_bus_write(&v->vm->pio, v, port, size, val & size_mask(size)) !=
+	    IO_HANDLED)
 		v->vm->unclaimed_writes++;
 }
 

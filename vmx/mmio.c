@@ -38,7 +38,6 @@ static void write_register(struct vcpu *v, const struct mmio_insn *in,
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			      uint64_t gpa)
 {
-	const struct mmio_range *r = mmio_find(v->vm, gpa);
 	struct mmio_insn in;
 	struct exit_info done = *e;
 	uint8_t bytes[15];
@@ -48,19 +47,17 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	    !mmio_decode(bytes, sizeof(bytes),
 			 (enum insn_mode)guest_code_bits(), &in))
 		return exit_unexpected(v, e);
-	/* mmio_find matched the first byte; a device decodes only accesses
-	 * wholly inside its range.  One that runs past the end is decoded by
-	 * no one (reads all ones, writes dropped), so a handler never sees
-	 * bytes beyond its range, whatever lies there. */
-	bool inside = in.size <= r->len && gpa - r->base <= r->len - in.size;
+	/* The bus hands a device only accesses wholly inside its range
+	 * (kernel/io_bus.h); one that runs past the end reads all ones and
+	 * its write is dropped. */
 	if (in.is_write) {
 		val = read_operand(v, &in);
-		if (!inside || !r->ops->write ||
-		    r->ops->write(r->dev, gpa, in.size, val) != IO_HANDLED)
+		if (io_bus_write(&v->vm->mmio, v, gpa, in.size, val) !=
+		    IO_HANDLED)
 			v->vm->unclaimed_writes++;
 	} else {
-		if (!inside || !r->ops->read ||
-		    r->ops->read(r->dev, gpa, in.size, &val) != IO_HANDLED) {
+		if (io_bus_read(&v->vm->mmio, v, gpa, in.size, &val) !=
+		    IO_HANDLED) {
 			v->vm->unclaimed_reads++;
 			val = ~0ull;
 		}

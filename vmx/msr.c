@@ -123,7 +123,7 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = vmcs_read64(GUEST_IA32_PAT);
 		return true;
 	case MSR_IA32_TSC:
-		*val = rdtsc() + vmcs_read64(TSC_OFFSET);
+		*val = rdtsc() + v->tsc_offset;
 		return true;
 	case MSR_IA32_TSC_ADJUST:
 		*val = v->tsc_adjust;
@@ -168,6 +168,14 @@ static bool write_efer(uint64_t val)
 	return true;
 }
 
+/* The VMCS's TSC_OFFSET and its copy in the vCPU, which devices (the
+ * local APIC's TSC deadline) read. */
+static void set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	v->tsc_offset = offset;
+	vmcs_write64(TSC_OFFSET, offset);
+}
+
 static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	uint64_t cur;
@@ -183,12 +191,12 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_IA32_TSC:
 		/* A TSC write moves TSC_ADJUST by as much (SDM Vol. 3B
 		 * 18.17.3): the guest's TSC is the host's plus the offset. */
-		cur = vmcs_read64(TSC_OFFSET);
-		vmcs_write64(TSC_OFFSET, val - rdtsc());
-		v->tsc_adjust += vmcs_read64(TSC_OFFSET) - cur;
+		cur = v->tsc_offset;
+		set_tsc_offset(v, val - rdtsc());
+		v->tsc_adjust += v->tsc_offset - cur;
 		return true;
 	case MSR_IA32_TSC_ADJUST:
-		vmcs_write64(TSC_OFFSET, vmcs_read64(TSC_OFFSET) + val - v->tsc_adjust);
+		set_tsc_offset(v, v->tsc_offset + val - v->tsc_adjust);
 		v->tsc_adjust = val;
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:

@@ -14,11 +14,6 @@
 #include "vmx_entry.h"
 #include "vmx_insn.h"
 
-struct vcpu *vcpu_current(void)
-{
-	return this_cpu()->current;
-}
-
 void vcpu_forget(struct vcpu *v)
 {
 	struct percpu *cpu = this_cpu();

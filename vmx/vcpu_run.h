@@ -15,10 +15,6 @@
  * TSC value); returns the TSC ticks it took, charged to v->tsc_used. */
 uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end);
 
-/* The vCPU whose VM exit this CPU is handling (devices that belong to a
- * vCPU, like its local APIC, find it here), or NULL. */
-struct vcpu *vcpu_current(void);
-
 /* v's state held by the CPU (MSRs, debug registers, FPU, XCR0) is to be
  * dropped, not saved: v was reset.  Its saved copies are loaded when it
  * next runs. */

@@ -82,7 +82,8 @@ static void setup_controls(struct vcpu *v)
 	vmcs_write64(MSR_BITMAP, vm->msr_bitmap);
 	vmcs_write64(EPT_POINTER, vm->eptp);
 	vmcs_write16(VPID, v->vpid);
-	vmcs_write64(TSC_OFFSET, 0);
+	v->tsc_offset = 0;
+	vmcs_write64(TSC_OFFSET, v->tsc_offset);
 	vmcs_writen(CR0_GUEST_HOST_MASK, vmcs_cr0_host_owned());
 	vmcs_writen(CR4_GUEST_HOST_MASK, vmcs_cr4_host_owned());
 	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_NONE);
@@ -232,6 +233,20 @@ void vmcs_reset(struct vcpu *v)
 	setup_controls(v);
 	setup_host_state();
 	setup_guest_state();
+}
+
+/* VMCLEAR before the region is given back: the CPU may keep VMCS data
+ * cached until then (SDM Vol. 3C 25.11.1). */
+void vmcs_destroy(struct vcpu *v)
+{
+	if (!v->vmcs)
+		return;
+	if (vmclear(v->vmcs))
+		panic("VMCLEAR of vCPU %u of VM %s failed", v->id, v->vm->name);
+	if (this_cpu()->current_vmcs == v->vmcs)
+		this_cpu()->current_vmcs = 0;
+	page_free(v->vmcs, 1);
+	v->vmcs = 0;
 }
 
 bool vmcs_create(struct vcpu *v)

@@ -7,6 +7,8 @@
  * the guest state starts as a flat 32-bit protected-mode machine with
  * paging off (what Multiboot promises); loaders adjust it after. */
 bool vmcs_create(struct vcpu *v);
+/* Gives v's VMCS back (a VM that failed to start). */
+void vmcs_destroy(struct vcpu *v);
 
 /* Flat 4 GiB 32-bit code (selector cs) and data (ds, also SS, ES, FS,
  * GS) segments and the GDTR, in the current VMCS: the loaders' entry

@@ -45,6 +45,25 @@ static uint64_t host_alloc_table(void *opaque)
 	return (uint64_t)(uintptr_t)p;
 }
 
+/* pt_destroy's free_table: the block leaves the record (pt_done would
+ * free it again) and each must be one the allocator gave, once. */
+static unsigned freed, bad_frees;
+
+static void host_free_table(void *opaque, uint64_t phys)
+{
+	struct host_alloc *a = opaque;
+
+	for (unsigned i = 0; i < a->n; i++) {
+		if (a->blocks[i] == (void *)(uintptr_t)phys) {
+			free(a->blocks[i]);
+			a->blocks[i] = NULL;
+			freed++;
+			return;
+		}
+	}
+	bad_frees++;
+}
+
 static void *host_phys_to_virt(uint64_t phys)
 {
 	return (void *)(uintptr_t)phys;
@@ -55,7 +74,9 @@ static int pt_setup(unsigned limit)
 {
 	memset(&ha, 0, sizeof(ha));
 	ha.limit = limit;
+	freed = bad_frees = 0;
 	pt = (struct pt_ctx){ .root = 0, .alloc_table = host_alloc_table,
+			      .free_table = host_free_table,
 			      .phys_to_virt = host_phys_to_virt,
 			      .opaque = &ha };
 	return pt_init(&pt);
@@ -500,7 +521,6 @@ TEST(enomem_at_each_level_then_recovers)
 	pt_done();
 }
 
-UNIT_MAIN("paging")
 
 /* ---- ranges that must be refused ------------------------------------------- */
 
@@ -569,3 +589,29 @@ TEST(no_one_gib_pages_unless_allowed)
 	PCHECK_EQ(ha.n, 3); /* root, PDPT, one PD of 512 2 MiB entries */
 	pt_done();
 }
+
+/* Every table of a tree of 4 KiB, 2 MiB and 1 GiB pages in two PML4
+ * slots is freed once, the pages mapped are not touched, and the context
+ * starts over. */
+TEST(destroy_frees_every_table_once)
+{
+	START();
+	pt.allow_1g = true;
+	PCHECK_EQ(pt_map(&pt, 0x40000000ull, 0x80000000ull,
+			 PAGE_SIZE_1G + PAGE_SIZE_2M + 2 * PAGE_SIZE, PTE_W,
+			 true), PT_OK);
+	PCHECK_EQ(pt_map(&pt, 0x8000000000ull, 0x1000, PAGE_SIZE, PTE_W,
+			 true), PT_OK);
+	/* root; PDPT, PD, PT of the first slot; PDPT, PD, PT of the second */
+	PCHECK_EQ(ha.n, 7);
+	pt_destroy(&pt);
+	PCHECK_EQ(freed, 7);
+	PCHECK_EQ(bad_frees, 0);
+	PCHECK_EQ(pt.root, 0);
+	pt_destroy(&pt); /* nothing left: nothing freed */
+	PCHECK_EQ(freed, 7);
+	PCHECK_EQ(pt_init(&pt), PT_OK);
+	pt_done();
+}
+
+UNIT_MAIN("paging")

@@ -1,0 +1,79 @@
+/* The emulated devices of every VM.  Each attaches its state to the VM
+ * and registers its ranges on the VM's I/O buses (kernel/io_bus.h); the
+ * table below is the whole machine, in the order the devices are made
+ * (the I/O APIC before the local APICs' page, which routes EOIs to it). */
+#include "vm_devices.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../drivers/debug_exit.h"
+#include "../drivers/fw_cfg.h"
+#include "../drivers/testdev.h"
+#include "../drivers/vacpi_pm.h"
+#include "../drivers/vioapic.h"
+#include "../drivers/vlapic.h"
+#include "../drivers/vpci.h"
+#include "../drivers/vpic.h"
+#include "../drivers/vpit.h"
+#include "../drivers/vrtc.h"
+#include "../drivers/vuart.h"
+#include "vm.h"
+
+/* attach stores its state in *state as soon as it has one, so that a
+ * failure later in attach still leaves it to detach; detach NULL means
+ * the state is one calloc'd block. */
+struct vm_device {
+	const char *name;
+	bool (*attach)(struct vm *vm, void **state);
+	void (*detach)(struct vm *vm, void *state);
+};
+
+static const struct vm_device devices[] = {
+	{ "COM1 UART", vuart_attach, vuart_detach },
+	{ "debug exit port", debug_exit_attach, NULL },
+	{ "fw_cfg", fw_cfg_attach, NULL },
+	{ "test device", testdev_attach, NULL },
+	{ "8259 PIC", vpic_attach, NULL },
+	{ "8254 PIT", vpit_attach, NULL },
+	{ "CMOS RTC", vrtc_attach, NULL },
+	{ "PCI configuration ports", vpci_attach, NULL },
+	{ "ACPI PM registers", vacpi_pm_attach, NULL },
+	{ "I/O APIC", vioapic_attach, NULL },
+	{ "local APIC page", vlapic_attach, NULL },
+};
+
+_Static_assert(sizeof(devices) / sizeof(devices[0]) <= VM_MAX_DEVICES,
+	       "struct vm has a state slot per device");
+
+bool vm_devices_attach(struct vm *vm, const char **why)
+{
+	static char reason[80];
+
+	for (unsigned i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		if (!devices[i].attach(vm, &vm->device_state[i])) {
+			snprintf(reason, sizeof(reason),
+				 "its %s could not be attached (out of memory "
+				 "or bus ranges)", devices[i].name);
+			*why = reason;
+			vm_devices_detach(vm);
+			return false;
+		}
+	}
+	return true;
+}
+
+void vm_devices_detach(struct vm *vm)
+{
+	for (unsigned i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		if (devices[i].detach)
+			devices[i].detach(vm, vm->device_state[i]);
+		else
+			free(vm->device_state[i]);
+		vm->device_state[i] = NULL;
+	}
+	vm->pic = NULL;
+	vm->pit = NULL;
+	vm->ioapic = NULL;
+	vm->pci = NULL;
+}

@@ -1,0 +1,17 @@
+/* The devices every VM has, in one table (kernel/vm_devices.c): attached
+ * in order when the VM is created, detached together when a creation
+ * fails. */
+#ifndef KERNEL_VM_DEVICES_H
+#define KERNEL_VM_DEVICES_H
+
+#include <stdbool.h>
+
+struct vm;
+
+/* Attaches every device; false (with *why naming the device) if one could
+ * not be, after detaching those that were. */
+bool vm_devices_attach(struct vm *vm, const char **why);
+/* Frees every device's state and what it registered outside the VM. */
+void vm_devices_detach(struct vm *vm);
+
+#endif

@@ -1,0 +1,367 @@
+/* The local APIC model (drivers/vlapic.c) with no VMX underneath: its
+ * registers through the MMIO bus and the x2APIC MSRs, the timer given
+ * times, priorities, EOI, and which vCPUs an IPI reaches. */
+#include "unit.h"
+
+#include <stdlib.h>
+
+#include "../../arch/msr.h"
+#include "../../arch/tsc.h"
+#include "../../drivers/vioapic.h"
+#include "../../drivers/vlapic.h"
+#include "../../kernel/log.h"
+
+/* ---- stubs: the clock, the I/O APIC, the log ---- */
+static uint64_t now;
+static unsigned ioapic_eois;
+static uint8_t ioapic_eoi_vector;
+static bool ioapic_watching;
+
+uint64_t tsc_now(void) { return now; }
+uint64_t tsc_hz(void) { return 1000000; } /* 1 MHz: 200 us = 200 ticks */
+void vioapic_eoi(struct vm *vm, uint8_t vector)
+{
+	(void)vm;
+	ioapic_eois++;
+	ioapic_eoi_vector = vector;
+}
+
+bool vioapic_watches_eoi(const struct vm *vm)
+{
+	(void)vm;
+	return ioapic_watching;
+}
+
+void log_msg(enum cfg_log_level level, const char *fmt, ...)
+{
+	(void)level, (void)fmt;
+}
+
+enum {
+	ID = 0x20, TPR = 0x80, PPR = 0xa0, EOI = 0xb0, LDR = 0xd0, DFR = 0xe0,
+	SVR = 0xf0, ISR = 0x100, TMR = 0x180, IRR = 0x200, ICR_LO = 0x300,
+	ICR_HI = 0x310, LVT_TIMER = 0x320, TIMER_ICR = 0x380,
+	TIMER_CCR = 0x390, TIMER_DCR = 0x3e0,
+};
+#define TIMER_PERIODIC (1u << 17)
+#define TIMER_DEADLINE (2u << 17)
+#define DCR_DIV1 0xb
+
+static struct vm vm;
+static struct vcpu vcpus[4];
+static void *state;
+
+static void setup(unsigned n)
+{
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		vlapic_destroy(vm.vcpus[i]);
+	memset(&vm, 0, sizeof(vm));
+	memset(vcpus, 0, sizeof(vcpus));
+	io_bus_init(&vm.mmio, 0x100000, ~0ull);
+	vm.nvcpus = n;
+	for (unsigned i = 0; i < n; i++) {
+		vcpus[i].id = i;
+		vcpus[i].vm = &vm;
+		vcpus[i].state = VCPU_RUNNABLE;
+		vm.vcpus[i] = &vcpus[i];
+		if (!vlapic_create(&vcpus[i]))
+			abort();
+	}
+	if (!vlapic_attach(&vm, &state))
+		abort();
+	now = 1000;
+	ioapic_eois = 0;
+	ioapic_watching = false;
+}
+
+static uint32_t rd(unsigned cpu, unsigned off)
+{
+	uint64_t val = 0xdeadbeef;
+
+	if (io_bus_read(&vm.mmio, &vcpus[cpu], VLAPIC_MMIO_BASE + off, 4,
+			&val) != IO_HANDLED)
+		return 0xdeadbeef;
+	return (uint32_t)val;
+}
+
+static void wr(unsigned cpu, unsigned off, uint32_t val)
+{
+	io_bus_write(&vm.mmio, &vcpus[cpu], VLAPIC_MMIO_BASE + off, 4, val);
+}
+
+/* Software-enables an AP's APIC as an OS does (SVR bit 8). */
+static void enable(unsigned cpu)
+{
+	wr(cpu, SVR, 0x1ff);
+}
+
+static bool irr_has(unsigned cpu, unsigned vec)
+{
+	return rd(cpu, IRR + (vec / 32) * 16) & (1u << (vec % 32));
+}
+
+TEST(each_vcpu_sees_its_own_apic)
+{
+	setup(2);
+	CHECK_EQ_U64(rd(0, ID), 0);
+	CHECK_EQ_U64(rd(1, ID), 1u << 24);
+	wr(1, TPR, 0x20);
+	CHECK_EQ_U64(rd(1, TPR), 0x20);
+	CHECK_EQ_U64(rd(0, TPR), 0);
+}
+
+TEST(odd_sizes_and_offsets_are_not_decoded)
+{
+	uint64_t val;
+
+	setup(1);
+	CHECK(io_bus_read(&vm.mmio, &vcpus[0], VLAPIC_MMIO_BASE + TPR, 2,
+			  &val) == IO_UNHANDLED);
+	CHECK(io_bus_read(&vm.mmio, &vcpus[0], VLAPIC_MMIO_BASE + TPR + 4, 4,
+			  &val) == IO_UNHANDLED);
+	CHECK(io_bus_read(&vm.mmio, &vcpus[0], VLAPIC_MMIO_BASE + 0xffe, 4,
+			  &val) == IO_UNHANDLED); /* past the page */
+}
+
+TEST(tpr_masks_lower_classes_and_ppr_follows_isr)
+{
+	struct apic_msg m = { .dest = 0, .mode = APIC_DM_FIXED };
+
+	setup(1);
+	wr(0, TPR, 0x50);
+	m.vector = 0x45;
+	vlapic_send(&vm, NULL, &m);
+	CHECK(irr_has(0, 0x45));
+	CHECK_EQ_U64(vlapic_pending_vector(&vcpus[0]), (uint64_t)-1);
+	m.vector = 0x65;
+	vlapic_send(&vm, NULL, &m);
+	CHECK_EQ_U64(vlapic_pending_vector(&vcpus[0]), 0x65);
+	vlapic_accept(&vcpus[0], 0x65);
+	CHECK_EQ_U64(rd(0, PPR), 0x60);
+	CHECK(rd(0, ISR + 0x30) & (1u << 5)); /* 0x65 = 3 * 32 + 5 */
+	m.vector = 0x61; /* same class as in service: waits */
+	vlapic_send(&vm, NULL, &m);
+	CHECK_EQ_U64(vlapic_pending_vector(&vcpus[0]), (uint64_t)-1);
+	wr(0, EOI, 0);
+	CHECK_EQ_U64(rd(0, PPR), 0x50);
+	CHECK_EQ_U64(vlapic_pending_vector(&vcpus[0]), 0x61);
+	wr(0, TPR, 0);
+	CHECK_EQ_U64(vlapic_pending_vector(&vcpus[0]), 0x61);
+	CHECK_EQ_U64(vlapic_read_cr8(&vcpus[0]), 0);
+	vlapic_write_cr8(&vcpus[0], 7);
+	CHECK_EQ_U64(rd(0, TPR), 0x70);
+}
+
+TEST(eoi_of_a_level_vector_reaches_the_ioapic)
+{
+	struct apic_msg m = { .mode = APIC_DM_FIXED, .vector = 0x31,
+			      .level = true };
+
+	setup(1);
+	vlapic_send(&vm, NULL, &m);
+	CHECK(rd(0, TMR + 0x10) & (1u << 17));
+	vlapic_accept(&vcpus[0], 0x31);
+	wr(0, EOI, 0);
+	CHECK_EQ_U64(ioapic_eois, 1);
+	CHECK_EQ_U64(ioapic_eoi_vector, 0x31);
+	m.level = false; /* edge: only when the I/O APIC watches EOIs */
+	vlapic_send(&vm, NULL, &m);
+	vlapic_accept(&vcpus[0], 0x31);
+	wr(0, EOI, 0);
+	CHECK_EQ_U64(ioapic_eois, 1);
+	ioapic_watching = true;
+	vlapic_send(&vm, NULL, &m);
+	vlapic_accept(&vcpus[0], 0x31);
+	wr(0, EOI, 0);
+	CHECK_EQ_U64(ioapic_eois, 2);
+}
+
+TEST(one_shot_timer_fires_once_at_its_count)
+{
+	setup(1);
+	wr(0, TIMER_DCR, DCR_DIV1);
+	wr(0, LVT_TIMER, 0x30);
+	wr(0, TIMER_ICR, 100); /* 100 counts of 2 TSC ticks each */
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 1200);
+	now = 1100;
+	CHECK_EQ_U64(rd(0, TIMER_CCR), 50);
+	vlapic_update(&vcpus[0], 1199);
+	CHECK(!irr_has(0, 0x30));
+	vlapic_update(&vcpus[0], 1200);
+	CHECK(irr_has(0, 0x30));
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 0);
+	now = 5000;
+	CHECK_EQ_U64(rd(0, TIMER_CCR), 0);
+}
+
+TEST(masked_timer_expires_without_interrupt)
+{
+	setup(1);
+	wr(0, TIMER_DCR, DCR_DIV1);
+	wr(0, LVT_TIMER, 0x30 | (1u << 16));
+	wr(0, TIMER_ICR, 10);
+	vlapic_update(&vcpus[0], 2000);
+	CHECK(!irr_has(0, 0x30));
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 0);
+}
+
+TEST(periodic_timer_coalesces_missed_periods)
+{
+	setup(1);
+	wr(0, TIMER_DCR, 0x0); /* divide by 2: 4 TSC ticks per count */
+	wr(0, LVT_TIMER, 0x40 | TIMER_PERIODIC);
+	wr(0, TIMER_ICR, 250); /* period 1000 */
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 2000);
+	vlapic_update(&vcpus[0], 4500); /* 2000, 3000, 4000 passed */
+	CHECK(irr_has(0, 0x40));
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 5000);
+	now = 1250;
+	CHECK_EQ_U64(rd(0, TIMER_CCR), 250 - 62);
+}
+
+TEST(periodic_timer_period_has_a_floor)
+{
+	setup(1);
+	wr(0, TIMER_DCR, DCR_DIV1);
+	wr(0, LVT_TIMER, 0x40 | TIMER_PERIODIC);
+	wr(0, TIMER_ICR, 1); /* 2 ticks: below the 200-tick minimum */
+	vlapic_update(&vcpus[0], 1002);
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 1202);
+}
+
+TEST(tsc_deadline_uses_the_guest_tsc_offset)
+{
+	uint64_t val = 1;
+
+	setup(1);
+	vcpus[0].tsc_offset = 500; /* guest TSC = host + 500 */
+	wr(0, LVT_TIMER, 0x50 | TIMER_DEADLINE);
+	CHECK(vlapic_msr_write(&vcpus[0], MSR_TSC_DEADLINE, 10500));
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 10000);
+	vlapic_update(&vcpus[0], 9999);
+	CHECK(!irr_has(0, 0x50));
+	vlapic_update(&vcpus[0], 10000);
+	CHECK(irr_has(0, 0x50));
+	CHECK(vlapic_msr_read(&vcpus[0], MSR_TSC_DEADLINE, &val));
+	CHECK_EQ_U64(val, 0); /* reads 0 once it fired */
+	wr(0, LVT_TIMER, 0x50); /* one-shot mode: deadline writes ignored */
+	CHECK(vlapic_msr_write(&vcpus[0], MSR_TSC_DEADLINE, 20000));
+	CHECK_EQ_U64(vlapic_next_deadline(&vcpus[0]), 0);
+}
+
+/* ---- IPIs: which vCPUs a destination names ---- */
+
+static void ipi(unsigned from, uint32_t dest, uint32_t lo)
+{
+	wr(from, ICR_HI, dest << 24);
+	wr(from, ICR_LO, lo);
+}
+
+TEST(physical_destination_and_broadcast)
+{
+	setup(4);
+	for (unsigned i = 1; i < 4; i++)
+		enable(i);
+	ipi(0, 2, 0x61);
+	CHECK(!irr_has(1, 0x61) && irr_has(2, 0x61) && !irr_has(3, 0x61));
+	ipi(0, 0xff, 0x62);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(irr_has(i, 0x62));
+}
+
+TEST(logical_flat_destination)
+{
+	setup(4);
+	for (unsigned i = 1; i < 4; i++) {
+		enable(i);
+		wr(i, LDR, (1u << i) << 24);
+	}
+	CHECK_EQ_U64(rd(1, DFR), 0xffffffffu); /* flat after reset */
+	ipi(0, 0x0a, 0x800 | 0x63); /* bits 1 and 3 */
+	CHECK(irr_has(1, 0x63) && !irr_has(2, 0x63) && irr_has(3, 0x63));
+}
+
+TEST(logical_cluster_destination)
+{
+	setup(4);
+	for (unsigned i = 1; i < 4; i++) {
+		enable(i);
+		wr(i, DFR, 0x0fffffff);
+	}
+	wr(1, LDR, 0x11u << 24); /* cluster 1, bit 0 */
+	wr(2, LDR, 0x12u << 24); /* cluster 1, bit 1 */
+	wr(3, LDR, 0x21u << 24); /* cluster 2, bit 0 */
+	ipi(0, 0x13, 0x800 | 0x64);
+	CHECK(irr_has(1, 0x64) && irr_has(2, 0x64) && !irr_has(3, 0x64));
+	ipi(0, 0x21, 0x800 | 0x65);
+	CHECK(!irr_has(1, 0x65) && !irr_has(2, 0x65) && irr_has(3, 0x65));
+}
+
+TEST(shorthands_self_and_others)
+{
+	setup(3);
+	enable(1);
+	enable(2);
+	ipi(1, 0, (1u << 18) | 0x66); /* self */
+	CHECK(!irr_has(0, 0x66) && irr_has(1, 0x66) && !irr_has(2, 0x66));
+	ipi(1, 0, (3u << 18) | 0x67); /* all excluding self */
+	CHECK(irr_has(0, 0x67) && !irr_has(1, 0x67) && irr_has(2, 0x67));
+}
+
+TEST(x2apic_logical_cluster_from_the_id)
+{
+	setup(4);
+	for (unsigned i = 0; i < 4; i++) {
+		enable(i);
+		CHECK(vlapic_msr_write(&vcpus[i], MSR_IA32_APIC_BASE,
+				       VLAPIC_MMIO_BASE | (i ? 0 : 1u << 8) |
+				       (1u << 11) | (1u << 10)));
+	}
+	CHECK_EQ_U64(rd(0, ID), 0xdeadbeef); /* no MMIO in x2APIC mode */
+	/* ICR as one MSR write: cluster 0, members 1 and 2 (bits 1, 2). */
+	CHECK(vlapic_msr_write(&vcpus[0], MSR_X2APIC_FIRST + 0x30,
+			       (0x6ull << 32) | 0x800 | 0x68));
+	uint64_t irr = 0;
+	CHECK(vlapic_msr_read(&vcpus[2], MSR_X2APIC_FIRST + 0x23, &irr));
+	CHECK(irr & (1u << 8)); /* 0x68 = 3 * 32 + 8 */
+	CHECK(vlapic_msr_read(&vcpus[3], MSR_X2APIC_FIRST + 0x23, &irr));
+	CHECK_EQ_U64(irr & (1u << 8), 0);
+	/* Physical: the full 32-bit ID. */
+	CHECK(vlapic_msr_write(&vcpus[0], MSR_X2APIC_FIRST + 0x30,
+			       (3ull << 32) | 0x69));
+	CHECK(vlapic_msr_read(&vcpus[3], MSR_X2APIC_FIRST + 0x23, &irr));
+	CHECK(irr & (1u << 9));
+	/* Back to xAPIC directly is illegal (SDM Vol. 3A 11.12.5). */
+	CHECK(!vlapic_msr_write(&vcpus[1], MSR_IA32_APIC_BASE,
+				VLAPIC_MMIO_BASE | (1u << 11)));
+}
+
+TEST(init_then_startup_starts_an_application_processor)
+{
+	setup(2);
+	vcpus[1].state = VCPU_WAIT_SIPI;
+	ipi(0, 1, 0x600 | 0x9a); /* start-up, vector 0x9a */
+	CHECK(vcpus[1].state == VCPU_RUNNABLE);
+	CHECK(vcpus[1].start_pending);
+	CHECK_EQ_U64(vcpus[1].sipi_vector, 0x9a);
+	ipi(0, 1, 0x500 | (1u << 14)); /* INIT assert */
+	CHECK(vcpus[1].state == VCPU_WAIT_SIPI);
+	vcpus[1].start_pending = false;
+	ipi(0, 1, 0x500 | (1u << 15)); /* INIT level de-assert: nothing */
+	CHECK(vcpus[1].state == VCPU_WAIT_SIPI);
+	ipi(1, 0, 0x400); /* NMI to the boot vCPU */
+	CHECK(vlapic_take_nmi(&vcpus[0], true));
+	CHECK(!vlapic_take_nmi(&vcpus[0], false));
+}
+
+TEST(disabled_apic_takes_no_fixed_interrupts)
+{
+	setup(2);
+	/* vCPU 1 is software-disabled after reset (SVR bit 8 clear). */
+	ipi(0, 1, 0x6a);
+	CHECK(!irr_has(1, 0x6a));
+	CHECK(!vlapic_accepts_pic(&vcpus[1]));
+	CHECK(vlapic_accepts_pic(&vcpus[0])); /* LINT0 ExtINT on the BSP */
+}
+
+UNIT_MAIN("vlapic")
