@@ -235,6 +235,16 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tests/bench.py
 
+# The guest instruction fuzzer, long: one boot per seed, each at least 10^6
+# VM exits (tests/fuzz_guests.py; SEEDS=0x1,0x2 ITERS=N ON=class,... pick).
+# The lead chains it into `make fuzz`.
+.PHONY: fuzz-guests
+fuzz-guests:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/fuzz_guests.py $(if $(SEEDS),--seeds $(SEEDS)) \
+	  $(if $(ITERS),--iters $(ITERS)) $(if $(ON),--on $(ON))
+
 clean:
 	rm -rf $(filter-out $(NEWLIB_DIR) $(LINUX_DIR),$(wildcard $(BUILD)/*))
 

@@ -37,7 +37,7 @@ DEFAULT_SEEDS = "0x1,0xbeef,0x5eed5,0xc0ffee"
 
 def run_seed(efi: Path, seed: int, iters: int, on: str, trace: int | None,
              min_exits: int, timeout_s: float) -> tuple[bool, str, int, float]:
-    work = ROOT / "build" / "fuzz-guests" / f"{seed:#x}"
+    work = ROOT / "build" / "fuzz-guests" / (f"{seed:#x}" + (f"-{on}" if on else ""))
     cmd = fuzz_vm("fuzz", seed, iters, on)
     if trace is not None:  # the cmdline line is the section's last
         cmd = cmd.rstrip("\n") + f" trace={trace}\n"
@@ -100,7 +100,8 @@ def main(argv=None) -> int:
                 repro += ["--on", args.on]
             print("  repeat: " + " ".join(shlex.quote(a) for a in repro)
                   + "  (add --trace ITER to print the buffers from ITER on)")
-            print(f"  log: build/fuzz-guests/{seed:#x}/serial.txt")
+            print(f"  log: build/fuzz-guests/{seed:#x}{'-' + args.on if args.on else ''}"
+                  "/serial.txt")
     print(f"{len(args.seeds.split(',')) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
