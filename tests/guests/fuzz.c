@@ -506,6 +506,20 @@ static void xcr_item(void)
 		mov_imm(0, chance(2) ? rnd_value() : (rnd() & 0xff) | 1);
 		mov_imm(2, chance(4) ? rnd_value() : 0);
 		e3(0x0f, 0x01, 0xd1);
+		/* Then use the state XCR0 may have turned on (CR4.OSFXSR for
+		 * SSE): registers in use across a vCPU switch are what hv's
+		 * XSAVE/XRSTOR must get right.  #UD when not enabled. */
+		e3(0x0f, 0x20, 0xe0);
+		e1(0x0d); e32(1u << 9);
+		e3(0x0f, 0x22, 0xe0);
+		switch (below(4)) {
+		case 0: e3(0x0f, 0x57, 0xc0); break;             /* xorps */
+		case 1: e2(0xc5, 0xf5); e2(0x74, 0xc9); break;   /* vpcmpeqb ymm1 */
+		case 2: e3(0x36, 0xc5, 0xfe); e2(0x6f, 0x15);    /* vmovdqu m, ymm2 */
+			e32(scratch_addr(32)); break;
+		default: e2(0xc5, 0xf8); e2(0x93, 0xc1); break;  /* kmovw k1, eax */
+		}
+		e2(0xf3, 0x90); /* PAUSE: let another vCPU run */
 	} else {
 		e3(0x0f, 0x01, 0xd0);
 	}
@@ -576,6 +590,8 @@ static void io_item(void)
 			e1(0xf3);
 		if (size == 1)
 			e1(0x66);
+		if (out)
+			e1(0x36); /* OUTS reads DS:ESI: make it SS */
 		e1((out ? 0x6e : 0x6c) + (size != 0));
 		return;
 	}
