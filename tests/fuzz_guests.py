@@ -72,8 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--efi", default=str(ROOT / "build/hv.efi"))
     ap.add_argument("--seeds", default=DEFAULT_SEEDS,
                     help=f"comma-separated seeds (default {DEFAULT_SEEDS})")
-    ap.add_argument("--iters", type=int, default=60000,
-                    help="iterations per seed (default 60000)")
+    ap.add_argument("--iters", type=int, default=400000,
+                    help="iterations per seed (default 400000: about 3 exits each)")
     ap.add_argument("--on", default=FUZZ_SWITCHES,
                     help="classes to turn on (fuzz.c's on=; default as vms.fuzz)")
     ap.add_argument("--trace", type=int, default=None,

@@ -503,8 +503,14 @@ static void xcr_item(void)
 	}
 	mov_imm(1, chance(4) ? rnd_value() : chance(2));
 	if ((switches & SW_XSETBV) && chance(2)) {
-		mov_imm(0, chance(2) ? rnd_value() : (rnd() & 0xff) | 1);
-		mov_imm(2, chance(4) ? rnd_value() : 0);
+		/* Mostly values a CPU may accept: x87|SSE|AVX and the
+		 * AVX-512, MPX and AMX groups, whole or split. */
+		static const uint32_t xcr0s[] = {
+			1, 3, 7, 7, 3, 5, 0x1f, 0x27, 0xe7, 0x207, 0x60007,
+			0x1b, 0x67,
+		};
+		mov_imm(0, chance(4) ? rnd_value() : xcr0s[below(sizeof(xcr0s) / 4)]);
+		mov_imm(2, chance(8) ? rnd_value() : 0);
 		e3(0x0f, 0x01, 0xd1);
 		/* Then use the state XCR0 may have turned on (CR4.OSFXSR for
 		 * SSE): registers in use across a vCPU switch are what hv's
