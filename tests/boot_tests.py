@@ -368,8 +368,8 @@ BOOT_TESTS.append(BootTest(
 # to panic hv until its fix is merged (issue 9): xsetbv (random XCR0, then
 # SSE/AVX/opmask use across vCPU switches: XSAVE/XRSTOR in root), rdpmc
 # (no handler: the VM stops), strio (INS/OUTS stop the VM), task (task
-# switches are not handled: the VM stops), mmioalu (MMIO through
-# instructions the decoder does not know, MOV moffs included: the VM
+# switches are not handled: the VM stops), mmioalu (MMIO through ALU
+# instructions, XCHG, TEST, which the decoder does not know: the VM
 # stops), init (INIT/SIPI/SMI/ExtINT delivery modes in IPIs, LVTs and
 # I/O APIC redirections).  lme (EFER.LME, then CR0.PG without PAE) is on:
 # Bochs raises the #GP before the exit.  Turn a class on by adding it to

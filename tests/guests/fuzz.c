@@ -46,7 +46,7 @@
  *     lowest priority or NMI (INIT/SIPI/SMI/ExtINT park or reset this only
  *     vCPU) unless on=init;
  *   - MMIO through the instructions hv's decoder knows (MOV r/m, MOV
- *     imm, MOVZX), unless on=mmioalu (ALU ops, XCHG, MOV moffs A0-A3);
+ *     imm, MOV moffs, MOVZX), unless on=mmioalu (ALU ops, XCHG, TEST);
  *   - HLT only with interrupts enabled and the APIC timer armed;
  *   - MSRs EFER and APIC base are put back after each MSR item.
  * Off by default, known to stop the VM or panic hv today (issue 9):
@@ -925,14 +925,17 @@ static void mmio_item(void)
 	if ((switches & SW_MMIOALU) && chance(4)) {
 		static const uint8_t alu[] = { 0x01, 0x09, 0x21, 0x31, 0x87, 0x85, 0x29, 0x39 };
 		mov_imm(r, v);
-		if (chance(3)) { /* MOV AL/EAX <-> moffs32 (A0-A3) */
-			mov_imm(0, v);
-			e2(0x36, 0xa0 + below(4));
-			e32(addr);
-			return;
-		}
 		e2(0x36, alu[below(8)]);
 		mem_abs(r, addr);
+		return;
+	}
+	if (chance(6)) { /* MOV AL/AX/EAX <-> moffs32 (A0-A3) */
+		if (write)
+			mov_imm(0, v);
+		if (size == 1)
+			e1(0x66);
+		e2(0x36, (write ? 0xa2 : 0xa0) + (size != 0));
+		e32(addr);
 		return;
 	}
 	if (write) {
@@ -997,8 +1000,8 @@ static void generate(void)
 }
 
 
-/* MOV r32 to [r32]: a form hv's MMIO decoder knows (the compiler might
- * pick MOV moffs, which it does not). */
+/* MOV r32 to [r32]: a form hv's MMIO decoder knows, whatever the
+ * compiler would pick. */
 static void lapic_w(uint32_t reg, uint32_t v)
 {
 	__asm__ volatile("movl %1, (%0)" ::"r"(LAPIC + reg), "r"(v) : "memory");
