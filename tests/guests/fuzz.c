@@ -48,7 +48,9 @@
  *   - MMIO through the instructions hv's decoder knows (MOV r/m, MOV
  *     imm, MOV moffs, MOVZX), unless on=mmioalu (ALU ops, XCHG, TEST);
  *   - HLT only with interrupts enabled and the APIC timer armed;
- *   - MSRs EFER and APIC base are put back after each MSR item.
+ *   - MSRs EFER and APIC base are put back after each MSR item, the APIC
+ *     timer, TPR and SVR after MSR and MMIO items, the PIT and RTC
+ *     interrupts after OUTs near their ports (a storm lasts one iteration).
  * Off by default, known to stop the VM or panic hv today (issue 9):
  *   xsetbv (XSETBV with random values), rdpmc (RDPMC is an exit with no
  *   handler), strio (INS/OUTS stop the VM), task, init, mmioalu, lme
@@ -226,7 +228,7 @@ static uint32_t switches;
 
 /* ---- the emitter ---- */
 static unsigned pos;
-static bool dirty_msr, dirty_apic;
+static bool dirty_msr, dirty_apic, dirty_timers;
 static uint32_t cur_seed, cur_iter;
 
 static void e1(uint32_t b) { code[pos++] = (uint8_t)b; }
@@ -296,8 +298,8 @@ static uint64_t rnd_desc(bool in_ldt)
 			return gate_desc(3 << 3, 0, 0x85 | (below(4) << 5));
 		return seg_desc((uint32_t)fz_tss, 0x67, 0x89 | (below(4) << 5), 0);
 	}
-	return gate_desc(chance(4) ? (below(GDT_SLOTS) << 3) : 0x08, sled(),
-			 0x8c | (below(4) << 5) | (chance(8) ? 0 : 0x80));
+	/* A call gate to 0x08 (flat), so its offset reaches the sled. */
+	return gate_desc(0x08, sled(), 0x8c | (below(4) << 5) | (chance(8) ? 0 : 0x80));
 }
 
 static void randomize_tables(void)
@@ -601,8 +603,13 @@ static void io_item(void)
 		e1((out ? 0x6e : 0x6c) + (size != 0));
 		return;
 	}
-	if (out)
+	if (out) {
 		mov_imm(0, rnd_value());
+		/* PIT or RTC reprogrammed: put back after the buffer, so a
+		 * timer storm lasts one iteration, not the rest of the run. */
+		dirty_timers |= (port >= 0x3d && port <= 0x43) ||
+				(port >= 0x6d && port <= 0x71);
+	}
 	if (port < 0x100 && chance(2)) {
 		if (size == 1)
 			e1(0x66);
@@ -1030,6 +1037,19 @@ static uint32_t restore_msrs(void)
 	return run_code(fixup_code);
 }
 
+/* PIT channel 0 one-shot (mode 0) with the longest count: at most one
+ * more tick; RTC: no periodic, alarm or update interrupts. */
+static void restore_timers(void)
+{
+	outb(0x43, 0x30);
+	outb(0x40, 0xff);
+	outb(0x40, 0xff);
+	outb(0x70, 0x0b);
+	outb(0x71, 0x02);
+	outb(0x70, 0x0c);
+	(void)inb(0x71);
+}
+
 static void restore_apic(void)
 {
 	lapic_w(0xf0, 0x1ff);       /* software-enabled, spurious 0xff */
@@ -1203,7 +1223,7 @@ int guest_main(uint32_t magic, uint32_t info)
 			print_dec(fz_irqs);
 			putc_serial('\n');
 		}
-		dirty_msr = dirty_apic = false;
+		dirty_msr = dirty_apic = dirty_timers = false;
 		generate();
 		if (cur_iter >= trace)
 			print_buffer(cur_iter);
@@ -1214,6 +1234,8 @@ int guest_main(uint32_t magic, uint32_t info)
 			restore_faults++;
 		if (dirty_apic)
 			restore_apic();
+		if (dirty_timers)
+			restore_timers();
 	}
 	puts_serial("FUZZ done seed=");
 	print_hex(cur_seed);
