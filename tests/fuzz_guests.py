@@ -5,7 +5,7 @@ VM, judged as the boot test vms.fuzz judges its short run (see
 tests/boot_tests.py), plus at least --min-exits VM exits for the fuzz VM.
 
     python3 tests/fuzz_guests.py [--seeds 0x1,0x2,...] [--iters N]
-        [--on xsetbv,rdpmc,...] [--trace ITER] [--min-exits N]
+        [--on xsetbv,rdpmc,...] [--trace ITER] [--step N] [--min-exits N]
 
 Prints, per seed, the VM exits hv counted, the wall time and exits per
 second, the verdict and, for a failure, the command that repeats that seed
@@ -36,11 +36,14 @@ DEFAULT_SEEDS = "0x1,0xbeef,0x5eed5,0xc0ffee"
 
 
 def run_seed(efi: Path, seed: int, iters: int, on: str, trace: int | None,
-             min_exits: int, timeout_s: float) -> tuple[bool, str, int, float]:
+             min_exits: int, timeout_s: float,
+             step: int | None = None) -> tuple[bool, str, int, float]:
     work = ROOT / "build" / "fuzz-guests" / (f"{seed:#x}" + (f"-{on}" if on else ""))
     cmd = fuzz_vm("fuzz", seed, iters, on)
     if trace is not None:  # the cmdline line is the section's last
         cmd = cmd.rstrip("\n") + f" trace={trace}\n"
+    if step is not None:
+        cmd = cmd.rstrip("\n") + f" step={step}\n"
     cfg = "[hypervisor]\non_idle = poweroff\n" + cmd + _vm("honest", "hello")
     esp = emu.make_esp(work / "esp", efi, cfg,
                        {"guests/fuzz.elf": str(ROOT / "build/guests/fuzz.elf"),
@@ -78,6 +81,8 @@ def main(argv=None) -> int:
                     help="classes to turn on (fuzz.c's on=; default as vms.fuzz)")
     ap.add_argument("--trace", type=int, default=None,
                     help="print every buffer from this iteration on")
+    ap.add_argument("--step", type=int, default=None,
+                    help="progress line every STEP iterations (to find where a seed fails)")
     ap.add_argument("--min-exits", type=int, default=1_000_000)
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="seconds per boot (default 3600)")
@@ -87,7 +92,8 @@ def main(argv=None) -> int:
     for s in args.seeds.split(","):
         seed = int(s, 0)
         ok, why, exits, wall = run_seed(Path(args.efi), seed, args.iters, args.on,
-                                        args.trace, args.min_exits, args.timeout)
+                                        args.trace, args.min_exits, args.timeout,
+                                        args.step)
         rate = exits / wall if wall else 0.0
         print(f"{'PASS' if ok else 'FAIL'} seed={seed:#x} iters={args.iters} "
               f"exits={exits} wall={wall:.0f}s ({rate:.0f} exits/s)"
@@ -99,7 +105,7 @@ def main(argv=None) -> int:
             if args.on:
                 repro += ["--on", args.on]
             print("  repeat: " + " ".join(shlex.quote(a) for a in repro)
-                  + "  (add --trace ITER to print the buffers from ITER on)")
+                  + "  (--step N finds the iteration, --trace ITER prints the buffers from there)")
             print(f"  log: build/fuzz-guests/{seed:#x}{'-' + args.on if args.on else ''}"
                   "/serial.txt")
     print(f"{len(args.seeds.split(',')) - failed} passed, {failed} failed")

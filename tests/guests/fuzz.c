@@ -9,12 +9,13 @@
  * returns to the C loop.  So whatever the random instruction did, the
  * guest goes on, and the hypervisor sees a long stream of odd exits.
  *
- * Command line: seed=HEX iters=N [on=CLASS,...] [trace=ITER]
+ * Command line: seed=HEX iters=N [on=CLASS,...] [trace=ITER] [step=N]
  *   seed   the PRNG seed (xorshift32; 0 is replaced by 1)
  *   iters  iterations (decimal, or hex with 0x)
  *   on     classes that are off by default (see fz_switches below)
  *   trace  print each buffer (class names and bytes) from this iteration
  *          on: a failing seed's last iterations, for reproduction
+ *   step   print progress every this many iterations (default iters/16)
  * The instruction stream depends on the seed alone (generation never reads
  * a result), so a seed repeats; only interrupt timing may differ.
  *
@@ -245,6 +246,20 @@ static uint32_t scratch_addr(unsigned n) { return (uint32_t)scratch + below(4096
 /* ModRM for [disp32] with /digit, preceded by an SS override. */
 static void mem_abs(uint32_t op_digit, uint32_t addr) { e1(((op_digit & 7) << 3) | 5); e32(addr); }
 static uint32_t sled(void) { return SLED + below(SLED_SIZE); }
+/* Operands written at generation time (far pointers, descriptor-table
+ * pseudo-descriptors, BOUND pairs, VMX pointers) each get their own 16
+ * bytes: in the shared scratch page a later item's could overwrite an
+ * earlier one's (seed 0x5eed5 at iteration 74881: a far pointer).  The
+ * callers still draw a scratch address first so that every seed's stream
+ * stays what it was. */
+static uint8_t gendata[8 * 16] __attribute__((aligned(16)));
+static unsigned genpos;
+static uint32_t gen_slot(void)
+{
+	uint32_t a = (uint32_t)&gendata[genpos];
+	genpos = (genpos + 16) % sizeof(gendata);
+	return a;
+}
 
 static uint32_t rnd_value(void)
 {
@@ -630,7 +645,9 @@ static void dt_item(void)
 	case 0: /* LGDT/LIDT random, read back, put back */
 	case 1: {
 		bool idt = chance(2);
-		struct dtr *d = (struct dtr *)a;
+		struct dtr *d;
+		a = gen_slot();
+		d = (struct dtr *)a;
 		d->limit = (uint16_t)rnd();
 		d->base = idt || chance(2) ? (idt ? fz_idt_desc.base : fz_gdt_desc.base) : rnd();
 		e1(0xfa);
@@ -702,6 +719,7 @@ static void int_item(void)
 	default: /* BOUND (#BR when out of bounds) */
 		{
 			uint32_t a = scratch_addr(8);
+			a = gen_slot();
 			*(uint32_t *)a = rnd_value();
 			*(uint32_t *)(a + 4) = rnd_value();
 			mov_imm(0, rnd_value());
@@ -770,6 +788,7 @@ static void far_item(void)
 	case 1: e1(0x9a); e32(next ? here() + 6 : off); e16(sel); break;
 	case 2: /* through memory */
 		a = scratch_addr(6);
+		a = gen_slot();
 		*(uint32_t *)a = next ? here() + 7 : off;
 		*(uint16_t *)(a + 4) = sel;
 		e2(0x36, 0xff); mem_abs(chance(2) ? 5 : 3, a);
@@ -792,6 +811,7 @@ static void vmx_item(void)
 	uint32_t a = scratch_addr(16);
 	unsigned r = rreg();
 
+	a = gen_slot();
 	*(uint32_t *)a = rnd_value();
 	*(uint32_t *)(a + 4) = rnd_value();
 	switch (below(14)) {
@@ -993,6 +1013,7 @@ static void generate(void)
 	for (unsigned i = 0; i < NCLASSES; i++)
 		total += classes[i].weight;
 	pos = 0;
+	genpos = 0;
 	nitems = 0;
 	randomize_tables();
 	for (unsigned k = 0; k < n; k++) {
@@ -1211,7 +1232,9 @@ int guest_main(uint32_t magic, uint32_t info)
 			putc_serial(',');
 		}
 	putc_serial('\n');
-	step = iters / 16 ? iters / 16 : 1;
+	step = (p = find(cl, "step=")) ? parse_num(p) : iters / 16;
+	if (!step)
+		step = 1;
 	for (cur_iter = 0; cur_iter < iters; cur_iter++) {
 		if (cur_iter % step == 0) {
 			puts_serial("FUZZ seed=");
