@@ -35,10 +35,15 @@ from harness import judge  # noqa: E402
 DEFAULT_SEEDS = "0x1,0xbeef,0x5eed5,0xc0ffee"
 
 
+def workname(seed: int, on: str) -> str:
+    """The seed's log folder: no commas (Bochs's config cannot hold them)."""
+    return f"{seed:#x}" + (f"-{on.replace(',', '+')}" if on else "")
+
+
 def run_seed(efi: Path, seed: int, iters: int, on: str, trace: int | None,
              min_exits: int, timeout_s: float,
              step: int | None = None) -> tuple[bool, str, int, float]:
-    work = ROOT / "build" / "fuzz-guests" / (f"{seed:#x}" + (f"-{on}" if on else ""))
+    work = ROOT / "build" / "fuzz-guests" / workname(seed, on)
     cmd = fuzz_vm("fuzz", seed, iters, on)
     if trace is not None:  # the cmdline line is the section's last
         cmd = cmd.rstrip("\n") + f" trace={trace}\n"
@@ -106,8 +111,7 @@ def main(argv=None) -> int:
                 repro += ["--on", args.on]
             print("  repeat: " + " ".join(shlex.quote(a) for a in repro)
                   + "  (--step N finds the iteration, --trace ITER prints the buffers from there)")
-            print(f"  log: build/fuzz-guests/{seed:#x}{'-' + args.on if args.on else ''}"
-                  "/serial.txt")
+            print(f"  log: build/fuzz-guests/{workname(seed, args.on)}/serial.txt")
     print(f"{len(args.seeds.split(',')) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
