@@ -302,11 +302,20 @@ bench:
 
 # Each fuzzer from its seeds (tests/fuzz/corpus/NAME) and what earlier runs
 # found (build/fuzz/corpus/NAME); crashes land in build/fuzz/crashes/.
-fuzz: fuzz-host
+fuzz: fuzz-host fuzz-guests
 fuzz-host:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory fuzzers
 	@tests/fuzz/run.sh $(FUZZ_RUNS) $(BUILD)/fuzz $(FUZZERS)
+
+# The guest instruction fuzzer, long: one boot per seed, each at least 10^6
+# VM exits (tests/fuzz_guests.py; SEEDS=0x1,0x2 ITERS=N ON=class,... pick).
+.PHONY: fuzz-guests
+fuzz-guests:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/fuzz_guests.py $(if $(SEEDS),--seeds $(SEEDS)) \
+	  $(if $(ITERS),--iters $(ITERS)) $(if $(ON),--on $(ON))
 
 clean:
 	rm -rf $(filter-out $(NEWLIB_DIR) $(LINUX_DIR),$(wildcard $(BUILD)/*))

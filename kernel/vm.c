@@ -166,14 +166,21 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	return NULL;
 }
 
+/* Also reports how many VM exits the VM took over its whole life (resets
+ * included): the guest fuzzer's test reads it. */
 static void stop_vcpus(struct vm *vm)
 {
+	uint64_t exits = 0;
+
 	vm->state = VM_STOPPED;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i])
+		if (vm->vcpus[i]) {
 			vm->vcpus[i]->state = VCPU_STOPPED;
+			exits += vm->vcpus[i]->exits;
+		}
 	passthrough_quiesce(vm);
 	vm_console_flush(vm);
+	log_info("vm %s: %lu VM exits", vm->name, exits);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
