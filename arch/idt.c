@@ -1,7 +1,7 @@
 #include "idt.h"
 
 #include "gdt.h"
-#include "irq.h"
+#include "vectors.h"
 
 /* 64-bit interrupt gate, present, DPL 0 (SDM Vol. 3A 6.14.1). */
 #define IDT_GATE_INTERRUPT 0x8e

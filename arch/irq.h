@@ -11,9 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IRQ_VECTOR_FIRST 0x40
-#define IRQ_VECTORS 16
-#define IRQ_VECTOR_SPURIOUS 0xff
+#include "vectors.h"
 
 typedef void (*irq_handler_fn)(void *ctx);
 

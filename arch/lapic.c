@@ -2,7 +2,7 @@
 
 #include "../kernel/memory.h"
 #include "cpu.h"
-#include "irq.h"
+#include "vectors.h"
 #include "msr.h"
 
 #define APIC_BASE_X2APIC_ENABLE (1ull << 10)

@@ -14,9 +14,6 @@ struct trap_frame {
 
 void trap_handler(struct trap_frame *f);
 
-/* Prints the return addresses on the frame-pointer chain from rbp. */
-void print_stack_trace(uint64_t rbp);
-
 const char *exception_name(uint64_t vector);
 
 /* Host NMIs survived so far (each logged, rate-limited). */

@@ -6,7 +6,7 @@
 #include "../arch/cpu.h"
 #include "../arch/percpu.h"
 #include "../arch/smp.h"
-#include "../arch/trap.h"
+#include "../arch/stacktrace.h"
 #include "console.h"
 #include "log.h"
 #include "power.h"
