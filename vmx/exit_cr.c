@@ -10,7 +10,9 @@
 #include "../arch/msr.h"
 #include "../drivers/vlapic.h"
 #include "../kernel/fpu.h"
+#include "event.h"
 #include "exit.h"
+#include "guest_mem.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
@@ -49,26 +51,64 @@ static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
 	}
 }
 
-/* MOV to CR0 faults where the hardware would (SDM Vol. 3A 2.5): high
- * bits set, PG without PE, NW without CD. */
+/* The CR0 bits that exist (SDM Vol. 3A 2.5): PE, MP, EM, TS, ET, NE, WP,
+ * AM, NW, CD, PG.  Writes to the other bits of 31:0 are ignored, as the
+ * CPU ignores them; ET reads as 1 on every CPU since the i486. */
+#define CR0_DEFINED 0xe005003full
+#define CR0_ET (1ull << 4)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_LA57 (1ull << 12)
+
+static bool in_ia32e_mode(void)
+{
+	return (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) != 0;
+}
+
+/* MOV to CR0 faults where the hardware would (SDM Vol. 2B MOV CR, Vol. 3A
+ * 2.5, 10.8.5): bits 63:32 set, PG without PE, NW without CD, paging
+ * turned on with EFER.LME but without CR4.PAE (IA-32e mode needs PAE
+ * paging), or paging turned off in 64-bit code.  Otherwise the next VM
+ * entry would fail on the inconsistent state (LMA without PAE) and the
+ * VM would stop where the hardware gives #GP. */
 static bool set_cr0(uint64_t val)
 {
+	uint64_t old = guest_cr0();
+	bool paging_on = (val & CR0_PG) && !(old & CR0_PG);
+	bool paging_off = !(val & CR0_PG) && (old & CR0_PG);
+
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
 	    ((val & CR0_NW) && !(val & CR0_CD)))
 		return false;
-	update_long_mode(guest_cr0(), val);
+	if (paging_on && (vmcs_read64(GUEST_IA32_EFER) & EFER_LME) &&
+	    !(guest_cr4() & CR4_PAE))
+		return false;
+	if (paging_off && guest_is_64bit())
+		return false;
+	val = (val & CR0_DEFINED) | CR0_ET;
+	update_long_mode(old, val);
 	vmcs_writen(CR0_READ_SHADOW, val);
 	vmcs_writen(GUEST_CR0,
 		    (val | vmcs_cr0_host_owned()) & ~(CR0_CD | CR0_NW));
 	return true;
 }
 
+/* MOV to CR4 (SDM Vol. 2B MOV CR): #GP for a bit the CPU lacks or that we
+ * hide (VMXE), for clearing PAE or changing LA57 in IA-32e mode, and for
+ * setting PCIDE outside IA-32e mode or with CR3[11:0] not 0. */
 static bool set_cr4(uint64_t val)
 {
+	uint64_t old = guest_cr4();
+
 	if (val & CR4_VMXE)
 		return false; /* VMX is hidden from guests */
 	if ((val | vmx_ctls.cr4_fixed0 | CR4_VMXE) & ~vmx_ctls.cr4_fixed1)
 		return false; /* a bit this CPU does not have */
+	if (in_ia32e_mode() &&
+	    (!(val & CR4_PAE) || ((val ^ old) & CR4_LA57)))
+		return false;
+	if ((val & CR4_PCIDE) && !(old & CR4_PCIDE) &&
+	    (!in_ia32e_mode() || (vmcs_readn(GUEST_CR3) & 0xfff)))
+		return false;
 	vmcs_writen(CR4_READ_SHADOW, val);
 	vmcs_writen(GUEST_CR4, val | vmcs_cr4_host_owned());
 	return true;

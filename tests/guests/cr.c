@@ -30,6 +30,19 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(read_cr0() & CR0_CD, "CR0.CD reads back as written");
 	write_cr0(cr0);
 	check(!(read_cr0() & CR0_CD), "CR0.CD cleared again");
+	/* CR0.CD makes the write exit, so hv decides these (SDM Vol. 2B MOV
+	 * CR): reserved bits 15:6 are ignored, and paging with EFER.LME but
+	 * without CR4.PAE is #GP (it failed the next VM entry before). */
+	write_cr0(cr0 | CR0_CD | (1u << 10));
+	check(!(read_cr0() & (1u << 10)), "CR0 reserved bit 10 ignored");
+	write_cr0(cr0);
+	if (wrmsr_safe(0xc0000080, 1u << 8)) {
+		expect_fault(13, 3);
+		write_cr0(cr0 | CR0_CD | (1u << 31));
+		check(fault_seen(13), "CR0.PG with EFER.LME and no CR4.PAE: #GP");
+		check(!(read_cr0() & (1u << 31)), "paging still off");
+		wrmsr_safe(0xc0000080, 0);
+	}
 	cpuid(1, 0, r);
 	if (!(r[2] & (1u << 26))) {
 		puts_serial("no XSAVE on this CPU: XSETBV checks skipped\n");
