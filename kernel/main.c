@@ -30,7 +30,7 @@
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
-#include "vm.h"
+#include "vm_lifecycle.h"
 
 void kmain(uint64_t boot_info_phys);
 

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "passthrough.h"
 #include "vm_console.h"
+#include "vm_lifecycle.h"
 
 static struct runqueue runqueues[MAX_CPUS];
 
@@ -31,7 +32,8 @@ void sched_add(struct vcpu *v)
 }
 
 /* One turn of v: a slice of its guest, or a piece of its VM's reset,
- * charged to its run time either way; the time limit is checked after. */
+ * charged to its run time either way; then what the slice asked of the
+ * VM (a stop, a reset, ...) is carried out, and the time limit checked. */
 static void run_turn(struct vcpu *v)
 {
 	uint64_t start = rdtsc();
@@ -42,10 +44,13 @@ static void run_turn(struct vcpu *v)
 		return;
 	}
 	v->tsc_used += vcpu_run(v, start + SLICE_TSC);
+	vm_handle_request(v->vm);
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
-	    v->state != VCPU_STOPPED)
+	    v->state != VCPU_STOPPED) {
 		vm_stop(v->vm, "time limit reached (%lu TSC ticks)",
 			v->vm->time_limit_tsc);
+		vm_handle_request(v->vm);
+	}
 }
 
 /* A halted vCPU with an interrupt waiting runs again. */

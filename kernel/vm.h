@@ -1,4 +1,10 @@
-/* A virtual machine and its virtual CPUs. */
+/* A virtual machine and its virtual CPUs: the types, and what code running
+ * for a VM (exit handlers, devices) may ask of it.  Those asks (stop,
+ * crash, restart, exit, power off) are requests: kernel/vm_request.c
+ * records them and the scheduler has kernel/vm_lifecycle.c carry them out
+ * between slices, never inside the handler that asked, so a handler's
+ * VM never changes under its feet and nothing here depends on the
+ * lifecycle code. */
 #ifndef KERNEL_VM_H
 #define KERNEL_VM_H
 
@@ -9,6 +15,7 @@
 #include "../arch/paging.h"
 #include "config.h"
 #include "io_bus.h"
+#include "memory.h"
 
 #define VM_MAX_VCPUS 8
 #define VM_MAX_DEVICES 12 /* kernel/vm_devices.c's table */
@@ -88,6 +95,15 @@ static inline bool vcpu_waits_for_irq(const struct vcpu *v)
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
+enum vm_request {
+	VM_REQ_NONE,
+	VM_REQ_STOP,      /* vm_stop */
+	VM_REQ_CRASH,     /* vm_crash: restart or stop, by on_crash */
+	VM_REQ_RESTART,   /* vm_restart: the guest reset itself */
+	VM_REQ_EXIT,      /* vm_exit_with_status */
+	VM_REQ_POWER_OFF, /* vm_power_off */
+};
+
 struct vpic;
 struct vpit;
 struct vioapic;
@@ -121,18 +137,19 @@ struct vm {
 	uint64_t unclaimed_reads, unclaimed_writes;
 	uint64_t time_limit_tsc;    /* 0: none */
 	unsigned restarts;
-	unsigned generation;        /* bumped by every reset */
+	enum vm_request request;    /* what the scheduler must carry out */
+	char request_why[200];
+	uint32_t request_status;
 	uint64_t reset_zeroed;      /* bytes of RAM a reset has cleared so far */
 	bool has_exit_status;
 	uint32_t exit_status;
 };
 
-/* Creates a VM from its config: RAM, EPT, bitmaps, vCPUs, devices, and
- * its image loaded.  On failure logs why and returns NULL; nothing of it
- * remains (pages, device state, console input, host interrupt routes). */
-struct vm *vm_create(const struct vm_config *cfg, unsigned id);
+/* The requests (kernel/vm_request.c).  The first one made wins until the
+ * scheduler has carried it out; a stopped VM takes none.  The vCPU that
+ * made one returns to the scheduler at once (vm_has_request). */
 
-/* Stops every vCPU of the VM with a report naming the VM and the reason. */
+/* Stop every vCPU, with a report naming the VM and the reason. */
 void vm_stop(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -142,22 +159,9 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 void vm_crash(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define VM_MAX_RESTARTS 3
-
 /* The guest asked for a reset (keyboard controller, port 0xcf9): the VM
- * starts again from its image; nothing else is affected.  The reset is
- * carried out later, by vm_reset_step, between slices. */
+ * starts again from its image; nothing else is affected. */
 void vm_restart(struct vm *vm, const char *why);
-
-/* How much of a reset runs in one turn of the VM's boot vCPU: a fraction
- * of a slice (memset speed is several GiB/s natively; in Bochs 4 MiB
- * costs about as many TSC ticks as a third of a slice). */
-#define VM_RESET_CHUNK (4ull << 20)
-
-/* One piece of a requested reset (the scheduler calls it for a vCPU in
- * VCPU_RESETTING): clears the next chunk of RAM, and after the last one
- * puts the vCPUs in their reset state and reloads the image. */
-void vm_reset_step(struct vm *vm);
 
 /* The guest powered off (ACPI S5): the VM ends, exit status 0. */
 void vm_power_off(struct vm *vm);
@@ -165,7 +169,17 @@ void vm_power_off(struct vm *vm);
 /* A write of v to the debug-exit port: the VM ends with (v << 1) | 1. */
 void vm_exit_with_status(struct vm *vm, uint32_t status);
 
+static inline bool vm_has_request(const struct vm *vm)
+{
+	return vm->request != VM_REQ_NONE;
+}
+
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL if not all RAM. */
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+static inline void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
+}
 
 #endif

@@ -3,9 +3,8 @@
  * earlier VM survives into it) and mapped at guest-physical 0 by its own
  * EPT, which maps nothing else: the hypervisor and the other VMs are
  * simply absent from it. */
-#include "vm.h"
+#include "vm_lifecycle.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,22 +182,14 @@ static void stop_vcpus(struct vm *vm)
 	log_info("vm %s: %lu VM exits", vm->name, exits);
 }
 
-void vm_stop(struct vm *vm, const char *fmt, ...)
+static void stop_now(struct vm *vm, const char *why)
 {
-	char why[200];
-	va_list ap;
-
-	if (vm->state == VM_STOPPED)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
 	stop_vcpus(vm);
 	log_info("vm %s: stopped: %s", vm->name, why);
 }
 
-/* A reset is a request that the scheduler carries out between slices,
- * never inside the exit handler that asked for it: zeroing a large VM's
+/* A reset is carried out by the scheduler between slices, never inside
+ * the exit handler that asked for it: zeroing a large VM's
  * RAM in one go would keep every other VM off the CPU for as long as it
  * takes (a guest resetting in a loop would starve them all).  The boot
  * vCPU carries the work in pieces of VM_RESET_CHUNK bytes, one per turn,
@@ -209,7 +200,6 @@ static void request_reset(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpus[i]->state = i == 0 ? VCPU_RESETTING : VCPU_WAIT_SIPI;
 	vm->reset_zeroed = 0;
-	vm->generation++; /* an exit in progress must not touch the guest */
 }
 
 /* The vCPUs' reset state (SDM Vol. 3A 10.1, Table 10-1): registers,
@@ -251,34 +241,33 @@ void vm_reset_step(struct vm *vm)
 		n = VM_RESET_CHUNK;
 	memset((uint8_t *)phys_to_virt(vm->ram_hpa) + vm->reset_zeroed, 0, n);
 	vm->reset_zeroed += n;
-	if (vm->reset_zeroed == vm->ram_size && !finish_reset(vm, &why))
-		vm_stop(vm, "restart failed: %s", why);
+	if (vm->reset_zeroed == vm->ram_size && !finish_reset(vm, &why)) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "restart failed: %s", why);
+		stop_now(vm, reason);
+	}
 }
 
-void vm_restart(struct vm *vm, const char *why)
+static void restart_now(struct vm *vm, const char *why)
 {
-	if (vm->state != VM_RUNNING)
-		return;
 	vm_console_flush(vm);
 	log_info("vm %s: %s; restarting", vm->name, why);
 	request_reset(vm);
 }
 
-void vm_crash(struct vm *vm, const char *fmt, ...)
+static void crash_now(struct vm *vm, const char *reason)
 {
-	char reason[200];
-	va_list ap;
+	char why[260];
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
 	if (vm->cfg->on_crash != CFG_CRASH_RESTART) {
-		vm_stop(vm, "%s", reason);
+		stop_now(vm, reason);
 		return;
 	}
 	if (vm->restarts == VM_MAX_RESTARTS) {
-		vm_stop(vm, "%s (crashed %u times; not restarting again)",
-			reason, vm->restarts + 1);
+		snprintf(why, sizeof(why),
+			 "%s (crashed %u times; not restarting again)", reason,
+			 vm->restarts + 1);
+		stop_now(vm, why);
 		return;
 	}
 	vm->restarts++;
@@ -288,31 +277,39 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	request_reset(vm);
 }
 
-void vm_exit_with_status(struct vm *vm, uint32_t status)
+static void end_now(struct vm *vm, uint32_t status)
 {
-	if (vm->state == VM_STOPPED)
-		return;
 	stop_vcpus(vm);
 	vm->has_exit_status = true;
 	vm->exit_status = status;
-	log_info("vm %s: exited with status %u (unclaimed I/O: %lu reads, "
-		 "%lu writes)", vm->name, status, vm->unclaimed_reads,
-		 vm->unclaimed_writes);
 }
 
-void vm_power_off(struct vm *vm)
+void vm_handle_request(struct vm *vm)
 {
-	if (vm->state == VM_STOPPED)
-		return;
-	stop_vcpus(vm);
-	vm->has_exit_status = true;
-	vm->exit_status = 0;
-	log_info("vm %s: powered off (ACPI S5)", vm->name);
-}
+	enum vm_request req = vm->request;
 
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
-		return NULL;
-	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
+	vm->request = VM_REQ_NONE;
+	switch (req) {
+	case VM_REQ_NONE:
+		break;
+	case VM_REQ_STOP:
+		stop_now(vm, vm->request_why);
+		break;
+	case VM_REQ_CRASH:
+		crash_now(vm, vm->request_why);
+		break;
+	case VM_REQ_RESTART:
+		restart_now(vm, vm->request_why);
+		break;
+	case VM_REQ_EXIT:
+		end_now(vm, vm->request_status);
+		log_info("vm %s: exited with status %u (unclaimed I/O: %lu "
+			 "reads, %lu writes)", vm->name, vm->request_status,
+			 vm->unclaimed_reads, vm->unclaimed_writes);
+		break;
+	case VM_REQ_POWER_OFF:
+		end_now(vm, 0);
+		log_info("vm %s: powered off (ACPI S5)", vm->name);
+		break;
+	}
 }

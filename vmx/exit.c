@@ -6,7 +6,6 @@
 
 #include "../arch/idt.h"
 #include "../kernel/log.h"
-#include "event.h"
 #include "guest_mem.h"
 #include "vmcs.h"
 
@@ -102,49 +101,6 @@ static enum exit_action handle_triple_fault(struct vcpu *v,
 	return EXIT_STOPPED;
 }
 
-/* Guests see no VMX (CPUID hides it), so its instructions are invalid
- * opcodes to them (SDM Vol. 3C 31.3: #UD outside VMX operation). */
-static enum exit_action handle_vmx_instruction(struct vcpu *v,
-					       const struct exit_info *e)
-{
-	(void)v, (void)e;
-	vcpu_inject_exception(VEC_UD, false, 0);
-	return EXIT_RESUME;
-}
-
-/* WBINVD and INVD are no-ops, as in KVM for a VM without non-coherent
- * DMA: a VM's RAM is write-back in its EPT and the CPU's caches are
- * coherent, passed-through BARs are uncached, and no device of a VM can
- * do DMA (bus mastering stays off), so writing caches back changes
- * nothing a guest can observe.  Running the host's WBINVD instead would let
- * every guest stall the CPU (and every VM on it) for as long as writing
- * back all caches takes, as often as it likes; INVD would drop dirty lines
- * of memory other VMs own. */
-static enum exit_action handle_wbinvd(struct vcpu *v,
-				      const struct exit_info *e)
-{
-	(void)v;
-	vcpu_skip_instruction(e);
-	return EXIT_RESUME;
-}
-
-/* MONITOR/MWAIT are hidden from guests in CPUID; a guest that uses them
- * anyway gets #UD, as on a CPU without them. */
-static enum exit_action handle_monitor_mwait(struct vcpu *v,
-					     const struct exit_info *e)
-{
-	return handle_vmx_instruction(v, e);
-}
-
-/* The PMU is hidden (CPUID leaf 0xa reports no counters), so every
- * counter number RDPMC can name is invalid: #GP(0) (SDM Vol. 2B RDPMC). */
-static enum exit_action handle_rdpmc(struct vcpu *v, const struct exit_info *e)
-{
-	(void)v, (void)e;
-	vcpu_inject_exception(VEC_GP, true, 0);
-	return EXIT_RESUME;
-}
-
 static enum exit_action handle_entry_failure(struct vcpu *v,
 					     const struct exit_info *e)
 {
@@ -199,7 +155,6 @@ enum exit_action exit_dispatch(struct vcpu *v)
 	e.guest_rip = vmcs_readn(GUEST_RIP);
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	v->exits++;
-	event_requeue_vectoring();
 	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
 		return exit_handlers[e.reason](v, &e);
 	return exit_unexpected(v, &e);

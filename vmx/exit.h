@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 #include "../kernel/vm.h"
-#include "event.h"
 #include "exit_reason.h"
 
 struct exit_info {
@@ -61,5 +60,12 @@ enum exit_action handle_external_interrupt(struct vcpu *v,
 					   const struct exit_info *e);
 enum exit_action handle_exception_nmi(struct vcpu *v,
 				      const struct exit_info *e);
+/* vmx/exit_insn.c */
+enum exit_action handle_vmx_instruction(struct vcpu *v,
+					const struct exit_info *e);
+enum exit_action handle_wbinvd(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_monitor_mwait(struct vcpu *v,
+				      const struct exit_info *e);
+enum exit_action handle_rdpmc(struct vcpu *v, const struct exit_info *e);
 
 #endif

@@ -112,7 +112,6 @@ static enum guest_access string_io_element(struct vcpu *v, bool in,
 					   enum guest_seg seg, uint64_t offset,
 					   uint64_t *gpa)
 {
-	unsigned generation = v->vm->generation;
 	enum guest_access acc;
 	uint64_t linear;
 	uint32_t val = 0;
@@ -133,8 +132,7 @@ static enum guest_access string_io_element(struct vcpu *v, bool in,
 	if (acc != GUEST_ACCESS_OK)
 		return acc;
 	val = port_read(v, port, size);
-	if (v->vm->generation == generation) /* not reset by the read */
-		guest_linear_copy(v, linear, &val, size, COPY_TO_GUEST, gpa);
+	guest_linear_copy(v, linear, &val, size, COPY_TO_GUEST, gpa);
 	return GUEST_ACCESS_OK;
 }
 
@@ -148,7 +146,6 @@ static enum exit_action string_io(struct vcpu *v, const struct exit_info *e)
 	uint64_t q = e->qualification, *gpr = v->regs.gpr;
 	uint32_t info = vmcs_read32(VMX_INSTRUCTION_INFO);
 	unsigned size = IO_QUAL_SIZE(q), addr_bytes, done = 0;
-	unsigned generation = v->vm->generation;
 	bool in = q & IO_QUAL_IN, rep = q & IO_QUAL_REP;
 	enum guest_seg seg = in ? SEG_ES : (enum guest_seg)IO_INFO_SEG(info);
 	uint64_t *index = &gpr[in ? REG_RDI : REG_RSI];
@@ -181,10 +178,8 @@ static enum exit_action string_io(struct vcpu *v, const struct exit_info *e)
 		done++;
 		if (rep)
 			set_addr_reg(&gpr[REG_RCX], count, addr_bytes);
-		if (v->vm->state != VM_RUNNING)
-			return EXIT_STOPPED;
-		if (v->vm->generation != generation)
-			return EXIT_YIELD;
+		if (vm_has_request(v->vm))
+			return EXIT_STOPPED; /* a device asked for a reset, ... */
 	}
 	if (count) {
 		/* Resume at the same instruction for the rest; after an
@@ -202,7 +197,6 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t q = e->qualification;
 	unsigned size = IO_QUAL_SIZE(q);
-	unsigned generation = v->vm->generation;
 
 	if (q & IO_QUAL_STRING)
 		return string_io(v, e);
@@ -212,10 +206,8 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 		port_in(v, IO_QUAL_PORT(q), size);
 	else
 		port_out(v, IO_QUAL_PORT(q), size);
-	if (v->vm->state != VM_RUNNING)
-		return EXIT_STOPPED; /* the write ended the VM (debug exit) */
-	if (v->vm->generation != generation)
-		return EXIT_YIELD; /* it reset the VM: start afresh */
+	if (vm_has_request(v->vm))
+		return EXIT_STOPPED; /* the device asked to end or reset the VM */
 	vcpu_skip_instruction(e);
 	return EXIT_RESUME;
 }

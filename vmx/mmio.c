@@ -69,5 +69,5 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	 * 28.2.5): the decoder's is the one. */
 	done.insn_len = in.len;
 	vcpu_skip_instruction(&done);
-	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
+	return vm_has_request(v->vm) ? EXIT_STOPPED : EXIT_RESUME;
 }

@@ -8,6 +8,7 @@
 #include "../arch/spec_ctrl.h"
 #include "../drivers/vlapic.h"
 #include "../kernel/memory.h"
+#include "event.h"
 #include "exit.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"

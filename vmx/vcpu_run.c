@@ -100,8 +100,10 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		/* An exit can also leave v unable to run without saying so:
 		 * an INIT it sent itself through its APIC (by MMIO or MSR)
 		 * puts it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1). */
+		/* An event the exit interrupted goes in again first. */
+		event_requeue_vectoring();
 		if (exit_dispatch(v) != EXIT_RESUME ||
-		    v->state != VCPU_RUNNABLE)
+		    v->state != VCPU_RUNNABLE || vm_has_request(v->vm))
 			break;
 		/* The preemption timer counts only the guest's own time (it
 		 * is saved and reloaded across exits), so a guest that exits
