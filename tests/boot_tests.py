@@ -312,11 +312,34 @@ def _linux_judge(name: str, cpus: int = 1) -> Judge:
                 p + r".*WARNING:", p + r".*Call Trace", p + r"KLOG: "])
 
 
+def _linux_reboot_judge(name: str) -> Judge:
+    """/init with hv.reboot: the first boot's report, `reboot -f` (the
+    kernel resets through the ACPI reset register or the keyboard
+    controller, both ending in vm_restart), then a second boot that finds
+    its mark in CMOS NVRAM and powers off.  The whole VM starts again
+    inside one hv boot, beside its neighbours."""
+    p = rf"^\[{name}\] "
+    first = _linux_judge(name)
+    return Judge(
+        expect=first.expect[:-2]
+        + [p + r"INIT: boot 1, rebooting",
+           rf"vm {name}: reset through (port 0xcf9|the keyboard controller)"
+           r"; restarting",
+           p + r"INIT: hello from /init",
+           p + r"INIT: sum 6\*7 = 42",
+           p + r"INIT: boot 2 after reboot",
+           p + r"INIT: done, powering off",
+           rf"vm {name}: powered off \(ACPI S5\)"],
+        reject=first.reject + [p + r"INIT: reboot -f returned",
+                               rf"vm {name}: stopped"])
+
+
 BOOT_TESTS.append(BootTest(
     name="vms.linux",
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + _linux_vm("linux0", extra="vcpus = 2\n")
-         + _linux_vm("linux1") + _vm("hello", "hello")),
+         + _linux_vm("linux1").replace("quiet", "quiet hv.reboot")
+         + _vm("hello", "hello")),
     files={"guests/vmlinuz": "build/linux/vmlinuz",
            "guests/initrd.img": "build/linux/initrd.img",
            "guests/hello.elf": "build/guests/hello.elf"},
@@ -328,7 +351,7 @@ BOOT_TESTS.append(BootTest(
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "linux.linux0": _linux_judge("linux0", cpus=2),
-        "linux.linux1": _linux_judge("linux1"),
+        "linux.linux1_reboot": _linux_reboot_judge("linux1"),
         "linux.beside_multiboot": _passes("hello"),
     },
 ))
