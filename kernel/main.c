@@ -28,6 +28,7 @@
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
+#include "vm_audit.h"
 #include "vm.h"
 
 void kmain(uint64_t boot_info_phys);
@@ -193,6 +194,7 @@ void kmain(uint64_t boot_info_phys)
 	ioapic_setup(bi);
 	power_init(bi);
 	modules_init(bi);
+	vm_audit_init(bi, config.selftest);
 	print_summary(bi);
 	idle();
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "../drivers/pci_bar.h"
 #include "vm.h"
 
 /* Opens the VM's configured ranges; false with *why set if one of them
@@ -21,6 +22,10 @@ bool passthrough_attach(struct vm *vm, const char **why);
 void passthrough_reset(struct vm *vm);
 /* A VM ended: its PCI functions stop decoding and raising INTx. */
 void passthrough_quiesce(struct vm *vm);
+/* The memory BARs of the VM's functions that its EPT maps 1:1 (the
+ * page-aligned ones), at most max of them; returns how many. */
+unsigned passthrough_mapped_bars(const struct vm *vm, struct pci_bar *out,
+				 unsigned max);
 /* Whether a host device's interrupt line is forwarded to the VM. */
 bool passthrough_has_irq(const struct vm *vm);
 

@@ -36,6 +36,7 @@
 #include "multiboot.h"
 #include "passthrough.h"
 #include "page_alloc.h"
+#include "vm_audit.h"
 #include "vm_console.h"
 
 #define FRAMES_2M (PAGE_SIZE_2M / PAGE_SIZE)
@@ -124,7 +125,8 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->state = VM_RUNNING;
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	if (alloc_memory(vm) && create_vcpus(vm) && attach_devices(vm) &&
-	    passthrough_attach(vm, &why) && load_image(vm, &why)) {
+	    passthrough_attach(vm, &why) && load_image(vm, &why) &&
+	    vm_audit(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);
@@ -182,7 +184,7 @@ static bool vm_reset(struct vm *vm, const char **why)
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
 	vm->generation++;
-	return load_image(vm, why);
+	return load_image(vm, why) && vm_audit(vm, why);
 }
 
 void vm_restart(struct vm *vm, const char *why)

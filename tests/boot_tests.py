@@ -88,6 +88,13 @@ BOOT_TESTS: list[BootTest] = [
             r"selftest: heap: pass",
             r"selftest: mapping: pass",
             r"selftest: fault_recovery: pass",
+            r"selftest: ept_audit: planted foreign frame caught: .*: "
+            r"the neighbour's RAM",
+            r"selftest: ept_audit: planted RAM in the MMIO hole caught: .*: "
+            r"this EPT's own paging structures",
+            r"selftest: ept_audit: planted misconfigured entry caught: .*: "
+            r"reserved memory type",
+            r"selftest: ept_audit: pass",
             r"selftest: \d+ passed, 0 failed",
             r"hv: power off: ",
         ],
@@ -156,12 +163,26 @@ def _escape(name: str, kind: str, addr: str) -> Judge:
                  reject=[rf"^\[{name}\] ESCAPED", rf"^\[{name}\] .*FAIL"])
 
 
+def _ept_audited(created: list[str], resets: dict | None = None) -> Judge:
+    """selftest = yes: the EPT audit (kernel/vm_audit.c) passed every VM
+    when it was created, in creation order, and again after each reset;
+    no violation anywhere."""
+    ok = r"\d+ leaves, ok"
+    expect = [rf"ept audit: vm {n}: {ok}$" for n in created]
+    for n, count in (resets or {}).items():
+        expect += [rf"ept audit: vm {n}: {ok} \(after reset {i}\)$"
+                   for i in range(1, count + 1)]
+    return Judge(expect=expect,
+                 reject=[r"ept audit: .*violation", r"ept audit: .*gpa ",
+                         r"not started: the EPT audit"])
+
+
 GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall",
           "pattern", "escape", "crash", "spin", "apic", "reset"]
 
 BOOT_TESTS.append(BootTest(
     name="vms.multiboot",
-    cfg=("[hypervisor]\non_idle = poweroff\n"
+    cfg=("[hypervisor]\non_idle = poweroff\nselftest = yes\n"
          + _vm("hello", "hello") + _vm("cpuid", "cpuid") + _vm("msr", "msr")
          + _vm("io", "io") + _vm("mmio", "mmio") + _vm("cr", "cr")
          + _vm("hypercall", "hypercall")
@@ -178,7 +199,8 @@ BOOT_TESTS.append(BootTest(
     timeout_s=400,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 10 exited, 6 stopped, 0 not started"],
+            r"hv: power off: idle; self-tests: 5 passed, 0 failed; "
+            r"VMs: 10 exited, 6 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "guest.apic": _passes("apic"),
@@ -215,6 +237,10 @@ BOOT_TESTS.append(BootTest(
             expect=[r"^\[spin\] spinning with interrupts off",
                     r"vm spin: stopped: time limit reached"]),
         "guest.after_spin": _passes("after_spin"),
+        "ept_audit.multiboot": _ept_audited(
+            ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall", "apic",
+             "pattern", "escape_read", "escape_write", "escape_hpet", "crash",
+             "crash_restart", "spin", "after_spin"], {"crash_restart": 3}),
     },
 ))
 
@@ -223,7 +249,7 @@ BOOT_TESTS.append(BootTest(
 
 BOOT_TESTS.append(BootTest(
     name="vms.passthrough",
-    cfg=("[hypervisor]\non_idle = poweroff\n"
+    cfg=("[hypervisor]\non_idle = poweroff\nselftest = yes\n"
          + _vm("owner", "passthrough",
                extra="cmdline = own\npassthrough_io = 0xe9\n")
          + _vm("other", "passthrough", extra="cmdline = none\n")
@@ -261,7 +287,8 @@ BOOT_TESTS.append(BootTest(
             r"a host, ISA or other bridge, which the host keeps",
             r"vm nodevice: not started: hv\.cfg:\d+: passthrough_pci 00:1f\.7: "
             r"no such PCI function on this machine",
-            r"hv: power off: idle; VMs: 5 exited, 0 stopped, 5 not started",
+            r"hv: power off: idle; self-tests: 5 passed, 0 failed; "
+            r"VMs: 5 exited, 0 stopped, 5 not started",
             r"^emu> .*E9-PASSTHROUGH-OK"],
     reject=[r"PANIC", r"E9-LEAKED"],
     subtests={
@@ -278,6 +305,13 @@ BOOT_TESTS.append(BootTest(
                     r"^\[reset\] RESULT: PASS",
                     r"vm reset: exited with status 1\b"],
             reject=[r"^\[reset\] .*FAIL", r"vm reset: stopped"]),
+        # nicowner: 4 MiB of RAM in two 2 MiB pages and the e1000's
+        # 128 KiB BAR0 in 32 pages of 4 KiB.
+        "ept_audit.passthrough": _ept_audited(
+            ["owner", "other", "reset", "nicowner", "nicother"],
+            {"reset": 2}),
+        "ept_audit.passthrough_bar": Judge(
+            expect=[r"ept audit: vm nicowner: 34 leaves, ok$"]),
     },
 ))
 
