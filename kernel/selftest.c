@@ -17,8 +17,12 @@
 #include "log.h"
 #include "memory.h"
 #include "page_alloc.h"
+#include "vm.h"
+#include "vm_audit.h"
 
 #define WHY_MAX 160
+
+extern char __text_start[];
 
 struct selftest {
 	const char *name;
@@ -150,8 +154,6 @@ static bool test_mapping(char *why)
 	return ok;
 }
 
-extern char __text_start[];
-
 /* Deliberate faults, each absorbed by the exception-table hook; the
  * kernel must come back with the right vector and address recorded. */
 static bool test_fault_recovery(char *why)
@@ -271,6 +273,35 @@ static bool audit_planted(struct pt_ctx *pt, struct ept_audit *a,
 		    r.violations);
 }
 
+/* The same EPT audited as a live VM's (kernel/vm_audit.c: the host's real
+ * memory map and the hypervisor's own memory) with a page of the
+ * hypervisor's text planted in its MMIO hole.  The VM, "planted", is
+ * never registered with the scheduler or among the audited VMs (its id
+ * is out of range). */
+static bool audit_live(struct pt_ctx *pt, uint64_t ram, char *why)
+{
+	static struct vm planted;
+	uint64_t text, attr, hole = 0x40000000;
+	const char *err = NULL;
+
+	if (!mmu_translate((uint64_t)__text_start, &text, &attr))
+		return fail(why, "kernel text not mapped");
+	planted = (struct vm){ .name = "planted", .id = CFG_MAX_VMS,
+			       .ram_hpa = ram, .ram_size = PAGE_SIZE_2M,
+			       .ept = *pt };
+	if (!vm_audit(&planted, &err))
+		return fail(why, "live audit of a good EPT failed");
+	if (pt_map(pt, hole, text, PAGE_SIZE, EPT_R | EPT_X | EPT_MT_WB,
+		   false))
+		return fail(why, "cannot plant");
+	planted.ept = *pt;
+	if (vm_audit(&planted, &err))
+		return fail(why, "live audit missed the hypervisor's text at "
+			    "gpa %lx", hole);
+	pt_unmap(pt, hole, PAGE_SIZE);
+	return true;
+}
+
 static bool test_ept_audit(char *why)
 {
 	struct audit_pages pages = { { 0 }, 0 };
@@ -291,7 +322,8 @@ static bool test_ept_audit(char *why)
 		.named = &other, .nnamed = 1,
 		.report = audit_record, .ctx = &seen,
 	};
-	ok = audit_planted(&pt, &a, ram, ram + PAGE_SIZE_2M, why);
+	ok = audit_planted(&pt, &a, ram, ram + PAGE_SIZE_2M, why) &&
+	     audit_live(&pt, ram, why);
 	for (unsigned i = 0; i < pages.n; i++)
 		page_free(pages.table[i], 1);
 	page_free(ram, 2 * PAGE_SIZE_2M / PAGE_SIZE);
