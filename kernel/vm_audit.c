@@ -82,6 +82,8 @@ static void report(void *ctx, const struct ept_violation *v)
 
 bool vm_audit(struct vm *vm, const char **why)
 {
+	/* Static: one CPU creates and resets VMs (kernel/sched.c runs them
+	 * all on the boot CPU), and the arrays are too large for its stack. */
 	static struct ept_region named[MAX_NAMED], bars[MAX_BARS];
 	static char vm_names[CFG_MAX_VMS][CFG_NAME_MAX + 16];
 	static char bar_names[MAX_BARS][CFG_NAME_MAX + 24];
