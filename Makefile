@@ -72,6 +72,8 @@ UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c \
 UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
+UNIT_DEPS_test_xcr0 :=
+UNIT_DEPS_test_host_ports := kernel/host_ports.c
 UNIT_DEPS_test_ept_audit := kernel/ept_audit.c arch/paging.c
 
 # ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----

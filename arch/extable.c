@@ -11,29 +11,32 @@ uint64_t extable_fixup(uint64_t rip)
 	return 0;
 }
 
-/* The faulting instruction at 1: is listed with the fixup at 3:, which
- * reports failure through the same output register. */
+/* The instruction at 1: is listed with the fixup at 3:, which clears the
+ * success flag (an "=&r" output preset to 1) and resumes after it at 2:.
+ * One macro for every guarded instruction, so each stays one line. */
+#define GUARDED(insn)                                                       \
+	"movl $1, %[ok]\n"                                                  \
+	"1: " insn "\n"                                                     \
+	"2:\n\t"                                                            \
+	".pushsection .text.fixup, \"ax\"\n"                                \
+	"3: xorl %[ok], %[ok]\n\t"                                          \
+	"jmp 2b\n\t"                                                        \
+	".popsection\n\t"                                                   \
+	".pushsection __ex_table, \"a\"\n\t"                                \
+	".balign 8\n\t"                                                     \
+	".quad 1b, 3b\n\t"                                                  \
+	".popsection"
+
 bool probe_read64(const volatile void *addr, uint64_t *val)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int ok;
 
-	__asm__ volatile("1: movq (%2), %0\n\t"
-			 "movl $1, %1\n"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: xorl %1, %1\n\t"
-			 "xorq %0, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t"
-			 ".pushsection __ex_table, \"a\"\n\t"
-			 ".balign 8\n\t"
-			 ".quad 1b, 3b\n\t"
-			 ".popsection"
-			 : "=&r"(v), "=&r"(ok)
-			 : "r"(addr)
+	__asm__ volatile(GUARDED("movq (%[addr]), %[v]")
+			 : [ok] "=&r"(ok), [v] "+r"(v)
+			 : [addr] "r"(addr)
 			 : "memory");
-	*val = v;
+	*val = ok ? v : 0;
 	return ok;
 }
 
@@ -41,19 +44,69 @@ bool probe_write64(volatile void *addr, uint64_t val)
 {
 	int ok;
 
-	__asm__ volatile("1: movq %2, (%1)\n\t"
-			 "movl $1, %0\n"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: xorl %0, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t"
-			 ".pushsection __ex_table, \"a\"\n\t"
-			 ".balign 8\n\t"
-			 ".quad 1b, 3b\n\t"
-			 ".popsection"
-			 : "=&r"(ok)
-			 : "r"(addr), "r"(val)
+	__asm__ volatile(GUARDED("movq %[val], (%[addr])")
+			 : [ok] "=&r"(ok)
+			 : [addr] "r"(addr), [val] "r"(val)
 			 : "memory");
+	return ok;
+}
+
+bool xsetbv_safe(uint32_t xcr, uint64_t val)
+{
+	int ok;
+
+	__asm__ volatile(GUARDED("xsetbv")
+			 : [ok] "=&r"(ok)
+			 : "c"(xcr), "a"((uint32_t)val),
+			   "d"((uint32_t)(val >> 32))
+			 : "memory");
+	return ok;
+}
+
+bool xrstor_safe(const void *area, uint64_t rfbm)
+{
+	int ok;
+
+	__asm__ volatile(GUARDED("xrstor64 (%[area])")
+			 : [ok] "=&r"(ok)
+			 : [area] "r"(area), "a"((uint32_t)rfbm),
+			   "d"((uint32_t)(rfbm >> 32))
+			 : "memory");
+	return ok;
+}
+
+bool fxrstor_safe(const void *area)
+{
+	int ok;
+
+	__asm__ volatile(GUARDED("fxrstor64 (%[area])")
+			 : [ok] "=&r"(ok)
+			 : [area] "r"(area)
+			 : "memory");
+	return ok;
+}
+
+bool wrmsr_safe(uint32_t msr, uint64_t val)
+{
+	int ok;
+
+	__asm__ volatile(GUARDED("wrmsr")
+			 : [ok] "=&r"(ok)
+			 : "c"(msr), "a"((uint32_t)val),
+			   "d"((uint32_t)(val >> 32))
+			 : "memory");
+	return ok;
+}
+
+bool rdmsr_safe(uint32_t msr, uint64_t *val)
+{
+	uint32_t lo = 0, hi = 0;
+	int ok;
+
+	__asm__ volatile(GUARDED("rdmsr")
+			 : [ok] "=&r"(ok), "+a"(lo), "+d"(hi)
+			 : "c"(msr)
+			 : "memory");
+	*val = ok ? ((uint64_t)hi << 32) | lo : 0;
 	return ok;
 }

@@ -1,7 +1,12 @@
 /* Exception tables: an instruction that may fault on purpose (a probe of
- * an address, an MSR that may not exist) is listed with a fixup address;
- * the exception handler resumes there instead of panicking and records the
- * fault in this CPU's last_fault (Linux's __ex_table, in miniature). */
+ * an address, an MSR that may not exist, a value the CPU may refuse) is
+ * listed with a fixup address; the exception handler resumes there
+ * instead of panicking and records the fault in this CPU's last_fault
+ * (Linux's __ex_table, in miniature).
+ *
+ * The rule (docs/ARCHITECTURE.md, "Guest actions never fault in VMX
+ * root"): an instruction run in VMX root with a value a guest chose is
+ * either validated completely beforehand or goes through one of these. */
 #ifndef ARCH_EXTABLE_H
 #define ARCH_EXTABLE_H
 
@@ -16,10 +21,15 @@ struct extable_entry {
 /* Returns the fixup for a faulting RIP, or 0. */
 uint64_t extable_fixup(uint64_t rip);
 
-/* Reads 8 bytes at addr.  Returns true, or false if the read faulted
- * (the fault is in this_cpu()->last_fault). */
+/* Each returns true, or false if the instruction faulted (the fault is
+ * in this_cpu()->last_fault) and did nothing. */
 bool probe_read64(const volatile void *addr, uint64_t *val);
-/* Writes 8 bytes; same contract. */
 bool probe_write64(volatile void *addr, uint64_t val);
+bool xsetbv_safe(uint32_t xcr, uint64_t val);
+/* XRSTOR of the standard-form area with requested-feature bitmap rfbm. */
+bool xrstor_safe(const void *area, uint64_t rfbm);
+bool fxrstor_safe(const void *area);
+bool wrmsr_safe(uint32_t msr, uint64_t val);
+bool rdmsr_safe(uint32_t msr, uint64_t *val);
 
 #endif

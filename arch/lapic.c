@@ -70,19 +70,30 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_REG_EOI, 0);
 }
 
-void lapic_nmi_all_but_self(void)
+/* Sends an IPI and, in xAPIC mode, waits until the APIC has taken it. */
+static void send_ipi(uint32_t icr, uint32_t dest)
 {
-	uint32_t icr = ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT |
-		       ICR_DEST_ALL_BUT_SELF;
-
 	if (x2apic) {
-		wrmsr(X2APIC_MSR(LAPIC_REG_ICR_LO), icr);
+		wrmsr(X2APIC_MSR(LAPIC_REG_ICR_LO), (uint64_t)dest << 32 | icr);
 		return;
 	}
-	xapic_write(LAPIC_REG_ICR_HI, 0);
+	xapic_write(LAPIC_REG_ICR_HI, dest << 24);
 	xapic_write(LAPIC_REG_ICR_LO, icr);
 	for (int spin = 0; spin < 100000 &&
 			   (xapic_read(LAPIC_REG_ICR_LO) & ICR_SEND_PENDING);
 	     spin++)
 		cpu_relax();
+}
+
+void lapic_nmi_all_but_self(void)
+{
+	send_ipi(ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT | ICR_DEST_ALL_BUT_SELF, 0);
+}
+
+/* Not the "self" shorthand, which is valid with fixed delivery only (SDM
+ * Vol. 3A 11.6.1, the ICR's valid combinations): physical destination
+ * mode, this CPU's APIC ID. */
+void lapic_nmi_self(void)
+{
+	send_ipi(ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT, lapic_id());
 }

@@ -11,5 +11,7 @@ uint32_t lapic_id(void);
 void lapic_eoi(void);
 /* NMI to all CPUs but this one (ICR destination shorthand 11b). */
 void lapic_nmi_all_but_self(void);
+/* NMI to this CPU (a self-test of the host NMI path). */
+void lapic_nmi_self(void);
 
 #endif

@@ -22,6 +22,10 @@
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
+#define MSR_IA32_SPEC_CTRL 0x048
+#define MSR_IA32_PRED_CMD 0x049
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define MSR_IA32_FLUSH_CMD 0x10b
 #define MSR_IA32_EFER 0xc0000080
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
@@ -37,6 +41,14 @@
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
+
+/* Speculation controls (SDM Vol. 4 Table 2-2; Intel's "Speculative
+ * Execution Side Channel Mitigations"). */
+#define PRED_CMD_IBPB (1ull << 0)
+#define FLUSH_CMD_L1D (1ull << 0)
+#define ARCH_CAP_RDCL_NO (1ull << 0)
+#define ARCH_CAP_SKIP_L1DFL_VMENTRY (1ull << 3)
+#define ARCH_CAP_MDS_NO (1ull << 5)
 
 /* IA32_VMX_BASIC bit 55: the TRUE_* control MSRs exist (SDM Vol. 3D A.1). */
 #define VMX_BASIC_TRUE_CTLS (1ull << 55)

@@ -1,13 +1,15 @@
 /* The hypervisor's own exceptions.  Any exception in VMX root is our bug
  * (guests' exceptions arrive as VM exits), so the policy is: report
- * everything a developer needs, then panic; the one exception is an
- * instruction listed in the exception table, which is resumed at its fixup. */
+ * everything a developer needs, then panic; the exceptions are an
+ * instruction listed in the exception table, which is resumed at its
+ * fixup, and an NMI, which is not a fault of ours (see host_nmi). */
 #include "trap.h"
 
 #include "../kernel/log.h"
 #include "../kernel/panic.h"
 #include "cpu.h"
 #include "extable.h"
+#include "io.h"
 #include "idt.h"
 #include "irq.h"
 #include "percpu.h"
@@ -90,6 +92,65 @@ static bool try_fixup(struct trap_frame *f)
 	return true;
 }
 
+/* NMI status and control, System Control Port B (Intel PCH datasheets,
+ * NMI_STS_CNT; PIIX4 NMISC): bit 7 a PCI SERR# or memory parity error,
+ * bit 6 an ISA IOCHK#; writing one to bit 2 or 3 clears and disables that
+ * source, writing zero enables it again.  Bits 1:0 are the PIT gate and
+ * speaker, written back as read. */
+#define NMI_REASON_PORT 0x61
+#define NMI_REASON_SERR 0x80
+#define NMI_REASON_IOCHK 0x40
+#define NMI_REASON_CLEAR_SERR 0x04
+#define NMI_REASON_CLEAR_IOCHK 0x08
+#define NMI_REASON_CONTROL 0x0f
+
+static uint64_t host_nmis;
+
+uint64_t trap_host_nmis(void)
+{
+	return __atomic_load_n(&host_nmis, __ATOMIC_RELAXED);
+}
+
+/* A host NMI that is not another CPU's panic: a chipset error (SERR#,
+ * IOCHK#), a watchdog, an NMI button, or one a device or the firmware
+ * raised.  None of it is the hypervisor's fault and none of it needs the
+ * machine stopped, so it is logged and survived, as Linux does for an
+ * NMI no handler claims.  The log is rate-limited: the first four, then
+ * the 8th, 16th, 32nd... with the running count, so an NMI storm cannot
+ * keep the CPU printing.
+ *
+ * Both ways in run with NMIs blocked until this handler's IRET: an NMI in
+ * VMX root is delivered through the IDT (SDM Vol. 3A 6.7.1), and one that
+ * arrives in a guest causes a VM exit that leaves NMIs blocked (SDM Vol.
+ * 3C 28.1), whose handler (kernel/sched.c) then runs `int $2` into here.
+ * So no second NMI lands on the IST stack in use, as long as nothing here
+ * faults: a fault's IRET would unblock NMIs early.  Only port I/O, a
+ * counter and the console (whose lock nests on one CPU) are used. */
+static void host_nmi(void)
+{
+	uint8_t reason = inb(NMI_REASON_PORT);
+	uint64_t n = __atomic_add_fetch(&host_nmis, 1, __ATOMIC_RELAXED);
+
+	if (reason & (NMI_REASON_SERR | NMI_REASON_IOCHK)) {
+		/* Clear the latched source and enable it again, so the next
+		 * error raises an NMI too (Linux: pci_serr_error). */
+		uint8_t ctl = reason & NMI_REASON_CONTROL;
+		uint8_t clear = (reason & NMI_REASON_SERR ? NMI_REASON_CLEAR_SERR
+							  : 0) |
+				(reason & NMI_REASON_IOCHK ? NMI_REASON_CLEAR_IOCHK
+							   : 0);
+		outb(NMI_REASON_PORT, (uint8_t)(ctl | clear));
+		outb(NMI_REASON_PORT, (uint8_t)(ctl & ~clear));
+	}
+	if (n <= 4 || (n & (n - 1)) == 0)
+		log_warn("hv: host NMI #%lu on cpu%u (port 0x61 = %#04x:%s%s%s); "
+			 "going on", n, this_cpu_id(), reason,
+			 reason & NMI_REASON_SERR ? " SERR#/parity error" : "",
+			 reason & NMI_REASON_IOCHK ? " IOCHK#" : "",
+			 reason & (NMI_REASON_SERR | NMI_REASON_IOCHK)
+				 ? "" : " no chipset source");
+}
+
 void trap_handler(struct trap_frame *f)
 {
 	struct percpu *cpu = this_cpu();
@@ -98,8 +159,12 @@ void trap_handler(struct trap_frame *f)
 		irq_dispatch((uint8_t)f->vector); /* only while idling */
 		return;
 	}
-	if (f->vector == VEC_NMI && panic_in_progress())
-		cpu_halt_forever(); /* another CPU panicked and stops us */
+	if (f->vector == VEC_NMI) {
+		if (panic_in_progress())
+			cpu_halt_forever(); /* another CPU panicked: stop */
+		host_nmi();
+		return;
+	}
 	if (try_fixup(f))
 		return;
 	if (cpu->trap_depth++ > 1)

@@ -19,4 +19,7 @@ void print_stack_trace(uint64_t rbp);
 
 const char *exception_name(uint64_t vector);
 
+/* Host NMIs survived so far (each logged, rate-limited). */
+uint64_t trap_host_nmis(void);
+
 #endif

@@ -36,6 +36,7 @@
 #define PCI_COMMAND_PARITY (1u << 6)
 #define PCI_COMMAND_SERR (1u << 8)
 #define PCI_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_COMMAND_ERROR_ENABLES (PCI_COMMAND_PARITY | PCI_COMMAND_SERR)
 #define PCI_STATUS_CAP_LIST (1u << 4)
 /* Status bits that software clears by writing one: the error flags. */
 #define PCI_STATUS_ERRORS 0xf900u

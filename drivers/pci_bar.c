@@ -45,3 +45,11 @@ uint32_t pci_bar_flags(const struct pci_bar *bar)
 	return (bar->mem64 ? PCI_BAR_MEM_TYPE_64 : 0) |
 	       (bar->prefetch ? PCI_BAR_MEM_PREFETCH : 0);
 }
+
+bool pci_bar_contains(const struct pci_bar *bar, uint64_t addr, unsigned len)
+{
+	/* Subtractions only, so a BAR that ends at the top of the address
+	 * space or an address far past it cannot wrap. */
+	return len && len <= bar->size && addr >= bar->base &&
+	       addr - bar->base <= bar->size - len;
+}

@@ -28,6 +28,11 @@ unsigned pci_bar_decode(const uint32_t val[PCI_NUM_BARS],
 			const uint32_t probe[PCI_NUM_BARS], unsigned i,
 			struct pci_bar *bar);
 
+/* Whether the whole access [addr, addr + len) falls inside the BAR (an
+ * access that reaches past its end is not this BAR's to decode). */
+bool pci_bar_contains(const struct pci_bar *bar, uint64_t addr,
+		      unsigned len);
+
 /* The flag bits of the BAR's low register (type, prefetchable). */
 uint32_t pci_bar_flags(const struct pci_bar *bar);
 

@@ -22,7 +22,9 @@ struct vpci_host_dev {
 	struct pci_bar bar[PCI_NUM_BARS];
 	uint8_t sizing;     /* bit i: BAR register i holds all ones */
 	uint8_t irq_line;   /* what the guest wrote to Interrupt Line */
-	bool relocate_warned;
+	uint16_t error_enables; /* the guest's SERR# Enable, Parity Error
+				   Response: virtual only */
+	bool relocate_warned, error_enable_warned;
 };
 
 struct vpci {
@@ -85,7 +87,8 @@ static uint32_t host_dev_read(const struct vpci_host_dev *d, unsigned reg)
 	case PCI_CFG_CAP_PTR:
 		return 0; /* no option ROM, no capability list */
 	case PCI_CFG_COMMAND:
-		return pci_read(d->bdf, reg) & ~(PCI_STATUS_CAP_LIST << 16);
+		v = pci_read(d->bdf, reg) & ~(PCI_STATUS_CAP_LIST << 16);
+		return (v & ~PCI_COMMAND_ERROR_ENABLES) | d->error_enables;
 	case PCI_CFG_INTERRUPT:
 		v = pci_read(d->bdf, reg);
 		return (v & ~0xffu) | d->irq_line;
@@ -120,17 +123,33 @@ static void host_dev_write(struct vpci *p, struct vpci_host_dev *d,
 	case PCI_CFG_COMMAND: {
 		/* Decoding and INTx masking are the guest's; bus mastering is
 		 * not (without an IOMMU the device's DMA could reach any host
-		 * memory); status takes only its write-one-to-clear errors. */
+		 * memory); status takes only its write-one-to-clear errors.
+		 * SERR# Enable and Parity Error Response are kept virtual, as
+		 * Jailhouse and ACRN do: set on the device they let it raise
+		 * SERR#, which the chipset turns into a host NMI (or a machine
+		 * check), a way for a guest to reach the whole machine. */
 		const uint32_t mine = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-				      PCI_COMMAND_PARITY | PCI_COMMAND_SERR |
 				      PCI_COMMAND_INTX_DISABLE;
 		uint32_t host = pci_read(d->bdf, reg) & 0xffff;
 		uint32_t next = host;
-		if (bytes & 3)
+		if (bytes & 3) {
 			next = (host & ~mine) | (val & mine);
+			d->error_enables = val & PCI_COMMAND_ERROR_ENABLES;
+		}
 		if (bytes & 0xc)
 			next |= val & (PCI_STATUS_ERRORS << 16);
 		pci_write(d->bdf, reg, next & ~PCI_COMMAND_MASTER);
+		if (d->error_enables && !d->error_enable_warned) {
+			uint32_t now = pci_read(d->bdf, reg);
+			d->error_enable_warned = true;
+			log_info("vm %s: pci %02x:%02x.%x: SERR#/PERR# enable "
+				 "kept virtual (device: SERR# %s, parity "
+				 "response %s)", p->vm->name,
+				 PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf),
+				 PCI_BDF_FN(d->bdf),
+				 now & PCI_COMMAND_SERR ? "on" : "off",
+				 now & PCI_COMMAND_PARITY ? "on" : "off");
+		}
 		return;
 	}
 	case PCI_CFG_INTERRUPT:
@@ -241,4 +260,16 @@ bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
 		d->bar[i] = bar[i];
 	d->irq_line = pci_read(bdf, PCI_CFG_INTERRUPT) & 0xff;
 	return true;
+}
+
+void vpci_reset_host_devices(struct vm *vm)
+{
+	struct vpci *p = vm->pci;
+
+	for (unsigned i = 0; p && i < p->ndevs; i++) {
+		struct vpci_host_dev *d = &p->devs[i];
+		d->sizing = 0;
+		d->error_enables = 0;
+		d->irq_line = pci_read(d->bdf, PCI_CFG_INTERRUPT) & 0xff;
+	}
 }

@@ -19,5 +19,8 @@ bool vpci_attach(struct vm *vm);
  * bus (kernel/passthrough.c has mapped them). */
 bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
 			  const struct pci_bar bar[PCI_NUM_BARS]);
+/* A VM reset: its functions' virtual state as at power-on (no BAR being
+ * sized, SERR#/parity enables clear, Interrupt Line as firmware set it). */
+void vpci_reset_host_devices(struct vm *vm);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../arch/io.h"
+#include "../kernel/spinlock.h"
 
 #define RTC_INDEX 0x70
 #define RTC_DATA 0x71
@@ -27,17 +28,42 @@ static bool is_time_register(uint8_t r)
 	return (r <= 9 && r != 1 && r != 3 && r != 5) || r == REG_CENTURY;
 }
 
+/* Bit 7 of the index written to port 0x70 is the chipset's NMI mask
+ * (PIIX4 RTC index register; ICH/PCH NMI_EN), write-only, so the host's
+ * setting cannot be read back and kept.  The hypervisor masks: from its
+ * first access to the host CMOS on, the chipset's NMI sources (SERR#,
+ * IOCHK#) stay masked, as they are whenever port 0x70 was last written
+ * with bit 7 set; a guest's index write never reaches the host port
+ * (r->index is virtual), so no guest can unmask them either.  Host NMIs
+ * that still come (LAPIC, watchdogs) are survived by arch/trap.c. */
+#define RTC_INDEX_NMI_MASK 0x80
+
+uint8_t vrtc_host_index(uint8_t reg)
+{
+	return (uint8_t)(reg | RTC_INDEX_NMI_MASK);
+}
+
+/* The host's CMOS index and data ports are one shared pair: an index
+ * written by one CPU and the data read by another would mix registers,
+ * so each access, index and data together, holds this lock. */
+static struct spinlock host_cmos_lock = SPINLOCK_INIT("host cmos");
+
 /* The host clock, waiting out an update in progress so that no field is
  * read mid-carry (MC146818 data sheet, "Update cycle"). */
-static uint8_t host_cmos(uint8_t r)
+uint8_t vrtc_host_read(uint8_t r)
 {
+	uint8_t v;
+
+	spin_lock(&host_cmos_lock);
 	for (int spin = 0; spin < 100000; spin++) {
-		outb(RTC_INDEX, REG_A);
+		outb(RTC_INDEX, vrtc_host_index(REG_A));
 		if (!(inb(RTC_DATA) & REG_A_UIP))
 			break;
 	}
-	outb(RTC_INDEX, r);
-	return inb(RTC_DATA);
+	outb(RTC_INDEX, vrtc_host_index(r));
+	v = inb(RTC_DATA);
+	spin_unlock(&host_cmos_lock);
+	return v;
 }
 
 static enum io_result vrtc_read(void *dev, uint16_t port, unsigned size,
@@ -50,7 +76,7 @@ static enum io_result vrtc_read(void *dev, uint16_t port, unsigned size,
 	if (port == RTC_INDEX)
 		*val = 0xff; /* write-only on real hardware */
 	else if (is_time_register(r->index))
-		*val = host_cmos(r->index);
+		*val = vrtc_host_read(r->index);
 	else
 		*val = r->cmos[r->index];
 	return IO_HANDLED;

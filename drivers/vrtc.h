@@ -4,9 +4,17 @@
 #define DRIVERS_VRTC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../kernel/vm.h"
 
 bool vrtc_attach(struct vm *vm);
+
+/* Reads host CMOS register r (0-0x7f), serialized with every other host
+ * CMOS access, with the chipset's NMI sources kept masked. */
+uint8_t vrtc_host_read(uint8_t r);
+/* The byte written to host port 0x70 to select register r: bit 7 (NMI
+ * mask) always set. */
+uint8_t vrtc_host_index(uint8_t r);
 
 #endif

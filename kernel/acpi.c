@@ -104,6 +104,17 @@ bool acpi_find_s5(uint64_t rsdp_phys, struct acpi_s5 *s5)
 	return true;
 }
 
+const uint8_t *acpi_find_fadt(uint64_t rsdp_phys, size_t *len)
+{
+	const struct acpi_rsdp *rsdp = rsdp_at(rsdp_phys);
+	const struct acpi_header *fadt = rsdp ? find_table(rsdp, "FACP") : 0;
+
+	if (!fadt)
+		return 0;
+	*len = fadt->length;
+	return (const uint8_t *)fadt;
+}
+
 const uint8_t *acpi_find_madt(uint64_t rsdp_phys)
 {
 	const struct acpi_rsdp *rsdp = rsdp_at(rsdp_phys);

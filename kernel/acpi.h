@@ -16,6 +16,10 @@ struct acpi_s5 {
 /* Finds the S5 recipe starting from the RSDP's physical address. */
 bool acpi_find_s5(uint64_t rsdp_phys, struct acpi_s5 *s5);
 
+/* The host's FADT and its length (kernel/host_ports.c reads its register
+ * blocks), or NULL. */
+const uint8_t *acpi_find_fadt(uint64_t rsdp_phys, size_t *len);
+
 /* The host's MADT (kernel/acpi_madt.c reads it), or NULL. */
 const uint8_t *acpi_find_madt(uint64_t rsdp_phys);
 

@@ -15,7 +15,11 @@
 bool fpu_create(struct vcpu *v);
 /* Back to the power-up state (a VM reset). */
 void fpu_reset(struct vcpu *v);
-/* Saves prev's registers (if any) and loads next's, XCR0 included. */
-void fpu_switch(struct vcpu *prev, struct vcpu *next);
+/* Saves prev's registers (if any) and loads next's, XCR0 included.
+ * False if next's state could not be loaded: it is then in the initial
+ * state (never a fault in VMX root). */
+bool fpu_switch(struct vcpu *prev, struct vcpu *next);
+/* The XCR0 values a guest may set: those XSETBV accepts on this CPU. */
+bool fpu_xcr0_allowed(uint64_t xcr0);
 
 #endif

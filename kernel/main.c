@@ -10,6 +10,7 @@
 #include "../arch/mmu.h"
 #include "../arch/paging.h"
 #include "../arch/percpu.h"
+#include "../arch/spec_ctrl.h"
 #include "../arch/tsc.h"
 #include "../boot/boot_info.h"
 #include "../drivers/pci.h"
@@ -25,6 +26,7 @@
 #include "modules.h"
 #include "page_alloc.h"
 #include "panic.h"
+#include "passthrough.h"
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
@@ -119,6 +121,8 @@ static struct vm *vms[CFG_MAX_VMS];
  * none can run.  A VM that cannot be created is reported and skipped. */
 static void run_vms(void)
 {
+	char line[160];
+
 	if (!config.nvms)
 		return;
 	if (!vmx_controls_init() || !vmx_cpu_enable()) {
@@ -128,6 +132,9 @@ static void run_vms(void)
 	log_info("vmx: on; controls pin %#x cpu %#x cpu2 %#x exit %#x entry "
 		 "%#x", vmx_ctls.pin, vmx_ctls.cpu, vmx_ctls.cpu2,
 		 vmx_ctls.exit, vmx_ctls.entry);
+	spec_ctrl_init();
+	spec_ctrl_describe(line, sizeof(line));
+	log_info("speculation: %s", line);
 	for (unsigned i = 0; i < config.nvms; i++) {
 		vms[i] = vm_create(&config.vms[i], i);
 		for (unsigned j = 0; vms[i] && j < vms[i]->nvcpus; j++)
@@ -193,6 +200,7 @@ void kmain(uint64_t boot_info_phys)
 	pic_disable();
 	ioapic_setup(bi);
 	power_init(bi);
+	passthrough_init(bi->acpi_rsdp);
 	modules_init(bi);
 	vm_audit_init(bi, config.selftest);
 	print_summary(bi);

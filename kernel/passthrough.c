@@ -1,6 +1,7 @@
 #include "passthrough.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../arch/ioapic.h"
@@ -10,28 +11,58 @@
 #include "../drivers/vioapic.h"
 #include "../drivers/vpci.h"
 #include "../vmx/ept.h"
+#include "acpi.h"
 #include "console.h"
+#include "host_ports.h"
 #include "log.h"
 #include "memory.h"
 #include "power.h"
 
-struct host_ports {
-	uint16_t first, last;
-	const char *what;
-};
+/* Ports that stay the host's whatever hv.cfg says (kernel/host_ports.c):
+ * the legacy devices the hypervisor drives or that reach the whole
+ * machine, and the host's ACPI fixed-hardware blocks. */
+static struct host_ports host_owned;
+static bool host_owned_ready;
 
-/* Host devices that stay the hypervisor's whatever hv.cfg says: the ones
- * it programs itself (arch/, drivers/), and the PCI configuration
- * mechanism, which reaches every device of the machine. */
-static const struct host_ports host_owned[] = {
-	{ 0x0020, 0x0021, "the host's 8259 PIC (master)" },
-	{ 0x0040, 0x0043, "the host's 8254 PIT" },
-	{ 0x0060, 0x0064, "the host's keyboard controller (reset)" },
-	{ 0x0061, 0x0061, "the host's PIT gate" },
-	{ 0x00a0, 0x00a1, "the host's 8259 PIC (slave)" },
-	{ 0x04d0, 0x04d1, "the host's interrupt edge/level registers" },
-	{ 0x0cf8, 0x0cff, "PCI configuration space and the reset register" },
-};
+/* The PIIX4 power-management function (Bochs's and QEMU's i440FX
+ * machines: 00:01.3, 8086:7113): PMBA, config 0x40 bits 15:6, is the base
+ * of its 64 ports (PM1 event/control, PM timer, GPE0), live when PMIOSE,
+ * config 0x80 bit 0, is set (Intel 82371AB datasheet, 7.1). */
+#define PIIX4_PM_BDF PCI_BDF(0, 1, 3)
+#define PIIX4_PM_ID 0x71138086u
+#define PIIX4_PMBA 0x40
+#define PIIX4_PMREGMISC 0x80
+#define PIIX4_PMIOSE 1u
+#define PIIX4_PM_PORTS 64
+
+void passthrough_init(uint64_t acpi_rsdp)
+{
+	size_t len = 0;
+	const uint8_t *fadt = acpi_find_fadt(acpi_rsdp, &len);
+	unsigned before;
+
+	host_ports_init(&host_owned);
+	before = host_owned.n;
+	if (fadt) {
+		host_ports_add_fadt(&host_owned, fadt, len);
+	} else if (pci_read(PIIX4_PM_BDF, PCI_CFG_ID) == PIIX4_PM_ID &&
+		   (pci_read(PIIX4_PM_BDF, PIIX4_PMREGMISC) & PIIX4_PMIOSE)) {
+		/* No FADT (OVMF under Bochs publishes none): the chip says
+		 * where its blocks are. */
+		host_ports_add(&host_owned,
+			       pci_read(PIIX4_PM_BDF, PIIX4_PMBA) & 0xffc0,
+			       PIIX4_PM_PORTS,
+			       "the host's ACPI PM1/GPE blocks (PIIX4 PMBA)");
+	}
+	host_owned_ready = true;
+	for (unsigned i = before; i < host_owned.n; i++)
+		log_info("passthrough: ports %#x-%#x kept: %s",
+			 host_owned.b[i].first, host_owned.b[i].last,
+			 host_owned.b[i].what);
+	if (host_owned.n == before)
+		log_info("passthrough: no host ACPI register blocks found "
+			 "(no FADT, no PIIX4 PM function)");
+}
 
 static char reason[160];
 
@@ -43,10 +74,14 @@ static bool overlaps(struct cfg_port_range r, uint16_t first, uint16_t last)
 static const char *refusal(const struct vm *vm, struct cfg_port_range r)
 {
 	uint16_t con = console_port();
+	const char *owner;
 
-	for (size_t i = 0; i < sizeof(host_owned) / sizeof(host_owned[0]); i++)
-		if (overlaps(r, host_owned[i].first, host_owned[i].last))
-			return host_owned[i].what;
+	if (!host_owned_ready) { /* no passthrough_init: legacy blocks only */
+		host_ports_init(&host_owned);
+		host_owned_ready = true;
+	}
+	if ((owner = host_ports_owner(&host_owned, r.first, r.last)) != NULL)
+		return owner;
 	if (con && overlaps(r, con, (uint16_t)(con + 7)))
 		return "the hypervisor's console UART";
 	for (unsigned i = 0; i < 2; i++) {
@@ -83,14 +118,23 @@ struct pt_function {
 static struct pt_function functions[PT_MAX_FUNCTIONS];
 static unsigned nfunctions;
 
-/* A memory BAR smaller than a page shares its page with other registers,
- * so EPT cannot give it alone: each access exits and is done here. */
+/* A memory BAR smaller than a page shares its page with other registers
+ * (often another function's), so EPT cannot give it alone: each access
+ * exits and is done here.  Only an access that lies wholly inside the BAR
+ * reaches the device.  One that runs past its end is not decoded by this
+ * function: on a real bus the bytes beyond belong to whatever decodes
+ * them, and here that is registers no one gave this VM.  So, as for an
+ * address nobody decodes (a master abort, PCI Local Bus 3.0 3.7.3.3),
+ * reads return all ones and writes are dropped, rather than splitting
+ * the access into a part the BAR takes and a part that is lost. */
 static enum io_result small_bar_read(void *dev, uint64_t gpa,
 				     unsigned size, uint64_t *val)
 {
+	const struct pci_bar *bar = dev;
 	volatile void *p = phys_to_virt(gpa);
 
-	(void)dev;
+	if (!pci_bar_contains(bar, gpa, size))
+		return IO_UNHANDLED; /* the caller answers all ones */
 	switch (size) {
 	case 1: *val = *(volatile uint8_t *)p; break;
 	case 2: *val = *(volatile uint16_t *)p; break;
@@ -103,9 +147,11 @@ static enum io_result small_bar_read(void *dev, uint64_t gpa,
 static enum io_result small_bar_write(void *dev, uint64_t gpa,
 				      unsigned size, uint64_t val)
 {
+	const struct pci_bar *bar = dev;
 	volatile void *p = phys_to_virt(gpa);
 
-	(void)dev;
+	if (!pci_bar_contains(bar, gpa, size))
+		return IO_UNHANDLED; /* dropped */
 	switch (size) {
 	case 1: *(volatile uint8_t *)p = (uint8_t)val; break;
 	case 2: *(volatile uint16_t *)p = (uint16_t)val; break;
@@ -147,8 +193,14 @@ static const char *map_bar(struct vm *vm, const struct pci_bar *b)
 	if ((b->base | b->size) & (PAGE_SIZE - 1)) {
 		if (b->base + b->size > 4ull << 30)
 			return "smaller than a page and above 4 GiB";
-		if (mmio_register(vm, b->base, b->size, &small_bar_ops, NULL))
+		struct pci_bar *dev = malloc(sizeof(*dev));
+		if (!dev)
+			return "out of memory";
+		*dev = *b;
+		if (mmio_register(vm, b->base, b->size, &small_bar_ops, dev)) {
+			free(dev);
 			return "too many emulated MMIO ranges in this VM";
+		}
 		return NULL;
 	}
 	/* Uncached, as device registers must be (SDM Vol. 3C 29.3.7.2):
@@ -325,6 +377,7 @@ unsigned passthrough_mapped_bars(const struct vm *vm, struct pci_bar *out,
 
 void passthrough_reset(struct vm *vm)
 {
+	vpci_reset_host_devices(vm);
 	for (unsigned i = 0; i < nfunctions; i++)
 		if (functions[i].vm == vm)
 			pci_write(functions[i].bdf, PCI_CFG_COMMAND,

@@ -10,10 +10,15 @@
 #define KERNEL_PASSTHROUGH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../drivers/pci_bar.h"
 #include "vm.h"
 
+/* Reads which host ports besides the legacy ones stay the host's: the
+ * ACPI register blocks of the FADT at acpi_rsdp (0: none), else those of
+ * a PIIX4 power-management function.  Before any VM is attached. */
+void passthrough_init(uint64_t acpi_rsdp);
 /* Opens the VM's configured ranges; false with *why set if one of them
  * may not be given. */
 bool passthrough_attach(struct vm *vm, const char **why);

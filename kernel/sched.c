@@ -3,6 +3,7 @@
 #include "../arch/cpu.h"
 #include "../arch/irq.h"
 #include "../arch/lapic.h"
+#include "../arch/spec_ctrl.h"
 #include "../vmx/event.h"
 #include "../vmx/exit.h"
 #include "../vmx/msr.h"
@@ -23,7 +24,8 @@ int vmx_enter(struct guest_regs *regs, int launched);
 
 static struct vcpu *runq[SCHED_MAX_VCPUS];
 static unsigned nrunq;
-static struct vcpu *last_run; /* whose MSRs, XCR0 and FPU state the CPU holds */
+static struct vcpu *last_run; /* whose MSRs, DRs, XCR0, FPU the CPU holds */
+static struct vm *last_vm;    /* whose vCPU ran last: for the IBPB */
 static struct vcpu *current;  /* whose exit is being handled, or NULL */
 
 struct vcpu *sched_current(void)
@@ -37,16 +39,30 @@ void sched_add(struct vcpu *v)
 		runq[nrunq++] = v;
 }
 
+void sched_forget(struct vcpu *v)
+{
+	if (last_run == v)
+		last_run = NULL;
+}
+
 /* The VMCS is loaded whatever last_run says: a VM reset or a loader may
- * have made another one current meanwhile (vmcs_load skips a reload). */
+ * have made another one current meanwhile (vmcs_load skips a reload).
+ * Everything of a vCPU that VM exits leave in the CPU is swapped here;
+ * moving to another VM also gets a branch-predictor barrier. */
 static void switch_to(struct vcpu *v)
 {
 	vmcs_load(v);
 	if (last_run == v)
 		return;
 	msr_context_switch(last_run ? &last_run->msrs : NULL, &v->msrs);
-	fpu_switch(last_run, v);
+	debugreg_switch(last_run ? &last_run->dr : NULL, &v->dr);
+	if (!fpu_switch(last_run, v))
+		log_warn("vm %s: vCPU %u: FPU state could not be loaded; "
+			 "reset to its initial state", v->vm->name, v->id);
+	if (last_vm != v->vm)
+		spec_barrier_between_vms();
 	last_run = v;
+	last_vm = v->vm;
 }
 
 /* The preemption timer ends the slice at slice_end, or earlier when the
@@ -85,6 +101,11 @@ static void run_slice(struct vcpu *v)
 	uint64_t slice_end = start + SLICE_TSC;
 	enum exit_action act;
 
+	if (v->state == VCPU_RESETTING) {
+		vm_reset_step(v->vm);
+		v->tsc_used += rdtsc() - start;
+		return;
+	}
 	switch_to(v);
 	if (v->start_pending) {
 		/* The start-up IPI's state needs this vCPU's VMCS current. */
@@ -97,6 +118,7 @@ static void run_slice(struct vcpu *v)
 		uint64_t now = rdtsc();
 		event_deliver(v, now);
 		set_slice_end(v, now, slice_end, &programmed);
+		spec_before_entry();
 		int rc = vmx_enter(&v->regs, v->launched);
 		if (rc) {
 			entry_failed(v, rc);
@@ -104,7 +126,16 @@ static void run_slice(struct vcpu *v)
 		}
 		v->launched = true;
 		act = exit_dispatch(v);
-	} while (act == EXIT_RESUME);
+		/* An exit can leave v unable to run without saying so: an
+		 * INIT it sent itself through its APIC (by MMIO or MSR) puts
+		 * it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1).  And the
+		 * preemption timer counts only the guest's own time (it is
+		 * saved and reloaded across exits), so a guest that exits in
+		 * a tight loop, each exit costly in root (a console line, an
+		 * emulated instruction), would keep the CPU for ever: the
+		 * slice ends by the wall clock, checked after every exit. */
+	} while (act == EXIT_RESUME && v->state == VCPU_RUNNABLE &&
+		 rdtsc() < slice_end);
 	current = NULL;
 	v->tsc_used += rdtsc() - start;
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
@@ -150,7 +181,7 @@ static struct vcpu *pick_next(unsigned *cursor)
 	wake_halted(rdtsc());
 	for (unsigned n = 0; n < nrunq; n++) {
 		struct vcpu *v = runq[(*cursor + n) % nrunq];
-		if (v->state == VCPU_RUNNABLE) {
+		if (v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING) {
 			*cursor = (*cursor + n + 1) % nrunq;
 			return v;
 		}

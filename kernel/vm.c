@@ -13,6 +13,7 @@
 #include "../arch/cpu.h"
 #include "../arch/msr.h"
 #include "../arch/tsc.h"
+#include "../arch/xcr0.h"
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
 #include "../drivers/testdev.h"
@@ -36,6 +37,7 @@
 #include "multiboot.h"
 #include "passthrough.h"
 #include "page_alloc.h"
+#include "sched.h"
 #include "vm_audit.h"
 #include "vm_console.h"
 
@@ -84,7 +86,8 @@ static bool create_vcpus(struct vm *vm)
 		v->vm = vm;
 		v->id = i;
 		v->vpid = next_vpid++;
-		v->xcr0 = 1; /* x87 only, the reset value */
+		v->xcr0 = XCR0_X87; /* the reset value */
+		v->dr.dr6 = DR6_RESET;
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		/* The others wait for the boot vCPU's start-up IPIs. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
@@ -161,15 +164,35 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	log_info("vm %s: stopped: %s", vm->name, why);
 }
 
-/* A fresh start: RAM zeroed, image reloaded, vCPUs at their reset state,
- * stale EPT and VPID translations flushed (SDM Vol. 3C 29.4.3). */
-static bool vm_reset(struct vm *vm, const char **why)
+/* A reset is a request that the scheduler carries out between slices,
+ * never inside the exit handler that asked for it: zeroing a large VM's
+ * RAM in one go would keep every other VM off the CPU for as long as it
+ * takes (a guest resetting in a loop would starve them all).  The boot
+ * vCPU carries the work in pieces of VM_RESET_CHUNK bytes, one per turn,
+ * each charged to its own run time; the other vCPUs wait for a start-up
+ * IPI again, as after a real reset. */
+static void request_reset(struct vm *vm)
 {
-	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i]->state = i == 0 ? VCPU_RESETTING : VCPU_WAIT_SIPI;
+	vm->reset_zeroed = 0;
+	vm->generation++; /* an exit in progress must not touch the guest */
+}
+
+/* The vCPUs' reset state (SDM Vol. 3A 10.1, Table 10-1): registers,
+ * XCR0, FPU/SSE/AVX, the MSRs and debug registers the CPU holds for them
+ * (forgotten by the scheduler, so nothing of the old run is saved over
+ * or survives), the VMCS; stale EPT and VPID translations flushed (SDM
+ * Vol. 3C 29.4.3). */
+static bool finish_reset(struct vm *vm, const char **why)
+{
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
+		sched_forget(v);
 		memset(&v->regs, 0, sizeof(v->regs));
-		v->xcr0 = 1;
+		memset(&v->msrs, 0, sizeof(v->msrs));
+		v->dr = (struct dr_context){ .dr6 = DR6_RESET };
+		v->xcr0 = XCR0_X87;
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->start_pending = v->halted_for_good = false;
@@ -183,23 +206,33 @@ static bool vm_reset(struct vm *vm, const char **why)
 	passthrough_reset(vm);
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
-	vm->generation++;
 	return load_image(vm, why) && vm_audit(vm, why);
+}
+
+void vm_reset_step(struct vm *vm)
+{
+	uint64_t n = vm->ram_size - vm->reset_zeroed;
+	const char *why = "";
+
+	if (n > VM_RESET_CHUNK)
+		n = VM_RESET_CHUNK;
+	memset((uint8_t *)phys_to_virt(vm->ram_hpa) + vm->reset_zeroed, 0, n);
+	vm->reset_zeroed += n;
+	if (vm->reset_zeroed == vm->ram_size && !finish_reset(vm, &why))
+		vm_stop(vm, "restart failed: %s", why);
 }
 
 void vm_restart(struct vm *vm, const char *why)
 {
-	const char *err = "";
-
+	if (vm->state != VM_RUNNING)
+		return;
 	vm_console_flush(vm);
 	log_info("vm %s: %s; restarting", vm->name, why);
-	if (!vm_reset(vm, &err))
-		vm_stop(vm, "restart failed: %s", err);
+	request_reset(vm);
 }
 
 void vm_crash(struct vm *vm, const char *fmt, ...)
 {
-	const char *why = "";
 	char reason[200];
 	va_list ap;
 
@@ -219,8 +252,7 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	vm_console_flush(vm);
 	log_info("vm %s: crashed (%s); restarting (%u of %u)", vm->name,
 		 reason, vm->restarts, VM_MAX_RESTARTS);
-	if (!vm_reset(vm, &why))
-		vm_stop(vm, "restart failed: %s", why);
+	request_reset(vm);
 }
 
 void vm_exit_with_status(struct vm *vm, uint32_t status)

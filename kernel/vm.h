@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../arch/debugreg.h"
 #include "../arch/paging.h"
 #include "config.h"
 
@@ -33,6 +34,7 @@ enum vcpu_state {
 	VCPU_RUNNABLE,
 	VCPU_HALTED,  /* HLT: waits for an interrupt */
 	VCPU_WAIT_SIPI, /* an application processor before its start-up IPI */
+	VCPU_RESETTING, /* the boot vCPU while its VM's reset is carried out */
 	VCPU_STOPPED, /* its VM stopped */
 };
 
@@ -46,7 +48,9 @@ struct vlapic;
 #define MSR_SWAP_COUNT 6
 struct msr_context {
 	uint64_t val[MSR_SWAP_COUNT];
+	uint64_t spec_ctrl; /* IA32_SPEC_CTRL, where the CPU has it */
 };
+
 
 struct vcpu {
 	struct guest_regs regs; /* first: the entry stub gets its address */
@@ -61,6 +65,7 @@ struct vcpu {
 	uint64_t mtrr_def_type;
 	uint64_t tsc_adjust;    /* IA32_TSC_ADJUST: what writes moved the TSC */
 	struct msr_context msrs;
+	struct dr_context dr;   /* DR0-3, DR6: see arch/debugreg.h */
 	uint64_t exits;
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */
 	struct vlapic *lapic;   /* drivers/vlapic.c */
@@ -136,6 +141,7 @@ struct vm {
 	uint64_t time_limit_tsc;    /* 0: none */
 	unsigned restarts;
 	unsigned generation;        /* bumped by every reset */
+	uint64_t reset_zeroed;      /* bytes of RAM a reset has cleared so far */
 	bool has_exit_status;
 	uint32_t exit_status;
 };
@@ -158,8 +164,19 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 #define VM_MAX_RESTARTS 3
 
 /* The guest asked for a reset (keyboard controller, port 0xcf9): the VM
- * starts again from its image; nothing else is affected. */
+ * starts again from its image; nothing else is affected.  The reset is
+ * carried out later, by vm_reset_step, between slices. */
 void vm_restart(struct vm *vm, const char *why);
+
+/* How much of a reset runs in one turn of the VM's boot vCPU: a fraction
+ * of a slice (memset speed is several GiB/s natively; in Bochs 4 MiB
+ * costs about as many TSC ticks as a third of a slice). */
+#define VM_RESET_CHUNK (4ull << 20)
+
+/* One piece of a requested reset (the scheduler calls it for a vCPU in
+ * VCPU_RESETTING): clears the next chunk of RAM, and after the last one
+ * puts the vCPUs in their reset state and reloads the image. */
+void vm_reset_step(struct vm *vm);
 
 /* The guest powered off (ACPI S5): the VM ends, exit status 0. */
 void vm_power_off(struct vm *vm);

@@ -43,6 +43,9 @@ PLATFORMS = ("bochs", "kvm", "qemu-tcg")
 
 DEFAULT_MEGS = 512
 DEFAULT_CPUS = 2
+# The Bochs CPU model (other platforms ignore it): haswell has AVX2 but no
+# AVX-512; corei7_skylake_x has AVX-512 (XCR0 0xe7), see PLATFORM.md.
+DEFAULT_CPU_MODEL = "corei7_haswell_4770"
 POLL_S = 0.2
 TRAILING_S = 1.0
 
@@ -187,7 +190,8 @@ NIC_BDF = "00:03.0"
 
 
 def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                 serial_line: str | None = None, nic: bool = False) -> str:
+                 serial_line: str | None = None, nic: bool = False,
+                 cpu_model: str = DEFAULT_CPU_MODEL) -> str:
     """The bochsrc for a headless run. serial_line replaces the default com1
     line (serial to WORKDIR/serial.log); nic adds the e1000 at NIC_BDF."""
     espdir = os.path.abspath(espdir)
@@ -206,7 +210,7 @@ def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
         f"romimage: file={OVMF}, address=0xffe00000",
         f"vgaromimage: file={VGABIOS}",
         f"megs: {int(megs)}",
-        f"cpu: model=corei7_haswell_4770, count={int(cpus)}, ips=50000000, reset_on_triple_fault=0",
+        f"cpu: model={cpu_model}, count={int(cpus)}, ips=50000000, reset_on_triple_fault=0",
         "clock: sync=none, time0=local",
         "pci: enabled=1, chipset=i440fx" + (", slot2=e1000" if nic else ""),
         *(["e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=null"] if nic else []),
@@ -226,7 +230,8 @@ def bochsrc_text(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
 
 
 def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                  serial_line: str | None = None, nic: bool = False):
+                  serial_line: str | None = None, nic: bool = False,
+                  cpu_model: str = DEFAULT_CPU_MODEL):
     """Write WORKDIR/bochsrc and WORKDIR/bochs.rc; return (argv, env)."""
     exe = _need_exe("bochs", "apt-get install bochs bochs-term bochsbios vgabios")
     _need_file(OVMF, "OVMF firmware", "apt-get install ovmf")
@@ -237,7 +242,7 @@ def bochs_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     rc = workdir / "bochsrc"
-    rc.write_text(bochsrc_text(espdir, workdir, megs, cpus, serial_line, nic))
+    rc.write_text(bochsrc_text(espdir, workdir, megs, cpus, serial_line, nic, cpu_model))
     dbg = workdir / "bochs.rc"       # debugger commands: just continue
     dbg.write_text("c\n")
     env = dict(os.environ)
@@ -274,7 +279,8 @@ def qemu_command(espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
 
 
 def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS,
-                     serial_port: int | None = None, nic: bool = False):
+                     serial_port: int | None = None, nic: bool = False,
+                     cpu_model: str = DEFAULT_CPU_MODEL):
     """(argv, env, emulator-log-name) for a headless run with the serial
     port written to WORKDIR/serial.log, or, with serial_port, served on
     127.0.0.1:serial_port for a client that reads and types (the emulator
@@ -282,7 +288,7 @@ def emulator_command(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_
     if platform == "bochs":
         line = (f"com1: enabled=1, mode=socket-server, dev=127.0.0.1:{serial_port}"
                 if serial_port else None)
-        argv, env = bochs_command(espdir, workdir, megs, cpus, line, nic)
+        argv, env = bochs_command(espdir, workdir, megs, cpus, line, nic, cpu_model)
         return argv, env, "bochs.out"
     if platform in ("qemu-tcg", "kvm"):
         serial = (f"tcp:127.0.0.1:{serial_port},server=on,wait=on"
@@ -392,7 +398,8 @@ class _SerialClient:
 
 def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
          megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS, *, info: dict | None = None,
-         cancel: threading.Event | None = None, script=None, nic=False):
+         cancel: threading.Event | None = None, script=None, nic=False,
+         cpu_model: str = DEFAULT_CPU_MODEL):
     """Boot ESPDIR in PLATFORM; return (log_text, reason).
 
     reason: 'stopped' (stop_regex matched; one more second of output is
@@ -413,7 +420,8 @@ def boot(platform, espdir, workdir, timeout_s, stop_regex=None,
             stale.unlink()
     serial.touch()
     port = _free_port() if script else None
-    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus, port, nic)
+    argv, env, outname = emulator_command(platform, espdir, workdir, megs, cpus, port, nic,
+                                          cpu_model)
     stop = re.compile(stop_regex, re.MULTILINE) if stop_regex else None
     if info is not None:
         info.update(argv=argv, returncode=None, emulator_log=str(workdir / outname))

@@ -220,7 +220,8 @@ def run_boot_test(t: BootTest, efi: Path, runs_dir: Path,
             info: dict = {}
             log, reason = emu.boot(plat, esp, workdir, t.timeout_s, t.stop_regex,
                                    megs=t.megs, cpus=t.cpus, info=info, cancel=cancel,
-                                   script=t.script, nic=t.nic)
+                                   script=t.script, nic=t.nic,
+                                   cpu_model=t.cpu_model)
             elapsed = info.get("elapsed_s", 0.0)
             emu_log = info.get("emulator_log")
             if t.emulator_output:

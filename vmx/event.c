@@ -1,23 +1,32 @@
 #include "event.h"
 
+#include "../arch/cpu.h"
 #include "../arch/idt.h"
 #include "../drivers/vlapic.h"
 #include "../drivers/vpic.h"
 #include "../drivers/vpit.h"
 #include "exit.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 #include "vmx.h"
 
-/* Interruption-information format (SDM Vol. 3C 25.8.3, 25.9.3). */
-#define INTR_INFO_VALID (1u << 31)
-#define INTR_INFO_HAS_ERROR (1u << 11)
-#define INTR_TYPE_MASK (7u << 8)
-#define INTR_TYPE_EXTERNAL (0u << 8)
-#define INTR_TYPE_NMI (2u << 8)
-#define INTR_TYPE_SOFT_INTR (4u << 8)
-#define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 #define BLOCKING_STI_MOVSS 3u
 #define BLOCKING_NMI 8u
+
+/* Real mode delivers exceptions without error codes, and with
+ * unrestricted guest a VM entry that asks for one while CR0.PE = 0 fails
+ * (SDM Vol. 3C 27.2.1.3): the error code is dropped here, for every
+ * caller, when the guest is in real mode. */
+void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
+{
+	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+
+	if (has_error && (guest_cr0() & CR0_PE)) {
+		info |= INTR_INFO_DELIVER_CODE;
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
 
 /* The control word is cached in the vCPU so that the common case, no
  * change, costs no VMREAD on the way into the guest. */
@@ -128,7 +137,7 @@ void event_requeue_vectoring(void)
 
 	if (!(info & INTR_INFO_VALID))
 		return;
-	if (info & INTR_INFO_HAS_ERROR)
+	if (info & INTR_INFO_DELIVER_CODE)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
 			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
 	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION)

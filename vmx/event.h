@@ -1,6 +1,6 @@
-/* Delivering interrupts to guests through VM entry (SDM Vol. 3C 27.6):
- * an external interrupt is injected when the guest can take it, else the
- * interrupt-window exit asks for the moment it can. */
+/* Delivering interrupts and exceptions to guests through VM entry (SDM
+ * Vol. 3C 27.6): an external interrupt is injected when the guest can
+ * take it, else the interrupt-window exit asks for the moment it can. */
 #ifndef VMX_EVENT_H
 #define VMX_EVENT_H
 
@@ -8,6 +8,22 @@
 #include <stdint.h>
 
 #include "../kernel/vm.h"
+
+/* Interruption-information format, the same in the VM-entry field and in
+ * the exit and IDT-vectoring fields (SDM Vol. 3C 25.8.3, 25.9.2, 25.9.3). */
+#define INTR_INFO_VALID (1u << 31)
+#define INTR_INFO_DELIVER_CODE (1u << 11)
+#define INTR_TYPE_MASK (7u << 8)
+#define INTR_TYPE_EXTERNAL (0u << 8)
+#define INTR_TYPE_NMI (2u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_SOFT_INTR (4u << 8)
+#define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
+
+/* Makes the next VM entry deliver hardware exception `vector`, with
+ * `error` as its error code when has_error and the guest is in protected
+ * mode (real mode has none).  The vCPU's VMCS is current. */
+void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
 
 /* Before entering v: advance its VM's timer to `now`, inject a pending
  * interrupt or request an interrupt window.  v's VMCS is current. */

@@ -7,6 +7,7 @@
 #include "../arch/idt.h"
 #include "../kernel/log.h"
 #include "event.h"
+#include "guest_mem.h"
 #include "vmcs.h"
 
 #define NAME(r) [EXIT_REASON_##r] = #r
@@ -40,28 +41,23 @@ const char *exit_reason_name(unsigned reason)
 
 void vcpu_skip_instruction(const struct exit_info *e)
 {
-	vmcs_writen(GUEST_RIP, e->guest_rip + e->insn_len);
+	uint64_t rip = e->guest_rip + e->insn_len;
+
+	/* Outside 64-bit code the instruction pointer wraps at the code
+	 * size (IP at 64 KiB, EIP at 4 GiB; SDM Vol. 1 3.5); a RIP past it
+	 * would also fail the next VM entry (SDM Vol. 3C 27.3.1.4).  Only
+	 * a skip that crosses a 64 KiB line can need it: asked only then. */
+	if ((rip ^ e->guest_rip) >> 16) {
+		unsigned bits = guest_code_bits();
+		if (bits < 64)
+			rip &= bits == 16 ? 0xffffull : 0xffffffffull;
+	}
+	vmcs_writen(GUEST_RIP, rip);
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C
 	 * 25.4.2); leaving it set would block the next interrupt. */
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
-}
-
-/* VM-entry interruption information (SDM Vol. 3C 25.8.3). */
-#define INTR_INFO_VALID (1u << 31)
-#define INTR_INFO_DELIVER_CODE (1u << 11)
-#define INTR_TYPE_HW_EXCEPTION (3u << 8)
-
-void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
-{
-	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
-
-	if (has_error) {
-		info |= INTR_INFO_DELIVER_CODE;
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
 static void dump_guest(const struct vcpu *v)
@@ -116,14 +112,18 @@ static enum exit_action handle_vmx_instruction(struct vcpu *v,
 	return EXIT_RESUME;
 }
 
-/* INVD would drop dirty cache lines of memory other VMs own; do the safe
- * WBINVD instead.  Both are rare, privileged and done by firmware-like
- * code. */
+/* WBINVD and INVD are no-ops, as in KVM for a VM without non-coherent
+ * DMA: a VM's RAM is write-back in its EPT and the CPU's caches are
+ * coherent, passed-through BARs are uncached, and no device of a VM can
+ * do DMA (bus mastering stays off), so writing caches back changes
+ * nothing a guest can observe.  Running the host's WBINVD instead would let
+ * every guest stall the CPU (and every VM on it) for as long as writing
+ * back all caches takes, as often as it likes; INVD would drop dirty lines
+ * of memory other VMs own. */
 static enum exit_action handle_wbinvd(struct vcpu *v,
 				      const struct exit_info *e)
 {
 	(void)v;
-	__asm__ volatile("wbinvd" ::: "memory");
 	vcpu_skip_instruction(e);
 	return EXIT_RESUME;
 }
@@ -134,6 +134,15 @@ static enum exit_action handle_monitor_mwait(struct vcpu *v,
 					     const struct exit_info *e)
 {
 	return handle_vmx_instruction(v, e);
+}
+
+/* The PMU is hidden (CPUID leaf 0xa reports no counters), so every
+ * counter number RDPMC can name is invalid: #GP(0) (SDM Vol. 2B RDPMC). */
+static enum exit_action handle_rdpmc(struct vcpu *v, const struct exit_info *e)
+{
+	(void)v, (void)e;
+	vcpu_inject_exception(VEC_GP, true, 0);
+	return EXIT_RESUME;
 }
 
 static enum exit_action handle_entry_failure(struct vcpu *v,
@@ -150,6 +159,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_wbinvd,
+	[EXIT_REASON_RDPMC] = handle_rdpmc,
 	[EXIT_REASON_VMCALL] = handle_vmcall,
 	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
 	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../kernel/vm.h"
+#include "event.h"
 #include "exit_reason.h"
 
 struct exit_info {
@@ -30,7 +31,6 @@ enum exit_action exit_dispatch(struct vcpu *v);
 
 /* Helpers for handlers. */
 void vcpu_skip_instruction(const struct exit_info *e);
-void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
 /* Stops the VM with a report of the exit and the guest registers. */
 enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e);
 

@@ -29,10 +29,11 @@
  * modes, whatever the host has. */
 #define CPUID1_ECX_EMULATED ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC deadline */)
 #define CPUID1_EDX_EMULATED (1u << 9) /* APIC */
-#define CPUID7_EDX_HIDDEN                                                   \
-	((1u << 26) /* IBRS/IBPB */ | (1u << 27) /* STIBP */ |              \
-	 (1u << 28) /* L1D_FLUSH */ | (1u << 29) /* ARCH_CAPABILITIES */ |  \
-	 (1u << 31) /* SSBD */)
+/* Speculation controls (IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28,
+ * ARCH_CAPABILITIES 29, SSBD 31) show as the host has them: their MSRs
+ * are the guest's own (arch/spec_ctrl.h, vmx/msr.c), so a guest can
+ * protect itself.  Hidden: IA32_CORE_CAPABILITIES (30), not emulated. */
+#define CPUID7_EDX_HIDDEN (1u << 30)
 #define CPUID1_ECX_OSXSAVE (1u << 27)
 #define CPUID7_EBX_INVPCID (1u << 10)
 #define CPUID_EXT1_EDX_RDTSCP (1u << 27)

@@ -5,9 +5,11 @@
  * virtual APIC's.  CR3 never exits: EPT and
  * unrestricted guest let guests own their paging. */
 #include "../arch/cpu.h"
+#include "../arch/extable.h"
 #include "../arch/idt.h"
 #include "../arch/msr.h"
 #include "../drivers/vlapic.h"
+#include "../kernel/fpu.h"
 #include "exit.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"
@@ -24,9 +26,6 @@ enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 #define CR0_CD (1ull << 30)
 #define CR0_NW (1ull << 29)
 #define CR0_TS (1ull << 3)
-#define XCR0_X87 (1ull << 0)
-#define XCR0_SSE (1ull << 1)
-#define XCR0_AVX (1ull << 2)
 
 static uint64_t gpr_value(struct vcpu *v, unsigned n)
 {
@@ -128,28 +127,27 @@ enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 	return EXIT_RESUME;
 }
 
-/* XSETBV (SDM Vol. 2C): XCR0 only, x87 always on, AVX needs SSE, and
- * nothing the host CPU lacks.  The value is this vCPU's; it is loaded
- * whenever the vCPU runs. */
+/* XSETBV (SDM Vol. 2C): #UD without CR4.OSXSAVE; #GP for an XCR other
+ * than 0 or a value the CPU refuses (arch/xcr0.h has every rule), decided
+ * before the hypervisor's own XSETBV runs.  That XSETBV also sits under an
+ * exception-table fixup: a rule this CPU adds that we do not know yet
+ * becomes the guest's #GP, not a fault in VMX root.  The CPU holds this
+ * vCPU's XCR0 while it runs; kernel/fpu.c reloads it at every switch. */
 enum exit_action handle_xsetbv(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t *gpr = v->regs.gpr;
 	uint64_t val = (gpr[REG_RDX] << 32) | (uint32_t)gpr[REG_RAX];
-	struct cpuid_regs leaf = cpuid(0xd, 0);
-	uint64_t supported = ((uint64_t)leaf.edx << 32) | leaf.eax;
 
 	if (!(guest_cr4() & CR4_OSXSAVE)) {
 		vcpu_inject_exception(VEC_UD, false, 0);
 		return EXIT_RESUME;
 	}
-	if ((uint32_t)gpr[REG_RCX] != 0 || !(val & XCR0_X87) ||
-	    (val & ~supported) || ((val & XCR0_AVX) && !(val & XCR0_SSE))) {
+	if ((uint32_t)gpr[REG_RCX] != 0 || !fpu_xcr0_allowed(val) ||
+	    !xsetbv_safe(0, val)) {
 		vcpu_inject_exception(VEC_GP, true, 0);
 		return EXIT_RESUME;
 	}
 	v->xcr0 = val;
-	__asm__ volatile("xsetbv" ::"a"((uint32_t)val),
-			 "d"((uint32_t)(val >> 32)), "c"(0));
 	vcpu_skip_instruction(e);
 	return EXIT_RESUME;
 }

@@ -17,6 +17,19 @@ bool guest_is_64bit(void)
 	       (vmcs_read32(GUEST_CS_AR_BYTES) & CS_AR_L);
 }
 
+#define RFLAGS_VM (1ull << 17)
+#define CS_AR_D (1u << 14)
+
+unsigned guest_code_bits(void)
+{
+	if (guest_is_64bit())
+		return 64;
+	if ((vmcs_readn(GUEST_RFLAGS) & RFLAGS_VM) ||
+	    !(vmcs_read32(GUEST_CS_AR_BYTES) & CS_AR_D))
+		return 16;
+	return 32;
+}
+
 static bool read_entry(struct vcpu *v, uint64_t gpa, unsigned width,
 		       uint64_t *e)
 {

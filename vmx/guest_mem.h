@@ -11,6 +11,10 @@
 
 /* Running 64-bit code: IA-32e mode and CS.L (SDM Vol. 3A 5.2.1). */
 bool guest_is_64bit(void);
+/* The guest's code size in bits: 64 in 64-bit code, else its code
+ * segment's default size, CS.D, which real mode and virtual-8086 mode
+ * have at 16 (SDM Vol. 3A 3.4.5, 20.1.1). */
+unsigned guest_code_bits(void);
 
 /* Translates a linear address with the current vCPU's CR0/CR3/CR4/EFER.
  * Returns false when not mapped (the guest would fault). */

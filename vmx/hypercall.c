@@ -19,6 +19,8 @@ static int64_t hc_console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 	buf = vm_gpa_to_hva(v->vm, gpa, len);
 	if (!buf && len)
 		return HV_EFAULT;
+	if (len > HC_CONSOLE_WRITE_CHUNK)
+		len = HC_CONSOLE_WRITE_CHUNK;
 	vm_console_write(v->vm, buf, (size_t)len);
 	return (int64_t)len;
 }

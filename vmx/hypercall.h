@@ -12,7 +12,8 @@
 
 enum hypercall_nr {
 	HC_VERSION = 0,       /* -> HV_INTERFACE_VERSION */
-	HC_CONSOLE_WRITE = 1, /* RBX = gpa, RCX = length (<= 4096) -> length */
+	HC_CONSOLE_WRITE = 1, /* RBX = gpa, RCX = length (<= 4096) -> bytes
+				 written, at most HC_CONSOLE_WRITE_CHUNK */
 	HC_EXIT = 2,          /* RBX = status; the VM ends; does not return */
 };
 
@@ -24,5 +25,11 @@ enum hypercall_error {
 };
 
 #define HC_CONSOLE_WRITE_MAX 4096
+/* The console is a UART that prints about 11.5 bytes per millisecond, and
+ * the hypervisor waits for it: one call prints at most this many bytes (a
+ * partial write, as write(2) may do; the guest calls again for the rest),
+ * so a guest cannot hold the CPU, and every other VM, for longer than one
+ * console line takes. */
+#define HC_CONSOLE_WRITE_CHUNK 128
 
 #endif

@@ -3,9 +3,23 @@
 #define PREFIX_OPSIZE 0x66
 #define PREFIX_ADDRSIZE 0x67
 
+/* Bytes taken by ModRM + displacement with 16-bit addressing (SDM Vol.
+ * 2A Table 2-1): no SIB; mod=00 rm=110 is a bare disp16. */
+static unsigned modrm16_length(const uint8_t *b, size_t len)
+{
+	unsigned mod = b[0] >> 6, rm = b[0] & 7, n = 1;
+
+	if (mod == 1)
+		n += 1;
+	else if (mod == 2 || (mod == 0 && rm == 6))
+		n += 2;
+	return n <= len ? n : 0;
+}
+
 /* Bytes taken by ModRM + SIB + displacement with 32/64-bit addressing
- * (SDM Vol. 2A Table 2-2, 2-3).  Returns 0 if it runs past len. */
-static unsigned modrm_length(const uint8_t *b, size_t len)
+ * (SDM Vol. 2A Table 2-2, 2-3), or with 16-bit addressing when addr_size
+ * is 2.  Returns 0 if it runs past len or names a register. */
+static unsigned modrm_length(const uint8_t *b, size_t len, unsigned addr_size)
 {
 	unsigned mod, rm, n = 1;
 
@@ -15,6 +29,8 @@ static unsigned modrm_length(const uint8_t *b, size_t len)
 	rm = b[0] & 7;
 	if (mod == 3)
 		return 0; /* register operand: not a memory access */
+	if (addr_size == 2)
+		return modrm16_length(b, len);
 	if (rm == 4) { /* SIB follows */
 		if (len < 2)
 			return 0;
@@ -33,10 +49,10 @@ static unsigned modrm_length(const uint8_t *b, size_t len)
 
 struct prefixes {
 	unsigned n;
-	bool opsize, rex, rex_w, rex_r;
+	bool opsize, addrsize, rex, rex_w, rex_r;
 };
 
-static bool read_prefixes(const uint8_t *b, size_t len, bool long_mode,
+static bool read_prefixes(const uint8_t *b, size_t len, enum insn_mode mode,
 			  struct prefixes *p)
 {
 	*p = (struct prefixes){ 0 };
@@ -44,21 +60,43 @@ static bool read_prefixes(const uint8_t *b, size_t len, bool long_mode,
 		uint8_t c = b[p->n];
 		if (c == PREFIX_OPSIZE)
 			p->opsize = true;
-		else if (c == PREFIX_ADDRSIZE && !long_mode)
-			return false; /* 16-bit addressing: not supported */
-		else if (c == PREFIX_ADDRSIZE || c == 0x2e || c == 0x3e ||
-			 c == 0x26 || c == 0x36 || c == 0x64 || c == 0x65)
+		else if (c == PREFIX_ADDRSIZE)
+			p->addrsize = true;
+		else if (c == 0x2e || c == 0x3e || c == 0x26 || c == 0x36 ||
+			 c == 0x64 || c == 0x65)
 			continue; /* segment overrides: the GPA is known */
 		else
 			break;
 	}
-	if (long_mode && p->n < len && (b[p->n] & 0xf0) == 0x40) {
+	if (mode == INSN_MODE_64 && p->n < len && (b[p->n] & 0xf0) == 0x40) {
 		p->rex = true;
 		p->rex_w = (b[p->n] & 8) != 0;
 		p->rex_r = (b[p->n] & 4) != 0;
 		p->n++;
 	}
 	return p->n < len;
+}
+
+/* Operand size (SDM Vol. 2A 2.2.1.2, Table 2-4 and Vol. 1 3.6): 66
+ * switches between the 16- and 32-bit defaults; REX.W gives 64 and wins. */
+static unsigned operand_size(enum insn_mode mode, const struct prefixes *p)
+{
+	if (p->rex_w)
+		return 8;
+	if (mode == INSN_MODE_16)
+		return p->opsize ? 4 : 2;
+	return p->opsize ? 2 : 4;
+}
+
+/* Address size: 67 switches 16 <-> 32 outside 64-bit mode, 64 -> 32 in
+ * it. */
+static unsigned address_size(enum insn_mode mode, const struct prefixes *p)
+{
+	if (mode == INSN_MODE_64)
+		return p->addrsize ? 4 : 8;
+	if (mode == INSN_MODE_16)
+		return p->addrsize ? 4 : 2;
+	return p->addrsize ? 2 : 4;
 }
 
 static uint64_t read_imm(const uint8_t *b, unsigned size)
@@ -70,36 +108,36 @@ static uint64_t read_imm(const uint8_t *b, unsigned size)
 }
 
 /* MOV between AL/eAX/rAX and an absolute address (A0-A3): no ModRM; the
- * offset is 8 bytes in 64-bit code, 4 in 32-bit code. */
-static bool decode_moffs(uint8_t op, unsigned i, size_t len, bool long_mode,
-			 unsigned opsize, struct mmio_insn *out)
+ * offset is as wide as the address size. */
+static bool decode_moffs(uint8_t op, unsigned i, size_t len,
+			 unsigned addr_size, unsigned opsize,
+			 struct mmio_insn *out)
 {
-	unsigned off_len = long_mode ? 8 : 4;
-
-	if (i + off_len > len)
+	if (i + addr_size > len)
 		return false;
 	out->size = (op & 1) ? opsize : 1;
 	out->is_write = op >= 0xa2;
 	out->reg = 0;
-	out->len = i + off_len;
+	out->len = i + addr_size;
 	return true;
 }
 
-bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
+bool mmio_decode(const uint8_t *b, size_t len, enum insn_mode mode,
 		 struct mmio_insn *out)
 {
 	struct prefixes p;
-	unsigned i, m, opsize;
+	unsigned i, m, opsize, addr_size;
 	uint8_t op;
 
-	if (!read_prefixes(b, len, long_mode, &p))
+	if (!read_prefixes(b, len, mode, &p))
 		return false;
 	i = p.n;
-	opsize = p.rex_w ? 8 : p.opsize ? 2 : 4;
+	opsize = operand_size(mode, &p);
+	addr_size = address_size(mode, &p);
 	*out = (struct mmio_insn){ 0 };
 	op = b[i++];
 	if (op >= 0xa0 && op <= 0xa3)
-		return decode_moffs(op, i, len, long_mode, opsize, out);
+		return decode_moffs(op, i, len, addr_size, opsize, out);
 	if (op == 0x0f) { /* MOVZX r, r/m8 or r/m16 */
 		if (i >= len || (b[i] != 0xb6 && b[i] != 0xb7))
 			return false;
@@ -113,7 +151,7 @@ bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
 	} else {
 		return false;
 	}
-	if (i >= len || !(m = modrm_length(b + i, len - i)))
+	if (i >= len || !(m = modrm_length(b + i, len - i, addr_size)))
 		return false;
 	out->reg = ((b[i] >> 3) & 7) | (p.rex_r ? 8 : 0);
 	/* Byte registers 4-7 are AH, CH, DH, BH unless a REX prefix is
@@ -125,6 +163,7 @@ bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
 	}
 	out->is_write = op == 0x88 || op == 0x89 || op == 0xc6 || op == 0xc7;
 	if (op == 0xc6 || op == 0xc7) {
+		/* imm8, imm16 or imm32; sign-extended imm32 for 64 bits. */
 		unsigned isz = out->size == 8 ? 4 : out->size;
 		if ((b[i] >> 3) & 7 || i + m + isz > len)
 			return false; /* /0 is MOV; others are not */

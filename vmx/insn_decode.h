@@ -22,9 +22,15 @@ struct mmio_insn {
 	bool zero_extend;  /* MOVZX: reg gets the value zero-extended */
 };
 
-/* Decodes at most len bytes.  long_mode: 64-bit code (REX prefixes, 8-byte
- * operands); otherwise 32-bit code.  Returns false for anything else. */
-bool mmio_decode(const uint8_t *b, size_t len, bool long_mode,
+/* The kind of code the instruction is in, which sets its default operand
+ * and address sizes (SDM Vol. 2A 2.1.5, 2.2.1.2; Vol. 3A 3.4.5): 16-bit
+ * (real mode, virtual-8086 mode, a code segment with D = 0), 32-bit (D =
+ * 1), or 64-bit (IA-32e mode with CS.L = 1: REX prefixes exist). */
+enum insn_mode { INSN_MODE_16 = 16, INSN_MODE_32 = 32, INSN_MODE_64 = 64 };
+
+/* Decodes at most len bytes of code of the given mode.  Returns false
+ * for anything it does not know. */
+bool mmio_decode(const uint8_t *b, size_t len, enum insn_mode mode,
 		 struct mmio_insn *out);
 
 #endif

@@ -1,10 +1,12 @@
 /* MMIO emulation: the faulting instruction is decoded just far enough to
  * know the access size, direction and register (vmx/insn_decode.c), then
  * the registered device handles it. */
+#include "../arch/cpu.h"
 #include "exit.h"
 #include "guest_mem.h"
 #include "insn_decode.h"
 #include "vmcs.h"
+
 
 static uint64_t read_operand(struct vcpu *v, const struct mmio_insn *in)
 {
@@ -38,19 +40,26 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 {
 	const struct mmio_range *r = mmio_find(v->vm, gpa);
 	struct mmio_insn in;
+	struct exit_info done = *e;
 	uint8_t bytes[15];
 	uint64_t val = 0;
 
 	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
-	    !mmio_decode(bytes, sizeof(bytes), guest_is_64bit(), &in))
+	    !mmio_decode(bytes, sizeof(bytes),
+			 (enum insn_mode)guest_code_bits(), &in))
 		return exit_unexpected(v, e);
+	/* mmio_find matched the first byte; a device decodes only accesses
+	 * wholly inside its range.  One that runs past the end is decoded by
+	 * no one (reads all ones, writes dropped), so a handler never sees
+	 * bytes beyond its range, whatever lies there. */
+	bool inside = in.size <= r->len && gpa - r->base <= r->len - in.size;
 	if (in.is_write) {
 		val = read_operand(v, &in);
-		if (!r->ops->write ||
+		if (!inside || !r->ops->write ||
 		    r->ops->write(r->dev, gpa, in.size, val) != IO_HANDLED)
 			v->vm->unclaimed_writes++;
 	} else {
-		if (!r->ops->read ||
+		if (!inside || !r->ops->read ||
 		    r->ops->read(r->dev, gpa, in.size, &val) != IO_HANDLED) {
 			v->vm->unclaimed_reads++;
 			val = ~0ull;
@@ -59,6 +68,9 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			val &= (1ull << (8 * in.size)) - 1;
 		write_register(v, &in, val);
 	}
-	vmcs_writen(GUEST_RIP, e->guest_rip + in.len);
+	/* An EPT violation reports no instruction length (SDM Vol. 3C
+	 * 28.2.5): the decoder's is the one. */
+	done.insn_len = in.len;
+	vcpu_skip_instruction(&done);
 	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
 }

@@ -5,10 +5,12 @@
 #include "../arch/cpu.h"
 #include "../arch/idt.h"
 #include "../arch/msr.h"
+#include "../arch/spec_ctrl.h"
 #include "../drivers/vlapic.h"
 #include "../kernel/memory.h"
 #include "exit.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 
 #define MSR_IA32_TSC 0x010
 #define MSR_IA32_TSC_ADJUST 0x03b
@@ -71,6 +73,16 @@ void msr_bitmap_init(struct vm *vm)
 	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(uint32_t); i++)
 		msr_intercept_clear(vm, passthrough_msrs[i],
 				    MSR_READ | MSR_WRITE);
+	/* The speculation controls the CPU has are the guest's own: the
+	 * hardware checks their reserved bits (#GP in the guest, no exit);
+	 * SPEC_CTRL is switched per vCPU, the other two are commands. */
+	if (spec_caps.spec_ctrl)
+		msr_intercept_clear(vm, MSR_IA32_SPEC_CTRL,
+				    MSR_READ | MSR_WRITE);
+	if (spec_caps.ibpb)
+		msr_intercept_clear(vm, MSR_IA32_PRED_CMD, MSR_WRITE);
+	if (spec_caps.l1d_flush)
+		msr_intercept_clear(vm, MSR_IA32_FLUSH_CMD, MSR_WRITE);
 }
 
 void msr_context_switch(struct msr_context *save, const struct msr_context *load)
@@ -81,6 +93,12 @@ void msr_context_switch(struct msr_context *save, const struct msr_context *load
 		if (load)
 			wrmsr(swapped_msrs[i], load->val[i]);
 	}
+	if (!spec_caps.spec_ctrl)
+		return;
+	if (save)
+		save->spec_ctrl = rdmsr(MSR_IA32_SPEC_CTRL);
+	if (load)
+		wrmsr(MSR_IA32_SPEC_CTRL, load->spec_ctrl);
 }
 
 /* Each memory type in the PAT must be 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A
@@ -123,9 +141,31 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_MTRR_DEF_TYPE:
 		*val = v->mtrr_def_type;
 		return true;
+	case MSR_IA32_ARCH_CAPABILITIES:
+		/* The host's answer: the guest's CPU is the host's.  Only when
+		 * CPUID shows the MSR (a guest without it gets #GP). */
+		*val = spec_caps.arch_cap_val;
+		return spec_caps.arch_caps;
 	default:
 		return vlapic_msr_read(v, msr, val);
 	}
+}
+
+/* IA32_EFER: reserved bits #GP; LMA is read-only status, the CPU's to
+ * set, so a written value is ignored (SDM Vol. 3A 2.2.1 Table 2-1); LME
+ * cannot change while CR0.PG = 1: #GP(0) (SDM Vol. 3A 4.1.2).  Taking
+ * that change would leave LME != LMA with paging on, which fails the next
+ * VM entry (SDM Vol. 3C 27.3.1.1). */
+static bool write_efer(uint64_t val)
+{
+	uint64_t cur = vmcs_read64(GUEST_IA32_EFER);
+
+	if (val & ~(EFER_WRITABLE | EFER_LMA))
+		return false;
+	if ((guest_cr0() & CR0_PG) && ((val ^ cur) & EFER_LME))
+		return false;
+	vmcs_write64(GUEST_IA32_EFER, (val & EFER_WRITABLE) | (cur & EFER_LMA));
+	return true;
 }
 
 static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
@@ -134,13 +174,7 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 
 	switch (msr) {
 	case MSR_IA32_EFER:
-		if (val & ~(EFER_WRITABLE | EFER_LMA))
-			return false;
-		/* LMA is the CPU's to set (SDM Vol. 3A 2.2.1). */
-		cur = vmcs_read64(GUEST_IA32_EFER);
-		vmcs_write64(GUEST_IA32_EFER,
-			     (val & EFER_WRITABLE) | (cur & EFER_LMA));
-		return true;
+		return write_efer(val);
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
 			return false;

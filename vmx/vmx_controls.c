@@ -22,7 +22,8 @@ static bool adjust(const char *what, uint32_t msr, uint32_t required,
 	return !missing;
 }
 
-/* Guests own their exceptions, interrupts-flag, paging and FPU; we take
+/* Guests own their exceptions, interrupts-flag, paging, FPU and debug
+ * registers (DR7 and DEBUGCTL saved and loaded through the VMCS); we take
  * what isolation needs: I/O and MSRs through bitmaps (deny by default),
  * HLT and PAUSE (scheduling), external interrupts and NMIs (the host's),
  * the preemption timer (a guest spinning with interrupts off still loses
@@ -67,11 +68,14 @@ bool vmx_controls_init(void)
 					  : MSR_IA32_VMX_EXIT_CTLS,
 		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTERRUPT |
 			     EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-			     EXIT_LOAD_PAT | EXIT_SAVE_PREEMPTION_TIMER,
+			     EXIT_LOAD_PAT | EXIT_SAVE_PREEMPTION_TIMER |
+			     EXIT_SAVE_DEBUG_CONTROLS,
 		     0, &c->exit);
 	ok &= adjust("VM-entry", true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS
 					   : MSR_IA32_VMX_ENTRY_CTLS,
-		     ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &c->entry);
+		     ENTRY_LOAD_EFER | ENTRY_LOAD_PAT |
+			     ENTRY_LOAD_DEBUG_CONTROLS,
+		     0, &c->entry);
 	/* Guests decide long mode themselves: the CPU keeps this control
 	 * equal to the guest's EFER.LMA at every exit (SDM Vol. 3C 28.2). */
 	c->entry &= ~ENTRY_IA32E_MODE;

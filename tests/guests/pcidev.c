@@ -6,7 +6,10 @@
  * the memory BAR reaches the device's registers with no VM exit and the
  * I/O BAR's ports reach it too (and the port after them does not), and
  * the device's INTx arrives through the VM's I/O APIC, level-triggered,
- * once per cause and again after every EOI while the cause stays.  With
+ * once per cause and again after every EOI while the cause stays.  SERR#
+ * Enable and Parity Error Response read back as written but stay off on
+ * the device (the hypervisor's log says so).  An MMIO access that starts
+ * in an emulated range and runs past its end reaches no device.  With
  * "none" the function is not on its bus at all. */
 #include "guest.h"
 
@@ -31,6 +34,12 @@
 #define NIC_VECTOR 0x51
 #define REDIR_LEVEL (1u << 15)
 #define REDIR_MASKED (1u << 16)
+
+/* The hypervisor's test device (drivers/testdev.h): one page whose COUNT
+ * register counts every access that reached it. */
+#define TESTDEV 0xfeb00000u
+#define TESTDEV_COUNT 0x08
+#define TESTDEV_END (TESTDEV + 0x1000)
 
 static uint32_t cfg_read(uint32_t bdf, uint32_t reg)
 {
@@ -126,6 +135,42 @@ static void test_config_space(void)
 	io_base = (uint16_t)(bar1 & ~3u);
 }
 
+/* A guest driver turns on parity and system error reporting; the device
+ * must not get them (a SERR# would be a host NMI), but the guest reads
+ * back what it wrote. */
+static void test_error_enables(void)
+{
+	uint32_t cmd = cfg_read(NIC_BDF, 0x04) & 0xffff;
+
+	cfg_write(NIC_BDF, 0x04, cmd | (1u << 6) | (1u << 8));
+	uint32_t now = cfg_read(NIC_BDF, 0x04) & 0xffff;
+	check((now & 0x140) == 0x140,
+	      "SERR# Enable and Parity Error Response read back as written");
+	check((now & 3) == (cmd & 3), "decoding unchanged by that write");
+}
+
+/* Accesses that start in the test device's range and run past its end:
+ * none of them may reach the device (its COUNT shows how many did), and
+ * reads give all ones.  The access that ends exactly at the end does. */
+static void test_mmio_straddle(void)
+{
+	volatile uint32_t *count = (volatile uint32_t *)(TESTDEV + TESTDEV_COUNT);
+	uint32_t c0 = *count;
+	uint32_t last = *(volatile uint32_t *)(TESTDEV_END - 4);
+	*(volatile uint32_t *)(TESTDEV_END - 2) = 0x12345678u;
+	uint16_t half = *(volatile uint16_t *)(TESTDEV_END - 1);
+	uint32_t word = *(volatile uint32_t *)(TESTDEV_END - 3);
+	uint32_t c1 = *count;
+
+	(void)last;
+	puts_serial("[pcidev] test device accesses counted: ");
+	print_dec(c1 - c0);
+	puts_serial(" (expected 2)\n");
+	check(c1 - c0 == 2, "only the accesses inside the range reached the device");
+	check(half == 0xffffu && word == 0xffffffffu,
+	      "reads past the range's end give all ones");
+}
+
 static void test_registers(void)
 {
 	mmio_wr(E1000_RDBAL, 0x12345670u);
@@ -211,6 +256,8 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(seen == (1u | 1u << 3), "the bus shows the host bridge and 00:03.0 only");
 	check(cfg_read(NIC_BDF, 0) == E1000_ID, "00:03.0 is the host's e1000");
 	test_config_space();
+	test_error_enables();
+	test_mmio_straddle();
 	test_registers();
 	test_interrupts();
 	return verdict();

@@ -12,8 +12,9 @@
 #include "../../vmx/insn_decode.h"
 #include "unit.h"
 
-#define LONG true
-#define PROT32 false
+#define LONG INSN_MODE_64
+#define PROT32 INSN_MODE_32
+#define REAL16 INSN_MODE_16
 
 /* Register numbers (SDM Vol. 2A Table 2-2 / 3-1), restated on purpose. */
 #define R_AX 0
@@ -21,6 +22,8 @@
 #define R_DX 2
 #define R_BX 3
 #define R_SP 4
+#define R_SI 6
+#define R_DI 7
 #define R_R8 8
 #define R_R9 9
 #define R_R10 10
@@ -29,7 +32,7 @@
 
 struct dcase {
 	const char *what;   /* AT&T syntax */
-	bool long_mode;
+	enum insn_mode mode;
 	size_t n;
 	uint8_t b[15];
 	/* expected */
@@ -48,7 +51,7 @@ struct dcase {
 #define IM(sz, v) (sz), true, 0, true, (v), false       /* immediate store */
 
 /* Decodes n bytes from an exact-size heap copy of b. */
-static bool decode(const uint8_t *b, size_t n, bool long_mode,
+static bool decode(const uint8_t *b, size_t n, enum insn_mode mode,
 		   struct mmio_insn *out)
 {
 	uint8_t *p = n ? malloc(n) : NULL;
@@ -59,7 +62,7 @@ static bool decode(const uint8_t *b, size_t n, bool long_mode,
 	if (n)
 		memcpy(p, b, n);
 	memset(out, 0xa5, sizeof(*out)); /* stale garbage must not leak out */
-	ok = mmio_decode(p, n, long_mode, out);
+	ok = mmio_decode(p, n, mode, out);
 	free(p);
 	return ok;
 }
@@ -93,7 +96,7 @@ static void check_cases(const struct dcase *cs, size_t count)
 		if (c->len != c->n)
 			UNIT_FAIL("%s: table error, len %u vs %zu bytes",
 				  c->what, c->len, c->n);
-		if (!decode(c->b, c->n, c->long_mode, &in))
+		if (!decode(c->b, c->n, c->mode, &in))
 			UNIT_FAIL("%s: rejected", c->what);
 		check_fields(c, &in);
 		if (unit_failed)
@@ -220,6 +223,60 @@ static const struct dcase prot32[] = {
 	  B(0x26, 0x66, 0xc7, 0x07, 0xef, 0xbe), 6, IM(2, 0xbeef) },
 };
 
+/* 32-bit code with the address-size prefix: 16-bit ModRM (Table 2-1). */
+static const struct dcase prot32_addr16[] = {
+	{ "addr16 mov %eax,(%bx)", PROT32, B(0x67, 0x89, 0x07), 3,
+	  ST(4, R_AX) },
+	{ "addr16 mov %ax,(%bx)", PROT32, B(0x67, 0x66, 0x89, 0x07), 4,
+	  ST(2, R_AX) },
+	{ "addr16 mov 0x1234(%bp,%di),%edx (mod=10 disp16)", PROT32,
+	  B(0x67, 0x8b, 0x93, 0x34, 0x12), 5, LD(4, R_DX) },
+	{ "addr16 mov 0x10,%eax (moffs16)", PROT32, B(0x67, 0xa1, 0x10, 0x00),
+	  4, LD(4, R_AX) },
+	{ "addr16 movl $0xdeadbeef,0x4 (disp16 + imm32)", PROT32,
+	  B(0x67, 0xc7, 0x06, 0x04, 0x00, 0xef, 0xbe, 0xad, 0xde), 9,
+	  IM(4, 0xdeadbeef) },
+};
+
+/* ---- valid encodings, 16-bit code (real mode, CS.D = 0) ---- */
+
+static const struct dcase real16[] = {
+	{ "mov %ax,(%bx)", REAL16, B(0x89, 0x07), 2, ST(2, R_AX) },
+	{ "mov %eax,(%bx) (66: 32-bit operand)", REAL16, B(0x66, 0x89, 0x07),
+	  3, ST(4, R_AX) },
+	{ "mov %si,%es:0x4 (mod=00 rm=110: disp16)", REAL16,
+	  B(0x26, 0x89, 0x36, 0x04, 0x00), 5, ST(2, R_SI) },
+	{ "mov %es:0x4,%ebx", REAL16, B(0x26, 0x66, 0x8b, 0x1e, 0x04, 0x00), 6,
+	  LD(4, R_BX) },
+	{ "mov %es:0x2(%bx,%si),%cx (mod=01 disp8)", REAL16,
+	  B(0x26, 0x8b, 0x48, 0x02), 4, LD(2, R_CX) },
+	{ "mov 0x1234(%bp,%di),%dx (mod=10 disp16)", REAL16,
+	  B(0x8b, 0x93, 0x34, 0x12), 4, LD(2, R_DX) },
+	{ "mov 0x0(%bp),%ax (mod=01 rm=110 is bp+disp8)", REAL16,
+	  B(0x8b, 0x46, 0x00), 3, LD(2, R_AX) },
+	{ "movw $0x5678,%es:0x4 (disp16 + imm16)", REAL16,
+	  B(0x26, 0xc7, 0x06, 0x04, 0x00, 0x78, 0x56), 7, IM(2, 0x5678) },
+	{ "movl $0x12345678,(%di) (66: imm32)", REAL16,
+	  B(0x66, 0xc7, 0x05, 0x78, 0x56, 0x34, 0x12), 7, IM(4, 0x12345678) },
+	{ "movb $0x7f,-0x2(%bp)", REAL16, B(0xc6, 0x46, 0xfe, 0x7f), 4,
+	  IM(1, 0x7f) },
+	{ "mov %eax,%es:0x4 (moffs16, 32-bit operand)", REAL16,
+	  B(0x26, 0x66, 0xa3, 0x04, 0x00), 5, ST(4, R_AX) },
+	{ "mov 0x10,%al (moffs16)", REAL16, B(0xa0, 0x10, 0x00), 3,
+	  LD(1, R_AX) },
+	{ "addr32 mov %fs:(%edx),%edi (67: 32-bit ModRM)", REAL16,
+	  B(0x64, 0x67, 0x66, 0x8b, 0x3a), 5, LD(4, R_DI) },
+	{ "addr32 mov %eax,0x0(,%ecx,4) (67: SIB + disp32)", REAL16,
+	  B(0x67, 0x66, 0x89, 0x04, 0x8d, 0x00, 0x00, 0x00, 0x00), 9,
+	  ST(4, R_AX) },
+	{ "addr32 mov 0xfeb00000,%ax (moffs32)", REAL16,
+	  B(0x67, 0xa1, 0x00, 0x00, 0xb0, 0xfe), 6, LD(2, R_AX) },
+	{ "movzbw %es:0x5,%ax", REAL16, B(0x26, 0x0f, 0xb6, 0x06, 0x05, 0x00),
+	  6, ZX(1, R_AX) },
+	{ "movzbl (%si),%ecx", REAL16, B(0x66, 0x0f, 0xb6, 0x0c), 4,
+	  ZX(1, R_CX) },
+};
+
 TEST(mov_reg_to_mem_64) { CHECK_CASES(stores64); }
 TEST(mov_mem_to_reg_64) { CHECK_CASES(loads64); }
 TEST(modrm_sib_displacement_lengths) { CHECK_CASES(addressing64); }
@@ -227,6 +284,8 @@ TEST(mov_imm_to_mem_64) { CHECK_CASES(imm64); }
 TEST(movzx_64) { CHECK_CASES(movzx64); }
 TEST(legacy_and_rex_prefixes_64) { CHECK_CASES(prefixes64); }
 TEST(protected_mode_32) { CHECK_CASES(prot32); }
+TEST(protected_mode_32_with_16bit_addressing) { CHECK_CASES(prot32_addr16); }
+TEST(code_16bit) { CHECK_CASES(real16); }
 
 static const struct {
 	const struct dcase *cs;
@@ -235,6 +294,7 @@ static const struct {
 #define GROUP(a) { (a), sizeof(a) / sizeof((a)[0]) }
 	GROUP(stores64), GROUP(loads64), GROUP(addressing64), GROUP(imm64),
 	GROUP(movzx64), GROUP(prefixes64), GROUP(prot32),
+	GROUP(prot32_addr16), GROUP(real16),
 #undef GROUP
 };
 
@@ -254,7 +314,7 @@ TEST(trailing_bytes_ignored)
 
 				memset(buf, fill[f], sizeof(buf));
 				memcpy(buf, c->b, c->n);
-				if (!decode(buf, sizeof(buf), c->long_mode, &in))
+				if (!decode(buf, sizeof(buf), c->mode, &in))
 					UNIT_FAIL("%s + 0x%02x fill: rejected",
 						  c->what, fill[f]);
 				check_fields(c, &in);
@@ -275,7 +335,7 @@ TEST(every_truncation_rejected_without_overread)
 			for (size_t n = 0; n < c->n; n++) {
 				struct mmio_insn in;
 
-				if (decode(c->b, n, c->long_mode, &in))
+				if (decode(c->b, n, c->mode, &in))
 					UNIT_FAIL("%s: accepted %zu of %zu bytes "
 						  "(len %u)", c->what, n, c->n,
 						  in.len);
@@ -287,7 +347,7 @@ TEST(every_truncation_rejected_without_overread)
 
 struct rcase {
 	const char *what;
-	bool long_mode;
+	enum insn_mode mode;
 	size_t n;
 	uint8_t b[15];
 };
@@ -298,7 +358,7 @@ static void check_rejects(const struct rcase *rs, size_t count)
 		const struct rcase *r = &rs[i];
 		struct mmio_insn in;
 
-		if (decode(r->b, r->n, r->long_mode, &in))
+		if (decode(r->b, r->n, r->mode, &in))
 			UNIT_FAIL("%s: accepted (len %u size %u reg %u)",
 				  r->what, in.len, in.size, in.reg);
 	}
@@ -339,9 +399,6 @@ static const struct rcase unknown_opcodes[] = {
 };
 
 static const struct rcase mode_rules[] = {
-	{ "67 in 32-bit mode (16-bit addressing)", PROT32,
-	  B(0x67, 0x89, 0x07, PAD) },
-	{ "66 67 in 32-bit mode", PROT32, B(0x66, 0x67, 0x89, 0x07, PAD) },
 	{ "48 in 32-bit mode is dec %eax, not REX.W", PROT32,
 	  B(0x48, 0x89, 0x03, PAD) },
 	{ "44 in 32-bit mode is inc %esp, not REX.R", PROT32,
@@ -350,23 +407,34 @@ static const struct rcase mode_rules[] = {
 	{ "4c 0f b6 in 32-bit mode", PROT32, B(0x4c, 0x0f, 0xb6, 0x06, PAD) },
 };
 
+static const struct rcase mode16_rules[] = {
+	{ "mov %ax,%bx (16-bit, mod=11)", REAL16, B(0x89, 0xc3, PAD) },
+	{ "48 in 16-bit code is dec %ax, not REX.W", REAL16,
+	  B(0x48, 0x89, 0x07, PAD) },
+	{ "add %ax,(%bx) (16-bit)", REAL16, B(0x01, 0x07, PAD) },
+	{ "c7 /1 (16-bit)", REAL16, B(0xc7, 0x0f, 0x00, 0x00, PAD) },
+};
+
 TEST(rejects_register_direct_modrm) { CHECK_REJECTS(register_direct); }
+TEST(rejects_rex_and_others_in_16bit_code) { CHECK_REJECTS(mode16_rules); }
 TEST(rejects_other_opcodes_and_c6_c7_other_than_slash0)
 {
 	CHECK_REJECTS(unknown_opcodes);
 }
-TEST(rejects_67_and_rex_in_32bit_mode) { CHECK_REJECTS(mode_rules); }
+TEST(rejects_rex_in_32bit_mode) { CHECK_REJECTS(mode_rules); }
 
 TEST(rejects_empty_and_prefix_only_buffers)
 {
 	static const uint8_t only_prefixes[] = { 0x66, 0x64, 0x2e, 0x67, 0x48 };
 	struct mmio_insn in;
 
-	CHECK(!decode(NULL, 0, true, &in));
-	CHECK(!decode(NULL, 0, false, &in));
+	CHECK(!decode(NULL, 0, LONG, &in));
+	CHECK(!decode(NULL, 0, PROT32, &in));
+	CHECK(!decode(NULL, 0, REAL16, &in));
 	for (size_t n = 1; n <= sizeof(only_prefixes); n++)
-		CHECK(!decode(only_prefixes, n, true, &in));
-	CHECK(!decode(only_prefixes, 3, false, &in)); /* 66 64 2e */
+		CHECK(!decode(only_prefixes, n, LONG, &in));
+	CHECK(!decode(only_prefixes, 4, PROT32, &in)); /* 66 64 2e 67 */
+	CHECK(!decode(only_prefixes, 4, REAL16, &in));
 }
 
 /* A successful decode clears what it does not set, when the same result
@@ -378,13 +446,13 @@ TEST(result_fields_are_reset_between_decodes)
 	static const uint8_t st[] = { 0x89, 0x03 };
 	struct mmio_insn in;
 
-	CHECK(mmio_decode(imm, sizeof(imm), true, &in));
+	CHECK(mmio_decode(imm, sizeof(imm), LONG, &in));
 	CHECK(in.has_imm);
-	CHECK(mmio_decode(zx, sizeof(zx), true, &in));
+	CHECK(mmio_decode(zx, sizeof(zx), LONG, &in));
 	CHECK(!in.has_imm);
 	CHECK_EQ_U64(in.imm, 0);
 	CHECK(in.zero_extend);
-	CHECK(mmio_decode(st, sizeof(st), true, &in));
+	CHECK(mmio_decode(st, sizeof(st), LONG, &in));
 	CHECK(!in.zero_extend);
 	CHECK(!in.has_imm);
 	CHECK_EQ_U64(in.reg, 0);
@@ -402,13 +470,13 @@ TEST(high_byte_registers_without_rex)
 	static const uint8_t spl[] = { 0x40, 0x88, 0x22 };
 	struct mmio_insn in;
 
-	CHECK(mmio_decode(ah, sizeof(ah), true, &in));
+	CHECK(mmio_decode(ah, sizeof(ah), LONG, &in));
 	CHECK(in.high8);
 	CHECK_EQ_U64(in.reg, 0);
-	CHECK(mmio_decode(bh, sizeof(bh), false, &in));
+	CHECK(mmio_decode(bh, sizeof(bh), PROT32, &in));
 	CHECK(in.high8);
 	CHECK_EQ_U64(in.reg, 3);
-	CHECK(mmio_decode(spl, sizeof(spl), true, &in));
+	CHECK(mmio_decode(spl, sizeof(spl), LONG, &in));
 	CHECK(!in.high8);
 	CHECK_EQ_U64(in.reg, 4);
 }
@@ -420,13 +488,33 @@ TEST(movzx_destination_size)
 	static const uint8_t movzbq[] = { 0x48, 0x0f, 0xb6, 0x06 };
 	struct mmio_insn in;
 
-	CHECK(mmio_decode(movzbw, sizeof(movzbw), true, &in));
+	CHECK(mmio_decode(movzbw, sizeof(movzbw), LONG, &in));
 	CHECK_EQ_U64(in.dest_size, 2);
 	CHECK_EQ_U64(in.size, 1);
-	CHECK(mmio_decode(movzbl, sizeof(movzbl), true, &in));
+	CHECK(mmio_decode(movzbl, sizeof(movzbl), LONG, &in));
 	CHECK_EQ_U64(in.dest_size, 4);
-	CHECK(mmio_decode(movzbq, sizeof(movzbq), true, &in));
+	CHECK(mmio_decode(movzbq, sizeof(movzbq), LONG, &in));
 	CHECK_EQ_U64(in.dest_size, 8);
+}
+
+/* The operand size of MOVZX's destination and of a byte register follow
+ * the mode too. */
+TEST(sizes_in_16bit_code)
+{
+	static const uint8_t movzbw[] = { 0x0f, 0xb6, 0x06, 0x05, 0x00 };
+	static const uint8_t movzbl[] = { 0x66, 0x0f, 0xb6, 0x0c };
+	static const uint8_t ah[] = { 0x88, 0x24 }; /* mov %ah,(%si) */
+	struct mmio_insn in;
+
+	CHECK(mmio_decode(movzbw, sizeof(movzbw), REAL16, &in));
+	CHECK_EQ_U64(in.dest_size, 2);
+	CHECK_EQ_U64(in.len, 5);
+	CHECK(mmio_decode(movzbl, sizeof(movzbl), REAL16, &in));
+	CHECK_EQ_U64(in.dest_size, 4);
+	CHECK(mmio_decode(ah, sizeof(ah), REAL16, &in));
+	CHECK(in.high8);
+	CHECK_EQ_U64(in.reg, 0);
+	CHECK_EQ_U64(in.size, 1);
 }
 
 TEST(moffs_forms)
@@ -439,16 +527,16 @@ TEST(moffs_forms)
 	static const uint8_t ld64[] = { 0x48, 0xa1, 0, 0, 0xb0, 0xfe, 0, 0, 0, 0 };
 	struct mmio_insn in;
 
-	CHECK(mmio_decode(ld32, sizeof(ld32), false, &in));
+	CHECK(mmio_decode(ld32, sizeof(ld32), PROT32, &in));
 	CHECK_EQ_U64(in.len, 5);
 	CHECK_EQ_U64(in.size, 4);
 	CHECK(!in.is_write);
 	CHECK_EQ_U64(in.reg, 0);
-	CHECK(mmio_decode(st8, sizeof(st8), false, &in));
+	CHECK(mmio_decode(st8, sizeof(st8), PROT32, &in));
 	CHECK(in.is_write);
 	CHECK_EQ_U64(in.size, 1);
-	CHECK(mmio_decode(ld64, sizeof(ld64), true, &in));
+	CHECK(mmio_decode(ld64, sizeof(ld64), LONG, &in));
 	CHECK_EQ_U64(in.len, 10);
 	CHECK_EQ_U64(in.size, 8);
-	CHECK(!mmio_decode(ld32, sizeof(ld32) - 1, false, &in));
+	CHECK(!mmio_decode(ld32, sizeof(ld32) - 1, PROT32, &in));
 }

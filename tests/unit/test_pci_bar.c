@@ -79,4 +79,33 @@ TEST(mem64_in_last_slot_is_malformed)
     CHECK_EQ_U64(decode(val, probe, 5), 0);
 }
 
+/* A sub-page BAR (16 bytes, as a UHCI's or an SMBus controller's memory
+ * BAR can be): only accesses wholly inside reach it. */
+TEST(contains_whole_access_only)
+{
+    struct pci_bar b = { .base = 0xfebf1000, .size = 0x10 };
+
+    CHECK(pci_bar_contains(&b, 0xfebf1000, 8));
+    CHECK(pci_bar_contains(&b, 0xfebf1008, 8));
+    CHECK(pci_bar_contains(&b, 0xfebf100f, 1));
+    CHECK(pci_bar_contains(&b, 0xfebf100c, 4));
+    /* The first byte inside, the rest past the end: the case. */
+    CHECK(!pci_bar_contains(&b, 0xfebf100f, 8));
+    CHECK(!pci_bar_contains(&b, 0xfebf100f, 2));
+    CHECK(!pci_bar_contains(&b, 0xfebf100e, 4));
+    CHECK(!pci_bar_contains(&b, 0xfebf1009, 8));
+    CHECK(!pci_bar_contains(&b, 0xfebf1010, 1));
+    CHECK(!pci_bar_contains(&b, 0xfebf0fff, 2));
+    CHECK(!pci_bar_contains(&b, 0xfebf1000, 0));
+    /* A 4-byte BAR and an 8-byte access at its start. */
+    b.size = 4;
+    CHECK(!pci_bar_contains(&b, 0xfebf1000, 8));
+    /* Near the top of the address space nothing wraps. */
+    b.base = 0xfffffffffffffff0ull;
+    b.size = 0x10;
+    CHECK(pci_bar_contains(&b, 0xfffffffffffffff8ull, 8));
+    CHECK(!pci_bar_contains(&b, 0xfffffffffffffffcull, 8));
+    CHECK(!pci_bar_contains(&b, 0x4, 8));
+}
+
 UNIT_MAIN("pci_bar")

@@ -1,0 +1,40 @@
+/* Speculative-execution barriers between VMs, chosen from what the CPU
+ * says about itself (CPUID.(7,0).EDX and IA32_ARCH_CAPABILITIES), the
+ * way KVM and Xen choose them:
+ * - IBPB when the CPU moves from one VM's vCPU to another VM's, so one
+ *   guest cannot steer the other's indirect branches (Spectre v2);
+ * - on CPUs affected by L1TF, an L1D flush before every VM entry, so a
+ *   guest cannot read what the hypervisor or another VM left in L1D;
+ * - otherwise, on CPUs affected by MDS that have MD_CLEAR, VERW before
+ *   every VM entry, which clears the CPU's internal buffers.
+ * Guests get the controls the CPU has: IA32_SPEC_CTRL (their own value,
+ * switched per vCPU), IA32_PRED_CMD and IA32_FLUSH_CMD pass through, and
+ * IA32_ARCH_CAPABILITIES reads the host's answer. */
+#ifndef ARCH_SPEC_CTRL_H
+#define ARCH_SPEC_CTRL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct spec_caps {
+	bool spec_ctrl;     /* IA32_SPEC_CTRL exists (IBRS, or STIBP/SSBD) */
+	bool ibpb;          /* IA32_PRED_CMD.IBPB */
+	bool l1d_flush;     /* IA32_FLUSH_CMD */
+	bool arch_caps;     /* IA32_ARCH_CAPABILITIES */
+	uint64_t arch_cap_val;
+	bool flush_l1d_on_entry;
+	bool verw_on_entry;
+};
+
+extern struct spec_caps spec_caps;
+
+/* Reads the CPU's features once (boot CPU, before any VM runs). */
+void spec_ctrl_init(void);
+/* One line for the boot log. */
+void spec_ctrl_describe(char *buf, unsigned len);
+/* The barrier between two VMs' vCPUs. */
+void spec_barrier_between_vms(void);
+/* What must run right before VM entry. */
+void spec_before_entry(void);
+
+#endif
