@@ -407,20 +407,35 @@ BOOT_TESTS.append(BootTest(
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + _linux_vm("linux0", extra="vcpus = 2\n").replace(
              "quiet", "quiet hv.reboot")
-         + _linux_vm("linux1") + _vm("hello", "hello")),
+         + _linux_vm("linux1") + _vm("hello", "hello")
+         # Keeps running (yielding, its registers checked every round)
+         # for 100 s of TSC at Bochs' 50 MHz, past linux0's reset at
+         # ~70 s: vCPU switches around the reset are certain.
+         + _vm("neighbour", "honest",
+               extra="cmdline = seed=4 rounds=100 ticks=5000000000\n")),
     files={"guests/vmlinuz": "build/linux/vmlinuz",
            "guests/initrd.img": "build/linux/initrd.img",
-           "guests/hello.elf": "build/guests/hello.elf"},
+           "guests/hello.elf": "build/guests/hello.elf",
+           "guests/honest.elf": "build/guests/honest.elf"},
     timeout_s=900,
     stop_regex=r"hv: power off: ",
     expect=[r"vm linux0: \d+ MiB at host .*, 2 vCPU\(s\)",
             r"vm linux1: \d+ MiB at host",
-            r"hv: power off: idle; VMs: 3 exited, 0 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 4 exited, 0 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "linux.linux0_reboot": _linux_reboot_judge("linux0", cpus=2),
         "linux.linux1": _linux_judge("linux1"),
         "linux.beside_multiboot": _passes("hello"),
+        # The neighbour ran on across linux0's reset with its registers
+        # (AVX included) intact.
+        "linux.reboot_neighbour": Judge(
+            expect=[r"vm linux0: reset through .*; restarting",
+                    r"^\[neighbour\] CHECK XMM0-7 intact: ok",
+                    r"^\[neighbour\] RESULT: PASS",
+                    r"vm neighbour: exited with status 1\b"],
+            reject=[r"^\[neighbour\] .*FAIL",
+                    r"^\[neighbour\] round \d+: .* changed"]),
     },
 ))
 
