@@ -4,6 +4,7 @@
 #   make run      boot it with examples/hv.cfg in the best emulator here
 #   make test     install what is missing, build, run every test
 #   make bench    performance figures (not part of make test)
+#   make fuzz     host libFuzzer targets, FUZZ_RUNS executions each
 #
 # The kernel (arch/ kernel/ vmx/ drivers/) is freestanding C linked at
 # KERNEL_VBASE by linker.ld; boot/ is a gnu-efi application that carries the
@@ -17,7 +18,7 @@ PYTHON := python3
 
 DEB_PKGS := gcc make binutils gnu-efi newlib-source xz-utils python3 \
 	    qemu-system-x86 ovmf bochs bochs-term bochsbios vgabios mtools \
-	    busybox-static cpio gzip
+	    busybox-static cpio gzip clang libclang-rt-14-dev
 
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
@@ -49,9 +50,12 @@ KERNEL_SRCS := $(wildcard arch/*.c kernel/*.c vmx/*.c drivers/*.c)
 KERNEL_ASM := $(wildcard arch/*.S vmx/*.S)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS) $(KERNEL_ASM))
 
+# The hv.cfg parser (kernel, UEFI stage and host tests build all three).
+CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c
+
 # The UEFI stage shares the pure code: config parser, ELF parser, paging
 # builder, VT-x rules and the UART driver.
-BOOT_SHARED := kernel/config.c kernel/elf.c arch/paging.c vmx/vmx_caps.c \
+BOOT_SHARED := $(CONFIG_SRCS) kernel/elf.c arch/paging.c vmx/vmx_caps.c \
 	       drivers/uart16550.c
 BOOT_SRCS := $(wildcard boot/*.c) $(BOOT_SHARED)
 BOOT_OBJS := $(patsubst %,$(BUILD)/boot/%.o,$(BOOT_SRCS) boot/handoff.S)
@@ -62,7 +66,7 @@ UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined \
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 		$(wildcard tests/unit/test_*.c))
 # Which kernel sources each unit test exercises.
-UNIT_DEPS_test_config := kernel/config.c
+UNIT_DEPS_test_config := $(CONFIG_SRCS)
 UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
@@ -72,9 +76,28 @@ UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c \
 UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
+UNIT_DEPS_test_sched := kernel/sched.c
+UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
+UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
 UNIT_DEPS_test_ept_audit := kernel/ept_audit.c arch/paging.c
+
+# ---- host fuzzers (libFuzzer, ASan, UBSan; tests/fuzz/) ----
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -fno-omit-frame-pointer \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_RUNS := 10000000
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,\
+	     $(wildcard tests/fuzz/fuzz_*.c))
+# Which kernel sources each fuzzer exercises.
+FUZZ_DEPS_fuzz_config := $(CONFIG_SRCS)
+FUZZ_DEPS_fuzz_elf := kernel/elf.c
+FUZZ_DEPS_fuzz_multiboot := kernel/multiboot_image.c kernel/elf.c
+FUZZ_DEPS_fuzz_bzimage := kernel/bzimage.c
+FUZZ_DEPS_fuzz_insn_decode := vmx/insn_decode.c
+FUZZ_DEPS_fuzz_acpi_madt := kernel/acpi_madt.c
+FUZZ_DEPS_fuzz_acpi_s5 := kernel/acpi_s5.c
 
 # ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----
 GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \
@@ -86,7 +109,8 @@ GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
 
 .SECONDARY:
-.PHONY: all deps test run bench unit guests linux clean distclean
+.PHONY: all deps test run bench unit guests linux clean distclean \
+	fuzzers fuzz fuzz-host
 all: $(BUILD)/hv.efi guests
 guests: $(GUESTS)
 
@@ -166,6 +190,10 @@ $(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC)
 	  -T /usr/lib/elf_x86_64_efi.lds -shared -Bsymbolic -L/usr/lib \
 	  /usr/lib/crt0-efi-x86_64.o $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o \
 	  -o $@ -lefi -lgnuefi $(NEWLIB_LIBC)
+	@# -shared links with symbols missing, but the EFI image keeps no
+	@# dynamic relocations for them: a call through one would crash.
+	@if nm -u $@ | grep -q .; then echo "$@: undefined:"; nm -u $@; \
+	  rm -f $@; exit 1; fi
 
 $(BUILD)/hv.efi: $(BUILD)/hv.so
 	@echo "  EFI     $@"
@@ -180,6 +208,13 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $$(UNIT_DEPS_$$*)
 	@$(CC) $(UNIT_CFLAGS) -MMD -MP $< $(UNIT_DEPS_$*) -o $@
 
 unit: $(UNIT_TESTS)
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< $(FUZZ_DEPS_$*) -o $@
+
+fuzzers: $(FUZZERS)
 
 # ---- a real guest: Debian's own kernel, and a busybox initramfs ----
 LINUX_DIR := $(BUILD)/linux
@@ -223,9 +258,9 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) tests/guests/guest.ld
 
 test:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all unit linux
+	@$(MAKE) --no-print-directory all unit fuzzers linux
 	@$(PYTHON) tests/harness.py --efi $(BUILD)/hv.efi \
-	  --unit-dir $(BUILD)/tests/unit
+	  --unit-dir $(BUILD)/tests/unit --fuzz-dir $(BUILD)/tests/fuzz
 
 run:
 	@$(MAKE) --no-print-directory deps
@@ -237,6 +272,14 @@ bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tests/bench.py
+
+# Each fuzzer from its seeds (tests/fuzz/corpus/NAME) and what earlier runs
+# found (build/fuzz/corpus/NAME); crashes land in build/fuzz/crashes/.
+fuzz: fuzz-host
+fuzz-host:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory fuzzers
+	@tests/fuzz/run.sh $(FUZZ_RUNS) $(BUILD)/fuzz $(FUZZERS)
 
 clean:
 	rm -rf $(filter-out $(NEWLIB_DIR) $(LINUX_DIR),$(wildcard $(BUILD)/*))

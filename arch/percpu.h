@@ -21,6 +21,10 @@ struct fault_record {
 	uint64_t rip;
 };
 
+struct vcpu;
+struct vm;
+struct runqueue;
+
 struct percpu {
 	struct percpu *self; /* must stay first: this_cpu() reads gs:0 */
 	unsigned cpu_id;     /* dense index, 0 = boot CPU */
@@ -28,6 +32,12 @@ struct percpu {
 	unsigned trap_depth; /* nested exceptions in progress */
 	struct fault_record last_fault;
 	struct cpu_tables tables;
+	/* What runs here (vmx/vcpu_run.c, kernel/sched.c). */
+	struct vcpu *current;   /* whose VM exit is being handled, or NULL */
+	struct vcpu *last_run;  /* whose MSRs, DRs, XCR0, FPU the CPU holds */
+	struct vm *last_vm;     /* whose vCPU ran here last: for the IBPB */
+	uint64_t current_vmcs;  /* the VMCS current here (VMPTRLD), or 0 */
+	struct runqueue *runq;  /* the vCPUs this CPU runs */
 };
 
 static inline struct percpu *this_cpu(void)

@@ -15,27 +15,36 @@
 
 struct spec_caps spec_caps;
 
-void spec_ctrl_init(void)
+struct spec_caps spec_caps_choose(uint32_t cpuid7_edx, uint64_t arch_caps)
 {
-	struct spec_caps *c = &spec_caps;
-	uint32_t edx = cpuid(0, 0).eax >= 7 ? cpuid(7, 0).edx : 0;
-	bool md_clear = edx & CPUID7_EDX_MD_CLEAR;
+	struct spec_caps c = { 0 };
+	bool md_clear = cpuid7_edx & CPUID7_EDX_MD_CLEAR;
 
-	c->spec_ctrl = edx & (CPUID7_EDX_IBRS_IBPB | CPUID7_EDX_STIBP |
-			      CPUID7_EDX_SSBD);
-	c->ibpb = edx & CPUID7_EDX_IBRS_IBPB;
-	c->l1d_flush = edx & CPUID7_EDX_L1D_FLUSH;
-	c->arch_caps = edx & CPUID7_EDX_ARCH_CAPS;
-	c->arch_cap_val = c->arch_caps ? rdmsr(MSR_IA32_ARCH_CAPABILITIES) : 0;
+	c.spec_ctrl = cpuid7_edx & (CPUID7_EDX_IBRS_IBPB | CPUID7_EDX_STIBP |
+				    CPUID7_EDX_SSBD);
+	c.ibpb = cpuid7_edx & CPUID7_EDX_IBRS_IBPB;
+	c.l1d_flush = cpuid7_edx & CPUID7_EDX_L1D_FLUSH;
+	c.arch_caps = cpuid7_edx & CPUID7_EDX_ARCH_CAPS;
+	c.arch_cap_val = c.arch_caps ? arch_caps : 0;
 	/* A CPU without ARCH_CAPABILITIES says nothing: assume affected
 	 * (what Linux assumes for Intel CPUs it does not know). */
-	c->flush_l1d_on_entry =
-		c->l1d_flush &&
-		!(c->arch_cap_val & (ARCH_CAP_RDCL_NO |
-				     ARCH_CAP_SKIP_L1DFL_VMENTRY));
+	c.flush_l1d_on_entry =
+		c.l1d_flush &&
+		!(c.arch_cap_val & (ARCH_CAP_RDCL_NO |
+				    ARCH_CAP_SKIP_L1DFL_VMENTRY));
 	/* The L1D flush also clears the buffers MDS leaks from. */
-	c->verw_on_entry = !c->flush_l1d_on_entry && md_clear &&
-			   !(c->arch_cap_val & ARCH_CAP_MDS_NO);
+	c.verw_on_entry = !c.flush_l1d_on_entry && md_clear &&
+			  !(c.arch_cap_val & ARCH_CAP_MDS_NO);
+	return c;
+}
+
+void spec_ctrl_init(void)
+{
+	uint32_t edx = cpuid(0, 0).eax >= 7 ? cpuid(7, 0).edx : 0;
+
+	spec_caps = spec_caps_choose(
+		edx, (edx & CPUID7_EDX_ARCH_CAPS)
+			     ? rdmsr(MSR_IA32_ARCH_CAPABILITIES) : 0);
 }
 
 void spec_ctrl_describe(char *buf, unsigned len)

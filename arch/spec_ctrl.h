@@ -28,6 +28,9 @@ struct spec_caps {
 
 extern struct spec_caps spec_caps;
 
+/* The choice for a CPU with these CPUID.(7,0).EDX bits and this
+ * IA32_ARCH_CAPABILITIES value (ignored unless EDX says it exists). */
+struct spec_caps spec_caps_choose(uint32_t cpuid7_edx, uint64_t arch_caps);
 /* Reads the CPU's features once (boot CPU, before any VM runs). */
 void spec_ctrl_init(void);
 /* One line for the boot log. */

@@ -10,8 +10,9 @@
 
 #include "../arch/cpu.h"
 #include "../arch/msr.h"
+#include "../arch/tsc.h"
 #include "../kernel/log.h"
-#include "../kernel/sched.h"
+#include "../vmx/vcpu_run.h"
 #include "../vmx/vmcs.h"
 #include "vioapic.h"
 
@@ -39,6 +40,7 @@ enum {
 #define LVT_DELIVERY(l) (((l) >> 8) & 7)
 #define LVT_TIMER_MODE(l) (((l) >> 17) & 3)
 enum { TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC_DEADLINE = 2 };
+#define TIMER_MIN_PERIOD_US 200
 #define SVR_ENABLED (1u << 8)
 #define ICR_DELIVERY(l) (((l) >> 8) & 7)
 #define ICR_LOGICAL (1u << 11)
@@ -167,8 +169,15 @@ void vlapic_update(struct vcpu *v, uint64_t now)
 	if (!(lvt & LVT_MASKED))
 		accept_fixed(a, lvt & 0xff, false);
 	if (LVT_TIMER_MODE(lvt) == TIMER_PERIODIC && a->timer_icr) {
-		/* Missed periods coalesce into the one interrupt. */
+		/* Missed periods coalesce into the one interrupt.  A period
+		 * shorter than TIMER_MIN_PERIOD_US is stretched to it (as KVM
+		 * does): the next expiry would otherwise always be due at
+		 * entry, the preemption timer would fire before the guest's
+		 * first instruction, and the vCPU would never run again. */
 		uint64_t period = a->timer_icr * tsc_per_count(a);
+		uint64_t min = tsc_hz() / (1000000 / TIMER_MIN_PERIOD_US);
+		if (period < min)
+			period = min;
 		a->deadline += ((now - a->deadline) / period + 1) * period;
 	} else {
 		a->deadline = 0;
@@ -450,7 +459,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
 static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
 				uint64_t *val)
 {
-	struct vcpu *v = sched_current();
+	struct vcpu *v = vcpu_current();
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
 
 	(void)dev;
@@ -464,7 +473,7 @@ static enum io_result mmio_read(void *dev, uint64_t gpa, unsigned size,
 static enum io_result mmio_write(void *dev, uint64_t gpa, unsigned size,
 				 uint64_t val)
 {
-	struct vcpu *v = sched_current();
+	struct vcpu *v = vcpu_current();
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
 
 	(void)dev;

@@ -1,7 +1,7 @@
 /*
  * hv.cfg parser: INI-like text -> struct hv_config.
  *
- * Pure C11 with no allocation and no global state, because the same file is
+ * Pure C11 with no allocation and no global state, because the same files are
  * built into the freestanding kernel, the UEFI boot stage and a host unit
  * test.  The input is a (pointer, length) pair read straight from the file:
  * it need not be NUL-terminated.
@@ -43,30 +43,30 @@ enum cfg_vm_type { CFG_VM_MULTIBOOT, CFG_VM_LINUX };
 
 /* Host I/O ports first..last, inclusive. */
 struct cfg_port_range {
-    uint16_t first, last;
+	uint16_t first, last;
 };
 
 struct vm_config {
-    char name[CFG_NAME_MAX];       /* [A-Za-z0-9_-]{1,31} */
-    enum cfg_vm_type type;         /* default multiboot */
-    char kernel[CFG_PATH_MAX];     /* required */
-    char initrd[CFG_PATH_MAX];     /* "" when absent */
-    char cmdline[CFG_CMDLINE_MAX]; /* "" when absent */
-    uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
-    unsigned vcpus;                /* 1..64, default 1 */
-    uint64_t cpus;                 /* bit n = host CPU n allowed */
-    enum cfg_on_crash on_crash;    /* default stop */
-    uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
-    /* Host I/O ports this VM reaches directly; no two VMs share one. */
-    struct cfg_port_range pio[CFG_PIO_MAX];
-    unsigned npio;
-    /* Host PCI functions this VM owns, as bus << 8 | dev << 3 | fn; no
-     * two VMs share one. */
-    uint16_t pci[CFG_PCI_MAX];
-    unsigned npci;
-    /* 1-based hv.cfg line numbers, so the loader can report
-     * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
-    unsigned line, kernel_line, initrd_line, pio_line, pci_line;
+	char name[CFG_NAME_MAX];       /* [A-Za-z0-9_-]{1,31} */
+	enum cfg_vm_type type;         /* default multiboot */
+	char kernel[CFG_PATH_MAX];     /* required */
+	char initrd[CFG_PATH_MAX];     /* "" when absent */
+	char cmdline[CFG_CMDLINE_MAX]; /* "" when absent */
+	uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
+	unsigned vcpus;                /* 1..64, default 1 */
+	uint64_t cpus;                 /* bit n = host CPU n allowed */
+	enum cfg_on_crash on_crash;    /* default stop */
+	uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
+	/* Host I/O ports this VM reaches directly; no two VMs share one. */
+	struct cfg_port_range pio[CFG_PIO_MAX];
+	unsigned npio;
+	/* Host PCI functions this VM owns, as bus << 8 | dev << 3 | fn; no
+	 * two VMs share one. */
+	uint16_t pci[CFG_PCI_MAX];
+	unsigned npci;
+	/* 1-based hv.cfg line numbers, so the loader can report
+	 * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
+	unsigned line, kernel_line, initrd_line, pio_line, pci_line;
 };
 
 /*
@@ -74,17 +74,17 @@ struct vm_config {
  * on a small kernel stack.
  */
 struct hv_config {
-    uint16_t serial_port;          /* 0x3f8 (com1, default), ..., 0 = none */
-    enum cfg_log_level log;        /* default info */
-    enum cfg_on_idle on_idle;      /* default halt */
-    bool selftest;                 /* default no */
-    unsigned nvms;                 /* vms[0..nvms-1] are valid, file order */
-    struct vm_config vms[CFG_MAX_VMS];
+	uint16_t serial_port;      /* 0x3f8 (com1, default), ..., 0 = none */
+	enum cfg_log_level log;    /* default info */
+	enum cfg_on_idle on_idle;  /* default halt */
+	bool selftest;             /* default no */
+	unsigned nvms;             /* vms[0..nvms-1] are valid, file order */
+	struct vm_config vms[CFG_MAX_VMS];
 };
 
 struct config_error {
-    unsigned line;                 /* 1-based line of the offending text */
-    char msg[128];                 /* NUL-terminated, may be truncated */
+	unsigned line;             /* 1-based line of the offending text */
+	char msg[128];             /* NUL-terminated, may be truncated */
 };
 
 /* Reset *c to the documented defaults with no VMs (everything else zero). */
@@ -99,7 +99,7 @@ void config_defaults(struct hv_config *c);
  * caller's policy.
  */
 int config_parse(const char *text, size_t len, struct hv_config *out,
-                 struct config_error *err);
+		 struct config_error *err);
 
 /* "multiboot" or "linux" (for log lines); "?" for an invalid value. */
 const char *cfg_vm_type_name(enum cfg_vm_type t);

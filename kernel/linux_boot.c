@@ -11,31 +11,15 @@
 #include "../vmx/vmcs.h"
 #include "../vmx/vmcs_setup.h"
 #include "acpi_tables.h"
+#include "bzimage.h"
 #include "modules.h"
 
-/* Offsets into the bzImage and into boot_params (boot.rst, zero-page.rst). */
-#define HDR_SETUP_SECTS 0x1f1
-#define HDR_JUMP 0x200
-#define HDR_MAGIC 0x202
-#define HDR_VERSION 0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS 0x211
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE 0x21c
-#define HDR_CMD_LINE_PTR 0x228
-#define HDR_INITRD_ADDR_MAX 0x22c
-#define HDR_KERNEL_ALIGNMENT 0x230
-#define HDR_RELOCATABLE 0x234
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_PREF_ADDRESS 0x258
-#define HDR_INIT_SIZE 0x260
+/* Offsets into boot_params beyond the setup header (zero-page.rst). */
 #define BP_ACPI_RSDP 0x070
 #define BP_E820_ENTRIES 0x1e8
 #define BP_E820_TABLE 0x2d0
 #define E820_MAX 128
 
-#define LOADED_HIGH 0x01
-#define MIN_PROTOCOL 0x0206
 #define LOADER_UNDEFINED 0xff
 
 /* Guest-physical layout below 1 MiB. */
@@ -55,56 +39,9 @@ struct e820_entry {
 	uint32_t type;
 } __attribute__((packed));
 
-static uint32_t rd32(const uint8_t *p, unsigned off)
-{
-	uint32_t v;
-	memcpy(&v, p + off, 4);
-	return v;
-}
-
 static void wr32(uint8_t *p, unsigned off, uint32_t v)
 {
 	memcpy(p + off, &v, 4);
-}
-
-struct bzimage {
-	const uint8_t *data;
-	size_t size;
-	size_t setup_len;   /* the real-mode part, (setup_sects + 1) * 512 */
-	uint64_t load_gpa;  /* where the protected-mode part goes */
-	uint32_t init_size; /* memory it needs from load_gpa on */
-};
-
-static bool check_bzimage(struct vm *vm, struct bzimage *k, const char **why)
-{
-	unsigned sects;
-
-	if (k->size < 0x264 || memcmp(k->data + HDR_MAGIC, "HdrS", 4)) {
-		*why = "not a bzImage (no HdrS header)";
-		return false;
-	}
-	if ((rd32(k->data, HDR_VERSION) & 0xffff) < MIN_PROTOCOL ||
-	    !(k->data[HDR_LOADFLAGS] & LOADED_HIGH)) {
-		*why = "boot protocol older than 2.06, or not a bzImage";
-		return false;
-	}
-	sects = k->data[HDR_SETUP_SECTS] ? k->data[HDR_SETUP_SECTS] : 4;
-	k->setup_len = (sects + 1) * 512u;
-	if (k->setup_len >= k->size) {
-		*why = "truncated bzImage (no protected-mode part)";
-		return false;
-	}
-	k->load_gpa = k->data[HDR_RELOCATABLE]
-			      ? (uint64_t)rd32(k->data, HDR_PREF_ADDRESS)
-			      : ONE_MIB;
-	k->init_size = rd32(k->data, HDR_INIT_SIZE);
-	if (k->load_gpa < ONE_MIB ||
-	    k->load_gpa + k->init_size > vm->ram_size ||
-	    k->load_gpa + (k->size - k->setup_len) > vm->ram_size) {
-		*why = "the kernel does not fit in the VM's memory";
-		return false;
-	}
-	return true;
 }
 
 static void add_e820(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
@@ -118,23 +55,18 @@ static void add_e820(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
 	}
 }
 
-/* The initrd goes as high as the kernel allows, page aligned. */
 static bool load_initrd(struct vm *vm, const struct bzimage *k, uint8_t *bp,
 			const char **why)
 {
 	size_t size;
 	const void *data = module_find(vm->cfg->initrd, &size);
-	uint64_t top = vm->ram_size, at;
-	uint64_t max = (uint64_t)rd32(k->data, HDR_INITRD_ADDR_MAX) + 1;
+	uint64_t at;
 
 	if (!data) {
 		*why = "initrd not loaded";
 		return false;
 	}
-	if (top > max)
-		top = max;
-	at = (top - size) & ~(uint64_t)0xfff;
-	if (size > top || at < k->load_gpa + k->init_size) {
+	if (!bzimage_initrd_gpa(k, vm->ram_size, size, &at)) {
 		*why = "the initrd does not fit in the VM's memory";
 		return false;
 	}
@@ -147,16 +79,19 @@ static bool load_initrd(struct vm *vm, const struct bzimage *k, uint8_t *bp,
 static void write_boot_params(struct vm *vm, const struct bzimage *k,
 			      uint8_t *bp)
 {
-	unsigned hdr_end = HDR_JUMP + 2 + k->data[HDR_JUMP + 1];
-	size_t max_cmd = rd32(k->data, HDR_CMDLINE_SIZE);
+	unsigned hdr_end = bzimage_header_end(k);
+	size_t max_cmd = bzimage_rd32(k->data, HDR_CMDLINE_SIZE);
 	char *cmd = vm_gpa_to_hva(vm, CMDLINE_GPA, CFG_CMDLINE_MAX);
 
 	memset(bp, 0, 4096);
 	memcpy(bp + HDR_SETUP_SECTS, k->data + HDR_SETUP_SECTS,
 	       hdr_end - HDR_SETUP_SECTS);
 	bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
-	strncpy(cmd, vm->cfg->cmdline,
-		max_cmd < CFG_CMDLINE_MAX ? max_cmd : CFG_CMDLINE_MAX - 1);
+	/* cmdline_size counts the bytes before the terminating NUL (boot
+	 * protocol 2.06): cut there, and always terminate. */
+	size_t n = max_cmd < CFG_CMDLINE_MAX - 1 ? max_cmd : CFG_CMDLINE_MAX - 1;
+	strncpy(cmd, vm->cfg->cmdline, n);
+	cmd[n] = '\0';
 	wr32(bp, HDR_CMD_LINE_PTR, CMDLINE_GPA);
 	add_e820(bp, 0, LOW_MEM_END, E820_RAM);
 	add_e820(bp, LOW_MEM_END, 0xa0000 - LOW_MEM_END, E820_RESERVED);
@@ -195,7 +130,7 @@ bool linux_load(struct vm *vm, const char **why)
 		*why = "Linux VMs above 4 GiB of memory are not supported yet";
 		return false;
 	}
-	if (!check_bzimage(vm, &k, why))
+	if (!bzimage_check(&k, vm->ram_size, why))
 		return false;
 	memcpy(vm_gpa_to_hva(vm, k.load_gpa, k.size - k.setup_len),
 	       k.data + k.setup_len, k.size - k.setup_len);

@@ -27,6 +27,7 @@
 #include "../drivers/vuart.h"
 #include "../vmx/ept.h"
 #include "../vmx/msr.h"
+#include "../vmx/vcpu_run.h"
 #include "../vmx/vmcs_setup.h"
 #include "../vmx/vmx.h"
 #include "../vmx/vmx_insn.h"
@@ -37,7 +38,6 @@
 #include "multiboot.h"
 #include "passthrough.h"
 #include "page_alloc.h"
-#include "sched.h"
 #include "vm_audit.h"
 #include "vm_console.h"
 
@@ -188,7 +188,7 @@ static bool finish_reset(struct vm *vm, const char **why)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		sched_forget(v);
+		vcpu_forget(v);
 		memset(&v->regs, 0, sizeof(v->regs));
 		memset(&v->msrs, 0, sizeof(v->msrs));
 		v->dr = (struct dr_context){ .dr6 = DR6_RESET };

@@ -75,6 +75,13 @@ struct vcpu {
 	bool halted_for_good;   /* HLT with interrupts off: only NMI/INIT wake */
 };
 
+/* Halted with interrupts enabled: an interrupt, a timer's included,
+ * wakes it. */
+static inline bool vcpu_waits_for_irq(const struct vcpu *v)
+{
+	return v->state == VCPU_HALTED && !v->halted_for_good;
+}
+
 /* Port I/O handlers return one of these (Jailhouse's MMIO result enum,
  * used for both kinds of access). */
 enum io_result { IO_HANDLED, IO_UNHANDLED, IO_ERROR };

@@ -3,12 +3,18 @@
 
     python3 tests/harness.py --efi build/hv.efi --unit-dir build/tests/unit
         [-k SUBSTR] [--list] [--jobs N] [--no-unit] [--no-boot]
+        [--fuzz-dir build/tests/fuzz [--fuzz-runs N]]
 
 Unit tests: every executable file in --unit-dir runs (sorted by name). Each
 prints `PASS suite.name` or `FAIL suite.name: why` lines and exits non-zero
 on any failure; each such line counts as one test. A binary that exits
 non-zero (crash, signal, time limit) without a FAIL line counts as one
 failed test named `unit.BINARY`.
+
+Fuzz smoke (--fuzz-dir): each fuzz_NAME there runs --fuzz-runs executions
+from its seeds (tests/fuzz/corpus/fuzz_NAME), seeded, in build/test-runs/
+fuzz.NAME/ (its log, and the crashing input if one is found); it counts as
+the test fuzz.NAME, failed if the fuzzer exits non-zero.
 
 Boot tests (tests/boot_tests.py): each boots --efi from an ESP folder in its
 own work folder build/test-runs/NAME/ (made anew each run; the serial log,
@@ -125,6 +131,54 @@ def run_unit(unit_dir: Path, k: str | None, timeout_s: float) -> tuple[int, int]
             say(f"unit {exe.name}: {n_pass} PASS, {n_fail} FAIL")
         passed += n_pass
         failed += n_fail
+    return passed, failed
+
+
+# --------------------------------------------------------------------------
+# Fuzz smoke: each libFuzzer target in --fuzz-dir (tests/fuzz/) runs a short,
+# seeded run from its seeds in tests/fuzz/corpus/NAME; one test each.
+
+
+def run_fuzz(fuzz_dir: Path, runs_dir: Path, k: str | None, runs: int,
+             timeout_s: float) -> tuple[int, int]:
+    """Run each fuzzer for `runs` executions; return (passed, failed)."""
+    passed = failed = 0
+    for exe in unit_binaries(fuzz_dir):
+        name = "fuzz." + exe.name.removeprefix("fuzz_")
+        if not exe.name.startswith("fuzz_") or not selected(k, name):
+            continue
+        work = runs_dir / name
+        if work.exists():
+            shutil.rmtree(work)
+        (work / "corpus").mkdir(parents=True)
+        seeds = HERE / "fuzz" / "corpus" / exe.name
+        cmd = [str(exe), f"-runs={runs}", "-seed=1",
+               f"-artifact_prefix={work}/", str(work / "corpus"), str(seeds)]
+        try:
+            cp = subprocess.run(cmd, cwd=str(ROOT), stdin=subprocess.DEVNULL,
+                                capture_output=True, timeout=timeout_s)
+            why = None if cp.returncode == 0 else _describe_exit(cp.returncode)
+            out = cp.stderr + cp.stdout
+        except subprocess.TimeoutExpired as e:
+            why, out = f"timed out after {timeout_s:g} s", (e.stderr or b"")
+        except OSError as e:
+            why, out = f"cannot run: {e}", b""
+        text = out.decode("utf-8", errors="replace")
+        (work / "log.txt").write_text(text)
+        if why is None and not seeds.is_dir():
+            why = f"no seeds in {seeds}"
+        if why is None:
+            done = [ln for ln in text.splitlines() if "DONE" in ln]
+            say(f"PASS {name} ({runs} runs; {done[-1].split(None, 2)[-1] if done else ''})")
+            passed += 1
+        else:
+            # The report up to its SUMMARY line, not the shadow-byte map.
+            lines = text.splitlines()
+            end = next((i + 1 for i, t in enumerate(lines)
+                        if t.startswith("SUMMARY:")), len(lines))
+            say(f"FAIL {name}: {why}; log and crashing input in {work}",
+                *("    " + t for t in lines[max(0, end - TAIL_LINES):end]))
+            failed += 1
     return passed, failed
 
 
@@ -306,6 +360,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-boot", action="store_true", help="skip the boot tests")
     ap.add_argument("--unit-timeout", type=float, default=120.0,
                     help="seconds each unit binary may run (default 120)")
+    ap.add_argument("--fuzz-dir", help="folder of libFuzzer targets to smoke-test")
+    ap.add_argument("--fuzz-runs", type=int, default=20000,
+                    help="executions per fuzzer (default 20000)")
     args = ap.parse_args(argv)
 
     signal.signal(signal.SIGTERM, _sigterm)
@@ -319,6 +376,9 @@ def main(argv=None) -> int:
         if not args.no_unit:
             for exe in unit_binaries(unit_dir):
                 print(f"unit  {exe}")
+        if args.fuzz_dir:
+            for exe in unit_binaries(Path(args.fuzz_dir)):
+                print(f"fuzz  {exe}")
         for t in boots:
             try:
                 plat = platform_of(t)
@@ -331,6 +391,10 @@ def main(argv=None) -> int:
     try:
         if not args.no_unit:
             p, f = run_unit(unit_dir, args.k, args.unit_timeout)
+            passed, failed = passed + p, failed + f
+        if args.fuzz_dir:
+            p, f = run_fuzz(Path(args.fuzz_dir), Path(args.runs_dir), args.k,
+                            args.fuzz_runs, args.unit_timeout)
             passed, failed = passed + p, failed + f
         if boots:
             p, f = run_boot(boots, efi, Path(args.runs_dir), args.jobs)

@@ -211,17 +211,17 @@ static void setup_guest_state(void)
 	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
 }
 
-/* The VMCS current on this CPU (one CPU runs vCPUs for now), so that
- * loading it again costs nothing; VMCLEAR makes it not current. */
-static uint64_t current_vmcs;
-
+/* The VMCS current on this CPU is remembered in its struct percpu, so
+ * that loading it again costs nothing; VMCLEAR makes it not current. */
 void vmcs_load(struct vcpu *v)
 {
-	if (current_vmcs == v->vmcs)
+	struct percpu *cpu = this_cpu();
+
+	if (cpu->current_vmcs == v->vmcs)
 		return;
 	if (vmptrld(v->vmcs))
 		panic("VMPTRLD of vCPU %u of VM %s failed", v->id, v->vm->name);
-	current_vmcs = v->vmcs;
+	cpu->current_vmcs = v->vmcs;
 }
 
 void vmcs_reset(struct vcpu *v)
@@ -231,8 +231,8 @@ void vmcs_reset(struct vcpu *v)
 	/* VMCLEAR initialises the region's launch state (SDM Vol. 3C 25.11.3). */
 	if (vmclear(v->vmcs))
 		panic("VMCLEAR of a fresh VMCS failed");
-	if (current_vmcs == v->vmcs)
-		current_vmcs = 0;
+	if (this_cpu()->current_vmcs == v->vmcs)
+		this_cpu()->current_vmcs = 0;
 	vmcs_load(v);
 	v->launched = false;
 	setup_controls(v);

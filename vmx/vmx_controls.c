@@ -25,7 +25,10 @@ static bool adjust(const char *what, uint32_t msr, uint32_t required,
 /* Guests own their exceptions, interrupts-flag, paging, FPU and debug
  * registers (DR7 and DEBUGCTL saved and loaded through the VMCS); we take
  * what isolation needs: I/O and MSRs through bitmaps (deny by default),
- * HLT and PAUSE (scheduling), external interrupts and NMIs (the host's),
+ * HLT and PAUSE (scheduling), external interrupts and NMIs (the host's;
+ * with NMI exiting a guest's IRET no longer ends the blocking that an
+ * injected NMI starts, so virtual NMIs track it for the guest, SDM Vol. 3C
+ * 25.3, 26.7.1: without them a VM gets one NMI in its life),
  * the preemption timer (a guest spinning with interrupts off still loses
  * the CPU), EPT, VPID and unrestricted guest (guests start in real or
  * protected mode without paging). */
@@ -48,7 +51,7 @@ bool vmx_controls_init(void)
 					    : MSR_IA32_VMX_PINBASED_CTLS,
 		     PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
 			     PIN_PREEMPTION_TIMER,
-		     0, &c->pin);
+		     PIN_VIRTUAL_NMIS, &c->pin);
 	ok &= adjust("processor-based",
 		     true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
 			       : MSR_IA32_VMX_PROCBASED_CTLS,

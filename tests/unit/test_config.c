@@ -671,6 +671,49 @@ TEST(success_clears_previous_error)
     CHECK_STR(err.msg, "");
 }
 
+/* ---- message formatting (guards for the printf-style message helper) ------ */
+
+/* Section names in a message are cut at 40 bytes, with no "...". */
+TEST(message_long_section_name_is_cut)
+{
+    CHECK_ERR("[0123456789012345678901234567890123456789abcdefghij]\n", 1,
+              "unknown section [0123456789012345678901234567890123456789] "
+              "(expected [hypervisor] or [vm NAME])");
+}
+
+/* A message longer than err.msg keeps its first 127 bytes. */
+TEST(message_cut_at_buffer_size)
+{
+    static const char full[] =
+        "bad value '00:01.0, 00:02.0, 00:03.0, 00:04.0, 00:0...' for 'passthrough_pci' "
+        "(expected PCI functions like 00:03.0 (bus:device.function, hex))";
+
+    CHECK(parse(VM "passthrough_pci = 00:01.0, 00:02.0, 00:03.0, 00:04.0, 00:0x.0\n") < 0);
+    CHECK_EQ_U64(err.line, 3);
+    CHECK_EQ_U64(strlen(err.msg), sizeof(err.msg) - 1);
+    CHECK_EQ_U64(strncmp(err.msg, full, sizeof(err.msg) - 1), 0);
+}
+
+/* Ports print as 0x<lowercase hex> with no padding, port 0 as 0x0. */
+TEST(message_port_numbers)
+{
+    CHECK_ERR(VM "passthrough_io = 0, 0\n", 3,
+              "ports 0x0-0x0 listed twice for VM a (a port goes to one VM only)");
+    CHECK_ERR(VM "passthrough_io = 0xABC-0xFFFF, 0xffff\n", 3,
+              "ports 0xffff-0xffff listed twice for VM a (a port goes to one VM only)");
+}
+
+/* PCI functions print as lspci does: bb:dd.f, two hex digits each. */
+TEST(message_pci_function)
+{
+    CHECK_ERR("[vm first-vm]\nkernel = k\npassthrough_pci = a:1F.7\n"
+              "[vm b]\nkernel = k\npassthrough_pci = 0a:1f.7\n", 6,
+              "PCI function 0a:1f.7 already passed through to VM first-vm "
+              "(a device goes to one VM only)");
+    CHECK_ERR(VM "passthrough_pci = ff:10.0, FF:10.0\n", 3,
+              "PCI function ff:10.0 listed twice for VM a (a device goes to one VM only)");
+}
+
 UNIT_MAIN("config")
 
 TEST(time_limit_units)

@@ -1,0 +1,318 @@
+/*
+ * hv.cfg keys: the [hypervisor] and [vm NAME] tables and the setters that
+ * validate and store each value, with the value parsers they share
+ * (numbers, sizes, durations, CPU lists, keywords).  The passthrough keys'
+ * setters live in config_passthrough.c.
+ */
+#include "config_parse.h"
+
+/* ---- numbers ---- */
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Bare hex digits (no 0x), at most 15 of them. */
+bool cfg_parse_hex(struct str s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.n < 1 || s.n > 15)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		int d = digit_value(s.p[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (unsigned)d;
+	}
+	*out = v;
+	return true;
+}
+
+/* Decimal or 0x hex; rejects empty input, junk and overflow (no wrap). */
+bool cfg_parse_u64(struct str s, uint64_t *out)
+{
+	unsigned base = 10;
+	size_t i = 0;
+	uint64_t v = 0;
+
+	if (s.n > 2 && s.p[0] == '0' && (s.p[1] == 'x' || s.p[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i >= s.n)
+		return false;
+	for (; i < s.n; i++) {
+		int d = digit_value(s.p[i]);
+
+		if (d < 0 || (unsigned)d >= base)
+			return false;
+		if (v > (UINT64_MAX - (unsigned)d) / base)
+			return false;
+		v = v * base + (unsigned)d;
+	}
+	*out = v;
+	return true;
+}
+
+/* "N" or "N-M" (blanks allowed around each) with N <= M <= max. */
+bool cfg_parse_range(struct str s, uint64_t max, uint64_t *lo, uint64_t *hi)
+{
+	size_t dash = str_find(s, '-');
+	struct str lo_s = { s.p, dash };
+	struct str hi_s = s;
+
+	if (dash < s.n) {
+		hi_s.p = s.p + dash + 1;
+		hi_s.n = s.n - dash - 1;
+	}
+	if (!cfg_parse_u64(trim(lo_s), lo) || !cfg_parse_u64(trim(hi_s), hi))
+		return false;
+	return *lo <= *hi && *hi <= max;
+}
+
+/* Integer with optional K/M/G suffix (any case), overflow-checked. */
+static bool parse_size(struct str s, uint64_t *out)
+{
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (s.n) {
+		switch (s.p[s.n - 1]) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: break;
+		}
+	}
+	if (shift)
+		s.n--;
+	if (!cfg_parse_u64(s, &v) || v > (UINT64_MAX >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+/*
+ * Take the next item, trimmed, off a comma-separated *list; false once the
+ * list is used up.  Empty items count ("1,,2" has three, "1," two), so a
+ * stray comma is an error where the item is parsed.
+ */
+bool cfg_next_item(struct str *list, struct str *item)
+{
+	size_t comma;
+
+	if (!list->p)
+		return false;
+	comma = str_find(*list, ',');
+	*item = trim((struct str){ list->p, comma });
+	if (comma < list->n)
+		*list = (struct str){ list->p + comma + 1, list->n - comma - 1 };
+	else
+		*list = (struct str){ NULL, 0 };
+	return true;
+}
+
+/* Comma-separated CPUs and ranges, e.g. "0,2,5-7". */
+static bool parse_cpu_list(struct str s, uint64_t *out)
+{
+	uint64_t mask = 0, lo, hi;
+	struct str item;
+
+	while (cfg_next_item(&s, &item)) {
+		if (!cfg_parse_range(item, 63, &lo, &hi))
+			return false;
+		for (uint64_t c = lo; c <= hi; c++)
+			mask |= (uint64_t)1 << c;
+	}
+	*out = mask;
+	return true;
+}
+
+/* Index of s in the NULL-terminated list `words`, or -1. */
+static int str_lookup(struct str s, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (str_eq(s, words[i]))
+			return i;
+	return -1;
+}
+
+/* ---- [hypervisor] keys ---- */
+
+static const char *set_serial(struct parser *p, struct str v)
+{
+	static const char *const names[] = {
+		"com1", "com2", "com3", "com4", "none", NULL
+	};
+	static const uint16_t ports[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8, 0 };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "com1, com2, com3, com4 or none";
+	p->cfg->serial_port = ports[i];
+	return NULL;
+}
+
+static const char *set_log(struct parser *p, struct str v)
+{
+	static const char *const names[] = {
+		"error", "warn", "info", "debug", NULL
+	};
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "error, warn, info or debug";
+	p->cfg->log = (enum cfg_log_level)i;
+	return NULL;
+}
+
+static const char *set_on_idle(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "halt", "poweroff", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "halt or poweroff";
+	p->cfg->on_idle = (enum cfg_on_idle)i;
+	return NULL;
+}
+
+static const char *set_selftest(struct parser *p, struct str v)
+{
+	/* Even index = true, odd = false. */
+	static const char *const names[] = {
+		"yes", "no", "true", "false", "1", "0", NULL
+	};
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "yes or no";
+	p->cfg->selftest = (i % 2 == 0);
+	return NULL;
+}
+
+const struct key_def cfg_hv_keys[] = {
+	{ "serial", set_serial, 0 },
+	{ "log", set_log, 0 },
+	{ "on_idle", set_on_idle, 0 },
+	{ "selftest", set_selftest, 0 },
+	{ NULL, NULL, 0 },
+};
+
+/* ---- [vm NAME] keys ---- */
+
+static const char *set_type(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "multiboot", "linux", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "multiboot or linux";
+	p->vm->type = (enum cfg_vm_type)i;
+	return NULL;
+}
+
+static const char *set_kernel(struct parser *p, struct str v)
+{
+	str_copy(p->vm->kernel, sizeof(p->vm->kernel), v);
+	p->vm->kernel_line = p->line;
+	return NULL;
+}
+
+static const char *set_initrd(struct parser *p, struct str v)
+{
+	str_copy(p->vm->initrd, sizeof(p->vm->initrd), v);
+	p->vm->initrd_line = p->line;
+	return NULL;
+}
+
+static const char *set_cmdline(struct parser *p, struct str v)
+{
+	str_copy(p->vm->cmdline, sizeof(p->vm->cmdline), v);
+	return NULL;
+}
+
+static const char *set_memory(struct parser *p, struct str v)
+{
+	uint64_t bytes;
+
+	if (!parse_size(v, &bytes))
+		return "a size like 256M";
+	if (bytes == 0)
+		return "a size above 0";
+	if (bytes % 4096)
+		return "a multiple of 4K";
+	if (bytes > CFG_MEMORY_MAX)
+		return "at most 64G";
+	p->vm->memory = bytes;
+	return NULL;
+}
+
+static const char *set_vcpus(struct parser *p, struct str v)
+{
+	uint64_t n;
+
+	if (!cfg_parse_u64(v, &n) || n < 1 || n > CFG_VCPUS_MAX)
+		return "a number from 1 to 64";
+	p->vm->vcpus = (unsigned)n;
+	return NULL;
+}
+
+static const char *set_cpus(struct parser *p, struct str v)
+{
+	if (!parse_cpu_list(v, &p->vm->cpus))
+		return "a CPU list like 0,2,5-7 with CPUs 0..63";
+	return NULL;
+}
+
+static const char *set_on_crash(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "stop", "restart", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "stop or restart";
+	p->vm->on_crash = (enum cfg_on_crash)i;
+	return NULL;
+}
+
+/* "N", "Ns" (seconds) or "Nms"; at most a day. */
+static const char *set_time_limit(struct parser *p, struct str v)
+{
+	uint64_t n, scale = 1000;
+
+	if (v.n > 2 && v.p[v.n - 2] == 'm' && v.p[v.n - 1] == 's') {
+		v.n -= 2;
+		scale = 1;
+	} else if (v.n > 1 && v.p[v.n - 1] == 's') {
+		v.n -= 1;
+	}
+	if (!cfg_parse_u64(v, &n) || n > 86400000 / scale)
+		return "a duration like 500ms or 10s (at most a day)";
+	p->vm->time_limit_ms = n * scale;
+	return NULL;
+}
+
+const struct key_def cfg_vm_keys[] = {
+	{ "type", set_type, 0 },
+	{ "kernel", set_kernel, CFG_PATH_MAX - 1 },
+	{ "initrd", set_initrd, CFG_PATH_MAX - 1 },
+	{ "cmdline", set_cmdline, CFG_CMDLINE_MAX - 1 },
+	{ "memory", set_memory, 0 },
+	{ "vcpus", set_vcpus, 0 },
+	{ "cpus", set_cpus, 0 },
+	{ "on_crash", set_on_crash, 0 },
+	{ "time_limit", set_time_limit, 0 },
+	{ "passthrough_io", cfg_set_passthrough_io, 0 },
+	{ "passthrough_pci", cfg_set_passthrough_pci, 0 },
+	{ NULL, NULL, 0 },
+};

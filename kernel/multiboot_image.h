@@ -1,0 +1,43 @@
+/* Reading a Multiboot (v1) kernel image (Multiboot Specification 0.6.96,
+ * 3.1): find its header, check the features it requires, and say which
+ * bytes of the file go where in guest memory, from its ELF program headers
+ * or from the header's a.out kludge address fields.  Pure and bounds-
+ * checked, so a host fuzzer covers it; kernel/multiboot.c does the copying. */
+#ifndef KERNEL_MULTIBOOT_IMAGE_H
+#define KERNEL_MULTIBOOT_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf.h"
+
+/* The boot information lies below this guest-physical address; a kernel
+ * must load at or above it (they start at 1 MiB). */
+#define MBI_END 0x10000u
+
+/* File bytes [offset, offset + filesz) go to guest-physical gpa; the rest
+ * of [gpa, gpa + memsz) is zero. */
+struct mb_chunk {
+	uint64_t gpa, offset, filesz, memsz;
+};
+
+struct mb_image {
+	uint64_t entry;
+	uint64_t end; /* the end of the highest chunk */
+	unsigned nchunks;
+	struct mb_chunk chunks[ELF_MAX_SEGMENTS];
+};
+
+/* Whether [gpa, gpa + len) lies in a VM of ram_size bytes, above the boot
+ * information. */
+bool multiboot_fits(uint64_t ram_size, uint64_t gpa, uint64_t len);
+
+/* Fills *out for a kernel image that loads entirely inside a VM of
+ * ram_size bytes: every chunk fits (multiboot_fits) and its file bytes lie
+ * inside the image.  Otherwise returns false and points *why at a static
+ * reason. */
+bool multiboot_image_parse(const uint8_t *img, size_t size, uint64_t ram_size,
+			   struct mb_image *out, const char **why);
+
+#endif

@@ -1,0 +1,190 @@
+#include "vcpu_run.h"
+
+#include "../arch/cpu.h"
+#include "../arch/irq.h"
+#include "../arch/percpu.h"
+#include "../arch/spec_ctrl.h"
+#include "../kernel/fpu.h"
+#include "../kernel/log.h"
+#include "event.h"
+#include "msr.h"
+#include "vmcs.h"
+#include "vmcs_setup.h"
+#include "vmx.h"
+
+int vmx_enter(struct guest_regs *regs, int launched);
+
+struct vcpu *vcpu_current(void)
+{
+	return this_cpu()->current;
+}
+
+void vcpu_forget(struct vcpu *v)
+{
+	struct percpu *cpu = this_cpu();
+
+	if (cpu->last_run == v)
+		cpu->last_run = NULL;
+}
+
+/* The VMCS is loaded whatever last_run says: a VM reset or a loader may
+ * have made another one current meanwhile (vmcs_load skips a reload).
+ * Everything of a vCPU that VM exits leave in the CPU is swapped here;
+ * moving to another VM also gets a branch-predictor barrier. */
+static void switch_to(struct percpu *cpu, struct vcpu *v)
+{
+	struct vcpu *prev = cpu->last_run;
+
+	vmcs_load(v);
+	if (prev == v)
+		return;
+	msr_context_switch(prev ? &prev->msrs : NULL, &v->msrs);
+	debugreg_switch(prev ? &prev->dr : NULL, &v->dr);
+	if (!fpu_switch(prev, v))
+		log_warn("vm %s: vCPU %u: FPU state could not be loaded; "
+			 "reset to its initial state", v->vm->name, v->id);
+	if (cpu->last_vm != v->vm)
+		spec_barrier_between_vms();
+	cpu->last_run = v;
+	cpu->last_vm = v->vm;
+}
+
+/* The preemption timer ends the slice at slice_end, or earlier when the
+ * vCPU's timer is due sooner.  The CPU saves the remaining count at every
+ * exit (exit control "save VMX-preemption timer value"), so the timer is
+ * rewritten only when that end moves: the common exit-and-resume path
+ * pays no VMWRITE for it. */
+static void set_slice_end(struct vcpu *v, uint64_t now, uint64_t slice_end,
+			  uint64_t *programmed)
+{
+	uint64_t end = slice_end, deadline = event_next_deadline(v);
+
+	if (deadline && deadline < end)
+		end = deadline;
+	if (end == *programmed)
+		return;
+	*programmed = end;
+	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
+		     (uint32_t)((end > now ? end - now : 0) >>
+				vmx_ctls.preemption_shift));
+}
+
+static void entry_failed(struct vcpu *v, int rc)
+{
+	uint32_t err = rc == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
+
+	vm_stop(v->vm, "VM entry failed: %s",
+		rc == 2 ? vmx_instruction_error_name(err)
+			: "VMfailInvalid (no current VMCS)");
+}
+
+uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
+{
+	struct percpu *cpu = this_cpu();
+	uint64_t start = rdtsc(), now = start, programmed = 0;
+
+	switch_to(cpu, v);
+	if (v->start_pending) {
+		/* The start-up IPI's state needs this vCPU's VMCS current. */
+		v->start_pending = v->halted_for_good = false;
+		vmcs_reset(v);
+		vmcs_set_startup_state(v->sipi_vector);
+	}
+	cpu->current = v;
+	for (;;) {
+		event_deliver(v, now);
+		set_slice_end(v, now, slice_end, &programmed);
+		spec_before_entry();
+		int rc = vmx_enter(&v->regs, v->launched);
+		if (rc) {
+			entry_failed(v, rc);
+			break;
+		}
+		v->launched = true;
+		/* An exit can also leave v unable to run without saying so:
+		 * an INIT it sent itself through its APIC (by MMIO or MSR)
+		 * puts it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1). */
+		if (exit_dispatch(v) != EXIT_RESUME ||
+		    v->state != VCPU_RUNNABLE)
+			break;
+		/* The preemption timer counts only the guest's own time (it
+		 * is saved and reloaded across exits), so a guest that exits
+		 * in a tight loop, each exit costly in root (a console line,
+		 * an emulated instruction), would keep the CPU for ever: the
+		 * slice ends by the wall clock, checked after every exit. */
+		now = rdtsc();
+		if (now >= slice_end)
+			break;
+	}
+	cpu->current = NULL;
+	return rdtsc() - start;
+}
+
+/* Whether any vCPU of the VM other than v can still run by itself. */
+static bool others_alive(const struct vcpu *v)
+{
+	for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+		const struct vcpu *o = v->vm->vcpus[i];
+		if (o != v &&
+		    (o->state == VCPU_RUNNABLE || vcpu_waits_for_irq(o)))
+			return true;
+	}
+	return false;
+}
+
+/* HLT waits for an interrupt.  With interrupts disabled only an NMI or
+ * INIT from another vCPU can end it (what Linux's CPUs do when they are
+ * stopped); when no other vCPU is left to send one, the VM is done. */
+enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
+{
+	vcpu_skip_instruction(e);
+	v->halted_for_good = !(vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF);
+	if (v->halted_for_good && !others_alive(v)) {
+		vm_stop(v->vm, "halted with interrupts disabled");
+		return EXIT_STOPPED;
+	}
+	v->state = VCPU_HALTED;
+	return EXIT_YIELD;
+}
+
+/* PAUSE is a spin-wait hint: let another vCPU run. */
+enum exit_action handle_pause(struct vcpu *v, const struct exit_info *e)
+{
+	(void)v;
+	vcpu_skip_instruction(e);
+	return EXIT_YIELD;
+}
+
+enum exit_action handle_preemption_timer(struct vcpu *v,
+					 const struct exit_info *e)
+{
+	(void)v, (void)e;
+	return EXIT_YIELD;
+}
+
+/* A host interrupt came while the guest ran; the exit acknowledged it
+ * (exit control "acknowledge interrupt on exit"), so its vector is in the
+ * exit information (SDM Vol. 3C 28.2.2), and it is handled here as the
+ * IDT would have.  It may have made a halted vCPU runnable: the current
+ * one goes on and the scheduler finds the other at the slice's end. */
+enum exit_action handle_external_interrupt(struct vcpu *v,
+					   const struct exit_info *e)
+{
+	(void)v, (void)e;
+	irq_dispatch((uint8_t)(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff));
+	return EXIT_RESUME;
+}
+
+/* With NMI exiting, an NMI during the guest exits here; it was meant for
+ * the host (a panic on another CPU stops this one). */
+enum exit_action handle_exception_nmi(struct vcpu *v,
+				      const struct exit_info *e)
+{
+	uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		__asm__ volatile("int $2"); /* run the host's NMI handler */
+		return EXIT_RESUME;
+	}
+	return exit_unexpected(v, e);
+}

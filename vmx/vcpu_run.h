@@ -1,0 +1,30 @@
+/* Running one vCPU on this CPU: the VMX half of the run loop (switching the
+ * CPU's state to the vCPU, entering it, dispatching its exits until its
+ * slice ends or it gives the CPU away), and the exit handlers that are
+ * about running rather than emulating: HLT, PAUSE, the preemption timer,
+ * host interrupts and NMIs.  Which vCPU runs next is kernel/sched.c's. */
+#ifndef VMX_VCPU_RUN_H
+#define VMX_VCPU_RUN_H
+
+#include <stdint.h>
+
+#include "../kernel/vm.h"
+#include "exit.h"
+
+/* Runs v until it yields (HLT, PAUSE), stops, or reaches slice_end (a
+ * TSC value); returns the TSC ticks it took, charged to v->tsc_used. */
+uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end);
+
+/* The vCPU whose VM exit this CPU is handling (devices that belong to a
+ * vCPU, like its local APIC, find it here), or NULL. */
+struct vcpu *vcpu_current(void);
+
+/* v's state held by the CPU (MSRs, debug registers, FPU, XCR0) is to be
+ * dropped, not saved: v was reset.  Its saved copies are loaded when it
+ * next runs. */
+void vcpu_forget(struct vcpu *v);
+
+/* Its exit handlers (HLT, PAUSE, preemption timer, external interrupt,
+ * exception or NMI) are declared with the others in exit.h. */
+
+#endif
