@@ -60,6 +60,7 @@
 #define PROCBASED2_UNRESTRICTED_GUEST (1u << 7)
 
 /* IA32_VMX_EPT_VPID_CAP (SDM Vol. 3D A.10). */
+#define EPT_CAP_EXEC_ONLY (1ull << 0)
 #define EPT_CAP_WALK_4 (1ull << 6)
 #define EPT_CAP_MEMTYPE_WB (1ull << 14)
 #define EPT_CAP_PAGE_2M (1ull << 16)

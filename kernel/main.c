@@ -30,6 +30,7 @@
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
+#include "vm_audit.h"
 #include "vm_lifecycle.h"
 
 void kmain(uint64_t boot_info_phys);
@@ -201,6 +202,7 @@ void kmain(uint64_t boot_info_phys)
 	power_init(bi);
 	passthrough_init(bi->acpi_rsdp);
 	modules_init(bi);
+	vm_audit_init(bi, config.selftest);
 	print_summary(bi);
 	idle();
 }

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../arch/ioapic.h"
 #include "../arch/irq.h"
@@ -109,6 +110,7 @@ struct pt_function {
 	struct vm *vm;
 	uint16_t bdf;
 	uint16_t command; /* as firmware left it: what a VM reset restores */
+	struct pci_bar bar[PCI_NUM_BARS]; /* as probed at attach */
 };
 
 #define PT_MAX_FUNCTIONS (CFG_MAX_VMS * CFG_PCI_MAX)
@@ -327,8 +329,9 @@ static bool attach_function(struct vm *vm, uint16_t bdf, const char **why)
 		return false;
 	}
 	uint16_t cmd = pci_read(bdf, PCI_CFG_COMMAND) & 0xffff;
-	functions[nfunctions++] = (struct pt_function){ vm, bdf,
-		(uint16_t)(cmd & ~PCI_COMMAND_MASTER) };
+	functions[nfunctions] = (struct pt_function){ vm, bdf,
+		(uint16_t)(cmd & ~PCI_COMMAND_MASTER), { { 0 } } };
+	memcpy(functions[nfunctions++].bar, bar, sizeof(bar));
 	/* No IOMMU confines the device's DMA: bus mastering stays off. */
 	pci_write(bdf, PCI_CFG_COMMAND, cmd & ~PCI_COMMAND_MASTER);
 	for (i = 0; i < PCI_NUM_BARS; i++)
@@ -339,6 +342,25 @@ static bool attach_function(struct vm *vm, uint16_t bdf, const char **why)
 				 bar[i].io ? "ports" : "memory", bar[i].base,
 				 bar[i].base + bar[i].size - 1);
 	return true;
+}
+
+/* map_bar's choice again: memory, whole pages. */
+static bool bar_mapped(const struct pci_bar *b)
+{
+	return b->size && !b->io && !((b->base | b->size) & (PAGE_SIZE - 1));
+}
+
+unsigned passthrough_mapped_bars(const struct vm *vm, struct pci_bar *out,
+				 unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nfunctions; i++)
+		for (unsigned j = 0; functions[i].vm == vm && j < PCI_NUM_BARS;
+		     j++)
+			if (bar_mapped(&functions[i].bar[j]) && n < max)
+				out[n++] = functions[i].bar[j];
+	return n;
 }
 
 void passthrough_reset(struct vm *vm)

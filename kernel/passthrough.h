@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../drivers/pci_bar.h"
 #include "vm.h"
 
 /* Reads which host ports besides the legacy ones stay the host's: the
@@ -29,6 +30,10 @@ void passthrough_quiesce(struct vm *vm);
 /* A VM failed to start: as quiesce, and its host interrupt vectors and
  * routes are given back.  Safe after a partial passthrough_attach. */
 void passthrough_detach(struct vm *vm);
+/* The memory BARs of the VM's functions that its EPT maps 1:1 (the
+ * page-aligned ones), at most max of them; returns how many. */
+unsigned passthrough_mapped_bars(const struct vm *vm, struct pci_bar *out,
+				 unsigned max);
 /* Whether a host device's interrupt line is forwarded to the VM. */
 bool passthrough_has_irq(const struct vm *vm);
 

@@ -15,12 +15,18 @@
 #include "../arch/percpu.h"
 #include "../arch/trap.h"
 #include "../drivers/vrtc.h"
+#include "../vmx/ept.h"
+#include "ept_audit.h"
 #include "heap.h"
 #include "log.h"
 #include "memory.h"
 #include "page_alloc.h"
+#include "vm.h"
+#include "vm_audit.h"
 
 #define WHY_MAX 160
+
+extern char __text_start[];
 
 struct selftest {
 	const char *name;
@@ -152,8 +158,6 @@ static bool test_mapping(char *why)
 	return ok;
 }
 
-extern char __text_start[];
-
 /* Deliberate faults, each absorbed by the exception-table hook; the
  * kernel must come back with the right vector and address recorded. */
 static bool test_fault_recovery(char *why)
@@ -211,6 +215,159 @@ static bool test_rtc_nmi_mask(char *why)
 	return true;
 }
 
+/* ---- the EPT audit catches a planted bad entry ----------------------- */
+
+#define AUDIT_TABLES 8
+
+struct audit_pages {
+	uint64_t table[AUDIT_TABLES];
+	unsigned n;
+};
+
+static uint64_t audit_table_alloc(void *opaque)
+{
+	struct audit_pages *p = opaque;
+	uint64_t t;
+
+	if (p->n == AUDIT_TABLES || !(t = page_table_alloc(NULL)))
+		return 0;
+	return p->table[p->n++] = t;
+}
+
+struct audit_seen {
+	unsigned n;
+	struct ept_violation first;
+};
+
+static void audit_record(void *ctx, const struct ept_violation *v)
+{
+	struct audit_seen *s = ctx;
+
+	if (!s->n++)
+		s->first = *v;
+}
+
+/* One planted entry must give exactly this one violation. */
+static bool audit_catches(struct ept_audit *a, enum ept_problem p,
+			  uint64_t gpa, uint64_t hpa, char *why)
+{
+	struct audit_seen *s = a->ctx;
+	struct ept_audit_result r;
+
+	*s = (struct audit_seen){ 0 };
+	if (ept_audit_run(a, &r) || r.violations != 1 || s->n != 1)
+		return fail(why, "planted %s at gpa %lx: %lu violations",
+			    ept_problem_name(p), gpa, r.violations);
+	if (s->first.problem != p || s->first.gpa != gpa ||
+	    s->first.hpa != hpa)
+		return fail(why, "planted %s at gpa %lx: got %s gpa %lx hpa %lx",
+			    ept_problem_name(p), gpa,
+			    ept_problem_name(s->first.problem), s->first.gpa,
+			    s->first.hpa);
+	log_info("selftest: ept_audit: planted %s caught: gpa %#lx -> hpa "
+		 "%#lx: %s", ept_problem_name(p), gpa, hpa, s->first.what);
+	return true;
+}
+
+/* A small EPT built like a VM's (vmx/ept.c's format, page_table_alloc
+ * pages through the direct map) for a 2 MiB "VM" beside a 2 MiB
+ * "neighbour": it must pass, then each planted entry must be caught
+ * with the right address, and removing it must make it pass again. */
+static bool audit_planted(struct pt_ctx *pt, struct ept_audit *a,
+			  uint64_t ram, uint64_t other, char *why)
+{
+	struct ept_audit_result r;
+	uint64_t hole = 0x40000000; /* 1 GiB: far above the 2 MiB of RAM */
+
+	if (pt_init(pt) || pt_map(pt, 0, ram, PAGE_SIZE_2M,
+				  EPT_RWX | EPT_MT_WB, false))
+		return fail(why, "cannot build the EPT");
+	a->root = pt->root;
+	if (!ept_audit_run(a, &r) || r.leaves != PAGE_SIZE_2M / PAGE_SIZE)
+		return fail(why, "good EPT: %lu violations, %lu leaves",
+			    r.violations, r.leaves);
+	/* The neighbour's frame, in place of the VM's page 1. */
+	pt_map(pt, PAGE_SIZE, other, PAGE_SIZE, EPT_RWX | EPT_MT_WB, false);
+	if (!audit_catches(a, EPT_FOREIGN, PAGE_SIZE, other, why))
+		return false;
+	pt_map(pt, PAGE_SIZE, ram + PAGE_SIZE, PAGE_SIZE, EPT_RWX | EPT_MT_WB,
+	       false);
+	/* The EPT's own root, readable and writable in the MMIO hole. */
+	if (pt_map(pt, hole, pt->root, PAGE_SIZE, EPT_R | EPT_W, false))
+		return fail(why, "cannot plant");
+	if (!audit_catches(a, EPT_RAM_IN_HOLE, hole, pt->root, why))
+		return false;
+	/* A reserved memory type (2) on the VM's own page 2. */
+	pt_unmap(pt, hole, PAGE_SIZE);
+	pt_map(pt, 2 * PAGE_SIZE, ram + 2 * PAGE_SIZE, PAGE_SIZE,
+	       EPT_RWX | (2ull << 3), false);
+	if (!audit_catches(a, EPT_MISCONFIG, 2 * PAGE_SIZE,
+			   ram + 2 * PAGE_SIZE, why))
+		return false;
+	pt_map(pt, 2 * PAGE_SIZE, ram + 2 * PAGE_SIZE, PAGE_SIZE,
+	       EPT_RWX | EPT_MT_WB, false);
+	return ept_audit_run(a, &r) ||
+	       fail(why, "%lu violations after the plants were removed",
+		    r.violations);
+}
+
+/* The same EPT audited as a live VM's (kernel/vm_audit.c: the host's real
+ * memory map and the hypervisor's own memory) with a page of the
+ * hypervisor's text planted in its MMIO hole.  The VM, "planted", is
+ * never registered with the scheduler or among the audited VMs (its id
+ * is out of range). */
+static bool audit_live(struct pt_ctx *pt, uint64_t ram, char *why)
+{
+	static struct vm planted;
+	uint64_t text, attr, hole = 0x40000000;
+	const char *err = NULL;
+
+	if (!mmu_translate((uint64_t)__text_start, &text, &attr))
+		return fail(why, "kernel text not mapped");
+	planted = (struct vm){ .name = "planted", .id = CFG_MAX_VMS,
+			       .ram_hpa = ram, .ram_size = PAGE_SIZE_2M,
+			       .ept = *pt };
+	if (!vm_audit(&planted, &err))
+		return fail(why, "live audit of a good EPT failed");
+	if (pt_map(pt, hole, text, PAGE_SIZE, EPT_R | EPT_X | EPT_MT_WB,
+		   false))
+		return fail(why, "cannot plant");
+	planted.ept = *pt;
+	if (vm_audit(&planted, &err))
+		return fail(why, "live audit missed the hypervisor's text at "
+			    "gpa %lx", hole);
+	pt_unmap(pt, hole, PAGE_SIZE);
+	return true;
+}
+
+static bool test_ept_audit(char *why)
+{
+	struct audit_pages pages = { { 0 }, 0 };
+	struct audit_seen seen = { 0 };
+	uint64_t ram = page_alloc(2 * PAGE_SIZE_2M / PAGE_SIZE, 1);
+	struct pt_ctx pt = { .fmt = &pt_format_ept,
+			     .alloc_table = audit_table_alloc,
+			     .phys_to_virt = phys_to_virt, .opaque = &pages };
+	bool ok;
+
+	if (!ram)
+		return fail(why, "no pages");
+	struct ept_region other = { ram + PAGE_SIZE_2M, PAGE_SIZE_2M,
+				    "the neighbour's RAM" };
+	struct ept_audit a = {
+		.phys_to_virt = phys_to_virt, .readable_end = UINT64_MAX,
+		.phys_bits = 0 /* 52: no plant here uses high bits */, .ram_hpa = ram, .ram_size = PAGE_SIZE_2M,
+		.named = &other, .nnamed = 1,
+		.report = audit_record, .ctx = &seen,
+	};
+	ok = audit_planted(&pt, &a, ram, ram + PAGE_SIZE_2M, why) &&
+	     audit_live(&pt, ram, why);
+	for (unsigned i = 0; i < pages.n; i++)
+		page_free(pages.table[i], 1);
+	page_free(ram, 2 * PAGE_SIZE_2M / PAGE_SIZE);
+	return ok;
+}
+
 static const struct selftest selftests[] = {
 	{ "page_alloc", test_page_alloc },
 	{ "heap", test_heap },
@@ -218,6 +375,7 @@ static const struct selftest selftests[] = {
 	{ "fault_recovery", test_fault_recovery },
 	{ "host_nmi", test_host_nmi },
 	{ "rtc_nmi_mask", test_rtc_nmi_mask },
+	{ "ept_audit", test_ept_audit },
 };
 
 unsigned selftest_run_all(unsigned *passed)

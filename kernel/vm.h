@@ -136,7 +136,8 @@ struct vm {
 	uint64_t entry;             /* where the boot vCPU starts */
 	uint64_t unclaimed_reads, unclaimed_writes;
 	uint64_t time_limit_tsc;    /* 0: none */
-	unsigned restarts;
+	unsigned restarts;          /* crash restarts (on_crash = restart) */
+	unsigned resets;            /* every reset, the guest's own included */
 	enum vm_request request;    /* what the scheduler must carry out */
 	char request_why[200];
 	uint32_t request_status;

@@ -28,6 +28,7 @@
 #include "multiboot.h"
 #include "passthrough.h"
 #include "page_alloc.h"
+#include "vm_audit.h"
 #include "vm_console.h"
 #include "vm_devices.h"
 
@@ -151,7 +152,7 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	io_bus_init(&vm->pio, 0, 0x10000);
 	if (alloc_memory(vm) && create_vcpus(vm) &&
 	    vm_devices_attach(vm, &why) && passthrough_attach(vm, &why) &&
-	    load_image(vm, &why)) {
+	    load_image(vm, &why) && vm_audit(vm, &why)) {
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);
@@ -200,6 +201,7 @@ static void request_reset(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpus[i]->state = i == 0 ? VCPU_RESETTING : VCPU_WAIT_SIPI;
 	vm->reset_zeroed = 0;
+	vm->resets++;
 }
 
 /* The vCPUs' reset state (SDM Vol. 3A 10.1, Table 10-1): registers,
@@ -229,7 +231,7 @@ static bool finish_reset(struct vm *vm, const char **why)
 	passthrough_reset(vm);
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
 	vm->state = VM_RUNNING;
-	return load_image(vm, why);
+	return load_image(vm, why) && vm_audit(vm, why);
 }
 
 void vm_reset_step(struct vm *vm)

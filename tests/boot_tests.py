@@ -102,6 +102,17 @@ BOOT_TESTS: list[BootTest] = [
             r"going on",
             r"selftest: host_nmi: pass",
             r"selftest: rtc_nmi_mask: pass",
+            r"selftest: ept_audit: planted foreign frame caught: .*: "
+            r"the neighbour's RAM",
+            r"selftest: ept_audit: planted RAM in the MMIO hole caught: .*: "
+            r"this EPT's own paging structures",
+            r"selftest: ept_audit: planted misconfigured entry caught: .*: "
+            r"reserved memory type",
+            r"ept audit: vm planted: 512 leaves, ok$",
+            r"ept audit: vm planted: RAM in the MMIO hole: gpa 0x40000000 "
+            r"-> hpa 0x[0-9a-f]+ \(4 KiB, .*\): the hypervisor's image$",
+            r"ept audit: vm planted: 513 leaves, 1 violation\(s\)",
+            r"selftest: ept_audit: pass",
             r"selftest: \d+ passed, 0 failed",
             r"hv: power off: ",
         ],
@@ -249,12 +260,28 @@ def _escape(name: str, kind: str, addr: str) -> Judge:
                  reject=[rf"^\[{name}\] ESCAPED", rf"^\[{name}\] .*FAIL"])
 
 
+def _ept_audited(created: list[str], resets: dict | None = None) -> Judge:
+    """selftest = yes: the EPT audit (kernel/vm_audit.c) passed every VM
+    when it was created, in creation order, and again after each reset;
+    no violation anywhere."""
+    ok = r"\d+ leaves, ok"
+    expect = [rf"ept audit: vm {n}: {ok}$" for n in created]
+    for n, count in (resets or {}).items():
+        expect += [rf"ept audit: vm {n}: {ok} \(after reset {i}\)$"
+                   for i in range(1, count + 1)]
+    return Judge(expect=expect,
+                 # "vm planted" is the self-test's, caught on purpose.
+                 reject=[r"ept audit: vm (?!planted:).*violation",
+                         r"ept audit: vm (?!planted:).*gpa ",
+                         r"not started: the EPT audit"])
+
+
 GUESTS = ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall",
           "pattern", "escape", "crash", "spin", "apic", "reset"]
 
 BOOT_TESTS.append(BootTest(
     name="vms.multiboot",
-    cfg=("[hypervisor]\non_idle = poweroff\n"
+    cfg=("[hypervisor]\non_idle = poweroff\nselftest = yes\n"
          + _vm("hello", "hello") + _vm("cpuid", "cpuid") + _vm("msr", "msr")
          + _vm("io", "io") + _vm("mmio", "mmio") + _vm("cr", "cr")
          + _vm("hypercall", "hypercall")
@@ -271,7 +298,8 @@ BOOT_TESTS.append(BootTest(
     timeout_s=400,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 10 exited, 6 stopped, 0 not started"],
+            r"hv: power off: idle; self-tests: \d+ passed, 0 failed; "
+            r"VMs: 10 exited, 6 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
         "guest.apic": _passes("apic"),
@@ -308,6 +336,10 @@ BOOT_TESTS.append(BootTest(
             expect=[r"^\[spin\] spinning with interrupts off",
                     r"vm spin: stopped: time limit reached"]),
         "guest.after_spin": _passes("after_spin"),
+        "ept_audit.multiboot": _ept_audited(
+            ["hello", "cpuid", "msr", "io", "mmio", "cr", "hypercall", "apic",
+             "pattern", "escape_read", "escape_write", "escape_hpet", "crash",
+             "crash_restart", "spin", "after_spin"], {"crash_restart": 3}),
     },
 ))
 
@@ -316,7 +348,7 @@ BOOT_TESTS.append(BootTest(
 
 BOOT_TESTS.append(BootTest(
     name="vms.passthrough",
-    cfg=("[hypervisor]\non_idle = poweroff\n"
+    cfg=("[hypervisor]\non_idle = poweroff\nselftest = yes\n"
          + _vm("owner", "passthrough",
                extra="cmdline = own\npassthrough_io = 0xe9\n")
          + _vm("other", "passthrough", extra="cmdline = none\n")
@@ -377,7 +409,8 @@ BOOT_TESTS.append(BootTest(
             r"vm nicowner: pci 00:03\.0: SERR#/PERR# enable kept virtual "
             r"\(device: SERR# off, parity response off\)",
             r"^\[nicowner\] \[pcidev\] test device accesses counted: 2 ",
-            r"hv: power off: idle; VMs: 5 exited, 0 stopped, 9 not started",
+            r"hv: power off: idle; self-tests: \d+ passed, 0 failed; "
+            r"VMs: 5 exited, 0 stopped, 9 not started",
             r"^emu> .*E9-PASSTHROUGH-OK"],
     reject=[r"PANIC", r"E9-LEAKED"],
     subtests={
@@ -394,6 +427,13 @@ BOOT_TESTS.append(BootTest(
                     r"^\[reset\] RESULT: PASS",
                     r"vm reset: exited with status 1\b"],
             reject=[r"^\[reset\] .*FAIL", r"vm reset: stopped"]),
+        # nicowner: 4 MiB of RAM in two 2 MiB pages and the e1000's
+        # 128 KiB BAR0 in 32 pages of 4 KiB.
+        "ept_audit.passthrough": _ept_audited(
+            ["owner", "other", "reset", "nicowner", "nicother"],
+            {"reset": 2}),
+        "ept_audit.passthrough_bar": Judge(
+            expect=[r"ept audit: vm nicowner: 34 leaves, ok$"]),
     },
 ))
 
@@ -428,23 +468,53 @@ def _linux_judge(name: str, cpus: int = 1) -> Judge:
                 p + r".*WARNING:", p + r".*Call Trace", p + r"KLOG: "])
 
 
+def _linux_reboot_judge(name: str, cpus: int = 1) -> Judge:
+    """/init with hv.reboot: the first boot's report, `reboot -f` (the
+    kernel resets through the ACPI reset register or the keyboard
+    controller, both ending in vm_restart), then a second boot that finds
+    its mark in CMOS NVRAM and powers off.  The whole VM starts again
+    inside one hv boot, beside its neighbours."""
+    p = rf"^\[{name}\] "
+    first = _linux_judge(name, cpus)
+    return Judge(
+        expect=first.expect[:-2]
+        + [p + r"INIT: boot 1, rebooting",
+           rf"vm {name}: reset through (port 0xcf9|the keyboard controller)"
+           r"; restarting",
+           p + r"INIT: hello from /init",
+           p + rf"INIT: cpus {cpus}$",
+           p + r"INIT: sum 6\*7 = 42",
+           p + r"INIT: boot 2 after reboot",
+           p + r"INIT: done, powering off",
+           rf"vm {name}: powered off \(ACPI S5\)"],
+        reject=first.reject + [p + r"INIT: reboot -f returned",
+                               rf"vm {name}: stopped"])
+
+
 BOOT_TESTS.append(BootTest(
     name="vms.linux",
     cfg=("[hypervisor]\non_idle = poweroff\n"
-         + _linux_vm("linux0", extra="vcpus = 2\n")
-         + _linux_vm("linux1") + _vm("hello", "hello")),
+         + _linux_vm("linux0", extra="vcpus = 2\n").replace(
+             "quiet", "quiet hv.reboot")
+         + _linux_vm("linux1").replace("quiet", "quiet hv.linger=60")
+         + _vm("hello", "hello")),
     files={"guests/vmlinuz": "build/linux/vmlinuz",
            "guests/initrd.img": "build/linux/initrd.img",
            "guests/hello.elf": "build/guests/hello.elf"},
-    timeout_s=900,
+    timeout_s=1200,  # three Linux boots
     stop_regex=r"hv: power off: ",
     expect=[r"vm linux0: \d+ MiB at host .*, 2 vCPU\(s\)",
             r"vm linux1: \d+ MiB at host",
             r"hv: power off: idle; VMs: 3 exited, 0 stopped, 0 not started"],
     reject=[r"PANIC", r"exception \d+", r"not started:"],
     subtests={
-        "linux.linux0": _linux_judge("linux0", cpus=2),
+        "linux.linux0_reboot": _linux_reboot_judge("linux0", cpus=2),
         "linux.linux1": _linux_judge("linux1"),
+        # linux1 was still up (booting, or lingering) when linux0 reset:
+        # vCPU switches between VMs around a reset happened.
+        "linux.reboot_beside_linux": Judge(
+            expect=[r"vm linux0: reset through .*; restarting",
+                    r"^\[linux1\] INIT: done, powering off"]),
         "linux.beside_multiboot": _passes("hello"),
     },
 ))
