@@ -69,6 +69,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 		$(wildcard tests/unit/test_*.c))
 # Which kernel sources each unit test exercises.
 UNIT_DEPS_test_config := $(CONFIG_SRCS)
+UNIT_DEPS_test_config_errors := $(CONFIG_SRCS)
+UNIT_DEPS_test_config_passthrough := $(CONFIG_SRCS)
 UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
