@@ -69,6 +69,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 		$(wildcard tests/unit/test_*.c))
 # Which kernel sources each unit test exercises.
 UNIT_DEPS_test_config := $(CONFIG_SRCS)
+UNIT_DEPS_test_config_errors := $(CONFIG_SRCS)
+UNIT_DEPS_test_config_passthrough := $(CONFIG_SRCS)
 UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
@@ -111,8 +113,14 @@ FUZZ_DEPS_fuzz_acpi_s5 := kernel/acpi_s5.c
 GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \
 		-fno-stack-protector -fno-builtin -O2 -g $(WARN) \
 		-nostdinc -isystem $(GCC_INCLUDE)
+# A guest is one tests/guests/NAME.c, or a directory tests/guests/NAME/
+# whose .c files (and its own headers) make one NAME.elf.
+GUEST_DIRS := $(patsubst tests/guests/%/,%,\
+		$(sort $(dir $(wildcard tests/guests/*/*.c))))
+guest_dir_objs = $(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,\
+		$(wildcard tests/guests/$(1)/*.c))
 GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c,\
-		$(wildcard tests/guests/*.c))))
+		$(wildcard tests/guests/*.c)))) $(GUEST_DIRS)
 GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
 
@@ -272,6 +280,20 @@ $(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (guest)"
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(foreach d,$(GUEST_DIRS),$(call guest_dir_objs,$(d))): $(BUILD)/guests/%.o: \
+		tests/guests/%.c tests/guests/guest.h \
+		$$(wildcard $$(dir tests/guests/$$*)*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (guest)"
+	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_DIRS)): $(BUILD)/guests/%.elf: \
+		$$(call guest_dir_objs,$$*) $(GUEST_LIB) tests/guests/guest.ld
+	@echo "  LD      $@"
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+	  -T tests/guests/guest.ld \
+	  -o $@ $(GUEST_LIB) $(call guest_dir_objs,$*)
 
 $(BUILD)/guests/start.o: tests/guests/start.S
 	@mkdir -p $(dir $@)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """make fuzz-guests: long runs of the guest instruction fuzzer
-(tests/guests/fuzz.c), one boot per seed, each a fuzz VM beside an honest
+(tests/guests/fuzz/), one boot per seed, each a fuzz VM beside an honest
 VM, judged as the boot test vms.fuzz judges its short run (see
 tests/boot_tests.py), plus at least --min-exits VM exits for the fuzz VM.
 
