@@ -738,7 +738,7 @@ BOOT_TESTS.append(BootTest(
 
 
 # ---- The hostile-guest suite: generic attacks (issue 9, "Tests") ---------
-# tests/guests/attack.c, one attack per name in "attack=A,B,...", beside the
+# tests/guests/attack/, one attack per name in "attack=A,B,...", beside the
 # honest VM (tests/guests/honest.c).  An attack the guest can judge prints
 # "ATTACK NAME: contained (...)" or "ESCAPED (...)"; one that must end its
 # VM is judged by the hypervisor's words for that VM.  Every subtest also
@@ -954,7 +954,7 @@ BOOT_TESTS.append(BootTest(
 ))
 
 
-# ---- Guest instruction fuzzer (tests/guests/fuzz.c; issue 9) -------------
+# ---- Guest instruction fuzzer (tests/guests/fuzz/; issue 9) -------------
 # Fuzz VMs run seeded random privileged and exiting instructions beside an
 # honest VM.  Judged: hv never panics or faults in root, each fuzz VM
 # finishes ("FUZZ done") or hv says why it stopped it, the honest VM
