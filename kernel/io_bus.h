@@ -56,7 +56,7 @@ bool io_bus_overlaps(const struct io_bus *bus, uint64_t base, uint64_t len);
 
 /* The lookups below run on every emulated access: inline, so that an exit
  * handler calls the device directly (make bench: a port read costs as
- * much as it did with the lookup in kernel/vm.c). */
+ * much as the per-VM lookup it replaced). */
 
 /* The range that holds every byte of [addr, addr+size), or NULL.  An
  * access that runs past a range's end is decoded by no one, so a device

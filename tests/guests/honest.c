@@ -34,15 +34,6 @@
 #define CR4_OSXSAVE (1u << 18)
 #define XCR0_X87_SSE_AVX 7u
 
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
 
 #define MXCSR_HONEST 0x7f80u /* round toward zero, all exceptions masked */
 #define FCW_HONEST 0x027fu   /* 53-bit precision (power-on: 0x037f) */
