@@ -14,9 +14,6 @@
 
 #define VLAPIC_MMIO_BASE 0xfee00000ull
 #define VLAPIC_MMIO_SIZE 0x1000ull
-#define MSR_X2APIC_FIRST 0x800u
-#define MSR_X2APIC_LAST 0x8ffu
-#define MSR_TSC_DEADLINE 0x6e0u
 /* The APIC timer counts the crystal clock of CPUID leaf 0x15, which
  * vmx/exit_cpuid.c reports as the TSC rate divided by this. */
 #define VLAPIC_TSC_PER_BUS_TICK 2u

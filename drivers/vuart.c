@@ -24,7 +24,7 @@ enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define IIR_FIFO_ON 0xc0
 #define IER_ETBEI 0x02
 #define MCR_OUT2 0x08
-#define MSR_CTS_DSR_DCD 0xb0
+#define MODEM_CTS_DSR_DCD 0xb0
 #define VUART_IRQ 4
 
 struct vuart {
@@ -107,7 +107,7 @@ static enum io_result vuart_read(void *dev, struct vcpu *v,
 	case LCR: *val = u->lcr; break;
 	case MCR: *val = u->mcr; break;
 	case LSR: *val = LSR_THRE_TEMT | (u->rx_count ? LSR_DR : 0); break;
-	case MSR: *val = MSR_CTS_DSR_DCD; break;
+	case MSR: *val = MODEM_CTS_DSR_DCD; break;
 	default: *val = u->scr; break;
 	}
 	update_irq(u); /* reading data or IIR may lower the line */

@@ -1,7 +1,7 @@
-/* The life of a VM exit after vmx_enter returns: read the reason, look
- * the handler up in exit_handlers[] (a bounds-checked table indexed by
- * basic exit reason), run it.  Anything without a handler goes to
- * exit_unexpected(), which stops only the VM that caused it. */
+/* What every exit handler shares: exit reason names, skipping the
+ * instruction that exited, and the one path for an exit nothing expects
+ * (exit_unexpected: a report, then only that VM stops).  The dispatch
+ * table itself is in vmx/vcpu_run.c, beside the loop that uses it. */
 #include "exit.h"
 
 #include "../arch/idt.h"
@@ -70,6 +70,10 @@ static void dump_guest(const struct vcpu *v)
 		r[REG_RAX], r[REG_RBX], r[REG_RCX], r[REG_RDX]);
 	log_raw("  rsi %016lx  rdi %016lx  rbp %016lx  r8  %016lx\n",
 		r[REG_RSI], r[REG_RDI], r[REG_RBP], r[REG_R8]);
+	log_raw("  r9  %016lx  r10 %016lx  r11 %016lx  r12 %016lx\n",
+		r[REG_R9], r[REG_R10], r[REG_R11], r[REG_R12]);
+	log_raw("  r13 %016lx  r14 %016lx  r15 %016lx  cr2 %016lx\n",
+		r[REG_R13], r[REG_R14], r[REG_R15], v->regs.cr2);
 	log_raw("  cr0 %016lx  cr3 %016lx  cr4 %016lx  efer %016lx\n",
 		vmcs_readn(GUEST_CR0), vmcs_readn(GUEST_CR3),
 		vmcs_readn(GUEST_CR4), vmcs_read64(GUEST_IA32_EFER));
@@ -91,8 +95,8 @@ enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e)
 	return EXIT_STOPPED;
 }
 
-static enum exit_action handle_triple_fault(struct vcpu *v,
-					    const struct exit_info *e)
+enum exit_action handle_triple_fault(struct vcpu *v,
+				     const struct exit_info *e)
 {
 	log_error("vm %s: vCPU %u: triple fault at guest rip %#lx",
 		  v->vm->name, v->id, e->guest_rip);
@@ -101,61 +105,8 @@ static enum exit_action handle_triple_fault(struct vcpu *v,
 	return EXIT_STOPPED;
 }
 
-static enum exit_action handle_entry_failure(struct vcpu *v,
-					     const struct exit_info *e)
+enum exit_action handle_entry_failure(struct vcpu *v,
+				      const struct exit_info *e)
 {
 	return exit_unexpected(v, e);
-}
-
-static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
-	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
-	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
-	[EXIT_REASON_CPUID] = handle_cpuid,
-	[EXIT_REASON_HLT] = handle_hlt,
-	[EXIT_REASON_INVD] = handle_wbinvd,
-	[EXIT_REASON_RDPMC] = handle_rdpmc,
-	[EXIT_REASON_VMCALL] = handle_vmcall,
-	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
-	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,
-	[EXIT_REASON_VMPTRLD] = handle_vmx_instruction,
-	[EXIT_REASON_VMPTRST] = handle_vmx_instruction,
-	[EXIT_REASON_VMREAD] = handle_vmx_instruction,
-	[EXIT_REASON_VMRESUME] = handle_vmx_instruction,
-	[EXIT_REASON_VMWRITE] = handle_vmx_instruction,
-	[EXIT_REASON_VMXOFF] = handle_vmx_instruction,
-	[EXIT_REASON_VMXON] = handle_vmx_instruction,
-	[EXIT_REASON_INVEPT] = handle_vmx_instruction,
-	[EXIT_REASON_INVVPID] = handle_vmx_instruction,
-	[EXIT_REASON_VMFUNC] = handle_vmx_instruction,
-	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
-	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
-	[EXIT_REASON_MSR_READ] = handle_rdmsr,
-	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
-	[EXIT_REASON_INVALID_GUEST_STATE] = handle_entry_failure,
-	[EXIT_REASON_MSR_LOADING] = handle_entry_failure,
-	[EXIT_REASON_MWAIT] = handle_monitor_mwait,
-	[EXIT_REASON_MONITOR] = handle_monitor_mwait,
-	[EXIT_REASON_PAUSE] = handle_pause,
-	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
-	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
-	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
-	[EXIT_REASON_WBINVD] = handle_wbinvd,
-	[EXIT_REASON_XSETBV] = handle_xsetbv,
-};
-
-enum exit_action exit_dispatch(struct vcpu *v)
-{
-	struct exit_info e;
-
-	e.raw_reason = vmcs_read32(VM_EXIT_REASON);
-	e.reason = e.raw_reason & 0xffff;
-	e.qualification = vmcs_readn(EXIT_QUALIFICATION);
-	e.guest_rip = vmcs_readn(GUEST_RIP);
-	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
-	v->exits++;
-	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
-		return exit_handlers[e.reason](v, &e);
-	return exit_unexpected(v, &e);
 }

@@ -1,5 +1,5 @@
-/* VM exits: one dispatch table, one handler per basic exit reason, one
- * path for anything unexpected. */
+/* VM exits: one handler per basic exit reason (dispatched through the
+ * table in vmx/vcpu_run.c), one path for anything unexpected. */
 #ifndef VMX_EXIT_H
 #define VMX_EXIT_H
 
@@ -25,9 +25,6 @@ enum exit_action {
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v,
 					    const struct exit_info *e);
 
-/* Reads the exit information and runs the handler for it. */
-enum exit_action exit_dispatch(struct vcpu *v);
-
 /* Helpers for handlers. */
 void vcpu_skip_instruction(const struct exit_info *e);
 /* Stops the VM with a report of the exit and the guest registers. */
@@ -38,7 +35,12 @@ enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e);
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			      uint64_t gpa);
 
-/* Handlers living next to their subjects. */
+/* Handlers living next to their subjects; the table that dispatches to
+ * them is in vmx/vcpu_run.c. */
+/* vmx/exit.c: report, then the VM stops (or restarts: on_crash) */
+enum exit_action handle_triple_fault(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_entry_failure(struct vcpu *v,
+				      const struct exit_info *e);
 enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_io(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_rdmsr(struct vcpu *v, const struct exit_info *e);

@@ -13,23 +13,6 @@
 #include "vmcs.h"
 #include "vmcs_setup.h"
 
-#define MSR_IA32_TSC 0x010
-#define MSR_IA32_TSC_ADJUST 0x03b
-#define MSR_IA32_PLATFORM_ID 0x017
-#define MSR_IA32_BIOS_SIGN_ID 0x08b
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_MTRRCAP 0x0fe
-#define MSR_MCG_CAP 0x179
-#define MSR_MCG_STATUS 0x17a
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_TSC_AUX 0xc0000103
 
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)

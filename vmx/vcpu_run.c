@@ -74,6 +74,65 @@ static void entry_failed(struct vcpu *v, int rc)
 		      : "VMfailInvalid (no current VMCS)");
 }
 
+/* Exits are dispatched here, beside the loop, so that an exit is traced
+ * through at most four files: vmx/vmx_entry.S (it lands), this file (the
+ * loop reads the reason and looks the handler up in exit_handlers[], a
+ * bounds-checked table indexed by basic exit reason), the handler's file
+ * and, for an emulated device, the device model.  Anything without a
+ * handler goes to exit_unexpected() (vmx/exit.c). */
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_wbinvd,
+	[EXIT_REASON_RDPMC] = handle_rdpmc,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
+	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRLD] = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRST] = handle_vmx_instruction,
+	[EXIT_REASON_VMREAD] = handle_vmx_instruction,
+	[EXIT_REASON_VMRESUME] = handle_vmx_instruction,
+	[EXIT_REASON_VMWRITE] = handle_vmx_instruction,
+	[EXIT_REASON_VMXOFF] = handle_vmx_instruction,
+	[EXIT_REASON_VMXON] = handle_vmx_instruction,
+	[EXIT_REASON_INVEPT] = handle_vmx_instruction,
+	[EXIT_REASON_INVVPID] = handle_vmx_instruction,
+	[EXIT_REASON_VMFUNC] = handle_vmx_instruction,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_INVALID_GUEST_STATE] = handle_entry_failure,
+	[EXIT_REASON_MSR_LOADING] = handle_entry_failure,
+	[EXIT_REASON_MWAIT] = handle_monitor_mwait,
+	[EXIT_REASON_MONITOR] = handle_monitor_mwait,
+	[EXIT_REASON_PAUSE] = handle_pause,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+	[EXIT_REASON_WBINVD] = handle_wbinvd,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+static enum exit_action exit_dispatch(struct vcpu *v)
+{
+	struct exit_info e;
+
+	e.raw_reason = vmcs_read32(VM_EXIT_REASON);
+	e.reason = e.raw_reason & 0xffff;
+	e.qualification = vmcs_readn(EXIT_QUALIFICATION);
+	e.guest_rip = vmcs_readn(GUEST_RIP);
+	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	v->exits++;
+	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
+		return exit_handlers[e.reason](v, &e);
+	return exit_unexpected(v, &e);
+}
+
 uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 {
 	struct percpu *cpu = this_cpu();
