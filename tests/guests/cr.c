@@ -3,7 +3,6 @@
 
 #define CR0_CD (1u << 30)
 #define CR4_VMXE (1u << 13)
-#define CR4_OSXSAVE (1u << 18)
 
 static uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 static uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }

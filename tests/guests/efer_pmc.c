@@ -8,8 +8,6 @@
 #define MSR_EFER 0xc0000080u
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
-#define CR0_PG (1u << 31)
-#define CR4_PSE (1u << 4)
 
 static uint32_t pd[1024] __attribute__((aligned(4096)));
 
@@ -25,20 +23,9 @@ static bool rdpmc_faults(uint32_t counter)
 /* Identity paging with 4 MiB pages over the whole 4 GiB. */
 static void paging(bool on)
 {
-	uint32_t cr0, cr4;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	if (on) {
-		for (uint32_t i = 0; i < 1024; i++)
-			pd[i] = (i << 22) | 0x83; /* P, RW, PS */
-		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | CR4_PSE));
-		__asm__ volatile("mov %0, %%cr3" ::"r"(pd) : "memory");
-		cr0 |= CR0_PG;
-	} else {
-		cr0 &= ~CR0_PG;
-	}
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+	for (uint32_t i = 0; on && i < 1024; i++)
+		pd[i] = (i << 22) | 0x83; /* P, RW, PS */
+	paging_4m(pd, on);
 }
 
 int guest_main(uint32_t magic, uint32_t info)

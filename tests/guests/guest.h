@@ -33,6 +33,16 @@ static inline uint64_t rdtsc(void)
 }
 
 /* MSRs the per-vCPU state checks use (SDM Vol. 4, Table 2-2). */
+/* Control-register bits the guests set (SDM Vol. 3A 2.5). */
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
+#define CR0_TS (1u << 3)
+#define CR0_PG (1u << 31)
+#define CR4_PSE (1u << 4)
+#define CR4_OSFXSR (1u << 9)
+#define CR4_OSXMMEXCPT (1u << 10)
+#define CR4_OSXSAVE (1u << 18)
+
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -73,6 +83,10 @@ static inline int32_t vmcall(uint32_t nr, uint32_t a, uint32_t b, uint32_t c)
 	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
 	return (int32_t)ret;
 }
+
+/* Paging on (CR4.PSE, CR3 = pd: 1024 4 MiB entries the caller filled) or
+ * off, in 32-bit protected mode. */
+void paging_4m(const uint32_t *pd, bool on);
 
 int guest_main(uint32_t magic, uint32_t info);
 

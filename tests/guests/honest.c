@@ -26,12 +26,6 @@
  * VM's registers. */
 #include "guest.h"
 
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR4_OSFXSR (1u << 9)
-#define CR4_OSXMMEXCPT (1u << 10)
-#define CR4_OSXSAVE (1u << 18)
 #define XCR0_X87_SSE_AVX 7u
 
 

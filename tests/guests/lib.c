@@ -153,3 +153,19 @@ uint32_t parse_hex(const char *s)
 		else return v;
 	}
 }
+
+void paging_4m(const uint32_t *pd, bool on)
+{
+	uint32_t cr0, cr4;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	if (on) {
+		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | CR4_PSE));
+		__asm__ volatile("mov %0, %%cr3" ::"r"(pd) : "memory");
+		cr0 |= CR0_PG;
+	} else {
+		cr0 &= ~CR0_PG;
+	}
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+}

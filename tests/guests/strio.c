@@ -21,8 +21,6 @@
 #define APIC_ICR_LO 0x300
 #define ICR_SELF (1u << 18)
 #define VEC_TEST 0x40
-#define CR0_PG (1u << 31)
-#define CR4_PSE (1u << 4)
 
 struct str_regs {
 	uint32_t si, di, cx;
@@ -210,22 +208,13 @@ static void interrupt_inside_rep(void)
 
 static void paging(bool on)
 {
-	uint32_t cr0, cr4;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	for (uint32_t i = 0; on && i < 1024; i++)
+		pd[i] = (i << 22) | 0x83; /* P, RW, 4 MiB */
 	if (on) {
-		for (uint32_t i = 0; i < 1024; i++)
-			pd[i] = (i << 22) | 0x83; /* P, RW, 4 MiB */
 		pd[ALIAS >> 22] = 0x83;          /* ALIAS -> physical 0 */
 		pd[UNMAPPED >> 22] = 0;
-		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | CR4_PSE));
-		__asm__ volatile("mov %0, %%cr3" ::"r"(pd) : "memory");
-		cr0 |= CR0_PG;
-	} else {
-		cr0 &= ~CR0_PG;
 	}
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+	paging_4m(pd, on);
 }
 
 static void paged(void)

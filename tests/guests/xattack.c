@@ -19,12 +19,6 @@
  * kept it waiting. */
 #include "guest.h"
 
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR4_OSFXSR (1u << 9)
-#define CR4_OSXMMEXCPT (1u << 10)
-#define CR4_OSXSAVE (1u << 18)
 
 #define MSR_SPEC_CTRL 0x48
 #define MSR_PRED_CMD 0x49

@@ -105,8 +105,6 @@ void send_ipi(uint32_t dest, uint32_t lo);
 extern uint64_t pdpt[4];
 extern uint64_t pae_pd[512];
 extern uint64_t pae_pd_probe[512];
-#define CR0_PG 0x80000000u
-#define CR4_PSE (1u << 4)
 #define CR4_PAE (1u << 5)
 void pae_map_probe(uint64_t target);
 extern uint32_t pd32[1024];
