@@ -2,7 +2,7 @@
 """make fuzz-guests: long runs of the guest instruction fuzzer
 (tests/guests/fuzz/), one boot per seed, each a fuzz VM beside an honest
 VM, judged as the boot test vms.fuzz judges its short run (see
-tests/boot_tests.py), plus at least --min-exits VM exits for the fuzz VM.
+tests/boots/fuzz.py), plus at least --min-exits VM exits for the fuzz VM.
 
     python3 tests/fuzz_guests.py [--seeds 0x1,0x2,...] [--iters N]
         [--on xsetbv,rdpmc,...] [--trace ITER] [--step N] [--min-exits N]
@@ -28,8 +28,9 @@ sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True
 
 import emu  # noqa: E402
-from boot_tests import (FUZZ_SWITCHES, Judge, _passes, _vm,  # noqa: E402
-                        fuzz_vm, fuzz_vm_judge)
+from boots import Judge  # noqa: E402
+from boots.fuzz import FUZZ_SWITCHES, fuzz_vm, fuzz_vm_judge  # noqa: E402
+from boots.helpers import passes, vm  # noqa: E402
 from harness import judge  # noqa: E402
 
 DEFAULT_SEEDS = "0x1,0xbeef,0x5eed5,0xc0ffee"
@@ -49,7 +50,7 @@ def run_seed(efi: Path, seed: int, iters: int, on: str, trace: int | None,
         cmd = cmd.rstrip("\n") + f" trace={trace}\n"
     if step is not None:
         cmd = cmd.rstrip("\n") + f" step={step}\n"
-    cfg = "[hypervisor]\non_idle = poweroff\n" + cmd + _vm("honest", "hello")
+    cfg = "[hypervisor]\non_idle = poweroff\n" + cmd + vm("honest", "hello")
     esp = emu.make_esp(work / "esp", efi, cfg,
                        {"guests/fuzz.elf": str(ROOT / "build/guests/fuzz.elf"),
                         "guests/hello.elf": str(ROOT / "build/guests/hello.elf")})
@@ -65,7 +66,7 @@ def run_seed(efi: Path, seed: int, iters: int, on: str, trace: int | None,
     whole = Judge(expect=[r"hv: power off: "],
                   reject=[r"PANIC", r"panic", r"exception \d+", r"not started:"])
     why = (judge(whole, log, reason) or judge(fuzz_vm_judge("fuzz"), log, reason)
-           or judge(_passes("honest"), log, reason))
+           or judge(passes("honest"), log, reason))
     if why is None and not re.search(r"^\[fuzz\] FUZZ done", log, re.M):
         stop = re.search(r"vm fuzz: stopped: .*", log)
         why = f"the fuzz VM did not finish: {stop.group(0) if stop else '?'}"

@@ -16,7 +16,7 @@ from its seeds (tests/fuzz/corpus/fuzz_NAME), seeded, in build/test-runs/
 fuzz.NAME/ (its log, and the crashing input if one is found); it counts as
 the test fuzz.NAME, failed if the fuzzer exits non-zero.
 
-Boot tests (tests/boot_tests.py): each boots --efi from an ESP folder in its
+Boot tests (tests/boots/): each boots --efi from an ESP folder in its
 own work folder build/test-runs/NAME/ (made anew each run; the serial log,
 the emulator's log and the ESP stay there), --jobs at a time.
 
@@ -48,7 +48,7 @@ sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True      # no tests/__pycache__ in the work tree
 
 import emu  # noqa: E402
-from boot_tests import BOOT_TESTS, BootTest, Judge, TableError, check_table  # noqa: E402
+from boots import BOOT_TESTS, BootTest, Judge, TableError, check_table  # noqa: E402
 
 TAIL_LINES = 40
 UNIT_LINE_RE = re.compile(r"^(PASS|FAIL) (\S+?)(?::\s*(.*))?\s*$")
@@ -383,7 +383,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGHUP, _sigterm)
 
     try:
-        check_table()   # again: it covers tests appended after boot_tests.py's own call
+        check_table(BOOT_TESTS)   # again, as the package did on import
     except TableError as e:
         print(f"harness: {e}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ def config_seeds() -> None:
     write("fuzz_config", "example.cfg", (ROOT / "examples" / "hv.cfg").read_bytes())
     sys.path.insert(0, str(ROOT / "tests"))
     sys.dont_write_bytecode = True
-    from boot_tests import BOOT_TESTS  # noqa: E402
+    from boots import BOOT_TESTS  # noqa: E402
     # Every [vm] key at its limit: 8 port ranges, 4 PCI functions.
     write("fuzz_config", "limits.cfg", (
         "[hypervisor]\nserial = com2\nlog = debug\non_idle = poweroff\nselftest = yes\n"

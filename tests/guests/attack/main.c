@@ -3,7 +3,7 @@
  * prints "ATTACK NAME: start", then, where the guest itself can judge,
  * "ATTACK NAME: contained (...)" or "ATTACK NAME: ESCAPED (...)".  Attacks
  * that must end their VM (memory outside RAM, a triple fault, an
- * unemulated MMIO instruction) end it; tests/boot_tests.py judges those
+ * unemulated MMIO instruction) end it; tests/boots/attacks.py judges those
  * from the hypervisor's log ("vm X: stopped: ...").  See the list in
  * docs/ARCHITECTURE.md, "The hostile-guest suite". */
 #include "attack.h"

@@ -1,0 +1,41 @@
+"""The boot-test table: each test boots build/hv.efi in an emulator and
+judges the serial log (see tests/harness.py for how they run, and
+tests/boots/table.py for what a BootTest and a Judge are).
+
+One module per boot or family of boots, each a list TESTS:
+  uefi.py         boot.*: the UEFI stage, self-tests, config errors
+  vms.py          vms.multiboot: the Multiboot test guests, all in one boot
+  passthrough.py  vms.passthrough: host ports and a PCI function for one VM
+  linux.py        vms.linux, vms.linux_shell: Debian's kernel as a guest
+  isolation.py    vms.isolation, vms.isolation_avx512: isolation under attack
+  contained.py    vms.contained: a guest's faults get the hardware's answer
+  attacks.py      vms.attacks, vms.attacks_storms: the hostile-guest suite
+  fuzz.py         vms.fuzz: the guest instruction fuzzer
+helpers.py holds the hv.cfg pieces and verdicts several of them share.
+
+BOOT_TESTS is their concatenation, in the order the harness runs them.
+check_table(BOOT_TESTS) checks the whole table when this package is
+imported, after every module's tests are in it, and the harness checks it
+again when it starts; run `python3 tests/boots/__main__.py` to check it alone.
+"""
+
+from __future__ import annotations
+
+from . import attacks, contained, fuzz, isolation, linux, passthrough, uefi, vms
+from .table import BootTest, Judge, TableError, check_table, table_problems
+
+__all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
+           "table_problems"]
+
+BOOT_TESTS: list[BootTest] = [
+    *uefi.TESTS,
+    *vms.TESTS,
+    *passthrough.TESTS,
+    *linux.TESTS,
+    *isolation.TESTS,
+    *contained.TESTS,
+    *attacks.TESTS,
+    *fuzz.TESTS,
+]
+
+check_table(BOOT_TESTS)

@@ -1,0 +1,120 @@
+"""vms.linux and vms.linux_shell: Debian's own kernel (make linux) with a
+busybox initramfs (tests/linux/init) as guests.
+
+vms.linux boots two Linux VMs beside a Multiboot guest: linux0 (2 vCPUs)
+reboots itself once (`reboot -f`, hv.reboot) and must come back and power
+off; linux1 lingers so that the reset happens while it runs.  Each Linux VM
+is judged from /init's "INIT:" report, its ACPI S5 power-off, and a kernel
+log free of warnings, errors and oopses (the KLOG lines).
+vms.linux_shell types commands on the serial console (the BootTest's
+script) and judges the shell's answers.
+"""
+
+from __future__ import annotations
+
+from .helpers import passes, vm
+from .table import BootTest, Judge
+
+
+def _linux_vm(name: str, extra: str = "") -> str:
+    return (f"[vm {name}]\ntype = linux\nkernel = \\guests\\vmlinuz\n"
+            f"initrd = \\guests\\initrd.img\nmemory = 128M\n"
+            f"cmdline = console=ttyS0 quiet\n{extra}")
+
+
+def _linux_judge(name: str, cpus: int = 1) -> Judge:
+    """/init's report (tests/linux/init), a clean power-off, and a kernel
+    log free of what would mean our platform is missing something: no
+    warning or error at all (the KLOG lines are the kernel's messages of
+    level warning and above, which "quiet" keeps off the console)."""
+    p = rf"^\[{name}\] "
+    return Judge(
+        expect=[p + r"INIT: hello from /init",
+                p + r"INIT: kernel 6\.\d+\.\d+-\d+-amd64",
+                p + rf"INIT: cpus {cpus}$",
+                p + r"INIT: memory \d+ kB",
+                p + r"INIT: serial irq IO-APIC 4-edge$",
+                p + r"INIT: local timer ticking$",
+                p + r"INIT: ls / -> bin dev init proc root sys",
+                p + r"INIT: sum 6\*7 = 42",
+                p + r"INIT: done, powering off",
+                rf"vm {name}: powered off \(ACPI S5\)"],
+        reject=[p + r".*Kernel panic", p + r".*Oops", p + r".*BUG:",
+                p + r".*(?i:unable to)", p + r".*unchecked MSR",
+                p + r".*WARNING:", p + r".*Call Trace", p + r"KLOG: "])
+
+
+def _linux_reboot_judge(name: str, cpus: int = 1) -> Judge:
+    """/init with hv.reboot: the first boot's report, `reboot -f` (the
+    kernel resets through the ACPI reset register or the keyboard
+    controller, both ending in vm_restart), then a second boot that finds
+    its mark in CMOS NVRAM and powers off.  The whole VM starts again
+    inside one hv boot, beside its neighbours."""
+    p = rf"^\[{name}\] "
+    first = _linux_judge(name, cpus)
+    return Judge(
+        expect=first.expect[:-2]
+        + [p + r"INIT: boot 1, rebooting",
+           rf"vm {name}: reset through (port 0xcf9|the keyboard controller)"
+           r"; restarting",
+           p + r"INIT: hello from /init",
+           p + rf"INIT: cpus {cpus}$",
+           p + r"INIT: sum 6\*7 = 42",
+           p + r"INIT: boot 2 after reboot",
+           p + r"INIT: done, powering off",
+           rf"vm {name}: powered off \(ACPI S5\)"],
+        reject=first.reject + [p + r"INIT: reboot -f returned",
+                               rf"vm {name}: stopped"])
+
+
+LINUX = BootTest(
+    name="vms.linux",
+    cfg=("[hypervisor]\non_idle = poweroff\n"
+         + _linux_vm("linux0", extra="vcpus = 2\n").replace(
+             "quiet", "quiet hv.reboot")
+         + _linux_vm("linux1").replace("quiet", "quiet hv.linger=60")
+         + vm("hello", "hello")),
+    files={"guests/vmlinuz": "build/linux/vmlinuz",
+           "guests/initrd.img": "build/linux/initrd.img",
+           "guests/hello.elf": "build/guests/hello.elf"},
+    timeout_s=1200,  # three Linux boots
+    stop_regex=r"hv: power off: ",
+    expect=[r"vm linux0: \d+ MiB at host .*, 2 vCPU\(s\)",
+            r"vm linux1: \d+ MiB at host",
+            r"hv: power off: idle; VMs: 3 exited, 0 stopped, 0 not started"],
+    reject=[r"PANIC", r"exception \d+", r"not started:"],
+    subtests={
+        "linux.linux0_reboot": _linux_reboot_judge("linux0", cpus=2),
+        "linux.linux1": _linux_judge("linux1"),
+        # linux1 was still up (booting, or lingering) when linux0 reset:
+        # vCPU switches between VMs around a reset happened.
+        "linux.reboot_beside_linux": Judge(
+            expect=[r"vm linux0: reset through .*; restarting",
+                    r"^\[linux1\] INIT: done, powering off"]),
+        "linux.beside_multiboot": passes("hello"),
+    },
+)
+
+
+LINUX_SHELL = BootTest(
+    name="vms.linux_shell",
+    cfg=("[hypervisor]\non_idle = poweroff\n"
+         + _linux_vm("shell").replace("console=ttyS0 quiet",
+                                      "console=ttyS0 quiet hv.shell")),
+    files={"guests/vmlinuz": "build/linux/vmlinuz",
+           "guests/initrd.img": "build/linux/initrd.img"},
+    timeout_s=600,
+    stop_regex=r"hv: power off: ",
+    script=[(r"^\[shell\] INIT: shell ready", "echo answer=$((6*7))\n"),
+            (r"^\[shell\] answer=42", "uname -s\n"),
+            (r"^\[shell\] Linux$", "exit\n")],
+    expect=[r"^\[shell\] INIT: shell ready",
+            r"^\[shell\] answer=42$",
+            r"^\[shell\] Linux$",
+            r"^\[shell\] INIT: shell exited",
+            r"vm shell: powered off \(ACPI S5\)"],
+    reject=[r"PANIC", r"Kernel panic"],
+)
+
+
+TESTS = [LINUX, LINUX_SHELL]
