@@ -6,7 +6,7 @@ honest VM (tests/guests/honest.c).  An attack the guest can judge prints
 "ATTACK NAME: contained (...)" or "ESCAPED (...)"; one that must end its
 VM is judged by the hypervisor's words for that VM.  Every subtest also
 fails on a fault in root or a panic: a VM that brings the host down has
-escaped, whatever it printed.  See docs/ARCHITECTURE.md, "The
+escaped, whatever it printed.  See docs/TESTING.md, "The
 hostile-guest suite".
 
 vms.attacks holds the attacks on memory, MSRs, instructions, ports and

@@ -5,7 +5,7 @@
  * that must end their VM (memory outside RAM, a triple fault, an
  * unemulated MMIO instruction) end it; tests/boots/attacks.py judges those
  * from the hypervisor's log ("vm X: stopped: ...").  See the list in
- * docs/ARCHITECTURE.md, "The hostile-guest suite". */
+ * docs/TESTING.md, "The hostile-guest suite". */
 #include "attack.h"
 
 const char *current;
