@@ -92,6 +92,7 @@ UNIT_DEPS_test_vpit := drivers/vpit.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vioapic := drivers/vioapic.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vlapic := drivers/vlapic.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vuart := drivers/vuart.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vuart_smp := drivers/vuart.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vlapic_smp := drivers/vlapic.c drivers/vioapic.c \
 	kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_ept_audit := kernel/ept_audit.c arch/paging.c
