@@ -89,15 +89,14 @@ static void arm(struct vpit *p, unsigned n, uint32_t count)
 		p->next_irq = c->start + tsc_for_ticks(c->reload);
 }
 
-/* Every vCPU's entry path calls this: only one of two CPUs that find
- * the same expiry at once raises IRQ 0 for it. */
-void vpit_update(struct vpit *p, uint64_t now)
+/* Only one of two CPUs that find the same expiry at once raises IRQ 0
+ * for it. */
+static __attribute__((noinline)) void update_locked(struct vpit *p,
+						    uint64_t now)
 {
 	struct pit_channel *c = &p->ch[0];
-	uint64_t next = __atomic_load_n(&p->next_irq, __ATOMIC_RELAXED);
+	uint64_t next;
 
-	if (!next || now < next)
-		return;
 	spin_lock(&p->lock);
 	next = p->next_irq;
 	if (!next || now < next) {
@@ -113,6 +112,16 @@ void vpit_update(struct vpit *p, uint64_t now)
 	}
 	spin_unlock(&p->lock);
 	vm_isa_irq_pulse(p->vm, 0);
+}
+
+/* Every vCPU's entry path calls this: a leaf check, the rest a tail
+ * call. */
+void vpit_update(struct vpit *p, uint64_t now)
+{
+	uint64_t next = __atomic_load_n(&p->next_irq, __ATOMIC_RELAXED);
+
+	if (next && now >= next)
+		update_locked(p, now);
 }
 
 uint64_t vpit_next_deadline(const struct vpit *p)
