@@ -64,7 +64,8 @@ BOOT_OBJS := $(patsubst %,$(BUILD)/boot/%.o,$(BOOT_SRCS) boot/handoff.S)
 
 # ---- host unit tests (pure logic, sanitizers on) ----
 UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined \
-	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/unit
+	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Itests/unit \
+	       -pthread -DHV_UNIT_HOST
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 		$(wildcard tests/unit/test_*.c))
 # Which kernel sources each unit test exercises.
@@ -86,11 +87,14 @@ UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
 UNIT_DEPS_test_io_bus := kernel/io_bus.c
-UNIT_DEPS_test_vpic := drivers/vpic.c kernel/io_bus.c
-UNIT_DEPS_test_vpit := drivers/vpit.c kernel/io_bus.c
-UNIT_DEPS_test_vioapic := drivers/vioapic.c kernel/io_bus.c
-UNIT_DEPS_test_vlapic := drivers/vlapic.c kernel/io_bus.c
-UNIT_DEPS_test_vuart := drivers/vuart.c kernel/io_bus.c
+UNIT_DEPS_test_vpic := drivers/vpic.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vpit := drivers/vpit.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vioapic := drivers/vioapic.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vlapic := drivers/vlapic.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vuart := drivers/vuart.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vuart_smp := drivers/vuart.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_vlapic_smp := drivers/vlapic.c drivers/vioapic.c \
+	kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_ept_audit := kernel/ept_audit.c arch/paging.c
 
 # ---- host fuzzers (libFuzzer, ASan, UBSan; tests/fuzz/) ----

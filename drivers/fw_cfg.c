@@ -3,9 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernel/spinlock.h"
+
 #define FW_CFG_ITEM_MAX 8
 
+/* Locking: `lock` keeps the selector, offset and item whole when two
+ * vCPUs use the (one, shared) interface at once. */
 struct fw_cfg {
+	struct spinlock lock;
 	struct vm *vm;
 	uint16_t key;
 	uint32_t offset;
@@ -60,18 +65,24 @@ static enum io_result fw_cfg_read(void *dev, struct vcpu *v,
 	(void)v;
 	if (port != FW_CFG_PORT_DATA || size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&f->lock);
 	*val = f->offset < f->item_len ? f->item[f->offset] : 0;
 	f->offset++;
+	spin_unlock(&f->lock);
 	return IO_HANDLED;
 }
 
 static enum io_result fw_cfg_write(void *dev, struct vcpu *v,
 				   uint64_t port, unsigned size, uint64_t val)
 {
+	struct fw_cfg *f = dev;
+
 	(void)v;
 	if (port != FW_CFG_PORT_SEL || size != 2)
 		return IO_UNHANDLED;
-	select_key(dev, (uint16_t)val);
+	spin_lock(&f->lock);
+	select_key(f, (uint16_t)val);
+	spin_unlock(&f->lock);
 	return IO_HANDLED;
 }
 
@@ -83,6 +94,7 @@ bool fw_cfg_attach(struct vm *vm, void **state)
 
 	if (!f)
 		return false;
+	spin_init(&f->lock, "fw_cfg");
 	f->vm = vm;
 	return io_bus_register(&vm->pio, FW_CFG_PORT_SEL, 2, &fw_cfg_ops,
 			       f) == 0;

@@ -4,13 +4,17 @@
 
 #include "../arch/tsc.h"
 #include "../kernel/acpi_tables.h"
+#include "../kernel/spinlock.h"
 
 #define PM_TIMER_HZ 3579545ull
 #define PM1_CNT_SCI_EN (1u << 0)
 #define PM1_CNT_SLP_TYP(v) (((v) >> 10) & 7)
 #define PM1_CNT_SLP_EN (1u << 13)
 
+/* Locking: `lock` covers the PM1 registers (read-modify-writes from any
+ * vCPU); the power-off request is made after it is dropped. */
 struct vacpi_pm {
+	struct spinlock lock;
 	struct vm *vm;
 	uint16_t sts, en, cnt;
 };
@@ -28,17 +32,21 @@ static enum io_result pm_read(void *dev, struct vcpu *v,
 {
 	struct vacpi_pm *pm = dev;
 
+	enum io_result r = IO_HANDLED;
+
 	(void)v;
+	(void)size;
+	spin_lock(&pm->lock);
 	switch (port) {
 	case ACPI_PM1_EVT: *val = pm->sts; break;
 	case ACPI_PM1_EVT + 2: *val = pm->en; break;
 	/* No SMI_CMD in the FADT: the machine is always in ACPI mode. */
 	case ACPI_PM1_CNT: *val = pm->cnt | PM1_CNT_SCI_EN; break;
 	case ACPI_PM_TMR: *val = pm_timer(); break;
-	default: return IO_UNHANDLED;
+	default: r = IO_UNHANDLED; break;
 	}
-	(void)size;
-	return IO_HANDLED;
+	spin_unlock(&pm->lock);
+	return r;
 }
 
 static enum io_result pm_write(void *dev, struct vcpu *v,
@@ -46,8 +54,12 @@ static enum io_result pm_write(void *dev, struct vcpu *v,
 {
 	struct vacpi_pm *pm = dev;
 
+	enum io_result r = IO_HANDLED;
+	bool power_off = false;
+
 	(void)v;
 	(void)size;
+	spin_lock(&pm->lock);
 	switch (port) {
 	case ACPI_PM1_EVT:
 		pm->sts &= (uint16_t)~val; /* write 1 to clear */
@@ -57,14 +69,17 @@ static enum io_result pm_write(void *dev, struct vcpu *v,
 		break;
 	case ACPI_PM1_CNT:
 		pm->cnt = (uint16_t)(val & ~PM1_CNT_SLP_EN);
-		if ((val & PM1_CNT_SLP_EN) &&
-		    PM1_CNT_SLP_TYP(val) == ACPI_S5_SLP_TYP)
-			vm_power_off(pm->vm);
+		power_off = (val & PM1_CNT_SLP_EN) &&
+			    PM1_CNT_SLP_TYP(val) == ACPI_S5_SLP_TYP;
 		break;
 	default:
-		return IO_UNHANDLED;
+		r = IO_UNHANDLED;
+		break;
 	}
-	return IO_HANDLED;
+	spin_unlock(&pm->lock);
+	if (power_off)
+		vm_power_off(pm->vm);
+	return r;
 }
 
 static const struct io_ops pm_ops = { pm_read, pm_write };
@@ -75,6 +90,7 @@ bool vacpi_pm_attach(struct vm *vm, void **state)
 
 	if (!pm)
 		return false;
+	spin_init(&pm->lock, "vacpi_pm");
 	pm->vm = vm;
 	return io_bus_register(&vm->pio, ACPI_PM_BASE, 12, &pm_ops, pm) == 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include "../kernel/spinlock.h"
 #include "vlapic.h"
 
 #define IOREGSEL 0x00
@@ -29,7 +30,14 @@
  * (14), which are the chip's. */
 #define RTE_WRITABLE 0xff0000000001afffull
 
+/* Locking (docs/ARCHITECTURE.md, "Locking in device models"): `lock`
+ * covers the registers, lines and watches.  It is taken with interrupts
+ * off: kernel/passthrough.c raises lines from a host interrupt handler.
+ * A pin's message goes to the local APICs with it held (the lock order is
+ * I/O APIC, then one local APIC at a time); the EOI watchers, which call
+ * back into this device, run after it is dropped. */
 struct vioapic {
+	struct spinlock lock;
 	struct vm *vm;
 	uint32_t regsel;
 	uint32_t id;
@@ -70,48 +78,75 @@ static void service(struct vioapic *io, unsigned pin, bool rising)
 
 void vioapic_set_line(struct vioapic *io, unsigned pin, bool level)
 {
+	uint64_t flags;
 	bool rising;
 
 	if (pin >= VIOAPIC_PINS)
 		return;
+	flags = spin_lock_irqsave(&io->lock);
 	rising = level && !io->line[pin];
 	io->line[pin] = level;
 	service(io, pin, rising);
+	spin_unlock_irqrestore(&io->lock, flags);
 }
 
+/* In two steps, as before locking: first the watchers of the pins that
+ * sent `vector` (a forwarded line is lowered there, and must be before
+ * the pin is looked at again), called without the lock since they set
+ * lines; then, under it, the remote IRRs cleared and the pins served. */
 void vioapic_eoi(struct vm *vm, uint8_t vector)
 {
 	struct vioapic *io = vm->ioapic;
+	struct { vioapic_eoi_fn fn; void *ctx; } call[VIOAPIC_PINS];
+	unsigned ncalls = 0;
+	uint64_t flags;
 
 	if (!io)
 		return;
+	flags = spin_lock_irqsave(&io->lock);
+	for (unsigned pin = 0; pin < VIOAPIC_PINS; pin++)
+		if (RTE_VECTOR(io->rte[pin]) == vector &&
+		    io->eoi_watch[pin].fn) {
+			call[ncalls].fn = io->eoi_watch[pin].fn;
+			call[ncalls++].ctx = io->eoi_watch[pin].ctx;
+		}
+	spin_unlock_irqrestore(&io->lock, flags);
+	for (unsigned i = 0; i < ncalls; i++)
+		call[i].fn(call[i].ctx);
+	flags = spin_lock_irqsave(&io->lock);
 	for (unsigned pin = 0; pin < VIOAPIC_PINS; pin++) {
 		uint64_t r = io->rte[pin];
 		if (RTE_VECTOR(r) != vector)
 			continue;
-		if (io->eoi_watch[pin].fn)
-			io->eoi_watch[pin].fn(io->eoi_watch[pin].ctx);
 		if ((r & RTE_LEVEL) && (r & RTE_REMOTE_IRR)) {
 			io->rte[pin] &= ~RTE_REMOTE_IRR;
 			service(io, pin, false);
 		}
 	}
+	spin_unlock_irqrestore(&io->lock, flags);
 }
 
 void vioapic_watch_eoi(struct vioapic *io, unsigned pin, vioapic_eoi_fn fn,
 		       void *ctx)
 {
+	uint64_t flags;
+
 	if (pin >= VIOAPIC_PINS)
 		return;
+	flags = spin_lock_irqsave(&io->lock);
 	if (!io->eoi_watch[pin].fn)
-		io->nwatched++;
+		__atomic_add_fetch(&io->nwatched, 1, __ATOMIC_RELAXED);
 	io->eoi_watch[pin].fn = fn;
 	io->eoi_watch[pin].ctx = ctx;
+	spin_unlock_irqrestore(&io->lock, flags);
 }
 
+/* Asked by a local APIC at each EOI, with its own lock held: a lock-free
+ * read of a counter that only ever grows. */
 bool vioapic_watches_eoi(const struct vm *vm)
 {
-	return vm->ioapic && vm->ioapic->nwatched;
+	return vm->ioapic &&
+	       __atomic_load_n(&vm->ioapic->nwatched, __ATOMIC_RELAXED);
 }
 
 static uint32_t reg_read(const struct vioapic *io, uint32_t reg)
@@ -158,16 +193,21 @@ static enum io_result mmio_read(void *dev, struct vcpu *v,
 	struct vioapic *io = dev;
 	uint64_t off = gpa - VIOAPIC_BASE;
 
+	enum io_result res = IO_HANDLED;
+	uint64_t flags;
+
 	(void)v;
 	if (size != 4)
 		return IO_UNHANDLED;
+	flags = spin_lock_irqsave(&io->lock);
 	if (off == IOREGSEL)
 		*val = io->regsel;
 	else if (off == IOWIN)
 		*val = reg_read(io, io->regsel);
 	else
-		return IO_UNHANDLED;
-	return IO_HANDLED;
+		res = IO_UNHANDLED;
+	spin_unlock_irqrestore(&io->lock, flags);
+	return res;
 }
 
 static enum io_result mmio_write(void *dev, struct vcpu *v,
@@ -176,16 +216,21 @@ static enum io_result mmio_write(void *dev, struct vcpu *v,
 	struct vioapic *io = dev;
 	uint64_t off = gpa - VIOAPIC_BASE;
 
+	enum io_result res = IO_HANDLED;
+	uint64_t flags;
+
 	(void)v;
 	if (size != 4)
 		return IO_UNHANDLED;
+	flags = spin_lock_irqsave(&io->lock);
 	if (off == IOREGSEL)
 		io->regsel = (uint32_t)val & 0xff;
 	else if (off == IOWIN)
 		reg_write(io, io->regsel, (uint32_t)val);
 	else
-		return IO_UNHANDLED;
-	return IO_HANDLED;
+		res = IO_UNHANDLED;
+	spin_unlock_irqrestore(&io->lock, flags);
+	return res;
 }
 
 static const struct io_ops vioapic_ops = { mmio_read, mmio_write };
@@ -193,12 +238,15 @@ static const struct io_ops vioapic_ops = { mmio_read, mmio_write };
 /* Every pin starts masked (82093AA 3.2.4); the ID follows the vCPUs'. */
 void vioapic_reset(struct vioapic *io)
 {
+	uint64_t flags = spin_lock_irqsave(&io->lock);
+
 	io->regsel = 0;
 	io->id = io->vm->nvcpus;
 	for (unsigned i = 0; i < VIOAPIC_PINS; i++) {
 		io->rte[i] = RTE_MASKED;
 		io->line[i] = false;
 	}
+	spin_unlock_irqrestore(&io->lock, flags);
 }
 
 bool vioapic_attach(struct vm *vm, void **state)
@@ -207,6 +255,7 @@ bool vioapic_attach(struct vm *vm, void **state)
 
 	if (!io)
 		return false;
+	spin_init(&io->lock, "vioapic");
 	io->vm = vm;
 	vioapic_reset(io);
 	vm->ioapic = io;

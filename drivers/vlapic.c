@@ -5,12 +5,14 @@
  * no calibration of this timer either. */
 #include "vlapic.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../arch/msr.h"
 #include "../arch/tsc.h"
 #include "../kernel/log.h"
+#include "../kernel/spinlock.h"
 #include "vioapic.h"
 
 /* Register offsets in the xAPIC page; the x2APIC MSR is 0x800 + off/16
@@ -63,7 +65,16 @@ static const uint32_t lvt_writable[LVT_COUNT] = {
 	0x000100ffu, /* error */
 };
 
+/* Locking (docs/ARCHITECTURE.md, "Locking in device models"): `lock`
+ * covers every field below it.  The owner vCPU takes it for its register
+ * accesses, timer and acknowledge; another vCPU's CPU takes it to deliver
+ * an IPI, the I/O APIC's to deliver a pin's message.  It is a leaf: no
+ * other device is called while it is held (an ICR write's IPI and an
+ * EOI's I/O APIC notice are carried out after it is dropped).  Fields
+ * that the event path reads on every VM entry without it are read with
+ * atomic loads: see vlapic_pending_vector, vlapic_update. */
 struct vlapic {
+	struct spinlock lock;
 	uint64_t base_msr;
 	uint32_t tpr, ldr, dfr, svr, esr, esr_pending;
 	uint32_t icr_lo, icr_hi;
@@ -75,6 +86,12 @@ struct vlapic {
 	uint64_t tsc_deadline; /* the guest's IA32_TSC_DEADLINE */
 	bool nmi_pending;
 };
+
+static void reset_locked(struct vcpu *v);
+static bool msr_read_locked(struct vcpu *v, uint32_t msr, uint64_t *val);
+struct after_unlock;
+static bool msr_write_locked(struct vcpu *v, uint32_t msr, uint64_t val,
+			     struct after_unlock *w);
 
 static bool x2apic_mode(const struct vlapic *a)
 {
@@ -156,9 +173,8 @@ static void accept_fixed(struct vlapic *a, unsigned vector, bool level)
 		vec_clear(a->tmr, vector);
 }
 
-void vlapic_update(struct vcpu *v, uint64_t now)
+static void timer_fire(struct vlapic *a, uint64_t now)
 {
-	struct vlapic *a = v->lapic;
 	uint32_t lvt = a->lvt[0];
 
 	if (!a->deadline || now < a->deadline)
@@ -182,52 +198,113 @@ void vlapic_update(struct vcpu *v, uint64_t now)
 	}
 }
 
+/* The deadline is only written under the lock; a stale read here costs
+ * at most a look under the lock (stale non-zero) or waits for the next
+ * entry (an INIT from another CPU just cleared it, nothing to fire). */
+static __attribute__((noinline)) void update_locked(struct vlapic *a,
+						     uint64_t now)
+{
+	uint64_t flags = spin_lock_irqsave(&a->lock);
+
+	timer_fire(a, now);
+	spin_unlock_irqrestore(&a->lock, flags);
+}
+
+/* The check is a leaf and the locked part a tail call, so the common
+ * case costs no stack frame (`make bench` counts instructions). */
+void vlapic_update(struct vcpu *v, uint64_t now)
+{
+	struct vlapic *a = v->lapic;
+	uint64_t deadline = __atomic_load_n(&a->deadline, __ATOMIC_RELAXED);
+
+	if (deadline && now >= deadline)
+		update_locked(a, now);
+}
+
 uint64_t vlapic_next_deadline(const struct vcpu *v)
 {
-	return v->lapic->deadline;
+	return __atomic_load_n(&v->lapic->deadline, __ATOMIC_RELAXED);
 }
 
 /* ---- delivery ---------------------------------------------------------- */
 
-int vlapic_pending_vector(const struct vcpu *v)
+/* Asked before every VM entry: with nothing requested (the common case)
+ * the answer comes from atomic loads of the IRR alone, no lock.  A bit
+ * set by another CPU just after is not lost: it stays in the IRR, and
+ * the sender's side makes the owner look again (its next entry, or the
+ * scheduler's kick). */
+static bool irr_empty(const struct vlapic *a)
 {
-	const struct vlapic *a = v->lapic;
+	for (unsigned i = 0; i < 8; i++)
+		if (__atomic_load_n(&a->irr[i], __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+static __attribute__((noinline)) int pending_locked(struct vlapic *a)
+{
+	uint64_t flags = spin_lock_irqsave(&a->lock);
 	int irrv = vec_highest(a->irr);
 
 	if (irrv < 0 || !hw_enabled(a) ||
 	    ((uint32_t)irrv & 0xf0) <= (ppr(a) & 0xf0))
-		return -1;
+		irrv = -1;
+	spin_unlock_irqrestore(&a->lock, flags);
 	return irrv;
 }
 
-void vlapic_accept(struct vcpu *v, int vector)
+int vlapic_pending_vector(const struct vcpu *v)
 {
-	vec_clear(v->lapic->irr, (unsigned)vector);
-	vec_set(v->lapic->isr, (unsigned)vector);
+	return irr_empty(v->lapic) ? -1 : pending_locked(v->lapic);
 }
 
+/* Under the lock, so that a bit another CPU sets in the same IRR word at
+ * the same moment is not undone by this clear. */
+void vlapic_accept(struct vcpu *v, int vector)
+{
+	struct vlapic *a = v->lapic;
+	uint64_t flags = spin_lock_irqsave(&a->lock);
+
+	vec_clear(a->irr, (unsigned)vector);
+	vec_set(a->isr, (unsigned)vector);
+	spin_unlock_irqrestore(&a->lock, flags);
+}
+
+/* Lock-free: IA32_APIC_BASE and LINT0 are written by the owner vCPU
+ * (the one asking) or by an INIT, which stops the owner anyway; each is
+ * one aligned word, read whole. */
 bool vlapic_accepts_pic(const struct vcpu *v)
 {
 	const struct vlapic *a = v->lapic;
-	uint32_t lint0 = a->lvt[LVT_INDEX(APIC_LVT_LINT0)];
+	uint32_t lint0 = __atomic_load_n(&a->lvt[LVT_INDEX(APIC_LVT_LINT0)],
+					 __ATOMIC_RELAXED);
 
 	if (v->id != 0)
 		return false; /* INTR is wired to the boot CPU only */
-	if (!hw_enabled(a))
+	if (!(__atomic_load_n(&a->base_msr, __ATOMIC_RELAXED) & APIC_BASE_EN))
 		return true; /* the PIC's INTR goes straight to the CPU */
 	return !(lint0 & LVT_MASKED) && LVT_DELIVERY(lint0) == APIC_DM_EXTINT;
 }
 
+/* An atomic flag: senders set it, the owner reads or takes it. */
 bool vlapic_take_nmi(struct vcpu *v, bool take)
 {
-	bool pending = v->lapic->nmi_pending;
-
 	if (take)
-		v->lapic->nmi_pending = false;
-	return pending;
+		return __atomic_exchange_n(&v->lapic->nmi_pending, false,
+					   __ATOMIC_ACQ_REL);
+	return __atomic_load_n(&v->lapic->nmi_pending, __ATOMIC_RELAXED);
 }
 
-static void eoi(struct vcpu *v)
+/* What a register write leaves to do once the lock is dropped: calls
+ * into other devices (the I/O APIC, other vCPUs' APICs, this one's own
+ * for a self IPI) never happen under it. */
+struct after_unlock {
+	bool send;
+	struct apic_msg msg;
+	int ioapic_eoi; /* vector to report to the I/O APIC, or -1 */
+};
+
+static void eoi(struct vcpu *v, struct after_unlock *w)
 {
 	struct vlapic *a = v->lapic;
 	int vec = vec_highest(a->isr);
@@ -237,10 +314,18 @@ static void eoi(struct vcpu *v)
 	vec_clear(a->isr, (unsigned)vec);
 	if (vec_test(a->tmr, (unsigned)vec)) {
 		vec_clear(a->tmr, (unsigned)vec);
-		vioapic_eoi(v->vm, (uint8_t)vec);
+		w->ioapic_eoi = vec;
 	} else if (vioapic_watches_eoi(v->vm)) {
-		vioapic_eoi(v->vm, (uint8_t)vec); /* an edge pin's EOI */
+		w->ioapic_eoi = vec; /* an edge pin's EOI */
 	}
+}
+
+static void run_after_unlock(struct vcpu *v, const struct after_unlock *w)
+{
+	if (w->ioapic_eoi >= 0)
+		vioapic_eoi(v->vm, (uint8_t)w->ioapic_eoi);
+	if (w->send)
+		vlapic_send(v->vm, v, &w->msg);
 }
 
 /* Logical destinations: flat or cluster model in xAPIC mode, cluster
@@ -283,14 +368,14 @@ static void deliver(struct vcpu *t, const struct apic_msg *m)
 			accept_fixed(a, m->vector, m->level);
 		break;
 	case APIC_DM_NMI:
-		a->nmi_pending = true;
+		__atomic_store_n(&a->nmi_pending, true, __ATOMIC_RELEASE);
 		break;
 	case APIC_DM_INIT:
 		/* Only application processors take INIT here: it puts them in
 		 * wait-for-SIPI (SDM Vol. 3A 9.4.4.1).  The boot vCPU resets
 		 * through the reset ports instead. */
 		if (t->id != 0 && t->state != VCPU_STOPPED) {
-			vlapic_reset(t);
+			reset_locked(t);
 			t->state = VCPU_WAIT_SIPI;
 		}
 		break;
@@ -310,10 +395,13 @@ static void deliver(struct vcpu *t, const struct apic_msg *m)
 	}
 }
 
+/* Each target's lock is taken in turn, never two at once: the address
+ * match reads its LDR/DFR and the delivery writes its IRR. */
 void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *t = vm->vcpus[i];
+		uint64_t flags = spin_lock_irqsave(&t->lapic->lock);
 		bool hit;
 
 		switch (m->shorthand) {
@@ -322,9 +410,12 @@ void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m)
 		case SH_OTHERS: hit = t != from; break;
 		default: hit = matches(t, m->dest, m->logical); break;
 		}
-		if (!hit || !hw_enabled(t->lapic))
+		hit = hit && hw_enabled(t->lapic);
+		if (hit)
+			deliver(t, m);
+		spin_unlock_irqrestore(&t->lapic->lock, flags);
+		if (!hit)
 			continue;
-		deliver(t, m);
 		/* Lowest priority: one target is enough; the first is as low
 		 * as any while vCPUs have no priorities of their own. */
 		if (m->mode == APIC_DM_LOWEST && m->shorthand == SH_NONE)
@@ -332,7 +423,7 @@ void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m)
 	}
 }
 
-static void send_icr(struct vcpu *v, uint32_t lo, uint32_t dest)
+static void send_icr(uint32_t lo, uint32_t dest, struct after_unlock *w)
 {
 	struct apic_msg m = {
 		.dest = dest, .logical = lo & ICR_LOGICAL,
@@ -344,7 +435,8 @@ static void send_icr(struct vcpu *v, uint32_t lo, uint32_t dest)
 	/* INIT level de-assert only synchronises arbitration IDs. */
 	if (m.mode == APIC_DM_INIT && (lo & ICR_LEVEL) && !(lo & ICR_ASSERT))
 		return;
-	vlapic_send(v->vm, v, &m);
+	w->send = true;
+	w->msg = m;
 }
 
 /* ---- register access --------------------------------------------------- */
@@ -396,7 +488,8 @@ static void write_lvt(struct vlapic *a, unsigned i, uint32_t val)
 	}
 }
 
-static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
+static void reg_write(struct vcpu *v, unsigned off, uint32_t val,
+		      struct after_unlock *w)
 {
 	struct vlapic *a = v->lapic;
 
@@ -405,7 +498,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
 		a->tpr = val & 0xff;
 		return;
 	case APIC_EOI:
-		eoi(v);
+		eoi(v, w);
 		return;
 	case APIC_LDR:
 		if (!x2apic_mode(a))
@@ -430,7 +523,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val)
 		return;
 	case APIC_ICR_LO:
 		a->icr_lo = val & 0x000ccfffu;
-		send_icr(v, val, a->icr_hi >> 24);
+		send_icr(val, a->icr_hi >> 24, w);
 		return;
 	case APIC_TIMER_ICR:
 		if (LVT_TIMER_MODE(a->lvt[0]) != TIMER_TSC_DEADLINE)
@@ -457,26 +550,38 @@ static enum io_result mmio_read(void *dev, struct vcpu *v,
 				uint64_t gpa, unsigned size, uint64_t *val)
 {
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
+	enum io_result r = IO_UNHANDLED;
+	uint64_t flags;
 
 	(void)dev;
-	if (!hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
-	    size != 4 || (off & 0xf))
-		return IO_UNHANDLED;
-	*val = reg_read(v, off);
-	return IO_HANDLED;
+	flags = spin_lock_irqsave(&v->lapic->lock);
+	if (hw_enabled(v->lapic) && !x2apic_mode(v->lapic) &&
+	    size == 4 && !(off & 0xf)) {
+		*val = reg_read(v, off);
+		r = IO_HANDLED;
+	}
+	spin_unlock_irqrestore(&v->lapic->lock, flags);
+	return r;
 }
 
 static enum io_result mmio_write(void *dev, struct vcpu *v,
 				 uint64_t gpa, unsigned size, uint64_t val)
 {
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
+	struct after_unlock w = { .ioapic_eoi = -1 };
+	enum io_result r = IO_UNHANDLED;
+	uint64_t flags;
 
 	(void)dev;
-	if (!hw_enabled(v->lapic) || x2apic_mode(v->lapic) ||
-	    size != 4 || (off & 0xf) || off == APIC_SELF_IPI)
-		return IO_UNHANDLED;
-	reg_write(v, off, (uint32_t)val);
-	return IO_HANDLED;
+	flags = spin_lock_irqsave(&v->lapic->lock);
+	if (hw_enabled(v->lapic) && !x2apic_mode(v->lapic) &&
+	    size == 4 && !(off & 0xf) && off != APIC_SELF_IPI) {
+		reg_write(v, off, (uint32_t)val, &w);
+		r = IO_HANDLED;
+	}
+	spin_unlock_irqrestore(&v->lapic->lock, flags);
+	run_after_unlock(v, &w);
+	return r;
 }
 
 static const struct io_ops vlapic_mmio_ops = { mmio_read, mmio_write };
@@ -523,7 +628,7 @@ static bool set_apic_base(struct vcpu *v, uint64_t val)
 	    (x2apic_mode(a) && en && !extd))
 		return false;
 	if (!en && hw_enabled(a)) {
-		vlapic_reset(v);
+		reset_locked(v);
 		a->base_msr = fixed;
 		return true;
 	}
@@ -532,6 +637,16 @@ static bool set_apic_base(struct vcpu *v, uint64_t val)
 }
 
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	struct vlapic *a = v->lapic;
+	uint64_t flags = spin_lock_irqsave(&a->lock);
+	bool ok = msr_read_locked(v, msr, val);
+
+	spin_unlock_irqrestore(&a->lock, flags);
+	return ok;
+}
+
+static bool msr_read_locked(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	struct vlapic *a = v->lapic;
 	unsigned off = (msr - MSR_X2APIC_FIRST) << 4;
@@ -553,6 +668,19 @@ bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 }
 
 bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct vlapic *a = v->lapic;
+	struct after_unlock w = { .ioapic_eoi = -1 };
+	uint64_t flags = spin_lock_irqsave(&a->lock);
+	bool ok = msr_write_locked(v, msr, val, &w);
+
+	spin_unlock_irqrestore(&a->lock, flags);
+	run_after_unlock(v, &w);
+	return ok;
+}
+
+static bool msr_write_locked(struct vcpu *v, uint32_t msr, uint64_t val,
+			     struct after_unlock *w)
 {
 	struct vlapic *a = v->lapic;
 	unsigned off = (msr - MSR_X2APIC_FIRST) << 4;
@@ -580,23 +708,25 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		/* One 64-bit write: destination in the high half. */
 		a->icr_hi = (uint32_t)(val >> 32);
 		a->icr_lo = (uint32_t)val & 0x000ccfffu;
-		send_icr(v, (uint32_t)val, a->icr_hi);
+		send_icr((uint32_t)val, a->icr_hi, w);
 		return true;
 	}
 	if (val >> 32)
 		return false; /* reserved bits (SDM Vol. 3A 11.12.1.2) */
-	reg_write(v, off, (uint32_t)val);
+	reg_write(v, off, (uint32_t)val, w);
 	return true;
 }
 
+/* The TPR is the owner's alone (and an INIT's): one word, no lock. */
 uint64_t vlapic_read_cr8(const struct vcpu *v)
 {
-	return (v->lapic->tpr >> 4) & 0xf;
+	return (__atomic_load_n(&v->lapic->tpr, __ATOMIC_RELAXED) >> 4) & 0xf;
 }
 
 void vlapic_write_cr8(struct vcpu *v, uint64_t cr8)
 {
-	v->lapic->tpr = (uint32_t)(cr8 & 0xf) << 4;
+	__atomic_store_n(&v->lapic->tpr, (uint32_t)(cr8 & 0xf) << 4,
+			 __ATOMIC_RELAXED);
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -604,11 +734,13 @@ void vlapic_write_cr8(struct vcpu *v, uint64_t cr8)
 /* The power-up state (SDM Vol. 3A 11.4.7.1), then what firmware sets up
  * before an OS runs: the APIC software-enabled with LINT0 as ExtINT and
  * LINT1 as NMI on the boot CPU (virtual wire, MP spec 3.6.2.2). */
-void vlapic_reset(struct vcpu *v)
+static void reset_locked(struct vcpu *v)
 {
 	struct vlapic *a = v->lapic;
 
-	memset(a, 0, sizeof(*a));
+	/* Everything but the lock, which the caller holds. */
+	memset((char *)a + offsetof(struct vlapic, base_msr), 0,
+	       sizeof(*a) - offsetof(struct vlapic, base_msr));
 	a->base_msr = VLAPIC_MMIO_BASE | APIC_BASE_EN |
 		      (v->id == 0 ? APIC_BASE_BSP : 0);
 	a->dfr = 0xffffffffu;
@@ -622,6 +754,14 @@ void vlapic_reset(struct vcpu *v)
 	}
 }
 
+void vlapic_reset(struct vcpu *v)
+{
+	uint64_t flags = spin_lock_irqsave(&v->lapic->lock);
+
+	reset_locked(v);
+	spin_unlock_irqrestore(&v->lapic->lock, flags);
+}
+
 void vlapic_destroy(struct vcpu *v)
 {
 	free(v->lapic);
@@ -633,6 +773,7 @@ bool vlapic_create(struct vcpu *v)
 	v->lapic = calloc(1, sizeof(struct vlapic));
 	if (!v->lapic)
 		return false;
+	spin_init(&v->lapic->lock, "vlapic");
 	vlapic_reset(v);
 	return true;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../kernel/log.h"
+#include "../kernel/spinlock.h"
 #include "pci.h"
 
 #define CONFIG_ADDRESS 0xcf8
@@ -27,7 +28,12 @@ struct vpci_host_dev {
 	bool relocate_warned, error_enable_warned;
 };
 
+/* Locking: `lock` covers CONFIG_ADDRESS, the RCR and the given devices'
+ * virtual config state, so one vCPU's address/data pair is not split by
+ * another's; the host's config-space lock (drivers/pci.c) nests inside
+ * it.  Reset requests are made after it is dropped. */
 struct vpci {
+	struct spinlock lock;
 	struct vm *vm;
 	uint32_t address;
 	uint8_t rcr;
@@ -195,8 +201,10 @@ static enum io_result vpci_read(void *dev, struct vcpu *v,
 				uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vpci *p = dev;
+	enum io_result r = IO_HANDLED;
 
 	(void)v;
+	spin_lock(&p->lock);
 	if (port == RESET_CONTROL && size == 1) {
 		*val = p->rcr;
 	} else if (port == CONFIG_ADDRESS && size == 4) {
@@ -206,32 +214,39 @@ static enum io_result vpci_read(void *dev, struct vcpu *v,
 	} else if (port == KBC_COMMAND) {
 		*val = 0xff; /* no keyboard controller behind it */
 	} else {
-		return IO_UNHANDLED;
+		r = IO_UNHANDLED;
 	}
-	return IO_HANDLED;
+	spin_unlock(&p->lock);
+	return r;
 }
 
 static enum io_result vpci_write(void *dev, struct vcpu *v,
 				 uint64_t port, unsigned size, uint64_t val)
 {
 	struct vpci *p = dev;
+	enum io_result r = IO_HANDLED;
+	const char *reset = NULL;
 
 	(void)v;
+	spin_lock(&p->lock);
 	if (port == RESET_CONTROL && size == 1) {
 		p->rcr = val & 0x0e;
 		if (val & RCR_RESET_CPU)
-			vm_restart(p->vm, "reset through port 0xcf9");
+			reset = "reset through port 0xcf9";
 	} else if (port == CONFIG_ADDRESS && size == 4) {
 		p->address = val & 0x80fffffc;
 	} else if (port == KBC_COMMAND) {
 		if ((val & 0xff) == KBC_PULSE_RESET)
-			vm_restart(p->vm, "reset through the keyboard controller");
+			reset = "reset through the keyboard controller";
 	} else if (port >= CONFIG_DATA && port - CONFIG_DATA + size <= 4) {
 		config_write(p, port - CONFIG_DATA, size, val);
 	} else {
-		return IO_UNHANDLED;
+		r = IO_UNHANDLED;
 	}
-	return IO_HANDLED;
+	spin_unlock(&p->lock);
+	if (reset)
+		vm_restart(p->vm, reset);
+	return r;
 }
 
 static const struct io_ops vpci_ops = { vpci_read, vpci_write };
@@ -242,6 +257,7 @@ bool vpci_attach(struct vm *vm, void **state)
 
 	if (!p)
 		return false;
+	spin_init(&p->lock, "vpci");
 	p->vm = vm;
 	vm->pci = p;
 	return io_bus_register(&vm->pio, CONFIG_ADDRESS, 8, &vpci_ops,
@@ -269,10 +285,14 @@ void vpci_reset_host_devices(struct vm *vm)
 {
 	struct vpci *p = vm->pci;
 
-	for (unsigned i = 0; p && i < p->ndevs; i++) {
+	if (!p)
+		return;
+	spin_lock(&p->lock);
+	for (unsigned i = 0; i < p->ndevs; i++) {
 		struct vpci_host_dev *d = &p->devs[i];
 		d->sizing = 0;
 		d->error_enables = 0;
 		d->irq_line = pci_read(d->bdf, PCI_CFG_INTERRUPT) & 0xff;
 	}
+	spin_unlock(&p->lock);
 }

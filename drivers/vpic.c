@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include "../kernel/spinlock.h"
+
 #define ICW1_INIT 0x10
 #define ICW1_NEED_ICW4 0x01
 #define ICW4_AUTO_EOI 0x02
@@ -20,7 +22,13 @@ struct i8259 {
 	bool need_icw4, auto_eoi, read_isr;
 };
 
+/* Locking (docs/ARCHITECTURE.md, "Locking in device models"): `lock`
+ * covers both chips; it is a leaf (nothing is called with it held).
+ * vpic_has_pending, asked before every entry of the boot vCPU, reads the
+ * master's three registers with atomic loads and no lock; vpic_ack
+ * decides again under it. */
 struct vpic {
+	struct spinlock lock;
 	struct i8259 chip[2]; /* master, slave */
 };
 
@@ -48,13 +56,27 @@ static void update_cascade(struct vpic *p)
 
 void vpic_raise_irq(struct vpic *p, unsigned irq)
 {
+	spin_lock(&p->lock);
 	p->chip[irq >> 3].irr |= (uint8_t)(1u << (irq & 7));
 	update_cascade(p);
+	spin_unlock(&p->lock);
 }
 
+/* A snapshot of the master's IRR, IMR and ISR taken while another CPU
+ * changes them can be wrong either way for a moment: a false "yes" ends
+ * in vpic_ack's spurious IRQ 7 (as on the real chip when a request goes
+ * away before INTA), a false "no" in the request being seen at the next
+ * entry (the raiser's CPU kicks the vCPU's). */
 bool vpic_has_pending(const struct vpic *p)
 {
-	return chip_pending(&p->chip[0]) >= 0;
+	const struct i8259 *m = &p->chip[0];
+	struct i8259 snap = {
+		.irr = __atomic_load_n(&m->irr, __ATOMIC_RELAXED),
+		.imr = __atomic_load_n(&m->imr, __ATOMIC_RELAXED),
+		.isr = __atomic_load_n(&m->isr, __ATOMIC_RELAXED),
+	};
+
+	return chip_pending(&snap) >= 0;
 }
 
 static unsigned chip_ack(struct i8259 *c, int irq)
@@ -65,18 +87,29 @@ static unsigned chip_ack(struct i8259 *c, int irq)
 	return c->vector_base + (unsigned)irq;
 }
 
+/* With nothing left to take (another CPU masked it after
+ * vpic_has_pending said yes) the chip answers INTA with its lowest-
+ * priority vector, IRQ 7, and sets no ISR bit (8259A data sheet,
+ * "Interrupt sequence"): a spurious interrupt guests know to ignore. */
+#define SPURIOUS_IRQ 7
+
 unsigned vpic_ack(struct vpic *p)
 {
-	int irq = chip_pending(&p->chip[0]);
+	int irq;
 	unsigned vec;
 
-	if (irq == CASCADE_IRQ) {
+	spin_lock(&p->lock);
+	irq = chip_pending(&p->chip[0]);
+	if (irq < 0) {
+		vec = p->chip[0].vector_base + SPURIOUS_IRQ;
+	} else if (irq == CASCADE_IRQ) {
 		chip_ack(&p->chip[0], irq);
 		vec = chip_ack(&p->chip[1], chip_pending(&p->chip[1]));
 	} else {
 		vec = chip_ack(&p->chip[0], irq);
 	}
 	update_cascade(p);
+	spin_unlock(&p->lock);
 	return vec;
 }
 
@@ -124,12 +157,14 @@ static enum io_result vpic_read(void *dev, struct vcpu *v,
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&p->lock);
 	if (port == 0x4d0 || port == 0x4d1)
 		*val = p->chip[port & 1].elcr;
 	else if (port & 1)
 		*val = c->imr;
 	else
 		*val = c->read_isr ? c->isr : c->irr;
+	spin_unlock(&p->lock);
 	return IO_HANDLED;
 }
 
@@ -142,6 +177,7 @@ static enum io_result vpic_write(void *dev, struct vcpu *v,
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&p->lock);
 	if (port == 0x4d0 || port == 0x4d1)
 		p->chip[port & 1].elcr = (uint8_t)val;
 	else if (port & 1)
@@ -149,6 +185,7 @@ static enum io_result vpic_write(void *dev, struct vcpu *v,
 	else
 		write_command(c, (uint8_t)val);
 	update_cascade(p);
+	spin_unlock(&p->lock);
 	return IO_HANDLED;
 }
 
@@ -160,6 +197,7 @@ bool vpic_attach(struct vm *vm, void **state)
 
 	if (!p)
 		return false;
+	spin_init(&p->lock, "vpic");
 	/* Masked until the guest programs it, as after reset. */
 	p->chip[0].imr = p->chip[1].imr = 0xff;
 	vm->pic = p;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "../arch/tsc.h"
+#include "../kernel/spinlock.h"
 #include "../kernel/vm_irq.h"
 
 #define PIT_HZ 1193182ull
@@ -31,7 +32,13 @@ struct pit_channel {
 	uint8_t write_lsb;
 };
 
+/* Locking (docs/ARCHITECTURE.md, "Locking in device models"): `lock`
+ * covers the channels and port B.  IRQ 0 is raised after it is dropped
+ * (the PIC and I/O APIC have locks of their own); next_irq is read
+ * without it on the entry path, as a hint that vpit_update checks again
+ * under it. */
 struct vpit {
+	struct spinlock lock;
 	struct vm *vm;
 	struct pit_channel ch[3];
 	uint64_t next_irq;     /* TSC of the next IRQ 0, 0 = none */
@@ -82,13 +89,20 @@ static void arm(struct vpit *p, unsigned n, uint32_t count)
 		p->next_irq = c->start + tsc_for_ticks(c->reload);
 }
 
-void vpit_update(struct vpit *p, uint64_t now)
+/* Only one of two CPUs that find the same expiry at once raises IRQ 0
+ * for it. */
+static __attribute__((noinline)) void update_locked(struct vpit *p,
+						    uint64_t now)
 {
 	struct pit_channel *c = &p->ch[0];
+	uint64_t next;
 
-	if (!p->next_irq || now < p->next_irq)
+	spin_lock(&p->lock);
+	next = p->next_irq;
+	if (!next || now < next) {
+		spin_unlock(&p->lock);
 		return;
-	vm_isa_irq_pulse(p->vm, 0);
+	}
 	if (c->mode == 2 || c->mode == 3) {
 		uint64_t period = tsc_for_ticks(c->reload);
 		uint64_t missed = (now - p->next_irq) / period;
@@ -96,11 +110,23 @@ void vpit_update(struct vpit *p, uint64_t now)
 	} else {
 		p->next_irq = 0; /* one-shot */
 	}
+	spin_unlock(&p->lock);
+	vm_isa_irq_pulse(p->vm, 0);
+}
+
+/* Every vCPU's entry path calls this: a leaf check, the rest a tail
+ * call. */
+void vpit_update(struct vpit *p, uint64_t now)
+{
+	uint64_t next = __atomic_load_n(&p->next_irq, __ATOMIC_RELAXED);
+
+	if (next && now >= next)
+		update_locked(p, now);
 }
 
 uint64_t vpit_next_deadline(const struct vpit *p)
 {
-	return p->next_irq;
+	return __atomic_load_n(&p->next_irq, __ATOMIC_RELAXED);
 }
 
 static void write_control(struct vpit *p, uint8_t v)
@@ -181,6 +207,7 @@ static enum io_result vpit_read(void *dev, struct vcpu *v,
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&p->lock);
 	if (port == PORT_B) {
 		p->refresh = !p->refresh; /* toggles every ~15 us on a PC */
 		*val = (p->port_b & (PORTB_GATE2 | PORTB_SPEAKER)) |
@@ -191,6 +218,7 @@ static enum io_result vpit_read(void *dev, struct vcpu *v,
 	} else {
 		*val = 0xff; /* the control word register is write-only */
 	}
+	spin_unlock(&p->lock);
 	return IO_HANDLED;
 }
 
@@ -202,6 +230,7 @@ static enum io_result vpit_write(void *dev, struct vcpu *v,
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&p->lock);
 	if (port == PORT_B) {
 		bool gate = val & PORTB_GATE2;
 		/* A rising gate restarts a mode-0 count (8254, "GATE"). */
@@ -214,6 +243,7 @@ static enum io_result vpit_write(void *dev, struct vcpu *v,
 	} else {
 		write_counter(p, port - 0x40, (uint8_t)val);
 	}
+	spin_unlock(&p->lock);
 	return IO_HANDLED;
 }
 
@@ -225,6 +255,7 @@ bool vpit_attach(struct vm *vm, void **state)
 
 	if (!p)
 		return false;
+	spin_init(&p->lock, "vpit");
 	p->vm = vm;
 	p->ch[0].gate = p->ch[1].gate = true; /* tied high on a PC */
 	vm->pit = p;

@@ -17,7 +17,11 @@
 #define REG_B_DEFAULT 0x02  /* 24-hour, BCD, no interrupts */
 #define REG_D_VALID 0x80
 
+/* Locking: `lock` keeps a vCPU's index write and its data access from
+ * another vCPU's in between (the guest's own race, but the model's state
+ * must stay whole).  The host CMOS lock nests inside it (vrtc_host_read). */
 struct vrtc {
+	struct spinlock lock;
 	uint8_t index;
 	uint8_t cmos[128];
 };
@@ -74,12 +78,14 @@ static enum io_result vrtc_read(void *dev, struct vcpu *v,
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&r->lock);
 	if (port == RTC_INDEX)
 		*val = 0xff; /* write-only on real hardware */
 	else if (is_time_register(r->index))
 		*val = vrtc_host_read(r->index);
 	else
 		*val = r->cmos[r->index];
+	spin_unlock(&r->lock);
 	return IO_HANDLED;
 }
 
@@ -91,11 +97,13 @@ static enum io_result vrtc_write(void *dev, struct vcpu *v,
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&r->lock);
 	if (port == RTC_INDEX)
 		r->index = val & 0x7f; /* bit 7 masks NMIs: ignored */
 	else if (r->index != REG_C && r->index != REG_D &&
 		 !is_time_register(r->index))
 		r->cmos[r->index] = (uint8_t)(r->index == REG_A ? val & 0x7f : val);
+	spin_unlock(&r->lock);
 	return IO_HANDLED;
 }
 
@@ -107,6 +115,7 @@ bool vrtc_attach(struct vm *vm, void **state)
 
 	if (!r)
 		return false;
+	spin_init(&r->lock, "vrtc");
 	r->cmos[REG_A] = REG_A_DEFAULT;
 	r->cmos[REG_B] = REG_B_DEFAULT;
 	r->cmos[REG_D] = REG_D_VALID;

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "../kernel/spinlock.h"
 #include "../kernel/vm_console.h"
 #include "../kernel/vm_irq.h"
 
@@ -27,7 +28,12 @@ enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define MODEM_CTS_DSR_DCD 0xb0
 #define VUART_IRQ 4
 
+/* Locking (docs/ARCHITECTURE.md, "Locking in device models"): `lock`
+ * covers the registers and the receive FIFO, which the guest's vCPUs
+ * (any of them, on any CPU) and the host console's input (the CPU that
+ * polls it) both reach.  IRQ 4 is pulsed after it is dropped. */
 struct vuart {
+	struct spinlock lock;
 	struct vm *vm;
 	uint16_t base;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
@@ -35,10 +41,12 @@ struct vuart {
 	uint8_t rx[RX_FIFO_SIZE];
 	unsigned rx_head, rx_count;
 	bool irq_line;     /* level of the UART's interrupt output */
+	bool pulse;        /* a rising edge to send after unlocking */
 };
 
 /* The interrupt output reaches the PIC only through OUT2 on a PC; the
- * PIC is edge-triggered, so a rising level is one interrupt. */
+ * PIC is edge-triggered, so a rising level is one interrupt: set in
+ * u->pulse, and sent by unlock_and_pulse once the lock is dropped. */
 static void update_irq(struct vuart *u)
 {
 	bool level = (u->mcr & MCR_OUT2) &&
@@ -46,8 +54,18 @@ static void update_irq(struct vuart *u)
 		      ((u->ier & IER_ERBFI) && u->rx_count));
 
 	if (level && !u->irq_line && u->vm->pic)
-		vm_isa_irq_pulse(u->vm, VUART_IRQ);
+		u->pulse = true;
 	u->irq_line = level;
+}
+
+static void unlock_and_pulse(struct vuart *u)
+{
+	bool pulse = u->pulse;
+
+	u->pulse = false;
+	spin_unlock(&u->lock);
+	if (pulse)
+		vm_isa_irq_pulse(u->vm, VUART_IRQ);
 }
 
 /* Reading IIR acknowledges a transmitter-empty interrupt (PC16550D,
@@ -84,22 +102,26 @@ static void vuart_receive(void *dev, uint8_t c)
 {
 	struct vuart *u = dev;
 
-	if (u->rx_count == RX_FIFO_SIZE)
-		return;
-	u->rx[(u->rx_head + u->rx_count) % RX_FIFO_SIZE] = c;
-	u->rx_count++;
-	update_irq(u);
+	spin_lock(&u->lock);
+	if (u->rx_count < RX_FIFO_SIZE) {
+		u->rx[(u->rx_head + u->rx_count) % RX_FIFO_SIZE] = c;
+		u->rx_count++;
+		update_irq(u);
+	}
+	unlock_and_pulse(u);
 }
 
 static enum io_result vuart_read(void *dev, struct vcpu *v,
 				 uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vuart *u = dev;
-	bool dlab = u->lcr & LCR_DLAB;
+	bool dlab;
 
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&u->lock);
+	dlab = u->lcr & LCR_DLAB;
 	switch (port - u->base) {
 	case THR: *val = dlab ? u->dll : rx_pop(u); break; /* RBR */
 	case IER: *val = dlab ? u->dlm : u->ier; break;
@@ -111,6 +133,7 @@ static enum io_result vuart_read(void *dev, struct vcpu *v,
 	default: *val = u->scr; break;
 	}
 	update_irq(u); /* reading data or IIR may lower the line */
+	unlock_and_pulse(u);
 	return IO_HANDLED;
 }
 
@@ -118,12 +141,14 @@ static enum io_result vuart_write(void *dev, struct vcpu *v,
 				  uint64_t port, unsigned size, uint64_t val)
 {
 	struct vuart *u = dev;
-	bool dlab = u->lcr & LCR_DLAB;
 	char c = (char)val;
+	bool dlab;
 
 	(void)v;
 	if (size != 1)
 		return IO_UNHANDLED;
+	spin_lock(&u->lock);
+	dlab = u->lcr & LCR_DLAB;
 	switch (port - u->base) {
 	case THR:
 		if (dlab) {
@@ -151,6 +176,7 @@ static enum io_result vuart_write(void *dev, struct vcpu *v,
 	default: break; /* LSR, MSR: read-only */
 	}
 	update_irq(u);
+	unlock_and_pulse(u);
 	return IO_HANDLED;
 }
 
@@ -162,6 +188,7 @@ bool vuart_attach(struct vm *vm, void **state)
 
 	if (!u)
 		return false;
+	spin_init(&u->lock, "vuart");
 	u->vm = vm;
 	u->base = VUART_COM1_BASE;
 	vm_console_register_input(vm, vuart_receive, u);

@@ -1,30 +1,75 @@
 #include "spinlock.h"
 
-#include "../arch/percpu.h"
+#ifdef HV_UNIT_HOST
+#include <stdio.h>
+#include <stdlib.h>
 
-void spin_lock(struct spinlock *l)
+_Thread_local int unit_cpu_id;
+
+static uint64_t irq_save(void) { return 0; }
+static void irq_restore(uint64_t flags) { (void)flags; }
+static void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
+static void __attribute__((noreturn)) recursion(const struct spinlock *l,
+						int me)
 {
-	int me = (int)this_cpu_id();
+	fprintf(stderr, "spinlock %s: taken again by cpu %d, which holds it\n",
+		l->name, me);
+	abort();
+}
+#else
+#include "../arch/cpu.h"
+#include "panic.h"
 
+static uint64_t irq_save(void)
+{
+	uint64_t flags = read_rflags();
+
+	irq_disable();
+	return flags;
+}
+
+static void irq_restore(uint64_t flags)
+{
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
+static void cpu_pause(void) { cpu_relax(); }
+
+static void __attribute__((noreturn)) recursion(const struct spinlock *l,
+						int me)
+{
+	panic("spinlock %s: taken again by cpu %d, which holds it", l->name,
+	      me);
+}
+#endif
+
+void spin_lock_slow(struct spinlock *l, int me)
+{
 	for (;;) {
 		int expected = SPINLOCK_FREE;
 		if (__atomic_compare_exchange_n(&l->holder, &expected, me,
 						false, __ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return;
+		if (expected == me)
+			recursion(l, me);
 		while (__atomic_load_n(&l->holder, __ATOMIC_RELAXED) !=
 		       SPINLOCK_FREE)
-			cpu_relax();
+			cpu_pause();
 	}
 }
 
-void spin_unlock(struct spinlock *l)
+uint64_t spin_lock_irqsave(struct spinlock *l)
 {
-	__atomic_store_n(&l->holder, SPINLOCK_FREE, __ATOMIC_RELEASE);
+	uint64_t flags = irq_save();
+
+	spin_lock(l);
+	return flags;
 }
 
-bool spin_held(const struct spinlock *l)
+void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 {
-	return __atomic_load_n(&l->holder, __ATOMIC_RELAXED) ==
-	       (int)this_cpu_id();
+	spin_unlock(l);
+	irq_restore(flags);
 }
