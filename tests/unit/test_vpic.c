@@ -1,27 +1,13 @@
 /* The 8259A pair (drivers/vpic.c) through the VM's port bus, as a guest
  * programs it: initialisation words, masks, priorities, EOIs. */
 #include "unit.h"
+#include "guest_ports.h"
 
 #include <stdlib.h>
 
 #include "../../drivers/vpic.h"
 
-static struct vm vm;
 static void *state;
-
-static void outb(uint16_t port, uint8_t val)
-{
-	io_bus_write(&vm.pio, NULL, port, 1, val);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint64_t val = 0xdead;
-
-	if (io_bus_read(&vm.pio, NULL, port, 1, &val) != IO_HANDLED)
-		return 0xee;
-	return (uint8_t)val;
-}
 
 /* What Linux's init_8259A does: vectors 0x20/0x28, slave on IRQ 2. */
 static void setup(uint8_t icw4)

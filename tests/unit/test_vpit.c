@@ -2,6 +2,7 @@
  * that runs at the PIT's own 1.193182 MHz so that one TSC tick is one
  * count: periodic modes, the counter latch, port 0x61's gate and output. */
 #include "unit.h"
+#include "guest_ports.h"
 
 #include <stdlib.h>
 
@@ -14,28 +15,14 @@ static unsigned irq0s;
 
 uint64_t tsc_now(void) { return now; }
 uint64_t tsc_hz(void) { return 1193182; }
-void vm_isa_irq_pulse(struct vm *vm, unsigned irq)
+void vm_isa_irq_pulse(struct vm *target, unsigned irq)
 {
-	(void)vm;
+	(void)target;
 	if (irq == 0)
 		irq0s++;
 }
 
-static struct vm vm;
 static void *state;
-
-static void outb(uint16_t port, uint8_t val)
-{
-	io_bus_write(&vm.pio, NULL, port, 1, val);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint64_t val = 0;
-
-	io_bus_read(&vm.pio, NULL, port, 1, &val);
-	return (uint8_t)val;
-}
 
 static void setup(void)
 {

@@ -2,6 +2,7 @@
  * FIFO, line status, interrupt identification and the interrupts that
  * reach IRQ 4. */
 #include "unit.h"
+#include "guest_ports.h"
 
 #include <stdlib.h>
 
@@ -16,29 +17,29 @@ static char sent[256];
 static size_t nsent;
 static unsigned pulses;
 
-void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev)
+void vm_console_register_input(struct vm *target, console_input_fn fn, void *dev)
 {
-	(void)vm;
+	(void)target;
 	input_fn = fn;
 	input_dev = dev;
 }
 
-void vm_console_unregister_input(struct vm *vm)
+void vm_console_unregister_input(struct vm *target)
 {
-	(void)vm;
+	(void)target;
 	input_fn = NULL;
 }
 
-void vm_console_write(struct vm *vm, const char *buf, size_t len)
+void vm_console_write(struct vm *target, const char *buf, size_t len)
 {
-	(void)vm;
+	(void)target;
 	for (size_t i = 0; i < len && nsent < sizeof(sent); i++)
 		sent[nsent++] = buf[i];
 }
 
-void vm_isa_irq_pulse(struct vm *vm, unsigned irq)
+void vm_isa_irq_pulse(struct vm *target, unsigned irq)
 {
-	(void)vm;
+	(void)target;
 	if (irq == 4)
 		pulses++;
 }
@@ -46,21 +47,7 @@ void vm_isa_irq_pulse(struct vm *vm, unsigned irq)
 enum { THR = 0x3f8, IER = 0x3f9, IIR = 0x3fa, LCR = 0x3fb, MCR = 0x3fc,
        LSR = 0x3fd, SCR = 0x3ff };
 
-static struct vm vm;
 static void *state;
-
-static void outb(uint16_t port, uint8_t val)
-{
-	io_bus_write(&vm.pio, NULL, port, 1, val);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint64_t val = 0;
-
-	io_bus_read(&vm.pio, NULL, port, 1, &val);
-	return (uint8_t)val;
-}
 
 static void setup(void)
 {
