@@ -53,7 +53,8 @@ KERNEL_ASM := $(wildcard arch/*.S vmx/*.S)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS) $(KERNEL_ASM))
 
 # The hv.cfg parser (kernel, UEFI stage and host tests build all three).
-CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c
+CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c \
+	       kernel/config_placement.c
 
 # The UEFI stage shares the pure code: config parser, ELF parser, paging
 # builder, VT-x rules and the UART driver.
@@ -71,6 +72,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 UNIT_DEPS_test_config := $(CONFIG_SRCS)
 UNIT_DEPS_test_config_errors := $(CONFIG_SRCS)
 UNIT_DEPS_test_config_passthrough := $(CONFIG_SRCS)
+UNIT_DEPS_test_config_placement := $(CONFIG_SRCS)
 UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c

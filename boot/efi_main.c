@@ -96,6 +96,20 @@ static EFI_STATUS load_config(EFI_HANDLE image, struct boot_info *bi,
 	return EFI_SUCCESS;
 }
 
+/* Refuses a config whose `cpus`/`sched` the host's CPUs cannot satisfy,
+ * before anything starts; the kernel checks the same with the same CPUs. */
+static EFI_STATUS check_placement(const struct hv_config *cfg,
+				  const struct boot_info *bi)
+{
+	struct config_error err;
+
+	if (config_place(cfg, config_host_cpus(bi->ncpus), NULL, &err) < 0) {
+		boot_log(L"hv-boot: error: hv.cfg:%d: %a", err.line, err.msg);
+		return EFI_INVALID_PARAMETER;
+	}
+	return EFI_SUCCESS;
+}
+
 /* Prefer the ACPI 2.0 RSDP (it carries the XSDT) over the 1.0 one. */
 static void find_rsdp(struct boot_info *bi)
 {
@@ -150,6 +164,9 @@ static EFI_STATUS prepare(EFI_HANDLE image, struct boot_info *bi,
 	if (EFI_ERROR(st))
 		return st;
 	mp_info_collect(bi);
+	st = check_placement(&cfg, bi);
+	if (EFI_ERROR(st))
+		return st;
 	find_rsdp(bi);
 	bi->efi_system_table = (uint64_t)ST;
 	bi->efi_reset_system = (uint64_t)ST->RuntimeServices->ResetSystem;
