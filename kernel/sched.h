@@ -69,7 +69,9 @@ bool sched_enqueue(struct runqueue *q, struct vcpu *v);
 bool sched_dequeue(struct runqueue *q, struct vcpu *v);
 /* The vCPU with work (runnable, or carrying its VM's reset) whose vtime is
  * lowest, ties round robin after the last one picked; or NULL.  It becomes
- * q->curr and advances q's clock. */
+ * q->curr and advances q's clock.  Every vCPU with work is first held to
+ * SCHED_CREDIT_MAX of credit, so one that got work without a wake (a
+ * start-up IPI, a reset) cannot run for all the time it sat out. */
 struct vcpu *sched_pick(struct runqueue *q);
 /* Charges `ticks` TSC ticks of run time to v's vtime, by its weight. */
 void sched_charge(struct vcpu *v, uint64_t ticks);

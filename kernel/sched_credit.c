@@ -62,7 +62,12 @@ struct vcpu *sched_pick(struct runqueue *q)
 		unsigned at = (q->cursor + n) % q->n;
 		struct vcpu *v = q->v[at];
 
-		if (has_work(v) && (!best || v->sched.vtime < best->sched.vtime)) {
+		if (!has_work(v))
+			continue;
+		/* However it came to have work (a wake, a start-up IPI, a
+		 * reset), no credit beyond the cap. */
+		cap_credit(q, v);
+		if (!best || v->sched.vtime < best->sched.vtime) {
 			best = v;
 			best_at = at;
 		}

@@ -207,6 +207,31 @@ TEST(halted_vcpu_banks_no_credit)
     CHECK(longest <= 2);
 }
 
+/* An application processor that waited long for its start-up IPI gets
+ * work without a wake: it must not run for all the time it sat out. */
+TEST(late_started_vcpu_banks_no_credit)
+{
+    unsigned run_of_b = 0, longest = 0;
+
+    setup();
+    add(0, 100, 1, false, 1);
+    add(1, 100, 1, false, 1);
+    vcpus[1].state = VCPU_WAIT_SIPI;
+    for (int i = 0; i < 1000; i++)
+        sched_charge(sched_pick(&qs[0]), SLICE_TSC);
+    vcpus[1].state = VCPU_RUNNABLE;
+    for (int i = 0; i < 100; i++) {
+        struct vcpu *v = sched_pick(&qs[0]);
+
+        run_of_b = v == &vcpus[1] ? run_of_b + 1 : 0;
+        if (run_of_b > longest)
+            longest = run_of_b;
+        sched_charge(v, SLICE_TSC);
+    }
+    CHECK(longest >= 1);
+    CHECK(longest <= 2);
+}
+
 TEST(moved_vcpu_banks_no_credit)
 {
     setup();
