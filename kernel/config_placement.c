@@ -59,13 +59,13 @@ static void cpu_list_text(uint64_t mask, char *buf, size_t cap)
 }
 
 /* Every CPU a `cpus` line names must be there: a list is taken at its
- * word (the default, any CPU, means the host's). */
+ * word, "0-63" too (no line, the default, means the host's CPUs). */
 static int check_host_has(const struct vm_config *vm, uint64_t host,
 			  struct config_error *err)
 {
 	char have[96];
 
-	if (vm->cpus == CFG_CPUS_ANY || !(vm->cpus & ~host))
+	if (!vm->cpus_line || !(vm->cpus & ~host))
 		return 0;
 	cpu_list_text(host, have, sizeof(have));
 	return config_error_set(err, key_line(vm, vm->cpus_line),
@@ -118,7 +118,7 @@ static int place_shared(const struct hv_config *c, unsigned i_vm,
 	out->cpus[i_vm] = set & ~out->owned;
 	if (out->cpus[i_vm])
 		return 0;
-	if (vm->cpus == CFG_CPUS_ANY)
+	if (!vm->cpus_line)
 		return config_error_set(err, vm->line,
 					"[vm %s] has no CPU left: dedicated VMs own every host CPU",
 					vm->name);

@@ -109,6 +109,9 @@ TEST(refuses_a_cpu_the_host_lacks)
                   0x5, 6,
                   "[vm b] cpus names CPU 1, which the host lacks (it has CPUs 0,2)");
     CHECK_PLACED("[vm a]\nkernel = k\ncpus = 0-63\n", ~0ull);
+    /* Even a list naming every CPU number is taken at its word. */
+    CHECK_REFUSED("[vm a]\nkernel = k\ncpus = 0-63\n", HOST4, 3,
+                  "[vm a] cpus names CPU 4, which the host lacks (it has CPUs 0-3)");
 }
 
 TEST(refuses_dedicated_without_a_cpu_list)
