@@ -53,7 +53,8 @@ KERNEL_ASM := $(wildcard arch/*.S vmx/*.S)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS) $(KERNEL_ASM))
 
 # The hv.cfg parser (kernel, UEFI stage and host tests build all three).
-CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c
+CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c \
+	       kernel/config_placement.c
 
 # The UEFI stage shares the pure code: config parser, ELF parser, paging
 # builder, VT-x rules and the UART driver.
@@ -72,6 +73,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
 UNIT_DEPS_test_config := $(CONFIG_SRCS)
 UNIT_DEPS_test_config_errors := $(CONFIG_SRCS)
 UNIT_DEPS_test_config_passthrough := $(CONFIG_SRCS)
+UNIT_DEPS_test_config_placement := $(CONFIG_SRCS)
 UNIT_DEPS_test_paging := arch/paging.c
 UNIT_DEPS_test_elf := kernel/elf.c
 UNIT_DEPS_test_vmx_caps := vmx/vmx_caps.c
@@ -81,7 +83,8 @@ UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c \
 UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
-UNIT_DEPS_test_sched := kernel/sched.c
+UNIT_DEPS_test_sched := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c
+UNIT_DEPS_test_sched_policy := kernel/sched_credit.c kernel/sched_place.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=

@@ -60,8 +60,23 @@ static EFI_STATUS add_module(struct boot_info *bi, struct boot_volume *vol,
 	return EFI_SUCCESS;
 }
 
-/* Reads and checks hv.cfg, then loads every file it names.  The kernel
- * parses the same text again with the same parser. */
+/* Refuses a config whose `cpus`/`sched` the host's CPUs cannot satisfy,
+ * before anything starts; the kernel checks the same with the same CPUs. */
+static EFI_STATUS check_placement(const struct hv_config *cfg,
+				  const struct boot_info *bi)
+{
+	struct config_error err;
+
+	if (config_place(cfg, config_host_cpus(bi->ncpus), NULL, &err) < 0) {
+		boot_log(L"hv-boot: error: hv.cfg:%d: %a", err.line, err.msg);
+		return EFI_INVALID_PARAMETER;
+	}
+	return EFI_SUCCESS;
+}
+
+/* Reads and checks hv.cfg (its placement against bi's CPUs too), then
+ * loads every file it names.  The kernel parses the same text again with
+ * the same parser. */
 static EFI_STATUS load_config(EFI_HANDLE image, struct boot_info *bi,
 			      struct hv_config *cfg)
 {
@@ -85,6 +100,9 @@ static EFI_STATUS load_config(EFI_HANDLE image, struct boot_info *bi,
 		boot_log(L"hv-boot: error: hv.cfg:%d: %a", err.line, err.msg);
 		return EFI_INVALID_PARAMETER;
 	}
+	st = check_placement(cfg, bi);
+	if (EFI_ERROR(st))
+		return st;
 	for (unsigned i = 0; i < cfg->nvms; i++) {
 		const struct vm_config *vm = &cfg->vms[i];
 		st = add_module(bi, &vol, vm->kernel, vm->kernel_line);
@@ -146,10 +164,10 @@ static EFI_STATUS prepare(EFI_HANDLE image, struct boot_info *bi,
 	struct hv_config cfg;
 	EFI_STATUS st;
 
+	mp_info_collect(bi); /* first: the config is checked against it */
 	st = load_config(image, bi, &cfg);
 	if (EFI_ERROR(st))
 		return st;
-	mp_info_collect(bi);
 	find_rsdp(bi);
 	bi->efi_system_table = (uint64_t)ST;
 	bi->efi_reset_system = (uint64_t)ST->RuntimeServices->ResetSystem;

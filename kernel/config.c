@@ -65,6 +65,8 @@ static void vm_defaults(struct vm_config *vm)
 	vm->memory = CFG_MEMORY_DEFAULT;
 	vm->vcpus = 1;
 	vm->cpus = CFG_CPUS_ANY;
+	vm->sched = CFG_SCHED_SHARED;
+	vm->weight = CFG_WEIGHT_DEFAULT;
 	vm->on_crash = CFG_CRASH_STOP;
 }
 

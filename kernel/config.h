@@ -10,8 +10,8 @@
  *   # comment            ; comment
  *   [hypervisor]         serial, log, on_idle, selftest
  *   [vm NAME]            type, kernel, initrd, cmdline, memory, vcpus,
- *                        cpus, on_crash, time_limit, passthrough_io,
- *                        passthrough_pci
+ *                        cpus, sched, weight, on_crash, time_limit,
+ *                        passthrough_io, passthrough_pci
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -35,11 +35,18 @@
 #define CFG_CPUS_ANY (~(uint64_t)0)  /* default `cpus`: may run on any CPU */
 #define CFG_PIO_MAX 8                /* passthrough_io ranges per VM */
 #define CFG_PCI_MAX 4                /* passthrough_pci devices per VM */
+#define CFG_WEIGHT_MIN 1             /* `weight`: a shared VM's CPU share */
+#define CFG_WEIGHT_MAX 1000
+#define CFG_WEIGHT_DEFAULT 100
+#define CFG_HOST_CPUS_MAX 64         /* CPU numbers 0..63 in `cpus` */
 
 enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_on_idle { CFG_IDLE_HALT, CFG_IDLE_POWEROFF };
 enum cfg_on_crash { CFG_CRASH_STOP, CFG_CRASH_RESTART };
 enum cfg_vm_type { CFG_VM_MULTIBOOT, CFG_VM_LINUX };
+/* shared: vCPUs time-sliced with others by weight; dedicated: each vCPU
+ * owns one host CPU of `cpus` (partitioning). */
+enum cfg_sched { CFG_SCHED_SHARED, CFG_SCHED_DEDICATED };
 
 /* Host I/O ports first..last, inclusive. */
 struct cfg_port_range {
@@ -55,6 +62,8 @@ struct vm_config {
 	uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
 	unsigned vcpus;                /* 1..64, default 1 */
 	uint64_t cpus;                 /* bit n = host CPU n allowed */
+	enum cfg_sched sched;          /* default shared */
+	unsigned weight;               /* 1..1000, default 100 */
 	enum cfg_on_crash on_crash;    /* default stop */
 	uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
 	/* Host I/O ports this VM reaches directly; no two VMs share one. */
@@ -67,6 +76,7 @@ struct vm_config {
 	/* 1-based hv.cfg line numbers, so the loader can report
 	 * "hv.cfg:12: cannot open ..." against the right line.  0 = absent. */
 	unsigned line, kernel_line, initrd_line, pio_line, pci_line;
+	unsigned vcpus_line, cpus_line, sched_line; /* for placement errors */
 };
 
 /*
@@ -103,5 +113,46 @@ int config_parse(const char *text, size_t len, struct hv_config *out,
 
 /* "multiboot" or "linux" (for log lines); "?" for an invalid value. */
 const char *cfg_vm_type_name(enum cfg_vm_type t);
+
+/* ---- placement (config_placement.c) ---- */
+
+/* The host's CPUs 0..ncpus-1 as a mask (what config_place() takes). */
+static inline uint64_t config_host_cpus(unsigned ncpus)
+{
+	return ncpus >= CFG_HOST_CPUS_MAX ? ~(uint64_t)0
+					  : ((uint64_t)1 << ncpus) - 1;
+}
+
+/*
+ * Where each VM's vCPUs may run, decided once from the whole file and the
+ * host's CPUs.  A dedicated VM's vCPU i owns the i-th lowest CPU of its
+ * `cpus` (CPUs of the set beyond its vCPU count stay free for shared VMs);
+ * a shared VM's vCPUs run on the CPUs of its set that no dedicated vCPU
+ * owns.
+ */
+struct cfg_placement {
+	uint64_t owned;                   /* CPUs owned by dedicated vCPUs */
+	/* Per VM (config order): a shared VM's allowed CPUs; for a
+	 * dedicated VM the CPUs its vCPUs own. */
+	uint64_t cpus[CFG_MAX_VMS];
+	/* Dedicated VMs only: the host CPU that vCPU i owns. */
+	uint8_t vcpu_cpu[CFG_MAX_VMS][CFG_VCPUS_MAX];
+};
+
+/*
+ * Checks c against the host's CPUs (bit n = CPU n is there) and fills *out
+ * (may be NULL).  Returns 0, or -1 with *err (may be NULL) set to the line
+ * of the offending key (or the VM's section) and the reason, when:
+ *   - a `cpus` list names a CPU the host lacks (shared or dedicated: a
+ *     list is taken literally, so a typo is not silently dropped);
+ *   - a dedicated VM has no `cpus` line (owning CPUs is stated, never
+ *     guessed), or fewer CPUs in its set than vCPUs;
+ *   - two dedicated VMs would own the same CPU;
+ *   - a shared VM is left no CPU (every CPU of its set is owned).
+ * Both the UEFI stage and the kernel call it, with the same host CPUs, so
+ * they agree.
+ */
+int config_place(const struct hv_config *c, uint64_t host_cpus,
+		 struct cfg_placement *out, struct config_error *err);
 
 #endif /* HV_CONFIG_H */

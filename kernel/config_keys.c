@@ -264,6 +264,7 @@ static const char *set_vcpus(struct parser *p, struct str v)
 	if (!cfg_parse_u64(v, &n) || n < 1 || n > CFG_VCPUS_MAX)
 		return "a number from 1 to 64";
 	p->vm->vcpus = (unsigned)n;
+	p->vm->vcpus_line = p->line;
 	return NULL;
 }
 
@@ -271,6 +272,29 @@ static const char *set_cpus(struct parser *p, struct str v)
 {
 	if (!parse_cpu_list(v, &p->vm->cpus))
 		return "a CPU list like 0,2,5-7 with CPUs 0..63";
+	p->vm->cpus_line = p->line;
+	return NULL;
+}
+
+static const char *set_sched(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "shared", "dedicated", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "shared or dedicated";
+	p->vm->sched = (enum cfg_sched)i;
+	p->vm->sched_line = p->line;
+	return NULL;
+}
+
+static const char *set_weight(struct parser *p, struct str v)
+{
+	uint64_t n;
+
+	if (!cfg_parse_u64(v, &n) || n < CFG_WEIGHT_MIN || n > CFG_WEIGHT_MAX)
+		return "a number from 1 to 1000";
+	p->vm->weight = (unsigned)n;
 	return NULL;
 }
 
@@ -310,6 +334,8 @@ const struct key_def cfg_vm_keys[] = {
 	{ "memory", set_memory, 0 },
 	{ "vcpus", set_vcpus, 0 },
 	{ "cpus", set_cpus, 0 },
+	{ "sched", set_sched, 0 },
+	{ "weight", set_weight, 0 },
 	{ "on_crash", set_on_crash, 0 },
 	{ "time_limit", set_time_limit, 0 },
 	{ "passthrough_io", cfg_set_passthrough_io, 0 },

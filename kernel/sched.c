@@ -1,5 +1,7 @@
-/* Which vCPU runs next on this CPU, and what the CPU does when none can:
- * policy only.  Running one (VMX) is vmx/vcpu_run.c's. */
+/* The boot CPU's run loop, and which halted vCPUs wake and what the CPU
+ * does when none can run.  Which vCPU runs next is sched_credit.c's,
+ * which CPU a vCPU runs on sched_place.c's; running one (VMX) is
+ * vmx/vcpu_run.c's. */
 #include "sched.h"
 
 #include "../arch/cpu.h"
@@ -25,10 +27,10 @@ static struct runqueue *this_runq(void)
 
 void sched_add(struct vcpu *v)
 {
-	struct runqueue *q = this_runq();
-
-	if (q->n < SCHED_MAX_VCPUS)
-		q->v[q->n++] = v;
+	if (!v->sched.weight)
+		sched_entity_init(&v->sched, v->vm->cfg ? v->vm->cfg->weight : 0,
+				  CFG_CPUS_ANY, false);
+	sched_enqueue(this_runq(), v);
 }
 
 /* One turn of v: a slice of its guest, or a piece of its VM's reset,
@@ -38,12 +40,18 @@ static void run_turn(struct vcpu *v)
 {
 	uint64_t start = rdtsc();
 
+	uint64_t used;
+
 	if (v->state == VCPU_RESETTING) {
 		vm_reset_step(v->vm);
-		v->tsc_used += rdtsc() - start;
+		used = rdtsc() - start;
+		v->tsc_used += used;
+		sched_charge(v, used);
 		return;
 	}
-	v->tsc_used += vcpu_run(v, start + SLICE_TSC);
+	used = vcpu_run(v, start + SLICE_TSC);
+	v->tsc_used += used;
+	sched_charge(v, used);
 	vm_handle_request(v->vm);
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
 	    v->state != VCPU_STOPPED) {
@@ -61,6 +69,7 @@ void sched_wake_halted(struct runqueue *q, uint64_t now)
 		    event_pending(q->v[i], now)) {
 			q->v[i]->state = VCPU_RUNNABLE;
 			q->v[i]->halted_for_good = false;
+			sched_credit_wake(q, q->v[i]);
 		}
 }
 
@@ -75,18 +84,6 @@ uint64_t sched_next_wakeup(const struct runqueue *q)
 			first = d;
 	}
 	return first;
-}
-
-struct vcpu *sched_pick(struct runqueue *q)
-{
-	for (unsigned n = 0; n < q->n; n++) {
-		struct vcpu *v = q->v[(q->cursor + n) % q->n];
-		if (v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING) {
-			q->cursor = (q->cursor + n + 1) % q->n;
-			return v;
-		}
-	}
-	return NULL;
 }
 
 bool sched_waits_for_device(const struct runqueue *q)

@@ -1,8 +1,25 @@
-/* Which vCPU runs next on this CPU: round robin over its run queue, a
- * fixed time slice (enforced by vmx/vcpu_run.c with the VMX preemption
- * timer and the wall clock), HLT gives the CPU away, halted vCPUs wake
- * when an interrupt is pending for them, and with nothing to run the CPU
- * waits for the earliest timer or a forwarded device interrupt. */
+/* Which vCPU runs next on a CPU, and on which CPU each vCPU runs.
+ *
+ * Shared vCPUs are time-sliced by weight, credit-like (Xen's credit2):
+ * each vCPU's run time, in TSC ticks, is charged to its `vtime` scaled by
+ * SCHED_WEIGHT_UNIT / weight, and a CPU runs the runnable vCPU of its run
+ * queue whose vtime is lowest, so over time each gets CPU time in
+ * proportion to its weight.  A vCPU's credit is how far its vtime trails
+ * its queue's clock (the lowest vtime run there so far); a vCPU that
+ * halts gives its time away and, when it wakes or moves, keeps at most
+ * SCHED_CREDIT_MAX of credit, so idling never banks a long burst.
+ * Dedicated vCPUs own one CPU each (hv.cfg sched = dedicated, see
+ * config_place()): nothing else is placed there and they never move.
+ *
+ * A fixed time slice is enforced by vmx/vcpu_run.c with the VMX
+ * preemption timer and the wall clock; HLT gives the CPU away; halted
+ * vCPUs wake when an interrupt is pending for them; with nothing to run
+ * the CPU waits for the earliest timer or a forwarded device interrupt.
+ *
+ * The policy functions below are pure: they take run queues and `now`,
+ * change only the queues and the vCPUs' struct sched_entity, and return
+ * decisions; carrying a move out (VMCLEAR on the old CPU, VMPTRLD on the
+ * new) is the caller's.  Host unit-tested: tests/unit/test_sched*.c. */
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
 
@@ -15,12 +32,23 @@
 /* A time slice in TSC ticks.  Under Bochs with clock sync=none the TSC
  * counts instructions, so this is about 2 million guest instructions. */
 #define SLICE_TSC 2000000ull
+/* vtime added per TSC tick at weight 1; at weight w, UNIT / w. */
+#define SCHED_WEIGHT_UNIT CFG_WEIGHT_MAX
+/* Credit a halted or moved vCPU keeps, in vtime: one slice at the
+ * default weight (ten at weight 1000, a tenth at weight 10). */
+#define SCHED_CREDIT_MAX (SLICE_TSC * SCHED_WEIGHT_UNIT / CFG_WEIGHT_DEFAULT)
+/* How far (vtime) a waiting vCPU must trail what a CPU would run next
+ * before the balancer moves it there: two default slices, so vCPUs do
+ * not bounce for a difference of one slice. */
+#define SCHED_BALANCE_LAG (2 * SCHED_CREDIT_MAX)
 
 /* The vCPUs one CPU runs (reached through its struct percpu). */
 struct runqueue {
 	struct vcpu *v[SCHED_MAX_VCPUS];
 	unsigned n;
-	unsigned cursor; /* where the round-robin search starts */
+	unsigned cursor; /* ties in vtime go round robin from here */
+	uint64_t vclock; /* lowest vtime picked here so far (monotonic) */
+	struct vcpu *curr; /* picked last: running, or just ran */
 };
 
 /* Puts v on this CPU's run queue. */
@@ -28,10 +56,57 @@ void sched_add(struct vcpu *v);
 /* Runs until no vCPU can run any more. */
 void sched_run(void);
 
-/* The policy, one decision each (host unit-tested): */
-/* The next vCPU with work (runnable, or carrying its VM's reset) after the
- * last one picked, or NULL. */
+/* ---- accounting and the pick (kernel/sched_credit.c) ---- */
+
+/* Sets v's weight (0: the default), where it may run, and whether it owns
+ * its CPU; its vtime starts at 0. */
+void sched_entity_init(struct sched_entity *se, unsigned weight,
+		       uint64_t allowed, bool dedicated);
+/* Adds v to q with at most SCHED_CREDIT_MAX of credit over q's clock
+ * (new, or moved from another CPU).  False when q is full. */
+bool sched_enqueue(struct runqueue *q, struct vcpu *v);
+/* Takes v off q (it is no longer q's curr).  False if v was not on q. */
+bool sched_dequeue(struct runqueue *q, struct vcpu *v);
+/* The vCPU with work (runnable, or carrying its VM's reset) whose vtime is
+ * lowest, ties round robin after the last one picked; or NULL.  It becomes
+ * q->curr and advances q's clock.  Every vCPU with work is first held to
+ * SCHED_CREDIT_MAX of credit, so one that got work without a wake (a
+ * start-up IPI, a reset) cannot run for all the time it sat out. */
 struct vcpu *sched_pick(struct runqueue *q);
+/* Charges `ticks` TSC ticks of run time to v's vtime, by its weight. */
+void sched_charge(struct vcpu *v, uint64_t ticks);
+/* v, on q, has just woken: it keeps at most SCHED_CREDIT_MAX of credit. */
+void sched_credit_wake(const struct runqueue *q, struct vcpu *v);
+/* q holds a dedicated vCPU, so no other vCPU may be placed there. */
+bool sched_queue_dedicated(const struct runqueue *q);
+
+/* ---- placement and balancing (kernel/sched_place.c) ---- */
+
+/* Which CPU (index into qs[0..nq-1]) a new or waking vCPU v should be on:
+ * a dedicated vCPU's own CPU; for a shared one, of the CPUs it is allowed
+ * that hold no dedicated vCPU, the least loaded (sum of weights of the
+ * vCPUs with work there, v not counted), ties going to the CPU v is on
+ * (`from`, or -1 for a new vCPU), then fewer vCPUs, then the lowest
+ * number.  -1 when it may run nowhere. */
+int sched_place(const struct runqueue *qs, unsigned nq,
+		const struct vcpu *v, int from);
+
+/* A move the balancer chose: v from qs[from] to qs[to]. */
+struct sched_move {
+	struct vcpu *v;
+	unsigned from, to;
+};
+/* Whether CPU `cpu` should pull a vCPU before its next pick: the
+ * waiting one (runnable, not its queue's curr, shared, allowed on `cpu`)
+ * with the lowest vtime on another CPU, when `cpu` holds no dedicated
+ * vCPU and has nothing to run or would run a vCPU more than
+ * SCHED_BALANCE_LAG ahead of it.  Fills *m; the caller carries it out
+ * (sched_dequeue, sched_enqueue). */
+bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
+		   struct sched_move *m);
+
+/* ---- waking and idling (kernel/sched.c) ---- */
+
 /* Halted vCPUs with an interrupt pending at `now` become runnable. */
 void sched_wake_halted(struct runqueue *q, uint64_t now);
 /* The earliest timer deadline of a vCPU halted with interrupts on, or 0

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "io_bus.h"
 #include "memory.h"
+#include "sched_entity.h"
 
 #define VM_MAX_VCPUS 8
 #define VM_MAX_DEVICES 12 /* kernel/vm_devices.c's table */
@@ -84,6 +85,7 @@ struct vcpu {
 	bool start_pending;     /* a SIPI came: start at sipi_vector << 12 */
 	uint8_t sipi_vector;
 	bool halted_for_good;   /* HLT with interrupts off: only NMI/INIT wake */
+	struct sched_entity sched; /* the scheduler's accounting, kernel/sched.h */
 };
 
 /* Halted with interrupts enabled: an interrupt, a timer's included,

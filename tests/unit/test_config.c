@@ -316,6 +316,50 @@ TEST(cpus_bad_lists)
     }
 }
 
+/* ---- sched, weight -------------------------------------------------------- */
+
+TEST(sched_and_weight_defaults)
+{
+    CHECK_OK(VM);
+    CHECK_EQ_U64(cfg.vms[0].sched, CFG_SCHED_SHARED);
+    CHECK_EQ_U64(cfg.vms[0].weight, 100);
+    CHECK_EQ_U64(cfg.vms[0].sched_line, 0);
+    CHECK_EQ_U64(cfg.vms[0].cpus_line, 0);
+    CHECK_EQ_U64(cfg.vms[0].vcpus_line, 0);
+}
+
+TEST(sched_and_weight_values)
+{
+    CHECK_OK(VM "sched = dedicated\ncpus = 1\nvcpus = 1\n");
+    CHECK_EQ_U64(cfg.vms[0].sched, CFG_SCHED_DEDICATED);
+    CHECK_EQ_U64(cfg.vms[0].sched_line, 3);
+    CHECK_EQ_U64(cfg.vms[0].cpus_line, 4);
+    CHECK_EQ_U64(cfg.vms[0].vcpus_line, 5);
+    CHECK_OK(VM "sched = shared\nweight = 1\n");
+    CHECK_EQ_U64(cfg.vms[0].sched, CFG_SCHED_SHARED);
+    CHECK_EQ_U64(cfg.vms[0].weight, 1);
+    CHECK_OK(VM "weight = 1000\n");
+    CHECK_EQ_U64(cfg.vms[0].weight, 1000);
+    CHECK_OK(VM "weight = 0x10\n");
+    CHECK_EQ_U64(cfg.vms[0].weight, 16);
+}
+
+TEST(sched_and_weight_bad_values)
+{
+    CHECK_ERR(VM "sched = Dedicated\n", 3,
+              "bad value 'Dedicated' for 'sched' (expected shared or dedicated)");
+    CHECK_ERR(VM "weight = 0\n", 3,
+              "bad value '0' for 'weight' (expected a number from 1 to 1000)");
+    CHECK_ERR(VM "weight = 1001\n", 3,
+              "bad value '1001' for 'weight' (expected a number from 1 to 1000)");
+    CHECK_ERR(VM "weight = 4294967396\n", 3,
+              "bad value '4294967396' for 'weight' (expected a number from 1 to 1000)");
+    CHECK_ERR(VM "weight = -5\n", 3,
+              "bad value '-5' for 'weight' (expected a number from 1 to 1000)");
+    CHECK_ERR(VM "sched = shared\nsched = shared\n", 4,
+              "duplicate key 'sched' in [vm a]");
+}
+
 /* ---- strings ------------------------------------------------------------ */
 
 TEST(cmdline_keeps_equals_spaces_and_inner_hash)

@@ -1,0 +1,19 @@
+/* What the scheduler's policy keeps per vCPU (kernel/sched_credit.c,
+ * kernel/sched_place.c); struct vcpu holds one as `sched`. */
+#ifndef KERNEL_SCHED_ENTITY_H
+#define KERNEL_SCHED_ENTITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sched_entity {
+	/* Run time weighted by the VM's weight: every TSC tick run adds
+	 * SCHED_WEIGHT_UNIT / weight (sched_charge), so vCPUs that stay
+	 * level in vtime got CPU time in proportion to their weights. */
+	uint64_t vtime;
+	unsigned weight;   /* 1..1000 (hv.cfg `weight`); 0 = default, 100 */
+	uint64_t allowed;  /* host CPUs it may run on (config_place) */
+	bool dedicated;    /* owns its one allowed CPU: never moved */
+};
+
+#endif
