@@ -79,6 +79,21 @@ TESTS: list[BootTest] = [
         ],
         reject=[r"\[cpu\d+\]"],
     ),
+    # issue 11: a placement the host's CPUs cannot satisfy is refused by
+    # the UEFI stage, with the line, before anything is loaded.
+    BootTest(
+        name="boot.bad_placement",
+        needs_vmx=True,
+        cfg=("[hypervisor]\non_idle = poweroff\n[vm a]\n"
+             "kernel = \\guests\\ghost.elf\nsched = dedicated\ncpus = 1-3\n"),
+        timeout_s=200,
+        stop_regex=r"returning to firmware",
+        expect=[
+            r"hv-boot: error: hv\.cfg:6: \[vm a\] cpus names CPU 2, which the host lacks \(it has CPUs 0-1\)",
+            r"returning to firmware",
+        ],
+        reject=[r"\[cpu\d+\]"],
+    ),
     BootTest(
         name="boot.missing_image",
         needs_vmx=True,
