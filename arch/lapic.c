@@ -24,7 +24,6 @@
 #define ICR_DELIVERY_INIT (5u << 8)
 #define ICR_DELIVERY_STARTUP (6u << 8)
 #define ICR_LEVEL_ASSERT (1u << 14)
-#define ICR_DEST_ALL_BUT_SELF (3u << 18)
 #define ICR_SEND_PENDING (1u << 12)
 
 static volatile uint32_t *xapic;
@@ -96,11 +95,6 @@ static void send_ipi(uint32_t icr, uint32_t dest)
 			   (xapic_read(LAPIC_REG_ICR_LO) & ICR_SEND_PENDING);
 	     spin++)
 		cpu_relax();
-}
-
-bool lapic_is_x2apic(void)
-{
-	return x2apic;
 }
 
 void lapic_nmi(uint32_t apic_id)

@@ -3,13 +3,11 @@
 #ifndef ARCH_LAPIC_H
 #define ARCH_LAPIC_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 /* On the boot CPU: keeps the mode the firmware chose.  On an AP: puts it
  * in the boot CPU's mode.  Then software-enables this CPU's APIC. */
 void lapic_init(void);
-bool lapic_is_x2apic(void);
 uint32_t lapic_id(void);
 /* Ends the interrupt being serviced. */
 void lapic_eoi(void);
