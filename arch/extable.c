@@ -110,3 +110,16 @@ bool rdmsr_safe(uint32_t msr, uint64_t *val)
 	*val = ok ? ((uint64_t)hi << 32) | lo : 0;
 	return ok;
 }
+
+bool vmptrst_safe(uint64_t *vmcs)
+{
+	uint64_t v = 0;
+	int ok;
+
+	__asm__ volatile(GUARDED("vmptrst %[v]")
+			 : [ok] "=&r"(ok), [v] "+m"(v)
+			 :
+			 : "memory", "cc");
+	*vmcs = ok ? v : 0;
+	return ok;
+}

@@ -31,5 +31,8 @@ bool xrstor_safe(const void *area, uint64_t rfbm);
 bool fxrstor_safe(const void *area);
 bool wrmsr_safe(uint32_t msr, uint64_t val);
 bool rdmsr_safe(uint32_t msr, uint64_t *val);
+/* VMPTRST: false (#UD) when this CPU is not in VMX operation (SDM Vol.
+ * 3C 31.3, VMPTRST), so it tells whether VMXON was done here. */
+bool vmptrst_safe(uint64_t *vmcs);
 
 #endif

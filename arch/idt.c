@@ -25,6 +25,7 @@ struct pseudo_desc {
  * device interrupt vector and the spurious vector. */
 extern const uint64_t isr_stub_table[NUM_EXCEPTIONS];
 extern const uint64_t irq_stub_table[IRQ_VECTORS + 1];
+extern const uint64_t kick_stub;
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static int idt_built;
@@ -61,6 +62,7 @@ void idt_load(void)
 		for (unsigned i = 0; i < IRQ_VECTORS; i++)
 			set_gate(IRQ_VECTOR_FIRST + i, irq_stub_table[i], 0);
 		set_gate(IRQ_VECTOR_SPURIOUS, irq_stub_table[IRQ_VECTORS], 0);
+		set_gate(VECTOR_KICK, kick_stub, 0);
 		idt_built = 1;
 	}
 	__asm__ volatile("lidt %0" ::"m"(idtr));

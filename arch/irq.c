@@ -2,6 +2,7 @@
 
 #include "../kernel/log.h"
 #include "lapic.h"
+#include "smp.h"
 
 struct irq_handler {
 	irq_handler_fn fn;
@@ -41,6 +42,11 @@ void irq_dispatch(uint8_t vector)
 
 	if (vector == IRQ_VECTOR_SPURIOUS)
 		return; /* no EOI for the spurious vector (SDM Vol. 3A 11.9) */
+	if (vector == VECTOR_KICK) {
+		smp_kick_received();
+		lapic_eoi();
+		return;
+	}
 	if (i < nused && handlers[i].fn)
 		handlers[i].fn(handlers[i].ctx);
 	else

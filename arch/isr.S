@@ -24,6 +24,7 @@ isr_stub_\vec:
 .endm
 	isr_stubs 0, 31
 	isr_stubs 64, 79	/* IRQ_VECTOR_FIRST .. +IRQ_VECTORS (arch/irq.h) */
+	isr_stub 240		/* VECTOR_KICK (arch/vectors.h) */
 	isr_stub 255		/* IRQ_VECTOR_SPURIOUS */
 
 isr_common:
@@ -83,5 +84,8 @@ irq_stub_table:
 	.set i, i+1
 	.endr
 	stub_addr 255
+	.global kick_stub
+kick_stub:
+	stub_addr 240
 
 	.section .note.GNU-stack, "", @progbits

@@ -19,13 +19,16 @@
 #define LAPIC_REG_ICR_HI 0x310
 #define X2APIC_MSR(reg) (0x800u + (reg) / 16)
 
+#define ICR_DELIVERY_FIXED (0u << 8)
 #define ICR_DELIVERY_NMI (4u << 8)
+#define ICR_DELIVERY_INIT (5u << 8)
+#define ICR_DELIVERY_STARTUP (6u << 8)
 #define ICR_LEVEL_ASSERT (1u << 14)
-#define ICR_DEST_ALL_BUT_SELF (3u << 18)
 #define ICR_SEND_PENDING (1u << 12)
 
 static volatile uint32_t *xapic;
 static int x2apic;
+static int mode_chosen;
 
 static uint32_t xapic_read(uint32_t reg)
 {
@@ -49,8 +52,17 @@ void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
 
-	x2apic = (base & APIC_BASE_X2APIC_ENABLE) != 0;
-	xapic = phys_to_virt(base & APIC_BASE_ADDR_MASK);
+	if (!mode_chosen) {
+		/* The boot CPU: whatever the firmware chose. */
+		x2apic = (base & APIC_BASE_X2APIC_ENABLE) != 0;
+		xapic = phys_to_virt(base & APIC_BASE_ADDR_MASK);
+		mode_chosen = 1;
+	} else if (x2apic && !(base & APIC_BASE_X2APIC_ENABLE)) {
+		/* An AP the firmware left in xAPIC mode joins the boot CPU's
+		 * x2APIC mode (xAPIC -> x2APIC is a legal transition, SDM
+		 * Vol. 3A 11.12.5, Figure 11-27). */
+		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC_ENABLE);
+	}
 	/* Software-enabled with every priority accepted, so the device
 	 * interrupts routed to us (arch/irq.h) are delivered (SDM Vol. 3A
 	 * 11.4.7.2, 11.8.3.1). */
@@ -85,9 +97,27 @@ static void send_ipi(uint32_t icr, uint32_t dest)
 		cpu_relax();
 }
 
-void lapic_nmi_all_but_self(void)
+void lapic_nmi(uint32_t apic_id)
 {
-	send_ipi(ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT | ICR_DEST_ALL_BUT_SELF, 0);
+	send_ipi(ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT, apic_id);
+}
+
+void lapic_send_fixed(uint32_t apic_id, uint8_t vector)
+{
+	send_ipi(ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | vector, apic_id);
+}
+
+/* The INIT and STARTUP IPIs of the universal start-up algorithm (SDM Vol.
+ * 3A 10.4.4.1, 11.6.1: INIT level assert, edge; STARTUP with the start
+ * page's number as its vector). */
+void lapic_send_init(uint32_t apic_id)
+{
+	send_ipi(ICR_DELIVERY_INIT | ICR_LEVEL_ASSERT, apic_id);
+}
+
+void lapic_send_startup(uint32_t apic_id, uint8_t page)
+{
+	send_ipi(ICR_DELIVERY_STARTUP | ICR_LEVEL_ASSERT | page, apic_id);
 }
 
 /* Not the "self" shorthand, which is valid with fixed delivery only (SDM

@@ -5,12 +5,18 @@
 
 #include <stdint.h>
 
+/* On the boot CPU: keeps the mode the firmware chose.  On an AP: puts it
+ * in the boot CPU's mode.  Then software-enables this CPU's APIC. */
 void lapic_init(void);
 uint32_t lapic_id(void);
 /* Ends the interrupt being serviced. */
 void lapic_eoi(void);
-/* NMI to all CPUs but this one (ICR destination shorthand 11b). */
-void lapic_nmi_all_but_self(void);
+/* IPIs to one CPU by APIC ID (physical destination mode). */
+void lapic_nmi(uint32_t apic_id);
+void lapic_send_fixed(uint32_t apic_id, uint8_t vector);
+void lapic_send_init(uint32_t apic_id);
+/* STARTUP IPI: the AP starts in real mode at page << 12. */
+void lapic_send_startup(uint32_t apic_id, uint8_t page);
 /* NMI to this CPU (a self-test of the host NMI path). */
 void lapic_nmi_self(void);
 

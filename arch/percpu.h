@@ -5,6 +5,7 @@
 #ifndef ARCH_PERCPU_H
 #define ARCH_PERCPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../boot/boot_info.h"
@@ -38,6 +39,16 @@ struct percpu {
 	struct vm *last_vm;     /* whose vCPU ran here last: for the IBPB */
 	uint64_t current_vmcs;  /* the VMCS current here (VMPTRLD), or 0 */
 	struct runqueue *runq;  /* the vCPUs this CPU runs */
+	/* SMP (arch/smp.c). */
+	bool online;            /* started and running our code */
+	uint64_t stack_top;     /* an AP's kernel stack (CPU 0: entry.S) */
+	uint64_t kicks;         /* VECTOR_KICK interrupts taken here */
+	bool stopped;           /* halted for another CPU's panic */
+	void (*volatile call_fn)(void *); /* smp_call_on's request, or NULL */
+	void *call_arg;
+	/* VMX root operation on this CPU (vmx/vmx.c). */
+	bool vmx_on;
+	uint64_t vmxon_region;  /* physical */
 };
 
 static inline struct percpu *this_cpu(void)

@@ -13,6 +13,7 @@
 #include "idt.h"
 #include "irq.h"
 #include "percpu.h"
+#include "smp.h"
 #include "stacktrace.h"
 
 static const char *const exception_names[NUM_EXCEPTIONS] = {
@@ -142,7 +143,7 @@ void trap_handler(struct trap_frame *f)
 	}
 	if (f->vector == VEC_NMI) {
 		if (panic_in_progress())
-			cpu_halt_forever(); /* another CPU panicked: stop */
+			smp_stopped_here(); /* another CPU panicked: stop */
 		host_nmi();
 		return;
 	}

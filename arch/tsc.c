@@ -47,6 +47,17 @@ uint64_t tsc_from_ms(uint64_t ms)
 	return ms * (hz / 1000);
 }
 
+/* Before calibration the fallback rate stands in (waits too long on a
+ * slower TSC, never too short on one up to 1 GHz). */
+void tsc_delay_us(uint64_t us)
+{
+	uint64_t rate = hz ? hz : FALLBACK_HZ;
+	uint64_t end = rdtsc() + us * (rate / 1000000);
+
+	while ((int64_t)(rdtsc() - end) < 0)
+		cpu_relax();
+}
+
 uint64_t tsc_now(void)
 {
 	return rdtsc();

@@ -10,5 +10,9 @@
 #define IRQ_VECTOR_FIRST 0x40
 #define IRQ_VECTORS 16
 #define IRQ_VECTOR_SPURIOUS 0xff
+/* A host IPI that only wakes its target (arch/smp.h, smp_kick): out of
+ * HLT, or out of a guest by a VM exit.  In the highest priority class so
+ * no TPR setting of ours holds it back (SDM Vol. 3A 11.8.3). */
+#define VECTOR_KICK 0xf0
 
 #endif

@@ -1,6 +1,6 @@
-/* Reading a MADT (ACPI 6.5 5.2.12): where the first I/O APIC is, and how
- * ISA IRQs map to its global system interrupts (the interrupt source
- * overrides).  Pure, so host unit tests read back the MADT that
+/* Reading a MADT (ACPI 6.5 5.2.12): the enabled processors' local APIC
+ * IDs, where the first I/O APIC is, and how ISA IRQs map to its global
+ * system interrupts (the interrupt source overrides).  Pure, so host unit tests read back the MADT that
  * kernel/acpi_tables.c writes. */
 #ifndef KERNEL_ACPI_MADT_H
 #define KERNEL_ACPI_MADT_H
@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define ACPI_ISA_IRQS 16
+/* Processors listed at most (more are counted in lapics_dropped). */
+#define ACPI_MADT_MAX_LAPICS 64
 /* MPS INTI flags (ACPI 6.5 Table 5.26): polarity bits 1:0, trigger 3:2. */
 #define ACPI_INTI_POLARITY_HIGH 0x1
 #define ACPI_INTI_POLARITY_LOW 0x3
@@ -18,6 +20,11 @@
 
 struct acpi_madt_info {
 	uint32_t lapic_addr;
+	/* Enabled processors in table order (Local APIC and Local x2APIC
+	 * structures, ACPI 6.5 5.2.12.2 and 5.2.12.12), each APIC ID once. */
+	uint32_t lapic_ids[ACPI_MADT_MAX_LAPICS];
+	unsigned nlapics;
+	unsigned lapics_dropped; /* enabled ones beyond the array */
 	bool has_ioapic;
 	uint8_t ioapic_id;
 	uint32_t ioapic_addr, ioapic_gsi_base;

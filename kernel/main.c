@@ -10,6 +10,7 @@
 #include "../arch/mmu.h"
 #include "../arch/paging.h"
 #include "../arch/percpu.h"
+#include "../arch/smp.h"
 #include "../arch/spec_ctrl.h"
 #include "../arch/tsc.h"
 #include "../boot/boot_info.h"
@@ -20,6 +21,7 @@
 #include "acpi_madt.h"
 #include "config.h"
 #include "console.h"
+#include "cpu_list.h"
 #include "heap.h"
 #include "log.h"
 #include "memory.h"
@@ -60,18 +62,6 @@ static void load_config(const struct boot_info *bi)
 	panic_set_poweroff(config.on_idle == CFG_IDLE_POWEROFF);
 }
 
-static void print_cpus(const struct boot_info *bi)
-{
-	char ids[4 * BOOT_MAX_CPUS + 1] = "";
-	size_t n = 0;
-
-	for (unsigned i = 0; i < bi->ncpus && n < sizeof(ids); i++)
-		n += (size_t)snprintf(ids + n, sizeof(ids) - n, " %u",
-				      bi->cpus[i].apic_id);
-	log_info("cpus: %u (APIC IDs:%s), boot CPU APIC ID %u", bi->ncpus,
-		 ids, lapic_id());
-}
-
 /* The host's I/O APIC, for forwarding passed-through devices' lines:
  * the MADT says where it is; without one, the PC's standard place. */
 static void ioapic_setup(const struct boot_info *bi)
@@ -106,7 +96,6 @@ static void print_summary(const struct boot_info *bi)
 		 "direct map %lu GiB, kernel %lu KiB at %lx",
 		 usable >> 20, free_b >> 20, bi->direct_map_size >> 30,
 		 bi->kernel_size >> 10, bi->kernel_phys);
-	print_cpus(bi);
 	log_info("tsc: %lu kHz", tsc_calibrate() / 1000);
 	log_info("acpi: %s", bi->acpi_rsdp ? "RSDP found" : "no RSDP");
 	pci_log_devices();
@@ -115,23 +104,65 @@ static void print_summary(const struct boot_info *bi)
 			 bi->modules[i].size, bi->modules[i].phys);
 }
 
-static struct vm *vms[CFG_MAX_VMS];
-
-/* Enters VMX operation, creates every configured VM and runs them until
- * none can run.  A VM that cannot be created is reported and skipped. */
-static void run_vms(void)
+/* What each AP runs once it is set up (arch/smp.c).  The scheduler's
+ * per-CPU loop belongs here; until then the AP sleeps in HLT and runs
+ * what the boot CPU asks of it (smp_call_on). */
+static void ap_main(void)
 {
-	char line[160];
+	smp_ap_idle();
+}
 
-	if (!config.nvms)
-		return;
+static void start_cpus(const struct boot_info *bi)
+{
+	uint32_t ids[MAX_CPUS];
+	const char *source;
+	unsigned n = cpu_list_collect(bi, lapic_id(), ids, MAX_CPUS, &source);
+
+	smp_start_aps(ids, n, bi->trampoline_phys, source, ap_main);
+}
+
+static void vmx_on_here(void *ok)
+{
+	*(bool *)ok = vmx_cpu_enable();
+	if (*(bool *)ok)
+		log_info("cpu %u: vmx on", this_cpu_id());
+}
+
+/* VMX root operation on every CPU: the boot CPU first (its line gives
+ * the controls every CPU's VMCSs use), then each AP in turn, which logs
+ * "cpu N: vmx on" itself.  False if the boot CPU cannot; an AP that
+ * cannot is logged (its percpu says vmx_on = false). */
+static bool vmx_start_all(void)
+{
+	/* Static: an AP that answers after the timeout still writes into a
+	 * live variable. */
+	static bool ok[MAX_CPUS];
+
 	if (!vmx_controls_init() || !vmx_cpu_enable()) {
 		log_error("vmx: cannot enter VMX operation; no VM runs");
-		return;
+		return false;
 	}
 	log_info("vmx: on; controls pin %#x cpu %#x cpu2 %#x exit %#x entry "
 		 "%#x", vmx_ctls.pin, vmx_ctls.cpu, vmx_ctls.cpu2,
 		 vmx_ctls.exit, vmx_ctls.entry);
+	for (unsigned cpu = 0; cpu < smp_online_cpus(); cpu++) {
+		if (!smp_call_on(cpu, vmx_on_here, &ok[cpu]) || !ok[cpu])
+			log_error("cpu %u: cannot enter VMX operation", cpu);
+	}
+	return true;
+}
+
+static struct vm *vms[CFG_MAX_VMS];
+static bool vmx_ready;
+
+/* Creates every configured VM and runs them until none can run.  A VM
+ * that cannot be created is reported and skipped. */
+static void run_vms(void)
+{
+	char line[160];
+
+	if (!config.nvms || !vmx_ready)
+		return;
 	spec_ctrl_init();
 	spec_ctrl_describe(line, sizeof(line));
 	log_info("speculation: %s", line);
@@ -165,8 +196,10 @@ static void idle(void)
 	char outcome[160] = "idle";
 	size_t n;
 
+	if (config.nvms)
+		vmx_ready = vmx_start_all();
 	if (config.selftest)
-		failed = selftest_run_all(&passed);
+		failed = selftest_run_all(&passed, vmx_ready);
 	run_vms();
 	if (config.on_idle == CFG_IDLE_POWEROFF) {
 		n = strlen(outcome);
@@ -204,5 +237,6 @@ void kmain(uint64_t boot_info_phys)
 	modules_init(bi);
 	vm_audit_init(bi, config.selftest);
 	print_summary(bi);
+	start_cpus(bi);
 	idle();
 }

@@ -101,14 +101,14 @@ void page_alloc_init(const struct boot_info *bi)
 	pool.free_frames = pool.usable_frames;
 }
 
-/* First run of count free frames at an aligned frame number, searching
- * from the hint and wrapping once. */
-static uint64_t find_run(size_t count, size_t align)
+/* First run of count free frames at an aligned frame number that ends
+ * at or below frame limit, searching from the hint and wrapping once. */
+static uint64_t find_run(size_t count, size_t align, uint64_t limit)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t pfn = pass ? 0 : pool.hint;
 		pfn = (pfn + align - 1) & ~(uint64_t)(align - 1);
-		while (pfn + count <= pool.nframes) {
+		while (pfn + count <= limit) {
 			uint64_t i = 0;
 			while (i < count && !frame_used(pfn + i))
 				i++;
@@ -121,14 +121,17 @@ static uint64_t find_run(size_t count, size_t align)
 	return 0;
 }
 
-uint64_t page_alloc(size_t count, size_t align)
+uint64_t page_alloc_below(size_t count, size_t align, uint64_t limit)
 {
-	uint64_t pfn;
+	uint64_t pfn, limit_pfn = limit / PAGE_SIZE;
 
 	if (!count || !align || (align & (align - 1)))
 		return 0;
+	if (limit_pfn > pool.nframes)
+		limit_pfn = pool.nframes;
 	spin_lock(&pool.lock);
-	pfn = pool.free_frames >= count ? find_run(count, align) : 0;
+	pfn = pool.free_frames >= count ? find_run(count, align, limit_pfn)
+					: 0;
 	if (pfn) {
 		mark(pfn, count, true);
 		pool.free_frames -= count;
@@ -136,6 +139,11 @@ uint64_t page_alloc(size_t count, size_t align)
 	}
 	spin_unlock(&pool.lock);
 	return pfn * PAGE_SIZE;
+}
+
+uint64_t page_alloc(size_t count, size_t align)
+{
+	return page_alloc_below(count, align, UINT64_MAX);
 }
 
 void page_free(uint64_t phys, size_t count)

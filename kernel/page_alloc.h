@@ -17,6 +17,10 @@ void page_alloc_init(const struct boot_info *bi);
  * align (in frames, a power of two).  Returns the physical address, or 0
  * when no such run is free.  Frames are not zeroed. */
 uint64_t page_alloc(size_t count, size_t align);
+/* The same, with the run's end at or below physical address limit (for
+ * what a CPU must reach before it has 64-bit paging: the AP start-up
+ * page tables). */
+uint64_t page_alloc_below(size_t count, size_t align, uint64_t limit);
 void page_free(uint64_t phys, size_t count);
 
 /* One zeroed frame for a paging structure: the alloc_table callback of

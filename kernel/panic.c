@@ -29,16 +29,24 @@ void panic(const char *fmt, ...)
 	char why[256];
 	va_list ap;
 
+	unsigned others;
+
 	irq_disable();
 	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST))
-		cpu_halt_forever(); /* another CPU is already reporting */
-	smp_stop_others();
+		smp_stopped_here(); /* another CPU is already reporting */
+	/* Every other CPU halts in its NMI handler (arch/trap.c), so none
+	 * runs a guest or touches shared state while this one reports. */
+	others = smp_stop_others();
 	/* The CPUs just stopped may have held the console lock. */
 	console_break_lock();
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_raw("\n[cpu%u] PANIC: %s\n", this_cpu_id(), why);
+	log_raw("\n[cpu%u] PANIC on cpu %u: %s\n", this_cpu_id(),
+		this_cpu_id(), why);
+	if (others)
+		log_raw("[cpu%u] hv: %u of %u other CPUs stopped\n",
+			this_cpu_id(), smp_stopped_cpus(), others);
 	print_stack_trace((uint64_t)__builtin_frame_address(0));
 	if (poweroff_after_panic)
 		power_off("hypervisor panic");

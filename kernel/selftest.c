@@ -378,7 +378,7 @@ static const struct selftest selftests[] = {
 	{ "ept_audit", test_ept_audit },
 };
 
-unsigned selftest_run_all(unsigned *passed)
+unsigned selftest_run_all(unsigned *passed, bool vmx_expected)
 {
 	unsigned failed = 0;
 
@@ -394,6 +394,7 @@ unsigned selftest_run_all(unsigned *passed)
 			failed++;
 		}
 	}
+	failed += selftest_cpus(vmx_expected, passed);
 	log_info("selftest: %u passed, %u failed", *passed, failed);
 	return failed;
 }

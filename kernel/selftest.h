@@ -3,7 +3,16 @@
 #ifndef KERNEL_SELFTEST_H
 #define KERNEL_SELFTEST_H
 
-/* Runs them all; returns the number that failed. */
-unsigned selftest_run_all(unsigned *passed);
+#include <stdbool.h>
+
+/* Runs them all, then the per-CPU check on every online CPU; returns the
+ * number that failed.  vmx_expected: every CPU should be in VMX root
+ * operation (VMs are configured). */
+unsigned selftest_run_all(unsigned *passed, bool vmx_expected);
+
+/* The per-CPU check (kernel/selftest_cpu.c) on each online CPU, each
+ * logged "selftest cpu N: ok" or "selftest cpu N: FAIL (why)"; adds to
+ * *passed and returns the failures. */
+unsigned selftest_cpus(bool vmx_expected, unsigned *passed);
 
 #endif

@@ -9,6 +9,7 @@
 #include "../arch/cpu.h"
 #include "../arch/msr.h"
 #include "../arch/paging.h"
+#include "../arch/percpu.h"
 #include "../kernel/log.h"
 #include "../kernel/memory.h"
 #include "../kernel/page_alloc.h"
@@ -41,11 +42,17 @@ static uint64_t host_osxsave(void)
 	return (cpuid(1, 0).ecx & CPUID1_ECX_XSAVE) ? CR4_OSXSAVE : 0;
 }
 
+/* Per CPU: IA32_FEATURE_CONTROL, CR0/CR4 and the VMXON region are each
+ * CPU's own (SDM Vol. 3C 24.7), so every CPU that runs vCPUs comes here
+ * (kernel/main.c: the boot CPU, then each AP through smp_call_on). */
 bool vmx_cpu_enable(void)
 {
+	struct percpu *cpu = this_cpu();
 	uint64_t region;
 	int rc;
 
+	if (cpu->vmx_on)
+		return true;
 	if (!feature_control_allows_vmx())
 		return false;
 	write_cr0((read_cr0() | vmx_ctls.cr0_fixed0) & vmx_ctls.cr0_fixed1);
@@ -61,8 +68,11 @@ bool vmx_cpu_enable(void)
 		log_error("vmx: VMXON failed (%s)",
 			  rc == VMX_FAIL_INVALID ? "VMfailInvalid"
 						 : "VMfailValid");
+		page_free(region, 1);
 		return false;
 	}
+	cpu->vmxon_region = region;
+	cpu->vmx_on = true;
 	/* Drop stale translations a previous user of VMX may have left. */
 	invept(INVEPT_ALL_CONTEXT, 0);
 	return true;

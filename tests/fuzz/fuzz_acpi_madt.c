@@ -12,5 +12,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     FUZZ_ASSERT(size >= 44);
     FUZZ_ASSERT(info.has_ioapic || info.ioapic_addr == 0);
+    /* The CPU list: bounded, each APIC ID once. */
+    FUZZ_ASSERT(info.nlapics <= ACPI_MADT_MAX_LAPICS);
+    for (unsigned i = 0; i < info.nlapics; i++)
+        for (unsigned j = i + 1; j < info.nlapics; j++)
+            FUZZ_ASSERT(info.lapic_ids[i] != info.lapic_ids[j]);
     return 0;
 }

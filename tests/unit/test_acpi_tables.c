@@ -137,6 +137,74 @@ TEST(madt_parse_round_trip)
 	CHECK_EQ_U64(info.isa_gsi[ACPI_SCI_IRQ], ACPI_SCI_IRQ);
 	CHECK_EQ_U64(info.isa_flags[ACPI_SCI_IRQ],
 		     ACPI_INTI_TRIGGER_LEVEL | ACPI_INTI_POLARITY_HIGH);
+	CHECK_EQ_U64(info.nlapics, 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ_U64(info.lapic_ids[i], i);
+	CHECK_EQ_U64(info.lapics_dropped, 0);
+}
+
+static size_t put_entry(uint8_t *m, size_t off, const uint8_t *e, size_t len)
+{
+	memcpy(m + off, e, len);
+	return off + len;
+}
+
+/* The host's CPU list (kernel/cpu_list.c) comes from these entries: a
+ * Local APIC and a Local x2APIC structure each name an enabled CPU, a
+ * disabled or only online-capable one is no CPU, and an APIC ID named
+ * twice (once in each form) is one CPU. */
+TEST(madt_parse_lists_enabled_processors)
+{
+	static const uint8_t lapic0[8] = { 0, 8, 0, 0, 1, 0, 0, 0 };
+	static const uint8_t lapic_off[8] = { 0, 8, 1, 5, 0, 0, 0, 0 };
+	static const uint8_t lapic_hotplug[8] = { 0, 8, 2, 6, 2, 0, 0, 0 };
+	static const uint8_t lapic2[8] = { 0, 8, 3, 2, 1, 0, 0, 0 };
+	static const uint8_t x2apic[16] = { 9, 16, 0, 0, 0x00, 0x01, 0, 0,
+					     1, 0, 0, 0, 4, 0, 0, 0 };
+	static const uint8_t x2apic_dup[16] = { 9, 16, 0, 0, 2, 0, 0, 0,
+						 1, 0, 0, 0, 5, 0, 0, 0 };
+	struct acpi_madt_info info;
+	uint8_t m[256] = "APIC";
+	size_t len = 44;
+	uint32_t len32;
+
+	len = put_entry(m, len, lapic0, sizeof(lapic0));
+	len = put_entry(m, len, lapic_off, sizeof(lapic_off));
+	len = put_entry(m, len, lapic_hotplug, sizeof(lapic_hotplug));
+	len = put_entry(m, len, lapic2, sizeof(lapic2));
+	len = put_entry(m, len, x2apic, sizeof(x2apic));
+	len = put_entry(m, len, x2apic_dup, sizeof(x2apic_dup));
+	len32 = (uint32_t)len;
+	memcpy(m + 4, &len32, 4);
+	CHECK(acpi_madt_parse(m, len, &info));
+	CHECK_EQ_U64(info.nlapics, 3);
+	CHECK_EQ_U64(info.lapic_ids[0], 0);
+	CHECK_EQ_U64(info.lapic_ids[1], 2);
+	CHECK_EQ_U64(info.lapic_ids[2], 0x100);
+	CHECK(!info.has_ioapic);
+}
+
+/* More enabled processors than the list holds are counted, not written
+ * past its end. */
+TEST(madt_parse_counts_processors_beyond_the_list)
+{
+	struct acpi_madt_info info;
+	static uint8_t m[44 + 8 * (ACPI_MADT_MAX_LAPICS + 3)];
+	size_t len = 44;
+	uint32_t len32;
+
+	memcpy(m, "APIC", 4);
+	for (unsigned i = 0; i < ACPI_MADT_MAX_LAPICS + 3; i++) {
+		uint8_t e[8] = { 0, 8, (uint8_t)i, (uint8_t)i, 1, 0, 0, 0 };
+		len = put_entry(m, len, e, sizeof(e));
+	}
+	len32 = (uint32_t)len;
+	memcpy(m + 4, &len32, 4);
+	CHECK(acpi_madt_parse(m, len, &info));
+	CHECK_EQ_U64(info.nlapics, ACPI_MADT_MAX_LAPICS);
+	CHECK_EQ_U64(info.lapics_dropped, 3);
+	CHECK_EQ_U64(info.lapic_ids[ACPI_MADT_MAX_LAPICS - 1],
+		     ACPI_MADT_MAX_LAPICS - 1);
 }
 
 /* A MADT cut short, or one whose entry claims to run past its end, is
