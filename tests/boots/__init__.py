@@ -11,6 +11,7 @@ One module per boot or family of boots, each a list TESTS:
   contained.py    vms.contained: a guest's faults get the hardware's answer
   attacks.py      vms.attacks, vms.attacks_storms: the hostile-guest suite
   fuzz.py         vms.fuzz: the guest instruction fuzzer
+  smp.py          boot.smp4 and the SMP boots: every host CPU used
 helpers.py holds the hv.cfg pieces and verdicts several of them share.
 
 BOOT_TESTS is their concatenation, in the order the harness runs them.
@@ -21,7 +22,8 @@ again when it starts; run `python3 tests/boots/__main__.py` to check it alone.
 
 from __future__ import annotations
 
-from . import attacks, contained, fuzz, isolation, linux, passthrough, uefi, vms
+from . import (attacks, contained, fuzz, isolation, linux, passthrough, smp,
+               uefi, vms)
 from .table import BootTest, Judge, TableError, check_table, table_problems
 
 __all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
@@ -29,6 +31,7 @@ __all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
 
 BOOT_TESTS: list[BootTest] = [
     *uefi.TESTS,
+    *smp.TESTS,
     *vms.TESTS,
     *passthrough.TESTS,
     *linux.TESTS,

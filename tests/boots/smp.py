@@ -1,23 +1,17 @@
-"""SMP boot tests (issue 11): host CPUs started, each in VMX operation,
-each passing its own self-test.  SMP_BOOT_TESTS is a list of BootTest
-for tests/boot_tests.py's table (wired in there); run alone with
-`python3 tests/boots_smp.py [--efi build/hv.efi]`.
+"""boot.smp4 and the SMP scheduling boots (issue 11).
 
-Bochs runs all CPUs of a machine in one host thread, so these boots are
-kept small: one tiny VM, which makes VMX go on everywhere."""
+boot.smp4: four host CPUs started, each in VMX operation and passing its
+own self-test.  Bochs runs all CPUs of a machine in one host thread, so
+these boots are kept small: tiny VMs.
+"""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from boot_tests import BootTest  # noqa: E402
+from .table import BootTest
 
 _CPUS = 4
 
-SMP_BOOT_TESTS: list[BootTest] = [
+TESTS: list[BootTest] = [
     BootTest(
         name="boot.smp4",
         cpus=_CPUS,
@@ -42,17 +36,3 @@ SMP_BOOT_TESTS: list[BootTest] = [
                 r"cannot enter VMX", r"exception \d+", r"did not run"],
     ),
 ]
-
-
-if __name__ == "__main__":
-    import argparse
-
-    import harness
-
-    ap = argparse.ArgumentParser(description="Run the SMP boot tests alone.")
-    ap.add_argument("--efi", default="build/hv.efi")
-    ap.add_argument("--runs-dir", default="build/test-runs")
-    args = ap.parse_args()
-    p, f = harness.run_boot(SMP_BOOT_TESTS, Path(args.efi), Path(args.runs_dir), 1)
-    print(f"{p} passed, {f} failed")
-    sys.exit(1 if f else 0)
