@@ -83,7 +83,8 @@ UNIT_DEPS_test_acpi_tables := kernel/acpi_tables.c kernel/acpi_s5.c \
 UNIT_DEPS_test_insn_decode := vmx/insn_decode.c
 UNIT_DEPS_test_vmx_controls := vmx/vmx_adjust.c
 UNIT_DEPS_test_pci_bar := drivers/pci_bar.c
-UNIT_DEPS_test_sched := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c
+UNIT_DEPS_test_sched := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c \
+	kernel/spinlock.c
 UNIT_DEPS_test_sched_policy := kernel/sched_credit.c kernel/sched_place.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c

@@ -94,6 +94,7 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 
 /* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, Table 3-10). */
 #define CPUID1_ECX_VMX (1u << 5)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_XSAVE (1u << 26)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 

@@ -45,6 +45,7 @@ struct percpu {
 	uint64_t kicks;         /* VECTOR_KICK interrupts taken here */
 	bool stopped;           /* halted for another CPU's panic */
 	void (*volatile call_fn)(void *); /* smp_call_on's request, or NULL */
+	void (*volatile work)(void); /* smp_start_work's, or NULL */
 	void *call_arg;
 	/* VMX root operation on this CPU (vmx/vmx.c). */
 	bool vmx_on;

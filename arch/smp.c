@@ -292,6 +292,12 @@ void smp_ap_idle(void)
 			__atomic_store_n(&p->call_fn, NULL, __ATOMIC_RELEASE);
 			continue;
 		}
+		void (*work)(void) = __atomic_exchange_n(&p->work, NULL,
+							 __ATOMIC_ACQ_REL);
+		if (work) {
+			work();
+			continue;
+		}
 		/* STI's one-instruction shadow (SDM Vol. 2B STI): a kick
 		 * that arrives after the check above is taken in HLT, so
 		 * it is never lost between the check and the sleep. */
@@ -308,6 +314,16 @@ void smp_kick(unsigned cpu)
 void smp_kick_received(void)
 {
 	this_cpu()->kicks++;
+}
+
+void smp_start_work(void (*work)(void))
+{
+	for (unsigned i = 0; i < online; i++) {
+		if (i == this_cpu_id() || !percpu_of(i)->online)
+			continue;
+		__atomic_store_n(&percpu_of(i)->work, work, __ATOMIC_RELEASE);
+		smp_kick(i);
+	}
 }
 
 static struct spinlock call_lock = SPINLOCK_INIT("smp_call");

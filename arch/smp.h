@@ -26,6 +26,11 @@ unsigned smp_start_aps(const uint32_t *apic_ids, unsigned n,
  * interrupt), running what smp_call_on asks of it.  Never spins. */
 __attribute__((noreturn)) void smp_ap_idle(void);
 
+/* Has every other online CPU run work() from its idle loop, without
+ * waiting for it (the scheduler's loop, which returns when the run is
+ * over; the CPU then sleeps again). */
+void smp_start_work(void (*work)(void));
+
 /* Sends VECTOR_KICK to CPU cpu: wakes it from HLT (or makes it leave a
  * guest), nothing more. */
 void smp_kick(unsigned cpu);

@@ -416,6 +416,8 @@ void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m)
 		spin_unlock_irqrestore(&t->lapic->lock, flags);
 		if (!hit)
 			continue;
+		/* Its CPU looks now: leaves the guest or wakes from idle. */
+		vcpu_notify(t);
 		/* Lowest priority: one target is enough; the first is as low
 		 * as any while vCPUs have no priorities of their own. */
 		if (m->mode == APIC_DM_LOWEST && m->shorthand == SH_NONE)

@@ -155,10 +155,30 @@ static bool vmx_start_all(void)
 static struct vm *vms[CFG_MAX_VMS];
 static bool vmx_ready;
 
+/* Where each VM's vCPUs run, from hv.cfg and the CPUs in VMX operation.
+ * The UEFI stage checked the file against the CPUs the firmware listed;
+ * a CPU that did not start, or cannot enter VMX operation, may still
+ * make it fail here, and then no VM starts (the line says why). */
+static bool place_vms(struct cfg_placement *p)
+{
+	uint64_t host = 0;
+	struct config_error err;
+
+	for (unsigned cpu = 0; cpu < smp_online_cpus(); cpu++)
+		if (percpu_of(cpu)->vmx_on)
+			host |= 1ull << cpu;
+	if (config_place(&config, host, p, &err) == 0)
+		return true;
+	log_error("hv.cfg:%u: %s (CPUs in VMX operation: %#lx); no VM runs",
+		  err.line, err.msg, host);
+	return false;
+}
+
 /* Creates every configured VM and runs them until none can run.  A VM
  * that cannot be created is reported and skipped. */
 static void run_vms(void)
 {
+	static struct cfg_placement placement;
 	char line[160];
 
 	if (!config.nvms || !vmx_ready)
@@ -166,11 +186,22 @@ static void run_vms(void)
 	spec_ctrl_init();
 	spec_ctrl_describe(line, sizeof(line));
 	log_info("speculation: %s", line);
+	if (!place_vms(&placement))
+		return;
+	sched_init(smp_online_cpus());
 	for (unsigned i = 0; i < config.nvms; i++) {
-		vms[i] = vm_create(&config.vms[i], i);
+		const struct vm_config *c = &config.vms[i];
+		bool dedicated = c->sched == CFG_SCHED_DEDICATED;
+
+		vms[i] = vm_create(c, i);
 		for (unsigned j = 0; vms[i] && j < vms[i]->nvcpus; j++)
-			sched_add(vms[i]->vcpus[j]);
+			sched_add(vms[i]->vcpus[j],
+				  dedicated ? 1ull << placement.vcpu_cpu[i][j]
+					    : placement.cpus[i],
+				  dedicated);
 	}
+	/* Every CPU runs its share; the run ends when none has work. */
+	smp_start_work(sched_run);
 	sched_run();
 }
 

@@ -6,71 +6,140 @@
 
 #include "../arch/cpu.h"
 #include "../arch/irq.h"
+#include "../arch/lapic.h"
 #include "../arch/percpu.h"
+#include "../arch/smp.h"
+#include "../arch/tsc.h"
 #include "../vmx/event.h"
 #include "../vmx/vcpu_run.h"
 #include "log.h"
+#include "panic.h"
 #include "passthrough.h"
 #include "vm_console.h"
 #include "vm_lifecycle.h"
 
 static struct runqueue runqueues[MAX_CPUS];
+static unsigned nqueues = 1; /* CPUs that run vCPUs: 0 .. nqueues-1 */
+
+/* Ending: the run is over when every CPU is quiescent at once, i.e. has
+ * nothing to run, no timer that will wake a vCPU and no forwarded device
+ * that may.  A CPU going quiescent sets its flag and counts itself out
+ * of `busy`; whoever clears the flag (the CPU itself on waking, or
+ * vcpu_notify on its behalf before kicking it) counts it back in, so the
+ * count cannot reach 0 while an event is on its way to a sleeping CPU.
+ * The CPU that takes it to 0 ends the run for everyone. */
+static unsigned busy;
+static bool quiescent[MAX_CPUS];
+static bool done;
+
+/* The host timer (TSC-deadline mode) wakes an idle CPU at a vCPU's next
+ * timer deadline; without one, an idle CPU waits for it spinning. */
+static bool has_timer[MAX_CPUS];
+
+/* How often the boot CPU looks at the host console for input while idle
+ * with vCPUs that wait for timers (Ctrl-A switching, a guest's input). */
+#define CONSOLE_POLL_MS 1
 
 static struct runqueue *this_runq(void)
 {
-	struct percpu *cpu = this_cpu();
-
-	if (!cpu->runq)
-		cpu->runq = &runqueues[cpu->cpu_id];
-	return cpu->runq;
+	return &runqueues[this_cpu_id()];
 }
 
-void sched_add(struct vcpu *v)
+void sched_init(unsigned ncpus)
 {
-	if (!v->sched.weight)
-		sched_entity_init(&v->sched, v->vm->cfg ? v->vm->cfg->weight : 0,
-				  CFG_CPUS_ANY, false);
-	sched_enqueue(this_runq(), v);
+	nqueues = ncpus ? ncpus : 1;
+	busy = nqueues;
+	for (unsigned i = 0; i < nqueues; i++) {
+		spin_init(&runqueues[i].lock, "runqueue");
+		percpu_of(i)->runq = &runqueues[i];
+	}
+}
+
+void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated)
+{
+	int cpu;
+
+	sched_entity_init(&v->sched, v->vm->cfg ? v->vm->cfg->weight : 0,
+			  allowed, dedicated);
+	cpu = sched_place(runqueues, nqueues, v, -1);
+	if (cpu < 0) /* config_place() guarantees a CPU: our bug */
+		panic("vm %s: vCPU %u has no CPU to run on", v->vm->name,
+		      v->id);
+	spin_lock(&runqueues[cpu].lock);
+	sched_enqueue(&runqueues[cpu], v);
+	v->cpu = (unsigned)cpu;
+	spin_unlock(&runqueues[cpu].lock);
+	log_info("vm %s: vCPU %u on CPU %d (%s)", v->vm->name, v->id, cpu,
+		 dedicated ? "dedicated" : "shared");
+}
+
+static void count_in(unsigned cpu)
+{
+	bool yes = true;
+
+	if (__atomic_compare_exchange_n(&quiescent[cpu], &yes, false, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		__atomic_add_fetch(&busy, 1, __ATOMIC_SEQ_CST);
+}
+
+void vcpu_notify(struct vcpu *v)
+{
+	unsigned cpu = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
+
+	count_in(cpu);
+	if (cpu != this_cpu_id())
+		smp_kick(cpu);
 }
 
 /* One turn of v: a slice of its guest, or a piece of its VM's reset,
- * charged to its run time either way; then what the slice asked of the
- * VM (a stop, a reset, ...) is carried out, and the time limit checked. */
+ * charged to its run time either way.  v->running is set before the VM's
+ * request is looked at, and the requester sets the request before it
+ * looks at the vCPUs' running flags (both sequentially consistent), so
+ * one of them always sees the other: no vCPU enters a guest while its
+ * VM's request is being carried out. */
 static void run_turn(struct vcpu *v)
 {
-	uint64_t start = rdtsc();
+	uint64_t start = rdtsc(), used;
 
-	uint64_t used;
-
-	if (v->state == VCPU_RESETTING) {
-		vm_reset_step(v->vm);
-		used = rdtsc() - start;
-		v->tsc_used += used;
-		sched_charge(v, used);
-		return;
+	__atomic_store_n(&v->running, true, __ATOMIC_SEQ_CST);
+	if (!vm_has_request(v->vm)) {
+		if (v->state == VCPU_RESETTING)
+			vm_reset_step(v->vm);
+		else
+			vcpu_run(v, start + SLICE_TSC);
 	}
-	used = vcpu_run(v, start + SLICE_TSC);
+	__atomic_store_n(&v->running, false, __ATOMIC_SEQ_CST);
+	used = rdtsc() - start;
 	v->tsc_used += used;
+	spin_lock(&this_runq()->lock);
 	sched_charge(v, used);
-	vm_handle_request(v->vm);
+	spin_unlock(&this_runq()->lock);
 	if (v->vm->time_limit_tsc && v->tsc_used > v->vm->time_limit_tsc &&
-	    v->state != VCPU_STOPPED) {
+	    v->state != VCPU_STOPPED)
 		vm_stop(v->vm, "time limit reached (%lu TSC ticks)",
 			v->vm->time_limit_tsc);
+	if (vm_has_request(v->vm))
 		vm_handle_request(v->vm);
-	}
 }
 
 /* A halted vCPU with an interrupt waiting runs again. */
 void sched_wake_halted(struct runqueue *q, uint64_t now)
 {
-	for (unsigned i = 0; i < q->n; i++)
-		if (q->v[i]->state == VCPU_HALTED &&
-		    event_pending(q->v[i], now)) {
-			q->v[i]->state = VCPU_RUNNABLE;
-			q->v[i]->halted_for_good = false;
-			sched_credit_wake(q, q->v[i]);
+	for (unsigned i = 0; i < q->n; i++) {
+		struct vcpu *v = q->v[i];
+		enum vcpu_state halted = VCPU_HALTED;
+
+		/* A compare-and-swap: an INIT from another CPU may put it in
+		 * wait-for-SIPI meanwhile, and must not be undone. */
+		if (v->state == VCPU_HALTED && event_pending(v, now) &&
+		    __atomic_compare_exchange_n(&v->state, &halted,
+						VCPU_RUNNABLE, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			v->halted_for_good = false;
+			sched_credit_wake(q, v);
 		}
+	}
 }
 
 uint64_t sched_next_wakeup(const struct runqueue *q)
@@ -95,48 +164,83 @@ bool sched_waits_for_device(const struct runqueue *q)
 	return false;
 }
 
-/* Every vCPU is halted: wait for the first timer (busy: the host has no
- * timer interrupt of its own), or with wake 0 for ever.  While device
- * interrupts are forwarded (arch/irq.h) they are taken here, with
- * interrupts on between checks, and the wait ends once one has woken a
- * vCPU. */
-static void idle_until(const struct runqueue *q, uint64_t wake)
+/* Nothing to run here: sleep until a kick (an event for one of this
+ * CPU's vCPUs, the end of the run), a forwarded device interrupt, or the
+ * host timer at `wake` (0: none).  HLT with interrupts on; an interrupt
+ * that came after the run queue was looked at is pending in the local
+ * APIC and ends the HLT at once (STI's shadow covers the gap). */
+static void idle_wait(struct percpu *cpu, uint64_t wake)
 {
-	while (!wake || rdtsc() < wake) {
-		vm_console_poll_input();
-		if (!irq_any()) {
+	uint64_t kicks = __atomic_load_n(&cpu->kicks, __ATOMIC_RELAXED);
+
+	if (cpu->cpu_id == 0) {
+		uint64_t poll = rdtsc() + tsc_from_ms(CONSOLE_POLL_MS);
+		if (wake && !done)
+			wake = wake < poll ? wake : poll;
+	}
+	if (!has_timer[cpu->cpu_id] && wake) {
+		/* No host timer: wait for the deadline spinning, with
+		 * interrupts on between checks for kicks and devices. */
+		while (rdtsc() < wake &&
+		       __atomic_load_n(&cpu->kicks, __ATOMIC_RELAXED) == kicks) {
+			irq_enable();
 			cpu_relax();
-			continue;
+			irq_disable();
 		}
-		irq_enable();
-		cpu_relax();
-		irq_disable();
-		for (unsigned i = 0; i < q->n; i++)
-			if (vcpu_waits_for_irq(q->v[i]) &&
-			    event_pending(q->v[i], rdtsc()))
-				return;
+		return;
+	}
+	if (wake)
+		lapic_timer_arm(wake);
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	if (wake)
+		lapic_timer_arm(0);
+}
+
+/* This CPU has nothing to run and nothing of its own will change that:
+ * it counts itself out; the last one out ends the run. */
+static void go_quiescent(unsigned me)
+{
+	__atomic_store_n(&quiescent[me], true, __ATOMIC_SEQ_CST);
+	if (__atomic_sub_fetch(&busy, 1, __ATOMIC_SEQ_CST) == 0) {
+		__atomic_store_n(&done, true, __ATOMIC_SEQ_CST);
+		for (unsigned i = 0; i < nqueues; i++)
+			if (i != me)
+				smp_kick(i);
 	}
 }
 
-/* Runs vCPUs until none is runnable, none will be woken by a timer and
- * no device interrupt can wake one. */
+/* Runs this CPU's vCPUs until every CPU is quiescent at once (see
+ * `busy`).  Called on every CPU that runs vCPUs, the boot CPU included. */
 void sched_run(void)
 {
+	struct percpu *cpu = this_cpu();
 	struct runqueue *q = this_runq();
+	unsigned me = cpu->cpu_id;
 	struct vcpu *v;
 	uint64_t wake;
 
+	has_timer[me] = lapic_timer_init();
 	for (;;) {
-		vm_console_poll_input();
+		count_in(me);
+		if (__atomic_load_n(&done, __ATOMIC_SEQ_CST))
+			break;
+		if (me == 0)
+			vm_console_poll_input();
+		spin_lock(&q->lock);
 		sched_wake_halted(q, rdtsc());
-		if ((v = sched_pick(q)) != NULL) {
+		v = sched_pick(q);
+		wake = v ? 0 : sched_next_wakeup(q);
+		bool device = !v && sched_waits_for_device(q);
+		spin_unlock(&q->lock);
+		if (v) {
 			run_turn(v);
 			continue;
 		}
-		wake = sched_next_wakeup(q);
-		if (!wake && !sched_waits_for_device(q))
-			break;
-		idle_until(q, wake);
+		if (!wake && !device)
+			go_quiescent(me);
+		if (!__atomic_load_n(&done, __ATOMIC_SEQ_CST))
+			idle_wait(cpu, wake);
 	}
-	log_info("sched: no runnable vCPU left");
+	if (me == 0)
+		log_info("sched: no runnable vCPU left");
 }

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "spinlock.h"
 #include "vm.h"
 
 #define SCHED_MAX_VCPUS (CFG_MAX_VMS * VM_MAX_VCPUS)
@@ -44,6 +45,7 @@
 
 /* The vCPUs one CPU runs (reached through its struct percpu). */
 struct runqueue {
+	struct spinlock lock; /* its owner, and vcpu_notify's senders */
 	struct vcpu *v[SCHED_MAX_VCPUS];
 	unsigned n;
 	unsigned cursor; /* ties in vtime go round robin from here */
@@ -51,9 +53,14 @@ struct runqueue {
 	struct vcpu *curr; /* picked last: running, or just ran */
 };
 
-/* Puts v on this CPU's run queue. */
-void sched_add(struct vcpu *v);
-/* Runs until no vCPU can run any more. */
+/* The run queues of CPUs 0 .. ncpus-1 (the CPUs in VMX operation). */
+void sched_init(unsigned ncpus);
+/* Puts v on the run queue of the CPU sched_place() chooses among
+ * `allowed` (config_place()'s answer for its VM), with its VM's weight;
+ * a dedicated vCPU's `allowed` is its one CPU. */
+void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated);
+/* Runs this CPU's vCPUs until no vCPU on any CPU can run any more; every
+ * CPU in sched_init's range calls it. */
 void sched_run(void);
 
 /* ---- accounting and the pick (kernel/sched_credit.c) ---- */

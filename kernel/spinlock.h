@@ -65,6 +65,16 @@ static inline void spin_lock(struct spinlock *l)
 		spin_lock_slow(l, me);
 }
 
+/* Takes l if it is free; false (and nothing taken) if any CPU holds it. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	int expected = SPINLOCK_FREE;
+
+	return __atomic_compare_exchange_n(&l->holder, &expected,
+					   spin_cpu_id(), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static inline void spin_unlock(struct spinlock *l)
 {
 	__atomic_store_n(&l->holder, SPINLOCK_FREE, __ATOMIC_RELEASE);

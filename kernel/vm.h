@@ -13,9 +13,11 @@
 
 #include "../arch/debugreg.h"
 #include "../arch/paging.h"
+#include "../arch/percpu.h"
 #include "config.h"
 #include "io_bus.h"
 #include "memory.h"
+#include "spinlock.h"
 #include "sched_entity.h"
 
 #define VM_MAX_VCPUS 8
@@ -50,6 +52,8 @@ enum vcpu_state {
 struct vm;
 struct vlapic;
 
+#define VMCS_NOWHERE (~0u)
+
 /* MSRs that guests use directly but that VM exits do not switch (the
  * SYSCALL family, KERNEL_GS_BASE): the host never uses them, so the CPU
  * holds the running vCPU's values and vmx/msr.c swaps them when another
@@ -67,6 +71,7 @@ struct vcpu {
 	unsigned id;
 	uint16_t vpid;
 	uint64_t vmcs;          /* physical address of the VMCS region */
+	unsigned vmcs_cpu;      /* the CPU it is active on, or VMCS_NOWHERE */
 	bool launched;          /* VMLAUNCH done; VMRESUME from now on */
 	enum vcpu_state state;
 	uint32_t cpu_ctls;      /* CPU_BASED_VM_EXEC_CONTROL, cached */
@@ -85,6 +90,15 @@ struct vcpu {
 	bool start_pending;     /* a SIPI came: start at sipi_vector << 12 */
 	uint8_t sipi_vector;
 	bool halted_for_good;   /* HLT with interrupts off: only NMI/INIT wake */
+	/* Where it runs (kernel/sched.c): the CPU whose run queue holds it,
+	 * and whether that CPU is inside vcpu_run with it now.  A VM's
+	 * request is carried out only while none of its vCPUs runs. */
+	unsigned cpu;
+	bool running;
+	/* Its VM was reset: the CPU-local half of the reset (the state the
+	 * CPU holds for it, its VMCS, its VPID's TLB entries) is still to be
+	 * done, by the CPU that runs it next (vmx/vcpu_run.c). */
+	bool reset_pending;
 	struct sched_entity sched; /* the scheduler's accounting, kernel/sched.h */
 };
 
@@ -144,6 +158,13 @@ struct vm {
 	char request_why[200];
 	uint32_t request_status;
 	uint64_t reset_zeroed;      /* bytes of RAM a reset has cleared so far */
+	/* The EPT's generation: bumped when its translations may have
+	 * changed (a reset); a CPU that last flushed an older one flushes
+	 * (INVEPT) before it next enters one of the VM's vCPUs. */
+	uint32_t ept_gen;
+	uint32_t ept_gen_seen[MAX_CPUS];
+	bool request_claimed;       /* vm_request.c: the first request wins */
+	struct spinlock lifecycle;  /* held while a request is carried out */
 	bool has_exit_status;
 	uint32_t exit_status;
 };
@@ -174,8 +195,14 @@ void vm_exit_with_status(struct vm *vm, uint32_t status);
 
 static inline bool vm_has_request(const struct vm *vm)
 {
-	return vm->request != VM_REQ_NONE;
+	return __atomic_load_n(&vm->request, __ATOMIC_SEQ_CST) != VM_REQ_NONE;
 }
+
+/* An event for v became pending (an interrupt, NMI, INIT or start-up IPI,
+ * its VM's reset): the CPU that runs v looks at it now, leaving the guest
+ * or waking from idle (kernel/sched.c; a kick IPI when that CPU is
+ * another). */
+void vcpu_notify(struct vcpu *v);
 
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL if not all RAM. */
 static inline void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)

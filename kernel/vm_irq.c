@@ -8,8 +8,11 @@ void vm_isa_irq_pulse(struct vm *vm, unsigned irq)
 {
 	unsigned pin = irq == 0 ? ISA_IRQ0_GSI : irq;
 
-	if (vm->pic)
+	if (vm->pic) {
 		vpic_raise_irq(vm->pic, irq);
+		/* The PIC's INTR is wired to the boot vCPU. */
+		vcpu_notify(vm->vcpus[0]);
+	}
 	if (vm->ioapic) {
 		vioapic_set_line(vm->ioapic, pin, true);
 		vioapic_set_line(vm->ioapic, pin, false);

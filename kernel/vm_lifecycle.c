@@ -57,8 +57,9 @@ static bool alloc_memory(struct vm *vm)
 		   EPT_RWX | EPT_MT_WB, true))
 		return false;
 	vm->eptp = ept_pointer(vm->ept.root, vmx_ctls.ept_ad);
-	/* The EPT's pages may have backed another EPT before. */
-	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+	/* The EPT's pages may have backed another EPT before: every CPU
+	 * flushes it before it first enters the VM (vmx/vcpu_run.c). */
+	vm->ept_gen = 1;
 	vm->io_bitmap = page_alloc(2, 1);
 	vm->msr_bitmap = page_alloc(1, 1);
 	if (!vm->io_bitmap || !vm->msr_bitmap)
@@ -150,9 +151,14 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->state = VM_RUNNING;
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	io_bus_init(&vm->pio, 0, 0x10000);
+	spin_init(&vm->lifecycle, "vm lifecycle");
 	if (alloc_memory(vm) && create_vcpus(vm) &&
 	    vm_devices_attach(vm, &why) && passthrough_attach(vm, &why) &&
 	    load_image(vm, &why) && vm_audit(vm, &why)) {
+		/* Set up here, on the boot CPU; each vCPU runs on the CPU
+		 * the scheduler gives it, which loads it there. */
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			vmcs_put(vm->vcpus[i]);
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);
@@ -204,32 +210,31 @@ static void request_reset(struct vm *vm)
 	vm->resets++;
 }
 
-/* The vCPUs' reset state (SDM Vol. 3A 10.1, Table 10-1): registers,
- * XCR0, FPU/SSE/AVX, the MSRs and debug registers the CPU holds for them
- * (forgotten by the scheduler, so nothing of the old run is saved over
- * or survives), the VMCS; stale EPT and VPID translations flushed (SDM
- * Vol. 3C 29.4.3). */
+/* The vCPUs' reset state (SDM Vol. 3A 10.1, Table 10-1): registers and
+ * the local APIC here; XCR0, FPU/SSE/AVX, the MSRs and debug registers
+ * the CPU holds for them (forgotten, so nothing of the old run is saved
+ * over them or survives), the VMCS and the VPID's TLB entries by the CPU
+ * that runs each vCPU (vcpu_reset_local, vmx/vcpu_run.c): this one for
+ * the boot vCPU, whose turn this is, at once, as its image is loaded into
+ * its VMCS next; the others' CPUs before they next run them.  Stale EPT
+ * translations (SDM Vol. 3C 29.4.3): every CPU flushes before it next
+ * enters the VM (ept_gen). */
 static bool finish_reset(struct vm *vm, const char **why)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		vcpu_forget(v);
 		memset(&v->regs, 0, sizeof(v->regs));
-		memset(&v->msrs, 0, sizeof(v->msrs));
-		v->dr = (struct dr_context){ .dr6 = DR6_RESET };
-		v->xcr0 = XCR0_X87;
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->start_pending = v->halted_for_good = false;
 		v->tsc_adjust = 0;
 		vlapic_reset(v);
-		fpu_reset(v);
-		vmcs_reset(v);
-		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
+		__atomic_store_n(&v->reset_pending, true, __ATOMIC_SEQ_CST);
 	}
+	vcpu_reset_local(vm->vcpus[0]);
 	vioapic_reset(vm->ioapic);
 	passthrough_reset(vm);
-	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+	__atomic_add_fetch(&vm->ept_gen, 1, __ATOMIC_SEQ_CST);
 	vm->state = VM_RUNNING;
 	return load_image(vm, why) && vm_audit(vm, why);
 }
@@ -286,11 +291,42 @@ static void end_now(struct vm *vm, uint32_t status)
 	vm->exit_status = status;
 }
 
+static void carry_out(struct vm *vm, enum vm_request req);
+
+/* Until no vCPU of the VM runs: each leaves its guest at its next exit,
+ * and the kick vm_request.c sent makes that exit come at once. */
+static void wait_vcpus_out(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		while (__atomic_load_n(&vm->vcpus[i]->running, __ATOMIC_SEQ_CST))
+			cpu_relax();
+}
+
+/* Whichever CPU gets here first carries the request out, once no vCPU
+ * of the VM runs; the others find it taken (or done) and go on. */
 void vm_handle_request(struct vm *vm)
 {
-	enum vm_request req = vm->request;
+	enum vm_request req;
 
-	vm->request = VM_REQ_NONE;
+	if (!spin_trylock(&vm->lifecycle))
+		return;
+	req = __atomic_load_n(&vm->request, __ATOMIC_SEQ_CST);
+	if (req == VM_REQ_NONE) {
+		spin_unlock(&vm->lifecycle);
+		return;
+	}
+	wait_vcpus_out(vm);
+	carry_out(vm, req);
+	__atomic_store_n(&vm->request, VM_REQ_NONE, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vm->request_claimed, false, __ATOMIC_SEQ_CST);
+	spin_unlock(&vm->lifecycle);
+	/* A reset is carried by the boot vCPU's turns, on its CPU. */
+	if (vm->vcpus[0]->state == VCPU_RESETTING)
+		vcpu_notify(vm->vcpus[0]);
+}
+
+static void carry_out(struct vm *vm, enum vm_request req)
+{
 	switch (req) {
 	case VM_REQ_NONE:
 		break;

@@ -8,50 +8,72 @@
 
 #include "vm.h"
 
-static bool take(struct vm *vm, enum vm_request kind)
+/* The first request wins, also when vCPUs on two CPUs ask at once: a
+ * compare-and-swap claims the slot, the details are written, and only
+ * then is the request published (vm_has_request), so the CPU that
+ * carries it out never reads a half-written reason. */
+static bool take(struct vm *vm)
 {
-	if (vm->state != VM_RUNNING || vm->request != VM_REQ_NONE)
-		return false;
-	vm->request = kind;
-	vm->request_why[0] = '\0';
-	return true;
+	bool no = false;
+
+	return vm->state == VM_RUNNING &&
+	       __atomic_compare_exchange_n(&vm->request_claimed, &no, true,
+					   false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
+}
+
+/* Every vCPU of the VM leaves its guest at once (a kick to the CPUs that
+ * run them), so the request is carried out between their exits. */
+static void publish(struct vm *vm, enum vm_request kind)
+{
+	__atomic_store_n(&vm->request, kind, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i])
+			vcpu_notify(vm->vcpus[i]);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!take(vm, VM_REQ_STOP))
+	if (!take(vm))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(vm->request_why, sizeof(vm->request_why), fmt, ap);
 	va_end(ap);
+	publish(vm, VM_REQ_STOP);
 }
 
 void vm_crash(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!take(vm, VM_REQ_CRASH))
+	if (!take(vm))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(vm->request_why, sizeof(vm->request_why), fmt, ap);
 	va_end(ap);
+	publish(vm, VM_REQ_CRASH);
 }
 
 void vm_restart(struct vm *vm, const char *why)
 {
-	if (take(vm, VM_REQ_RESTART))
-		snprintf(vm->request_why, sizeof(vm->request_why), "%s", why);
+	if (!take(vm))
+		return;
+	snprintf(vm->request_why, sizeof(vm->request_why), "%s", why);
+	publish(vm, VM_REQ_RESTART);
 }
 
 void vm_exit_with_status(struct vm *vm, uint32_t status)
 {
-	if (take(vm, VM_REQ_EXIT))
-		vm->request_status = status;
+	if (!take(vm))
+		return;
+	vm->request_status = status;
+	publish(vm, VM_REQ_EXIT);
 }
 
 void vm_power_off(struct vm *vm)
 {
-	take(vm, VM_REQ_POWER_OFF);
+	if (take(vm))
+		publish(vm, VM_REQ_POWER_OFF);
 }

@@ -1,9 +1,12 @@
 #include "vcpu_run.h"
 
+#include <string.h>
+
 #include "../arch/cpu.h"
 #include "../arch/irq.h"
 #include "../arch/percpu.h"
 #include "../arch/spec_ctrl.h"
+#include "../arch/xcr0.h"
 #include "../kernel/fpu.h"
 #include "../kernel/log.h"
 #include "event.h"
@@ -20,6 +23,31 @@ void vcpu_forget(struct vcpu *v)
 
 	if (cpu->last_run == v)
 		cpu->last_run = NULL;
+}
+
+void vcpu_reset_local(struct vcpu *v)
+{
+	vcpu_forget(v);
+	memset(&v->msrs, 0, sizeof(v->msrs));
+	v->dr = (struct dr_context){ .dr6 = DR6_RESET };
+	v->xcr0 = XCR0_X87;
+	fpu_reset(v);
+	vmcs_reset(v);
+	invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
+	__atomic_store_n(&v->reset_pending, false, __ATOMIC_SEQ_CST);
+}
+
+/* A CPU that flushed an older generation of the VM's EPT (or never
+ * flushed it) flushes it before entering: translations it may cache
+ * from before a change are not used after it (SDM Vol. 3C 29.4.3.1). */
+static void ept_sync(struct percpu *cpu, struct vm *vm)
+{
+	uint32_t gen = __atomic_load_n(&vm->ept_gen, __ATOMIC_ACQUIRE);
+
+	if (vm->ept_gen_seen[cpu->cpu_id] == gen)
+		return;
+	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+	vm->ept_gen_seen[cpu->cpu_id] = gen;
 }
 
 /* The VMCS is loaded whatever last_run says: a VM reset or a loader may
@@ -138,6 +166,9 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 	struct percpu *cpu = this_cpu();
 	uint64_t start = rdtsc(), now = start, programmed = 0;
 
+	if (__atomic_load_n(&v->reset_pending, __ATOMIC_ACQUIRE))
+		vcpu_reset_local(v);
+	ept_sync(cpu, v->vm);
 	switch_to(cpu, v);
 	if (v->start_pending) {
 		/* The start-up IPI's state needs this vCPU's VMCS current. */

@@ -20,6 +20,11 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end);
  * next runs. */
 void vcpu_forget(struct vcpu *v);
 
+/* The CPU-local half of v's reset (its VM was reset): on the CPU that
+ * runs v, which holds its MSRs, debug registers, FPU/XCR0 state and VMCS:
+ * all to their reset values, its VPID's TLB entries flushed. */
+void vcpu_reset_local(struct vcpu *v);
+
 /* Its exit handlers (HLT, PAUSE, preemption timer, external interrupt,
  * exception or NMI) are declared with the others in exit.h. */
 

@@ -207,31 +207,66 @@ static void setup_guest_state(void)
 }
 
 /* The VMCS current on this CPU is remembered in its struct percpu, so
- * that loading it again costs nothing; VMCLEAR makes it not current. */
+ * that loading it again costs nothing; VMCLEAR makes it not current.  A
+ * VMCS is active on one CPU at a time (SDM Vol. 3C 25.1): where it was
+ * last loaded (v->vmcs_cpu) it stays until vmcs_put clears it there.
+ * Loaded on another CPU than before, it gets that CPU's host state (its
+ * GS base, TSS, GDT) and that CPU drops whatever it cached for the
+ * vCPU's VPID from an earlier stay (SDM Vol. 3C 29.1.1). */
 void vmcs_load(struct vcpu *v)
 {
 	struct percpu *cpu = this_cpu();
 
 	if (cpu->current_vmcs == v->vmcs)
 		return;
+	if (v->vmcs_cpu != VMCS_NOWHERE && v->vmcs_cpu != cpu->cpu_id)
+		panic("vCPU %u of VM %s: VMCS active on CPU %u, loaded on %u",
+		      v->id, v->vm->name, v->vmcs_cpu, cpu->cpu_id);
 	if (vmptrld(v->vmcs))
 		panic("VMPTRLD of vCPU %u of VM %s failed", v->id, v->vm->name);
 	cpu->current_vmcs = v->vmcs;
+	if (v->vmcs_cpu != cpu->cpu_id) {
+		setup_host_state();
+		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
+		v->vmcs_cpu = cpu->cpu_id;
+	}
+}
+
+void vmcs_put(struct vcpu *v)
+{
+	struct percpu *cpu = this_cpu();
+
+	if (v->vmcs_cpu == VMCS_NOWHERE)
+		return;
+	if (v->vmcs_cpu != cpu->cpu_id)
+		panic("vCPU %u of VM %s: VMCS put on CPU %u, active on %u",
+		      v->id, v->vm->name, cpu->cpu_id, v->vmcs_cpu);
+	if (vmclear(v->vmcs))
+		panic("VMCLEAR of vCPU %u of VM %s failed", v->id, v->vm->name);
+	if (cpu->current_vmcs == v->vmcs)
+		cpu->current_vmcs = 0;
+	v->vmcs_cpu = VMCS_NOWHERE;
+	v->launched = false; /* VMCLEAR made its launch state clear */
 }
 
 void vmcs_reset(struct vcpu *v)
 {
+	struct percpu *cpu = this_cpu();
+
+	if (v->vmcs_cpu != VMCS_NOWHERE && v->vmcs_cpu != cpu->cpu_id)
+		panic("vCPU %u of VM %s: VMCS reset on CPU %u, active on %u",
+		      v->id, v->vm->name, cpu->cpu_id, v->vmcs_cpu);
 	memset(phys_to_virt(v->vmcs), 0, PAGE_SIZE);
 	*(uint32_t *)phys_to_virt(v->vmcs) = vmx_ctls.revision_id;
 	/* VMCLEAR initialises the region's launch state (SDM Vol. 3C 25.11.3). */
 	if (vmclear(v->vmcs))
 		panic("VMCLEAR of a fresh VMCS failed");
-	if (this_cpu()->current_vmcs == v->vmcs)
-		this_cpu()->current_vmcs = 0;
-	vmcs_load(v);
+	if (cpu->current_vmcs == v->vmcs)
+		cpu->current_vmcs = 0;
+	v->vmcs_cpu = VMCS_NOWHERE;
+	vmcs_load(v); /* host state, as on any first load on a CPU */
 	v->launched = false;
 	setup_controls(v);
-	setup_host_state();
 	setup_guest_state();
 }
 
@@ -241,10 +276,7 @@ void vmcs_destroy(struct vcpu *v)
 {
 	if (!v->vmcs)
 		return;
-	if (vmclear(v->vmcs))
-		panic("VMCLEAR of vCPU %u of VM %s failed", v->id, v->vm->name);
-	if (this_cpu()->current_vmcs == v->vmcs)
-		this_cpu()->current_vmcs = 0;
+	vmcs_put(v);
 	page_free(v->vmcs, 1);
 	v->vmcs = 0;
 }
@@ -254,6 +286,7 @@ bool vmcs_create(struct vcpu *v)
 	v->vmcs = page_alloc(1, 1);
 	if (!v->vmcs)
 		return false;
+	v->vmcs_cpu = VMCS_NOWHERE;
 	vmcs_reset(v);
 	return true;
 }

@@ -23,8 +23,12 @@ void vmcs_set_startup_state(uint8_t vector);
 /* Puts v's VMCS back to its initial state (for a VM restart). */
 void vmcs_reset(struct vcpu *v);
 
-/* Makes v's VMCS current on this CPU. */
+/* Makes v's VMCS current on this CPU (where it must be active already,
+ * or nowhere). */
 void vmcs_load(struct vcpu *v);
+/* VMCLEAR on this CPU, where it is active: written back to memory, it
+ * may then be loaded on another CPU (SDM Vol. 3C 25.11.1). */
+void vmcs_put(struct vcpu *v);
 
 /* The guest's view of CR0 and CR4: host-owned bits from the read shadow,
  * the rest from the real register, which the guest changes without exits

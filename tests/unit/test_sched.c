@@ -3,6 +3,8 @@
  * policy (entering a guest, interrupt state, devices) is stubbed here. */
 #include "unit.h"
 
+#include <stdlib.h>
+
 #include "../../kernel/sched.h"
 
 /* ---- stubs for what sched.c calls outside its policy ---- */
@@ -20,6 +22,14 @@ void vm_console_poll_input(void) { }
 bool irq_any(void) { return false; }
 bool passthrough_has_irq(const struct vm *vm) { (void)vm; return has_irq; }
 void log_msg(enum cfg_log_level level, const char *fmt, ...) { (void)level; (void)fmt; }
+/* The SMP side of the loop: one CPU, no timer, no kicks. */
+static struct percpu cpu0;
+struct percpu *percpu_of(unsigned cpu) { (void)cpu; return &cpu0; }
+void panic(const char *fmt, ...) { (void)fmt; abort(); }
+void smp_kick(unsigned cpu) { (void)cpu; }
+bool lapic_timer_init(void) { return false; }
+void lapic_timer_arm(uint64_t tsc) { (void)tsc; }
+uint64_t tsc_from_ms(uint64_t ms) { return ms; }
 
 static struct vm vm;
 static struct vcpu vcpus[8];

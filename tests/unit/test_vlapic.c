@@ -37,6 +37,13 @@ void log_msg(enum cfg_log_level level, const char *fmt, ...)
 	(void)level, (void)fmt;
 }
 
+/* The scheduler's side of a delivery: which vCPUs' CPUs were told. */
+static unsigned notified[8];
+void vcpu_notify(struct vcpu *v)
+{
+	notified[v->id]++;
+}
+
 enum {
 	ID = 0x20, TPR = 0x80, PPR = 0xa0, EOI = 0xb0, LDR = 0xd0, DFR = 0xe0,
 	SVR = 0xf0, ISR = 0x100, TMR = 0x180, IRR = 0x200, ICR_LO = 0x300,
@@ -262,8 +269,11 @@ TEST(physical_destination_and_broadcast)
 	setup(4);
 	for (unsigned i = 1; i < 4; i++)
 		enable(i);
+	memset(notified, 0, sizeof(notified));
 	ipi(0, 2, 0x61);
 	CHECK(!irr_has(1, 0x61) && irr_has(2, 0x61) && !irr_has(3, 0x61));
+	/* The target's CPU is told (a kick under SMP), and only its. */
+	CHECK(notified[2] == 1 && !notified[1] && !notified[3]);
 	ipi(0, 0xff, 0x62);
 	for (unsigned i = 0; i < 4; i++)
 		CHECK(irr_has(i, 0x62));

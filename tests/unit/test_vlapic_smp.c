@@ -22,6 +22,7 @@
 extern _Thread_local int unit_cpu_id;
 
 uint64_t tsc_now(void) { return 0; }
+void vcpu_notify(struct vcpu *v) { (void)v; }
 uint64_t tsc_hz(void) { return 1000000; }
 void log_msg(enum cfg_log_level level, const char *fmt, ...)
 {
