@@ -36,6 +36,10 @@ static bool done;
  * timer deadline; without one, an idle CPU waits for it spinning. */
 static bool has_timer[MAX_CPUS];
 
+/* A dedicated vCPU owns its CPU: no slice ends its turn (it leaves at
+ * HLT, PAUSE, its timer, a kick or its VM's request). */
+#define DEDICATED_SLICE_END (~0ull >> 1)
+
 /* How often the boot CPU looks at the host console for input while idle
  * with vCPUs that wait for timers (Ctrl-A switching, a guest's input). */
 #define CONSOLE_POLL_MS 1
@@ -106,7 +110,8 @@ static void run_turn(struct vcpu *v)
 		if (v->state == VCPU_RESETTING)
 			vm_reset_step(v->vm);
 		else
-			vcpu_run(v, start + SLICE_TSC);
+			vcpu_run(v, v->sched.dedicated ? DEDICATED_SLICE_END
+						       : start + SLICE_TSC);
 	}
 	__atomic_store_n(&v->running, false, __ATOMIC_SEQ_CST);
 	used = rdtsc() - start;

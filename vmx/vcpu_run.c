@@ -87,9 +87,10 @@ static void set_slice_end(struct vcpu *v, uint64_t now, uint64_t slice_end,
 	if (end == *programmed)
 		return;
 	*programmed = end;
+	uint64_t ticks = (end > now ? end - now : 0) >> vmx_ctls.preemption_shift;
+	/* A dedicated vCPU's slice has no end: the longest count there is. */
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
-		     (uint32_t)((end > now ? end - now : 0) >>
-				vmx_ctls.preemption_shift));
+		     ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks);
 }
 
 static void entry_failed(struct vcpu *v, int rc)

@@ -7,7 +7,7 @@ these boots are kept small: tiny VMs.
 
 from __future__ import annotations
 
-from .table import BootTest
+from .table import BootTest, Judge
 
 _CPUS = 4
 
@@ -36,3 +36,56 @@ TESTS: list[BootTest] = [
                 r"cannot enter VMX", r"exception \d+", r"did not run"],
     ),
 ]
+
+
+def int_range(lo: int, hi: int) -> str:
+    """A regex matching the decimal integers lo..hi and nothing else."""
+    return "(?:" + "|".join(str(n) for n in range(lo, hi + 1)) + ")"
+
+
+def _share_vm(name: str, extra: str) -> str:
+    return (f"[vm {name}]\nkernel = \\guests\\share.elf\nmemory = 4M\n"
+            + extra)
+
+
+def _share(name: str, lo: int, hi: int) -> Judge:
+    """The VM's own count of its share of a host CPU, in permille."""
+    p = rf"^\[{name}\] "
+    return Judge(expect=[p + rf"SHARE permille {int_range(lo, hi)}$",
+                         rf"vm {name}: exited with status 1\b"],
+                 reject=[r"panic", r"PANIC"])
+
+
+# Four host CPUs: CPUs 1 and 2 each owned by a dedicated VM (the one on
+# CPU 1 spins with interrupts off), CPUs 0 and 3 shared by four VMs of
+# weights 100, 100, 200, 200.  Each VM measures its share of a CPU over a
+# 60 M-tick window (tests/guests/share.c).  The dedicated ones get all of
+# theirs at the same time (time-sliced on one CPU they would get half
+# each); each shared CPU holds a weight-100 and a weight-200 VM, so those
+# get 1/3 and 2/3 (within 5%; without weights both would get 1/2).
+TESTS.append(BootTest(
+    name="vms.smp",
+    cpus=_CPUS,
+    cfg=("[hypervisor]\nserial = com1\nlog = info\non_idle = poweroff\n"
+         + _share_vm("ded1", "cmdline = cli\nsched = dedicated\ncpus = 1\n")
+         + _share_vm("ded2", "sched = dedicated\ncpus = 2\n")
+         + _share_vm("w100a", "weight = 100\ncpus = 0,3\n")
+         + _share_vm("w100b", "weight = 100\ncpus = 0,3\n")
+         + _share_vm("w200a", "weight = 200\ncpus = 0,3\n")
+         + _share_vm("w200b", "weight = 200\ncpus = 0,3\n")),
+    files={"guests/share.elf": "build/guests/share.elf"},
+    timeout_s=600,
+    stop_regex=r"hv: power off: ",
+    expect=[r"vm ded1: vCPU 0 on CPU 1 \(dedicated\)",
+            r"vm ded2: vCPU 0 on CPU 2 \(dedicated\)",
+            r"hv: power off: "],
+    reject=[r"PANIC", r"panic"],
+    subtests={
+        "smp.dedicated_cli": _share("ded1", 980, 1000),
+        "smp.dedicated": _share("ded2", 980, 1000),
+        "smp.weight100a": _share("w100a", 316, 350),
+        "smp.weight100b": _share("w100b", 316, 350),
+        "smp.weight200a": _share("w200a", 634, 700),
+        "smp.weight200b": _share("w200b", 634, 700),
+    },
+))
