@@ -225,6 +225,10 @@ void sched_run(void)
 	uint64_t wake;
 
 	has_timer[me] = lapic_timer_init();
+	if (me == 0)
+		log_info("sched: %u CPU(s) run vCPUs; idle CPUs %s", nqueues,
+			 has_timer[me] ? "sleep until a kick or their TSC-deadline "
+					 "timer" : "spin until a timer is due");
 	for (;;) {
 		count_in(me);
 		if (__atomic_load_n(&done, __ATOMIC_SEQ_CST))
