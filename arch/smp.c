@@ -216,6 +216,11 @@ unsigned smp_start_aps(const uint32_t *apic_ids, unsigned n,
 	struct pt_ctx pt;
 	unsigned next = 1;
 
+	static const struct panic_cpu_ops panic_ops = {
+		smp_stop_others, smp_stopped_cpus, smp_stopped_here,
+	};
+
+	panic_set_cpu_ops(&panic_ops);
 	ids[0] = self;
 	this_cpu()->online = true;
 	if (n > 1 && (!trampoline_phys || trampoline_phys >= REAL_MODE_TOP ||

@@ -7,6 +7,7 @@
 
 #include "../kernel/log.h"
 #include "../kernel/panic.h"
+#include "../kernel/spinlock.h"
 #include "cpu.h"
 #include "extable.h"
 #include "io.h"
@@ -151,6 +152,10 @@ void trap_handler(struct trap_frame *f)
 		return;
 	if (cpu->trap_depth++ > 1)
 		cpu_halt_forever(); /* faulting while reporting a fault */
+	if (f->vector == VEC_UD && spin_misused &&
+	    spin_misused->holder == (int)cpu->cpu_id)
+		panic("spinlock %s: taken again by cpu %u, which holds it",
+		      spin_misused->name, cpu->cpu_id);
 	log_raw("\n[cpu%u] exception %lu (%s) in the hypervisor\n",
 		cpu->cpu_id, f->vector, exception_name(f->vector));
 	dump_frame(f);

@@ -21,4 +21,19 @@ void panic_set_poweroff(bool poweroff);
 			      __FILE__, __LINE__);                          \
 	} while (0)
 
+/* How a panic stops the other CPUs: arch/smp.c registers these once it
+ * has started any (before that only this CPU runs, and a panic needs
+ * none).  A hook rather than a call into arch/smp.c, so that the panic
+ * path (which the lock, console and allocator code below it use) does not
+ * depend on the code that starts CPUs. */
+struct panic_cpu_ops {
+	/* Stops every other online CPU (by NMI); how many were sent. */
+	unsigned (*stop_others)(void);
+	/* How many have stopped so far. */
+	unsigned (*stopped)(void);
+	/* This CPU stops for good (a panic is reported elsewhere). */
+	void (*stop_here)(void) __attribute__((noreturn));
+};
+void panic_set_cpu_ops(const struct panic_cpu_ops *ops);
+
 #endif

@@ -51,6 +51,10 @@ static inline int spin_cpu_id(void) { return unit_cpu_id; }
 static inline int spin_cpu_id(void) { return (int)this_cpu_id(); }
 #endif
 
+/* Set to a lock its holder tried to take again, just before the UD2
+ * that reports it (arch/trap.c panics naming it). */
+extern const struct spinlock *volatile spin_misused;
+
 /* Contended, or taken again by its holder (which panics). */
 void spin_lock_slow(struct spinlock *l, int me);
 
