@@ -32,28 +32,32 @@ static void publish(struct vm *vm, enum vm_request kind)
 			vcpu_notify(vm->vcpus[i]);
 }
 
+/* A request with a reason, for vm_stop and vm_crash. */
+static void request_why(struct vm *vm, enum vm_request kind,
+			const char *fmt, va_list ap)
+{
+	if (!take(vm))
+		return;
+	vsnprintf(vm->request_why, sizeof(vm->request_why), fmt, ap);
+	publish(vm, kind);
+}
+
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!take(vm))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(vm->request_why, sizeof(vm->request_why), fmt, ap);
+	request_why(vm, VM_REQ_STOP, fmt, ap);
 	va_end(ap);
-	publish(vm, VM_REQ_STOP);
 }
 
 void vm_crash(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!take(vm))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(vm->request_why, sizeof(vm->request_why), fmt, ap);
+	request_why(vm, VM_REQ_CRASH, fmt, ap);
 	va_end(ap);
-	publish(vm, VM_REQ_CRASH);
 }
 
 void vm_restart(struct vm *vm, const char *why)
