@@ -31,6 +31,9 @@ static unsigned nqueues = 1; /* CPUs that run vCPUs: 0 .. nqueues-1 */
 static unsigned busy;
 static bool quiescent[MAX_CPUS];
 static bool done;
+/* Set from before a CPU looks at its run queue until it has picked a
+ * vCPU: while set, the CPU may be asleep in idle_wait (vcpu_notify). */
+static bool idling[MAX_CPUS];
 
 /* The host timer (TSC-deadline mode) wakes an idle CPU at a vCPU's next
  * timer deadline; without one, an idle CPU waits for it spinning. */
@@ -81,17 +84,30 @@ static void count_in(unsigned cpu)
 {
 	bool yes = true;
 
-	if (__atomic_compare_exchange_n(&quiescent[cpu], &yes, false, false,
+	if (__atomic_load_n(&quiescent[cpu], __ATOMIC_SEQ_CST) &&
+	    __atomic_compare_exchange_n(&quiescent[cpu], &yes, false, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		__atomic_add_fetch(&busy, 1, __ATOMIC_SEQ_CST);
 }
 
+/* A kick only where it changes something: v in its guest (it leaves and
+ * takes the event at once) or v's CPU idle (it wakes).  A CPU busy with
+ * another vCPU looks at v at its next pick anyway; kicking it would only
+ * cost that vCPU an exit, so a guest flooding IPIs at its own vCPUs
+ * cannot make another VM's vCPU that shares their CPU exit in step.
+ * The fence orders the event's stores (the IRR, under a lock whose
+ * release is a plain store) before the loads of `running` and `idling`;
+ * the CPU sets those (sequentially consistent) before it looks for
+ * events, so one side always sees the other. */
 void vcpu_notify(struct vcpu *v)
 {
 	unsigned cpu = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
 
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	count_in(cpu);
-	if (cpu != this_cpu_id())
+	if (cpu != this_cpu_id() &&
+	    (__atomic_load_n(&v->running, __ATOMIC_SEQ_CST) ||
+	     __atomic_load_n(&idling[cpu], __ATOMIC_SEQ_CST)))
 		smp_kick(cpu);
 }
 
@@ -235,6 +251,7 @@ void sched_run(void)
 			break;
 		if (me == 0)
 			vm_console_poll_input();
+		__atomic_store_n(&idling[me], true, __ATOMIC_SEQ_CST);
 		spin_lock(&q->lock);
 		sched_wake_halted(q, rdtsc());
 		v = sched_pick(q);
@@ -242,6 +259,7 @@ void sched_run(void)
 		bool device = !v && sched_waits_for_device(q);
 		spin_unlock(&q->lock);
 		if (v) {
+			__atomic_store_n(&idling[me], false, __ATOMIC_SEQ_CST);
 			run_turn(v);
 			continue;
 		}
