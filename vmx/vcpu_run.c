@@ -32,8 +32,7 @@ void vcpu_reset_local(struct vcpu *v)
 	v->dr = (struct dr_context){ .dr6 = DR6_RESET };
 	v->xcr0 = XCR0_X87;
 	fpu_reset(v);
-	vmcs_reset(v);
-	invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
+	vmcs_reset(v); /* its first load flushes the VPID here, too */
 	__atomic_store_n(&v->reset_pending, false, __ATOMIC_SEQ_CST);
 }
 
