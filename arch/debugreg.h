@@ -36,7 +36,7 @@ struct dr_context {
 };
 #define DR6_RESET 0xffff0ff0ull /* power-up value (SDM Vol. 3B 18.2.3) */
 
-/* Saves the CPU's values into save (if any) and loads load's.  The values
+/* Saves the CPU's values into save (if any) and loads load's (if any).  The values
  * loaded were read from the CPU (or are the reset values), so the CPU
  * accepts them: no guest-chosen bit can make these MOVs fault. */
 static inline void debugreg_switch(struct dr_context *save,
@@ -49,6 +49,8 @@ static inline void debugreg_switch(struct dr_context *save,
 		save->dr[3] = read_dr3();
 		save->dr6 = read_dr6();
 	}
+	if (!load)
+		return;
 	write_dr0(load->dr[0]);
 	write_dr1(load->dr[1]);
 	write_dr2(load->dr[2]);

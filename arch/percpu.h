@@ -39,6 +39,8 @@ struct percpu {
 	struct vm *last_vm;     /* whose vCPU ran here last: for the IBPB */
 	uint64_t current_vmcs;  /* the VMCS current here (VMPTRLD), or 0 */
 	struct runqueue *runq;  /* the vCPUs this CPU runs */
+	bool resched;           /* another CPU pulled a vCPU from here: the
+				   guest's turn ends so that it is sent */
 	/* SMP (arch/smp.c). */
 	bool online;            /* started and running our code */
 	uint64_t stack_top;     /* an AP's kernel stack (CPU 0: entry.S) */

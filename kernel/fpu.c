@@ -79,6 +79,24 @@ bool fpu_create(struct vcpu *v)
 	return true;
 }
 
+void fpu_save(struct vcpu *v)
+{
+	uint64_t all = xcr0_all;
+
+	if (!use_xsave()) {
+		__asm__ volatile("fxsave64 %0" : "=m"(*v->fpu));
+		return;
+	}
+	/* With XCR0 at everything the CPU has, XSAVE stores every
+	 * component, whatever v's own XCR0 (the area holds them all). */
+	if (xgetbv0() != all)
+		xsetbv_safe(0, all);
+	__asm__ volatile("xsave64 %0"
+			 : "=m"(*v->fpu)
+			 : "a"((uint32_t)all), "d"((uint32_t)(all >> 32))
+			 : "memory");
+}
+
 /* Every component is saved and loaded, whatever either vCPU's XCR0 says:
  * XSAVE and XRSTOR act only on the components enabled in XCR0 (their
  * requested-feature bitmap is XCR0 AND EDX:EAX, SDM Vol. 1 13.7-13.8), so
@@ -99,9 +117,9 @@ bool fpu_switch(struct vcpu *prev, struct vcpu *next)
 	uint64_t all = xcr0_all;
 	bool ok = true;
 
+	if (prev)
+		fpu_save(prev);
 	if (!use_xsave()) {
-		if (prev)
-			__asm__ volatile("fxsave64 %0" : "=m"(*prev->fpu));
 		if (!fxrstor_safe(next->fpu)) {
 			fpu_reset(next);
 			ok = false;
@@ -111,11 +129,6 @@ bool fpu_switch(struct vcpu *prev, struct vcpu *next)
 	}
 	if (xgetbv0() != all)
 		xsetbv_safe(0, all); /* the CPU's own list: always valid */
-	if (prev)
-		__asm__ volatile("xsave64 %0"
-				 : "=m"(*prev->fpu)
-				 : "a"((uint32_t)all), "d"((uint32_t)(all >> 32))
-				 : "memory");
 	if (!xrstor_safe(next->fpu, all)) {
 		fpu_reset(next);
 		ok = false;

@@ -21,6 +21,9 @@ void fpu_reset(struct vcpu *v);
  * False if next's state could not be loaded: it is then in the initial
  * state (never a fault in VMX root). */
 bool fpu_switch(struct vcpu *prev, struct vcpu *next);
+/* Saves v's registers into its area and leaves them in the CPU (v is
+ * leaving this CPU for another, which loads them from the area). */
+void fpu_save(struct vcpu *v);
 /* The XCR0 values a guest may set: those XSETBV accepts on this CPU. */
 bool fpu_xcr0_allowed(uint64_t xcr0);
 

@@ -35,6 +35,16 @@ static bool done;
  * vCPU: while set, the CPU may be asleep in idle_wait (vcpu_notify). */
 static bool idling[MAX_CPUS];
 
+/* Moves: a CPU that pulls a vCPU (sched_balance) only marks it; the CPU
+ * it leaves sends it (send_moves), because only that CPU may VMCLEAR its
+ * VMCS and it holds the vCPU's lazily switched state.  A CPU waits for
+ * the vCPU it pulled before it pulls another. */
+static unsigned incoming[MAX_CPUS];
+static uint64_t last_balance[MAX_CPUS];
+/* A CPU with vCPUs to run looks for a much poorer one elsewhere once per
+ * slice at most; an idle one every time it finds nothing to run. */
+#define BALANCE_INTERVAL SLICE_TSC
+
 /* The host timer (TSC-deadline mode) wakes an idle CPU at a vCPU's next
  * timer deadline; without one, an idle CPU waits for it spinning. */
 static bool has_timer[MAX_CPUS];
@@ -109,6 +119,114 @@ void vcpu_notify(struct vcpu *v)
 	    (__atomic_load_n(&v->running, __ATOMIC_SEQ_CST) ||
 	     __atomic_load_n(&idling[cpu], __ATOMIC_SEQ_CST)))
 		smp_kick(cpu);
+}
+
+/* Sends the vCPUs other CPUs pulled from this one: their state goes to
+ * memory and their VMCS is cleared here (vcpu_unload), then they join
+ * the new CPU's queue and that CPU is woken if it sleeps.  The run
+ * queues are locked one at a time, so any order of senders is safe. */
+static void send_moves(struct runqueue *q)
+{
+	for (;;) {
+		struct vcpu *v = NULL;
+		unsigned to;
+		uint64_t t0 = rdtsc();
+
+		spin_lock(&q->lock);
+		for (unsigned i = 0; i < q->n && !v; i++)
+			if (q->v[i]->sched.leaving)
+				v = q->v[i];
+		if (v)
+			sched_dequeue(q, v);
+		spin_unlock(&q->lock);
+		if (!v)
+			return;
+		to = v->sched.move_to;
+		vcpu_unload(v);
+		v->sched.leaving = false;
+		v->sched.moves++;
+		v->sched.arrived = true;
+		v->sched.move_ticks += rdtsc() - t0;
+		spin_lock(&runqueues[to].lock);
+		sched_enqueue(&runqueues[to], v);
+		__atomic_store_n(&v->cpu, to, __ATOMIC_RELEASE);
+		spin_unlock(&runqueues[to].lock);
+		__atomic_sub_fetch(&incoming[to], 1, __ATOMIC_SEQ_CST);
+		vcpu_notify(v); /* it may have work: wake `to` if it sleeps */
+	}
+}
+
+static bool has_leaving(const struct runqueue *q)
+{
+	for (unsigned i = 0; i < q->n; i++)
+		if (q->v[i]->sched.leaving)
+			return true;
+	return false;
+}
+
+/* Every run queue, in CPU order (the only place two are held at once). */
+static void lock_all(void)
+{
+	for (unsigned i = 0; i < nqueues; i++)
+		spin_lock(&runqueues[i].lock);
+}
+
+static void unlock_all(void)
+{
+	for (unsigned i = nqueues; i-- > 0;)
+		spin_unlock(&runqueues[i].lock);
+}
+
+/* This CPU pulls a waiting vCPU from another CPU when it has nothing to
+ * run (`idle`) or, at most once per BALANCE_INTERVAL, when what it runs
+ * is far ahead of that vCPU (sched_balance decides, seeing every queue
+ * under its lock).  Dedicated CPUs neither pull nor give. */
+static void balance(unsigned me, bool idle)
+{
+	struct sched_move m;
+	uint64_t now = rdtsc();
+	bool pull;
+
+	if (nqueues < 2 || __atomic_load_n(&incoming[me], __ATOMIC_SEQ_CST))
+		return;
+	if (!idle && now - last_balance[me] < BALANCE_INTERVAL)
+		return;
+	last_balance[me] = now;
+	lock_all();
+	pull = sched_balance(runqueues, nqueues, me, &m);
+	if (pull) {
+		__atomic_add_fetch(&incoming[me], 1, __ATOMIC_SEQ_CST);
+		m.v->sched.move_to = me;
+		m.v->sched.leaving = true;
+	}
+	unlock_all();
+	if (!pull)
+		return;
+	/* The CPU it leaves may be in another vCPU's slice: the kick makes
+	 * that guest exit and its turn end, so the move waits no slice. */
+	__atomic_store_n(&percpu_of(m.from)->resched, true, __ATOMIC_SEQ_CST);
+	smp_kick(m.from);
+}
+
+/* A vCPU waits on q behind the one just picked while a CPU it may run on
+ * sleeps: kick that CPU, which pulls it (balance, idle).  Under q's lock. */
+static void offer_waiting(const struct runqueue *q, unsigned me)
+{
+	for (unsigned i = 0; i < q->n; i++) {
+		const struct vcpu *w = q->v[i];
+
+		if (w == q->curr || w->sched.dedicated ||
+		    w->sched.leaving ||
+		    (w->state != VCPU_RUNNABLE && w->state != VCPU_RESETTING))
+			continue;
+		for (unsigned c = 0; c < nqueues && c < 64; c++)
+			if (c != me && (w->sched.allowed >> c & 1) &&
+			    __atomic_load_n(&idling[c], __ATOMIC_SEQ_CST) &&
+			    !__atomic_load_n(&incoming[c], __ATOMIC_SEQ_CST)) {
+				smp_kick(c);
+				return;
+			}
+	}
 }
 
 /* One turn of v: a slice of its guest, or a piece of its VM's reset,
@@ -230,6 +348,24 @@ static void go_quiescent(unsigned me)
 	}
 }
 
+/* How often each vCPU moved between CPUs, and what a move cost: the
+ * sending CPU's half (saving its state, VMCLEAR, requeueing) and the
+ * receiving CPU's (VMPTRLD, host state, VPID flush) together. */
+static void log_moves(void)
+{
+	for (unsigned c = 0; c < nqueues; c++)
+		for (unsigned i = 0; i < runqueues[c].n; i++) {
+			const struct vcpu *v = runqueues[c].v[i];
+
+			if (!v->sched.moves)
+				continue;
+			log_info("sched: vm %s: vCPU %u moved %lu times, %lu "
+				 "TSC ticks per move (mean)", v->vm->name,
+				 v->id, v->sched.moves,
+				 v->sched.move_ticks / v->sched.moves);
+		}
+}
+
 /* Runs this CPU's vCPUs until every CPU is quiescent at once (see
  * `busy`).  Called on every CPU that runs vCPUs, the boot CPU included. */
 void sched_run(void)
@@ -251,23 +387,36 @@ void sched_run(void)
 			break;
 		if (me == 0)
 			vm_console_poll_input();
+		__atomic_store_n(&cpu->resched, false, __ATOMIC_SEQ_CST);
+		send_moves(q);
 		__atomic_store_n(&idling[me], true, __ATOMIC_SEQ_CST);
+		balance(me, false);
 		spin_lock(&q->lock);
 		sched_wake_halted(q, rdtsc());
 		v = sched_pick(q);
+		if (v)
+			offer_waiting(q, me);
 		wake = v ? 0 : sched_next_wakeup(q);
 		bool device = !v && sched_waits_for_device(q);
+		/* A vCPU pulled from here since send_moves looked is not
+		 * picked; it is sent before this CPU may count itself out. */
+		bool leaving = !v && has_leaving(q);
 		spin_unlock(&q->lock);
+		if (leaving)
+			continue;
 		if (v) {
 			__atomic_store_n(&idling[me], false, __ATOMIC_SEQ_CST);
 			run_turn(v);
 			continue;
 		}
+		balance(me, true);
 		if (!wake && !device)
 			go_quiescent(me);
 		if (!__atomic_load_n(&done, __ATOMIC_SEQ_CST))
 			idle_wait(cpu, wake);
 	}
-	if (me == 0)
+	if (me == 0) {
 		log_info("sched: no runnable vCPU left");
+		log_moves();
+	}
 }

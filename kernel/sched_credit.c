@@ -22,6 +22,10 @@ void sched_entity_init(struct sched_entity *se, unsigned weight,
 	se->weight = weight ? weight : CFG_WEIGHT_DEFAULT;
 	se->allowed = allowed;
 	se->dedicated = dedicated;
+	se->leaving = false;
+	se->move_to = 0;
+	se->moves = se->move_ticks = 0;
+	se->arrived = false;
 }
 
 bool sched_enqueue(struct runqueue *q, struct vcpu *v)
@@ -62,7 +66,8 @@ struct vcpu *sched_pick(struct runqueue *q)
 		unsigned at = (q->cursor + n) % q->n;
 		struct vcpu *v = q->v[at];
 
-		if (!has_work(v))
+		/* One that is leaving runs at its new CPU. */
+		if (!has_work(v) || v->sched.leaving)
 			continue;
 		/* However it came to have work (a wake, a start-up IPI, a
 		 * reset), no credit beyond the cap. */

@@ -14,6 +14,15 @@ struct sched_entity {
 	unsigned weight;   /* 1..1000 (hv.cfg `weight`); 0 = default, 100 */
 	uint64_t allowed;  /* host CPUs it may run on (config_place) */
 	bool dedicated;    /* owns its one allowed CPU: never moved */
+	/* A balancer's pull not yet carried out: it is leaving for CPU
+	 * move_to.  Set by the pulling CPU, cleared by the CPU it leaves
+	 * (both under that CPU's run-queue lock). */
+	bool leaving;
+	unsigned move_to;
+	bool arrived;        /* moved, not run since (vcpu_run times it) */
+	uint64_t moves;      /* moves carried out */
+	uint64_t move_ticks; /* TSC ticks they cost, both CPUs' halves */
 };
+
 
 #endif

@@ -79,7 +79,8 @@ bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
 			struct vcpu *v = qs[c].v[i];
 
 			if (!has_work(v) || v == qs[c].curr ||
-			    v->sched.dedicated || !allowed_on(v, cpu))
+			    v->sched.dedicated || !allowed_on(v, cpu) ||
+			    v->sched.leaving)
 				continue;
 			if (!pick || v->sched.vtime < pick->sched.vtime) {
 				pick = v;

@@ -25,6 +25,24 @@ void vcpu_forget(struct vcpu *v)
 		cpu->last_run = NULL;
 }
 
+/* A VMCS is active on one CPU at a time; before another CPU loads it,
+ * VMCLEAR on this one writes the CPU's cached copy back to the region
+ * and clears its launch state (SDM Vol. 3C 25.1, 25.11.1), so it runs
+ * on with VMLAUNCH there.  The lazily kept state is saved as a switch to
+ * another vCPU would save it; this CPU then holds nobody's. */
+void vcpu_unload(struct vcpu *v)
+{
+	struct percpu *cpu = this_cpu();
+
+	if (cpu->last_run == v) {
+		msr_context_switch(&v->msrs, NULL);
+		debugreg_switch(&v->dr, NULL);
+		fpu_save(v);
+		cpu->last_run = NULL;
+	}
+	vmcs_put(v);
+}
+
 void vcpu_reset_local(struct vcpu *v)
 {
 	vcpu_forget(v);
@@ -170,6 +188,10 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		vcpu_reset_local(v);
 	ept_sync(cpu, v->vm);
 	switch_to(cpu, v);
+	if (v->sched.arrived) { /* the receiving half of a move's cost */
+		v->sched.move_ticks += rdtsc() - start;
+		v->sched.arrived = false;
+	}
 	if (v->start_pending) {
 		/* The start-up IPI's state needs this vCPU's VMCS current. */
 		v->start_pending = v->halted_for_good = false;
@@ -193,7 +215,8 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		/* An event the exit interrupted goes in again first. */
 		event_requeue_vectoring();
 		if (exit_dispatch(v) != EXIT_RESUME ||
-		    v->state != VCPU_RUNNABLE || vm_has_request(v->vm))
+		    v->state != VCPU_RUNNABLE || vm_has_request(v->vm) ||
+		    __atomic_load_n(&cpu->resched, __ATOMIC_RELAXED))
 			break;
 		/* The preemption timer counts only the guest's own time (it
 		 * is saved and reloaded across exits), so a guest that exits

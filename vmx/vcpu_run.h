@@ -20,6 +20,12 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end);
  * next runs. */
 void vcpu_forget(struct vcpu *v);
 
+/* v moves to another CPU: what this CPU holds of it (its swapped MSRs,
+ * debug registers, FPU/XSAVE state) goes back to its save areas and its
+ * VMCS is cleared here, so that the other CPU can load all of it.  On the
+ * CPU v last ran on, with v not running. */
+void vcpu_unload(struct vcpu *v);
+
 /* The CPU-local half of v's reset (its VM was reset): on the CPU that
  * runs v, which holds its MSRs, debug registers, FPU/XCR0 state and VMCS:
  * all to their reset values, its VPID's TLB entries flushed. */

@@ -43,8 +43,8 @@ def ept_audited(created: list[str], resets: dict | None = None) -> Judge:
                          r"not started: the EPT audit"])
 
 
-def honest_vm(name: str, args: str) -> str:
-    return vm(name, "honest", extra=f"cmdline = {args}\n")
+def honest_vm(name: str, args: str, extra: str = "") -> str:
+    return vm(name, "honest", extra=f"cmdline = {args}\n{extra}")
 
 
 def honest_intact(vm: str, avx: bool = True) -> Judge:

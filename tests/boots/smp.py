@@ -7,6 +7,7 @@ these boots are kept small: tiny VMs.
 
 from __future__ import annotations
 
+from .helpers import ROOT_FAULT, honest_intact, honest_vm, passes, vm
 from .table import BootTest, Judge
 
 _CPUS = 4
@@ -87,5 +88,44 @@ TESTS.append(BootTest(
         "smp.weight100b": _share("w100b", 316, 350),
         "smp.weight200a": _share("w200a", 634, 700),
         "smp.weight200b": _share("w200b", 634, 700),
+    },
+))
+
+
+# Migration: an honest VM (tests/guests/honest.c with `vary`: GPRs,
+# x87, SSE, AVX, debug registers and MSRs loaded with new patterns every
+# round, checked after every PAUSE) on two host CPUs, beside two hoppers
+# (tests/guests/hopper.c), one pinned to each CPU, that spin for 2 M
+# ticks and sleep for 2 M out of phase.  Whichever CPU's hopper sleeps
+# pulls the honest vCPU while it waits behind the other hopper
+# (kernel/sched_place.c), so it moves again and again: the CPU it leaves
+# saves its state and VMCLEARs it, the new one loads it (hv counts the
+# moves).  It must find all its state intact after every round, and move
+# at least ten times.
+_MOVERS = ("mover",)
+_HOP = "hop=2000000 rounds=25"
+TESTS.append(BootTest(
+    name="vms.smp_migrate",
+    cpus=2,
+    cfg=("[hypervisor]\nserial = com1\nlog = info\non_idle = poweroff\n"
+         + vm("hop0", "hopper", extra=f"cmdline = {_HOP}\ncpus = 0\n")
+         + vm("hop1", "hopper", extra=f"cmdline = {_HOP} late\ncpus = 1\n")
+         + "".join(honest_vm(n, f"rounds=1 ticks=100000000 vary seed={i + 1}",
+                             extra="cpus = 0-1\n")
+                   for i, n in enumerate(_MOVERS))),
+    files={"guests/honest.elf": "build/guests/honest.elf",
+           "guests/hopper.elf": "build/guests/hopper.elf"},
+    timeout_s=600,
+    stop_regex=r"hv: power off: ",
+    expect=[r"hv: power off: idle; VMs: 3 exited"],
+    reject=[*ROOT_FAULT, r"panic"],
+    subtests={
+        "smp.hopper0": passes("hop0"),
+        "smp.hopper1": passes("hop1"),
+        **{f"smp.migrate_intact_{n}": honest_intact(n) for n in _MOVERS},
+        # At least ten moves each: a two-digit count (or more).
+        **{f"smp.migrate_moved_{n}": Judge(
+            expect=[rf"sched: vm {n}: vCPU 0 moved [1-9]\d+ times, \d+ "
+                    r"TSC ticks per move"]) for n in _MOVERS},
     },
 ))

@@ -13,6 +13,9 @@
  *   sse        legacy SSE only: CR4.OSXSAVE stays clear (an OS of the
  *              FXSAVE era), so no XCR0 and no YMM
  *   seed=N     second byte of every pattern (two honest VMs differ)
+ *   vary       new patterns every round (the seed byte counts up from
+ *              seed): state saved once and restored stale forever after
+ *              (a move between host CPUs that forgot to save it) shows
  *   phase=N    the gaps are also kept per phase of N ticks from the start
  *              (a gap counts in the phase it began in)
  *   phases=a,b,...  the phases' names (at most 8)
@@ -286,13 +289,15 @@ int guest_main(uint32_t magic, uint32_t info)
 	uint32_t r[4], gpr_pat[4];
 	uint32_t bad_gpr = 0, bad_vec = 0, bad_dr = 0, bad_msr = 0, round;
 	uint64_t rounds, min_ticks, start, prev, now, bound, base;
-	bool sse_only;
+	uint32_t seed0;
+	bool sse_only, vary;
 
 	(void)magic;
 	cmd = cmdline(info);
 	rounds = number("rounds", 2000);
 	min_ticks = number("ticks", 0);
-	seed = (uint32_t)number("seed", 0) & 0xff;
+	seed = seed0 = (uint32_t)number("seed", 0) & 0xff;
+	vary = word("vary") != 0;
 	bound = number("bound", 5);
 	base = number("base", 0);
 	sse_only = word("sse") != 0;
@@ -317,6 +322,16 @@ int guest_main(uint32_t magic, uint32_t info)
 	for (round = 0; round < rounds || rdtsc() - start < min_ticks; round++) {
 		uint32_t b;
 
+		if (vary && round) {
+			seed = (seed0 + round) & 0xff;
+			for (int i = 0; i < 4; i++)
+				gpr_pat[i] = pat(0x60 + (uint32_t)i);
+			load_vector_state();
+			load_debug_state();
+			for (unsigned i = 0; i < NMSRS; i++)
+				if (msr_held[i])
+					wrmsr_safe(msrs[i], msr_pat(i));
+		}
 		if ((b = gpr_round(1, gpr_pat)) && !bad_gpr)
 			report_error("GPRs", round, b);
 		bad_gpr |= b;

@@ -15,6 +15,7 @@ static bool has_irq;
 bool event_pending(struct vcpu *v, uint64_t now) { (void)now; return pending[v->id]; }
 uint64_t event_next_deadline(const struct vcpu *v) { return deadline[v->id]; }
 uint64_t vcpu_run(struct vcpu *v, uint64_t end) { (void)v; (void)end; return 0; }
+void vcpu_unload(struct vcpu *v) { (void)v; }
 void vm_reset_step(struct vm *vm) { (void)vm; }
 void vm_handle_request(struct vm *vm) { (void)vm; }
 void vm_stop(struct vm *vm, const char *fmt, ...) { (void)vm; (void)fmt; }

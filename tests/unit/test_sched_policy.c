@@ -319,6 +319,32 @@ TEST(balance_pulls_a_waiting_vcpu_to_an_idle_cpu)
     CHECK(!sched_balance(qs, 2, 1, &m));
 }
 
+/* A pulled vCPU is leaving until the CPU it leaves sends it: that CPU
+ * no longer picks it, and no other CPU pulls it a second time. */
+TEST(leaving_vcpu_is_neither_picked_nor_pulled_again)
+{
+    struct sched_move m;
+
+    setup();
+    sched_entity_init(&vcpus[0].sched, 100, 0x7, false);
+    sched_entity_init(&vcpus[1].sched, 100, 0x7, false);
+    sched_enqueue(&qs[0], &vcpus[0]);
+    sched_enqueue(&qs[0], &vcpus[1]);
+    CHECK(sched_pick(&qs[0]) == &vcpus[0]);
+    CHECK(sched_balance(qs, 3, 1, &m));
+    CHECK(m.v == &vcpus[1]);
+    vcpus[1].sched.leaving = true;
+    vcpus[1].sched.move_to = 1;
+    CHECK(!sched_balance(qs, 3, 2, &m));
+    CHECK(sched_pick(&qs[0]) == &vcpus[0]);
+    CHECK(sched_pick(&qs[0]) == &vcpus[0]);
+    /* Sent: it runs where it went. */
+    CHECK(sched_dequeue(&qs[0], &vcpus[1]));
+    vcpus[1].sched.leaving = false;
+    CHECK(sched_enqueue(&qs[1], &vcpus[1]));
+    CHECK(sched_pick(&qs[1]) == &vcpus[1]);
+}
+
 TEST(balance_leaves_level_cpus_alone)
 {
     struct sched_move m;
