@@ -237,8 +237,11 @@ static void offer_waiting(const struct runqueue *q, unsigned me)
  * VM's request is being carried out. */
 static void run_turn(struct vcpu *v)
 {
-	uint64_t start = rdtsc(), used;
+	uint64_t start = rdtsc(), used, never = 0;
 
+	/* The VM's life, for its share of CPU time, starts at its first turn. */
+	__atomic_compare_exchange_n(&v->vm->start_tsc, &never, start, false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->running, true, __ATOMIC_SEQ_CST);
 	if (!vm_has_request(v->vm)) {
 		if (v->state == VCPU_RESETTING)

@@ -152,6 +152,7 @@ struct vm {
 	uint64_t entry;             /* where the boot vCPU starts */
 	uint64_t unclaimed_reads, unclaimed_writes;
 	uint64_t time_limit_tsc;    /* 0: none */
+	uint64_t start_tsc;         /* its first turn on a CPU (kernel/sched.c) */
 	unsigned restarts;          /* crash restarts (on_crash = restart) */
 	unsigned resets;            /* every reset, the guest's own included */
 	enum vm_request request;    /* what the scheduler must carry out */

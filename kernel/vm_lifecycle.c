@@ -176,17 +176,24 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
  * included): the guest fuzzer's test reads it. */
 static void stop_vcpus(struct vm *vm)
 {
-	uint64_t exits = 0;
+	uint64_t exits = 0, used = 0, life = rdtsc() - vm->start_tsc;
 
 	vm->state = VM_STOPPED;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i]) {
 			vm->vcpus[i]->state = VCPU_STOPPED;
 			exits += vm->vcpus[i]->exits;
+			used += vm->vcpus[i]->tsc_used;
 		}
 	passthrough_quiesce(vm);
 	vm_console_flush(vm);
 	log_info("vm %s: %lu VM exits", vm->name, exits);
+	/* hv's own accounting of the CPU time its vCPUs got (the share
+	 * tests compare it with the guests' count), in permille of one CPU
+	 * over the VM's life. */
+	if (vm->start_tsc && life >= 1000)
+		log_info("vm %s: CPU time %lu TSC ticks over %lu (%lu permille "
+			 "of a CPU)", vm->name, used, life, used / (life / 1000));
 }
 
 static void stop_now(struct vm *vm, const char *why)

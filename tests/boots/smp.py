@@ -50,9 +50,13 @@ def _share_vm(name: str, extra: str) -> str:
 
 
 def _share(name: str, lo: int, hi: int) -> Judge:
-    """The VM's own count of its share of a host CPU, in permille."""
+    """The VM's share of a host CPU, in permille, both as the guest counted
+    it (over its window) and as hv accounted it (CPU time its vCPU got over
+    the VM's life, from its first turn to its exit)."""
     p = rf"^\[{name}\] "
     return Judge(expect=[p + rf"SHARE permille {int_range(lo, hi)}$",
+                         rf"vm {name}: CPU time \d+ TSC ticks over \d+ "
+                         rf"\({int_range(lo, hi)} permille of a CPU\)",
                          rf"vm {name}: exited with status 1\b"],
                  reject=[r"panic", r"PANIC"])
 
