@@ -148,7 +148,7 @@ static void send_moves(struct runqueue *q)
 		v->sched.arrived = true;
 		v->sched.move_ticks += rdtsc() - t0;
 		spin_lock(&runqueues[to].lock);
-		sched_enqueue(&runqueues[to], v);
+		sched_enqueue_moved(&runqueues[to], v);
 		__atomic_store_n(&v->cpu, to, __ATOMIC_RELEASE);
 		spin_unlock(&runqueues[to].lock);
 		__atomic_sub_fetch(&incoming[to], 1, __ATOMIC_SEQ_CST);
@@ -394,6 +394,12 @@ void sched_run(void)
 		send_moves(q);
 		__atomic_store_n(&idling[me], true, __ATOMIC_SEQ_CST);
 		balance(me, false);
+		if (__atomic_load_n(&incoming[me], __ATOMIC_SEQ_CST)) {
+			/* It pulled a vCPU to run next: wait for it (its
+			 * CPU was kicked; the arrival kicks this one). */
+			idle_wait(cpu, 0);
+			continue;
+		}
 		spin_lock(&q->lock);
 		sched_wake_halted(q, rdtsc());
 		v = sched_pick(q);
@@ -413,6 +419,10 @@ void sched_run(void)
 			continue;
 		}
 		balance(me, true);
+		if (__atomic_load_n(&incoming[me], __ATOMIC_SEQ_CST)) {
+			idle_wait(cpu, 0);
+			continue;
+		}
 		if (!wake && !device)
 			go_quiescent(me);
 		if (!__atomic_load_n(&done, __ATOMIC_SEQ_CST))

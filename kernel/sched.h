@@ -39,9 +39,15 @@
  * default weight (ten at weight 1000, a tenth at weight 10). */
 #define SCHED_CREDIT_MAX (SLICE_TSC * SCHED_WEIGHT_UNIT / CFG_WEIGHT_DEFAULT)
 /* How far (vtime) a waiting vCPU must trail what a CPU would run next
- * before the balancer moves it there: two default slices, so vCPUs do
- * not bounce for a difference of one slice. */
-#define SCHED_BALANCE_LAG (2 * SCHED_CREDIT_MAX)
+ * before the balancer moves it there: one default slice.  A move costs
+ * about 700 TSC ticks (make bench), a slice 2 M; with two slices three
+ * equal vCPUs on two CPUs drifted 10% from their share over 30 slices. */
+#define SCHED_BALANCE_LAG SCHED_CREDIT_MAX
+/* Credit a vCPU moved by the balancer keeps: it was pulled because it
+ * trailed by more than SCHED_BALANCE_LAG, and that time is owed to it
+ * (capping it at SCHED_CREDIT_MAX made every move cost the one moved,
+ * and three equal vCPUs on two CPUs got 60/60/80% of a CPU, not 67). */
+#define SCHED_MOVED_CREDIT_MAX (SCHED_BALANCE_LAG + SCHED_CREDIT_MAX)
 
 /* The vCPUs one CPU runs (reached through its struct percpu). */
 struct runqueue {
@@ -70,8 +76,11 @@ void sched_run(void);
 void sched_entity_init(struct sched_entity *se, unsigned weight,
 		       uint64_t allowed, bool dedicated);
 /* Adds v to q with at most SCHED_CREDIT_MAX of credit over q's clock
- * (new, or moved from another CPU).  False when q is full. */
+ * (new).  False when q is full. */
 bool sched_enqueue(struct runqueue *q, struct vcpu *v);
+/* Adds v, which the balancer moved from another CPU, to q: it keeps up
+ * to SCHED_MOVED_CREDIT_MAX of credit until q first picks it. */
+bool sched_enqueue_moved(struct runqueue *q, struct vcpu *v);
 /* Takes v off q (it is no longer q's curr).  False if v was not on q. */
 bool sched_dequeue(struct runqueue *q, struct vcpu *v);
 /* The vCPU with work (runnable, or carrying its VM's reset) whose vtime is
@@ -107,8 +116,11 @@ struct sched_move {
  * waiting one (runnable, not its queue's curr, shared, allowed on `cpu`)
  * with the lowest vtime on another CPU, when `cpu` holds no dedicated
  * vCPU and has nothing to run or would run a vCPU more than
- * SCHED_BALANCE_LAG ahead of it.  Fills *m; the caller carries it out
- * (sched_dequeue, sched_enqueue). */
+ * SCHED_BALANCE_LAG ahead of it.  Never one already on its way
+ * (`leaving`) or moved and not yet run where it went (`moved_in`): a
+ * vCPU bounced between two CPUs before either ran it would never run.
+ * Fills *m; the caller carries it out (sched_dequeue,
+ * sched_enqueue_moved). */
 bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
 		   struct sched_move *m);
 

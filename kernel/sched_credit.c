@@ -7,12 +7,15 @@ static bool has_work(const struct vcpu *v)
 	return v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING;
 }
 
-/* No more than SCHED_CREDIT_MAX behind the queue's clock. */
+/* No more than SCHED_CREDIT_MAX (a moved vCPU: SCHED_MOVED_CREDIT_MAX)
+ * behind the queue's clock. */
 static void cap_credit(const struct runqueue *q, struct vcpu *v)
 {
-	if (q->vclock > SCHED_CREDIT_MAX &&
-	    v->sched.vtime < q->vclock - SCHED_CREDIT_MAX)
-		v->sched.vtime = q->vclock - SCHED_CREDIT_MAX;
+	uint64_t max = v->sched.moved_in ? SCHED_MOVED_CREDIT_MAX
+					 : SCHED_CREDIT_MAX;
+
+	if (q->vclock > max && v->sched.vtime < q->vclock - max)
+		v->sched.vtime = q->vclock - max;
 }
 
 void sched_entity_init(struct sched_entity *se, unsigned weight,
@@ -25,7 +28,7 @@ void sched_entity_init(struct sched_entity *se, unsigned weight,
 	se->leaving = false;
 	se->move_to = 0;
 	se->moves = se->move_ticks = 0;
-	se->arrived = false;
+	se->arrived = se->moved_in = false;
 }
 
 bool sched_enqueue(struct runqueue *q, struct vcpu *v)
@@ -35,6 +38,12 @@ bool sched_enqueue(struct runqueue *q, struct vcpu *v)
 	cap_credit(q, v);
 	q->v[q->n++] = v;
 	return true;
+}
+
+bool sched_enqueue_moved(struct runqueue *q, struct vcpu *v)
+{
+	v->sched.moved_in = true;
+	return sched_enqueue(q, v);
 }
 
 bool sched_dequeue(struct runqueue *q, struct vcpu *v)
@@ -81,6 +90,7 @@ struct vcpu *sched_pick(struct runqueue *q)
 		return NULL;
 	q->cursor = (best_at + 1) % q->n;
 	q->curr = best;
+	best->sched.moved_in = false;
 	if (best->sched.vtime > q->vclock)
 		q->vclock = best->sched.vtime;
 	return best;

@@ -20,6 +20,9 @@ struct sched_entity {
 	bool leaving;
 	unsigned move_to;
 	bool arrived;        /* moved, not run since (vcpu_run times it) */
+	/* Moved while it waited to run: it keeps what it is owed, up to
+	 * SCHED_MOVED_CREDIT_MAX, until its new CPU first picks it. */
+	bool moved_in;
 	uint64_t moves;      /* moves carried out */
 	uint64_t move_ticks; /* TSC ticks they cost, both CPUs' halves */
 };

@@ -80,7 +80,7 @@ bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
 
 			if (!has_work(v) || v == qs[c].curr ||
 			    v->sched.dedicated || !allowed_on(v, cpu) ||
-			    v->sched.leaving)
+			    v->sched.leaving || v->sched.moved_in)
 				continue;
 			if (!pick || v->sched.vtime < pick->sched.vtime) {
 				pick = v;

@@ -133,3 +133,28 @@ TESTS.append(BootTest(
                     r"TSC ticks per move"]) for n in _MOVERS},
     },
 ))
+
+
+# Three equal shared VMs on two host CPUs: no placement is fair (one CPU
+# holds two: 500/500/1000 permille), so only moving vCPUs gives each its
+# 2/3 of a CPU.  hv's accounting over each VM's life must be within 5% of
+# 667; the guests' own count over their 60 M-tick window (30 slices per
+# CPU) within 7%: the balancer lets a vCPU trail by up to one slice (33
+# permille of that window) before it moves it.
+TESTS.append(BootTest(
+    name="vms.smp_three_on_two",
+    cpus=2,
+    cfg=("[hypervisor]\nserial = com1\nlog = info\non_idle = poweroff\n"
+         + "".join(_share_vm(n, "cpus = 0-1\n") for n in ("eq1", "eq2", "eq3"))),
+    files={"guests/share.elf": "build/guests/share.elf"},
+    timeout_s=600,
+    stop_regex=r"hv: power off: ",
+    expect=[r"hv: power off: "],
+    reject=[r"PANIC", r"panic"],
+    subtests={f"smp.three_on_two_{n}": Judge(
+        expect=[rf"^\[{n}\] SHARE permille {int_range(620, 713)}$",
+                rf"vm {n}: CPU time \d+ TSC ticks over \d+ "
+                rf"\({int_range(633, 700)} permille of a CPU\)",
+                rf"vm {n}: exited with status 1\b"])
+              for n in ("eq1", "eq2", "eq3")},
+))
