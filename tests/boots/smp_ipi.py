@@ -1,0 +1,56 @@
+"""vms.smp_ipi: fixed IPIs between two vCPUs of one VM on two host CPUs
+(issue 11; tests/guests/ipi.c).
+
+The VM has vcpus = 2 and cpus = 0-1, so hv places its vCPUs on different
+host CPUs (the judge checks hv's placement lines).  vCPU 0 starts vCPU 1;
+both send 1000 fixed IPIs to each other at the same time, then vCPU 0
+sends 1000 to vCPU 1 halted (its host CPU asleep).  Each direction: every
+IPI arrived, none twice, each at its target, each within a quarter of a
+slice (a kick, not the target's next slice).  Two host CPUs, one small VM:
+Bochs runs both CPUs in one host thread.
+"""
+
+from __future__ import annotations
+
+from .helpers import ROOT_FAULT, passes, vm
+from .table import BootTest, Judge
+
+_DIRS = ["vCPU 0 -> vCPU 1", "vCPU 1 -> vCPU 0", "vCPU 0 -> halted vCPU 1"]
+_WHAT = {"arrived": "every IPI arrived", "once": "none arrived twice",
+         "target": "each arrived at its target",
+         "at_once": "each arrived within a quarter slice"}
+_KEYS = ["0to1", "1to0", "0to1_halted"]
+
+
+def _dir_check(d: str, what: str) -> Judge:
+    return Judge(expect=[rf"^\[ipi\] CHECK {d}: {what}: ok$"],
+                 reject=[rf"^\[ipi\] CHECK {d}: {what}: FAIL"])
+
+
+TESTS: list[BootTest] = [BootTest(
+    name="vms.smp_ipi",
+    cpus=2,
+    cfg=("[hypervisor]\nserial = com1\nlog = info\non_idle = poweroff\n"
+         + vm("ipi", "ipi", extra="vcpus = 2\ncpus = 0-1\n")),
+    files={"guests/ipi.elf": "build/guests/ipi.elf"},
+    timeout_s=400,
+    stop_regex=r"hv: power off: ",
+    expect=[r"vm ipi: vCPU 0 on CPU [01] \(shared\)",
+            r"vm ipi: vCPU 1 on CPU [01] \(shared\)",
+            r"^\[ipi\] RESULT: PASS",
+            r"vm ipi: exited with status 1\b",
+            r"hv: power off: "],
+    # vCPU 1 placed on vCPU 0's CPU would make this a one-CPU test.
+    reject=[r"vm ipi: vCPU 0 on CPU (\d+) .*\n(?:.*\n)*?.*vm ipi: vCPU 1 on CPU \1 ",
+            *ROOT_FAULT, r"panic"],
+    subtests={
+        "smp_ipi.started": Judge(
+            expect=[r"^\[ipi\] vCPU 0 -> vCPU 1: sent "],
+            reject=[r"^\[ipi\] CHECK vCPU 1 started \(INIT, SIPI\): FAIL"]),
+        **{f"smp_ipi.{k}_{w}": _dir_check(d, text)
+           for k, d in zip(_KEYS, _DIRS) for w, text in _WHAT.items()},
+        "smp_ipi.no_other_irq": Judge(
+            expect=[r"^\[ipi\] CHECK no interrupt but the IPIs sent: ok$"]),
+        "smp_ipi.passes": passes("ipi"),
+    },
+)]
