@@ -3,11 +3,15 @@
  * once, at the vCPU it was sent to, and at once: hv kicks the target's
  * host CPU instead of leaving the interrupt for that CPU's next slice.
  *
- * The boot vCPU starts vCPU 1 (ap.c).  Phase 1: both send IPI_ROUNDS
- * fixed IPIs to each other at the same time (vCPU 0 vector VEC_TO1, vCPU 1
- * vector VEC_TO0), each waiting, with interrupts on, until its IPI was
- * taken before sending the next.  Phase 2: vCPU 1 halts (STI; HLT: its
- * host CPU goes idle) and vCPU 0 sends it HALTED_ROUNDS more.
+ * The boot vCPU starts vCPU 1 (ap.c); then four phases of IPI_ROUNDS
+ * IPIs each, every sender waiting (interrupts on) until its IPI was taken
+ * before sending the next:
+ *   1. vCPU 0 -> vCPU 1 (vector VEC_TO1), vCPU 1 spinning in its guest:
+ *      it makes no exits of its own, so only a kick of its host CPU
+ *      delivers at once;
+ *   2. vCPU 1 -> vCPU 0 (VEC_TO0), vCPU 0 spinning;
+ *   3. both at once, crossed;
+ *   4. vCPU 0 -> vCPU 1 halted (STI; HLT: its host CPU goes idle).
  *
  * A direction's sender writes the sequence number it is on before each
  * ICR write; the receiver's handler counts that number once more
@@ -22,24 +26,22 @@
 #include "ap.h"
 
 #define IPI_ROUNDS 1000
-#define HALTED_ROUNDS 1000
 #define VEC_TO1 0x41 /* vCPU 0 -> vCPU 1 */
 #define VEC_TO0 0x40 /* vCPU 1 -> vCPU 0 */
 #define LOST_TICKS 40000000ull /* 20 slices */
 #define LATE_TICKS 500000ull
 #define SETTLE_TICKS 4000000ull
-/* Phase 2: how long vCPU 0 waits after vCPU 1 said it halts, so that hv
+/* Phase 4: how long vCPU 0 waits after vCPU 1 said it halts, so that hv
  * has taken its HLT exit and its host CPU sleeps when the IPI comes. */
 #define HALT_SETTLE_TICKS 50000ull
 #define AP_START_TICKS 100000000ull
 
-enum { D01, D10, D01_HALTED, NDIRS };
+enum { D01, D10, X01, X10, H01, NDIRS };
 
 struct direction {
 	const char *name;
 	uint32_t to; /* the receiving vCPU (its APIC ID) */
 	uint8_t vector;
-	uint32_t rounds;
 	volatile uint32_t seq;   /* the sequence number the sender is on */
 	volatile uint32_t ack;   /* the last one the receiver took */
 	volatile uint32_t sent;  /* IPIs sent */
@@ -48,26 +50,26 @@ struct direction {
 	volatile uint32_t wrong_cpu; /* taken by the other vCPU */
 	volatile uint32_t lost;  /* the sequence number that timed out */
 	volatile uint64_t worst; /* longest wait for an acknowledgement */
-	volatile uint8_t seen[IPI_ROUNDS + 1];
+	volatile uint8_t seen[IPI_ROUNDS + 1]; /* by sequence number */
 };
 
 static struct direction dirs[NDIRS] = {
-	[D01] = { .name = "vCPU 0 -> vCPU 1", .to = 1,
-		  .vector = VEC_TO1, .rounds = IPI_ROUNDS },
-	[D10] = { .name = "vCPU 1 -> vCPU 0", .to = 0,
-		  .vector = VEC_TO0, .rounds = IPI_ROUNDS },
-	[D01_HALTED] = { .name = "vCPU 0 -> halted vCPU 1", .to = 1,
-			 .vector = VEC_TO1, .rounds = HALTED_ROUNDS },
+	[D01] = { .name = "vCPU 0 -> vCPU 1", .to = 1, .vector = VEC_TO1 },
+	[D10] = { .name = "vCPU 1 -> vCPU 0", .to = 0, .vector = VEC_TO0 },
+	[X01] = { .name = "crossed vCPU 0 -> vCPU 1", .to = 1, .vector = VEC_TO1 },
+	[X10] = { .name = "crossed vCPU 1 -> vCPU 0", .to = 0, .vector = VEC_TO0 },
+	[H01] = { .name = "vCPU 0 -> halted vCPU 1", .to = 1, .vector = VEC_TO1 },
 };
-/* Which direction VEC_TO1 counts for (phase 1, then phase 2). */
-static struct direction *volatile to1 = &dirs[D01];
+/* Which direction each vector counts for in the current phase (switched
+ * by vCPU 0 between phases, after SETTLE_TICKS without IPIs). */
+static struct direction *volatile to1 = &dirs[D01], *volatile to0 = &dirs[D10];
 static volatile uint32_t other_irqs;
-static volatile uint32_t go, ap_done, phase2, ap_halting;
+static volatile uint32_t phase, ap_done, ap_halting;
 
 static void on_irq(uint32_t vector)
 {
 	struct direction *d = vector == VEC_TO1 ? to1
-			      : vector == VEC_TO0 ? &dirs[D10] : 0;
+			      : vector == VEC_TO0 ? to0 : 0;
 
 	if (!d) {
 		other_irqs++;
@@ -76,7 +78,7 @@ static void on_irq(uint32_t vector)
 
 		if (ap_self() != d->to)
 			d->wrong_cpu++;
-		if (s >= 1 && s <= d->rounds)
+		if (s >= 1 && s <= IPI_ROUNDS)
 			d->seen[s]++;
 		else
 			d->stray++;
@@ -89,7 +91,7 @@ static void on_irq(uint32_t vector)
 /* Sends d's IPIs one by one, each once the last was acknowledged. */
 static void send_all(struct direction *d, bool wait_halted)
 {
-	for (uint32_t s = 1; s <= d->rounds; s++) {
+	for (uint32_t s = 1; s <= IPI_ROUNDS; s++) {
 		uint64_t t0, dt;
 
 		if (wait_halted) {
@@ -120,26 +122,43 @@ static void send_all(struct direction *d, bool wait_halted)
 	}
 }
 
+static void settle(void)
+{
+	uint64_t t0 = rdtsc();
+
+	while (rdtsc() - t0 < SETTLE_TICKS)
+		;
+}
+
+static void wait_phase(uint32_t p)
+{
+	while (phase != p)
+		;
+}
+
+/* vCPU 1: the receiver of phase 1 while it waits for phase 2. */
 static void ap_work(void)
 {
 	__asm__ volatile("sti");
-	while (!go)
-		;
+	wait_phase(2);
 	send_all(&dirs[D10], false);
-	ap_done = 1;
-	while (!phase2)
-		;
+	ap_done = 2;
+	wait_phase(3);
+	send_all(&dirs[X10], false);
+	ap_done = 3;
+	wait_phase(4);
 	for (;;) {
 		ap_halting = 1;
 		__asm__ volatile("sti; hlt");
 	}
 }
 
-static void settle(void)
+/* vCPU 0: the receiver while vCPU 1 sends. */
+static void wait_ap_done(uint32_t p)
 {
 	uint64_t t0 = rdtsc();
 
-	while (rdtsc() - t0 < SETTLE_TICKS)
+	while (ap_done != p && rdtsc() - t0 < LOST_TICKS * (IPI_ROUNDS + 1))
 		;
 }
 
@@ -161,7 +180,7 @@ static void report(const struct direction *d)
 {
 	uint32_t once = 0, twice = 0, never = 0;
 
-	for (uint32_t s = 1; s <= d->rounds; s++) {
+	for (uint32_t s = 1; s <= IPI_ROUNDS; s++) {
 		if (d->seen[s] == 1)
 			once++;
 		else if (d->seen[s] == 0)
@@ -190,7 +209,7 @@ static void report(const struct direction *d)
 	print_dec(d->worst);
 	puts_serial(" ticks\n");
 
-	dir_check(d, d->lost == 0 && d->sent == d->rounds && never == 0,
+	dir_check(d, d->lost == 0 && d->sent == IPI_ROUNDS && never == 0,
 		  ": every IPI arrived");
 	dir_check(d, twice == 0 && d->stray == 0 && d->taken == d->sent,
 		  ": none arrived twice");
@@ -210,23 +229,28 @@ int guest_main(uint32_t magic, uint32_t info)
 		return verdict();
 	}
 
-	/* Phase 1: both directions at once. */
-	go = 1;
+	phase = 1;
 	send_all(&dirs[D01], false);
-	uint64_t t0 = rdtsc();
-	while (!ap_done && rdtsc() - t0 < LOST_TICKS * 2)
-		;
 	settle();
 
-	/* Phase 2: to a halted vCPU 1. */
-	to1 = &dirs[D01_HALTED];
-	phase2 = 1;
-	send_all(&dirs[D01_HALTED], true);
+	phase = 2;
+	wait_ap_done(2);
 	settle();
 
-	report(&dirs[D01]);
-	report(&dirs[D10]);
-	report(&dirs[D01_HALTED]);
+	to1 = &dirs[X01];
+	to0 = &dirs[X10];
+	phase = 3;
+	send_all(&dirs[X01], false);
+	wait_ap_done(3);
+	settle();
+
+	to1 = &dirs[H01];
+	phase = 4;
+	send_all(&dirs[H01], true);
+	settle();
+
+	for (unsigned i = 0; i < NDIRS; i++)
+		report(&dirs[i]);
 	puts_serial("other interrupts ");
 	print_dec(other_irqs);
 	putc_serial('\n');
