@@ -20,9 +20,11 @@
  * (a FAIL, not a hang).  After a settling time the checks: every IPI
  * arrived (as many interrupts as were sent), none twice (no sequence
  * number seen twice, none seen with no IPI outstanding), each at the vCPU
- * it was sent to, and each within LATE_TICKS: a quarter of hv's 2 M-tick
- * slice (kernel/sched.h SLICE_TSC), which an IPI waiting for the target's
- * next slice instead of a kick exceeds. */
+ * it was sent to, and at once: at most MAX_LATE of them acknowledged after
+ * LATE_TICKS, a quarter of hv's 2 M-tick slice (kernel/sched.h SLICE_TSC).
+ * Without a kick, an IPI to a vCPU spinning in its guest waits for that
+ * vCPU's next slice (all of them late); the few allowed are for hosts
+ * where the emulator's own CPU threads get descheduled (KVM). */
 #include "ap.h"
 
 #define IPI_ROUNDS 1000
@@ -30,6 +32,7 @@
 #define VEC_TO0 0x40 /* vCPU 1 -> vCPU 0 */
 #define LOST_TICKS 40000000ull /* 20 slices */
 #define LATE_TICKS 500000ull
+#define MAX_LATE (IPI_ROUNDS / 100)
 #define SETTLE_TICKS 4000000ull
 /* Phase 4: how long vCPU 0 waits after vCPU 1 said it halts, so that hv
  * has taken its HLT exit and its host CPU sleeps when the IPI comes. */
@@ -50,6 +53,7 @@ struct direction {
 	volatile uint32_t wrong_cpu; /* taken by the other vCPU */
 	volatile uint32_t lost;  /* the sequence number that timed out */
 	volatile uint64_t worst; /* longest wait for an acknowledgement */
+	volatile uint32_t late;  /* acknowledged after LATE_TICKS */
 	volatile uint8_t seen[IPI_ROUNDS + 1]; /* by sequence number */
 };
 
@@ -119,6 +123,8 @@ static void send_all(struct direction *d, bool wait_halted)
 		dt = rdtsc() - t0;
 		if (dt > d->worst)
 			d->worst = dt;
+		if (dt > LATE_TICKS)
+			d->late++;
 	}
 }
 
@@ -207,15 +213,19 @@ static void report(const struct direction *d)
 	print_dec(d->lost);
 	puts_serial(", longest wait ");
 	print_dec(d->worst);
-	puts_serial(" ticks\n");
+	puts_serial(" ticks, ");
+	print_dec(d->late);
+	puts_serial(" over ");
+	print_dec(LATE_TICKS);
+	puts_serial("\n");
 
 	dir_check(d, d->lost == 0 && d->sent == IPI_ROUNDS && never == 0,
 		  ": every IPI arrived");
 	dir_check(d, twice == 0 && d->stray == 0 && d->taken == d->sent,
 		  ": none arrived twice");
 	dir_check(d, d->wrong_cpu == 0, ": each arrived at its target");
-	dir_check(d, d->lost == 0 && d->worst < LATE_TICKS,
-		  ": each arrived within a quarter slice");
+	dir_check(d, d->lost == 0 && d->late <= MAX_LATE,
+		  ": 99% arrived within a quarter slice");
 }
 
 int guest_main(uint32_t magic, uint32_t info)
