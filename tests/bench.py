@@ -90,6 +90,10 @@ def cross_cpu(log: str, figures: dict, work: Path) -> int:
           f"{placed['1']}, {XROUNDS} of each (CPUID: 2048), in TSC ticks:")
     if placed["0"] == placed["1"]:
         print("  (both vCPUs on one host CPU: these are not cross-CPU figures)")
+    # hv's balancer may move a shared vCPU (when one halts, say): then not
+    # every round ran with the two vCPUs on two CPUs.
+    for vcpu, moves in re.findall(r"vm bench: vCPU (\d) moved (\d+) times", log):
+        print(f"  (vCPU {vcpu} moved {moves} times between host CPUs during the run)")
     in_step = skew[0] >= 0 and skew[1] >= 0
     print(f"  TSCs: vCPU 1's minus vCPU 0's is within [-{skew[0]}, {skew[1]}]"
           if in_step else
