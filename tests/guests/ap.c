@@ -95,13 +95,13 @@ bool ap_start(uint32_t apic_id, void (*fn)(void), uint64_t ticks)
 	 * taken (SDM Vol. 3A 10.4.4.1: a CPU already started ignores it,
 	 * and hv's vCPUs take a SIPI only while waiting for one). */
 	xapic_write(XAPIC_ICR_HI, apic_id << 24);
-	xapic_write(XAPIC_ICR_LO, 0x4500u); /* INIT, level assert */
+	xapic_write(XAPIC_ICR_LO, ICR_INIT_ASSERT);
 	xapic_write(XAPIC_ICR_HI, apic_id << 24);
-	xapic_write(XAPIC_ICR_LO, 0x4600u | (AP_TRAMPOLINE >> 12));
+	xapic_write(XAPIC_ICR_LO, ICR_STARTUP | (AP_TRAMPOLINE >> 12));
 	if (wait_entered(want, ticks / 2))
 		return true;
 	xapic_write(XAPIC_ICR_HI, apic_id << 24);
-	xapic_write(XAPIC_ICR_LO, 0x4600u | (AP_TRAMPOLINE >> 12));
+	xapic_write(XAPIC_ICR_LO, ICR_STARTUP | (AP_TRAMPOLINE >> 12));
 	return wait_entered(want, ticks / 2);
 }
 

@@ -22,7 +22,12 @@
 #define XAPIC_ICR_LO 0x300
 #define XAPIC_ICR_HI 0x310
 #define XAPIC_SVR_ENABLE 0x100u
-#define ICR_FIXED_ASSERT 0x4000u /* fixed, physical, level assert */
+/* ICR low word: delivery mode, physical destination, level assert (SDM
+ * Vol. 3A Figure 11-12); the vector (STARTUP: the start page number) is
+ * ORed in. */
+#define ICR_FIXED_ASSERT 0x4000u
+#define ICR_INIT_ASSERT 0x4500u
+#define ICR_STARTUP 0x4600u
 
 static inline uint32_t xapic_read(uint32_t off)
 {
