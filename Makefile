@@ -127,10 +127,13 @@ GUEST_DIRS := $(patsubst tests/guests/%/,%,\
 		$(sort $(dir $(wildcard tests/guests/*/*.c))))
 guest_dir_objs = $(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,\
 		$(wildcard tests/guests/$(1)/*.c))
-GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c,\
-		$(wildcard tests/guests/*.c)))) $(GUEST_DIRS)
+GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c \
+		tests/guests/ap.c,$(wildcard tests/guests/*.c)))) $(GUEST_DIRS)
 GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
+# Optional pieces, linked into the guests that use them (an archive, last
+# on the link line): ap.c starts the other vCPUs.
+GUEST_ARCHIVE := $(BUILD)/guests/libguest.a
 
 .SECONDARY:
 .PHONY: all deps test run bench unit guests linux clean distclean \
@@ -284,7 +287,7 @@ $(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox
 	@cp tests/linux/init $(LINUX_DIR)/root/init
 	@cd $(LINUX_DIR)/root && find . | cpio -o -H newc --quiet | gzip -9 > ../initrd.img
 
-$(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h
+$(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h tests/guests/ap.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (guest)"
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
@@ -297,21 +300,26 @@ $(foreach d,$(GUEST_DIRS),$(call guest_dir_objs,$(d))): $(BUILD)/guests/%.o: \
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_DIRS)): $(BUILD)/guests/%.elf: \
-		$$(call guest_dir_objs,$$*) $(GUEST_LIB) tests/guests/guest.ld
+		$$(call guest_dir_objs,$$*) $(GUEST_LIB) $(GUEST_ARCHIVE) \
+		tests/guests/guest.ld
 	@echo "  LD      $@"
 	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
 	  -T tests/guests/guest.ld \
-	  -o $@ $(GUEST_LIB) $(call guest_dir_objs,$*)
+	  -o $@ $(GUEST_LIB) $(call guest_dir_objs,$*) $(GUEST_ARCHIVE)
 
 $(BUILD)/guests/start.o: tests/guests/start.S
 	@mkdir -p $(dir $@)
 	@$(CC) -m32 -c $< -o $@
 
-$(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) tests/guests/guest.ld
+$(GUEST_ARCHIVE): $(BUILD)/guests/ap.o
+	@rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) $(GUEST_ARCHIVE) \
+		tests/guests/guest.ld
 	@echo "  LD      $@"
 	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
 	  -T tests/guests/guest.ld \
-	  -o $@ $(GUEST_LIB) $<
+	  -o $@ $(GUEST_LIB) $< $(GUEST_ARCHIVE)
 
 test:
 	@$(MAKE) --no-print-directory deps

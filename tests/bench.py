@@ -5,7 +5,12 @@ round-trip cost of each kind of VM exit, in guest TSC ticks.
 Under Bochs with `clock: sync=none` the TSC counts emulated instructions, so
 the figures repeat exactly from run to run and measure the instructions the
 hypervisor executes per exit (plus the emulated VM exit/entry).  Under KVM they
-are real cycles.  Not part of `make test`."""
+are real cycles.  Not part of `make test`.
+
+The VM has two vCPUs on two host CPUs (cpus = 0-1): after the rows above
+the guest starts vCPU 1 and adds the cross-CPU rows (XROWS): CPUID on the
+AP, a fixed-IPI round trip between the vCPUs, and the wake-up of a halted
+vCPU by an IPI, with a check that the two vCPUs' TSCs agree."""
 
 from __future__ import annotations
 
@@ -24,11 +29,18 @@ on_idle = poweroff
 [vm bench]
 kernel = \\guests\\bench.elf
 memory = 4M
+vcpus = 2
+cpus = 0-1
 """
 ROWS = [("cpuid", "CPUID (exit, filter, resume)"),
         ("pio_in", "IN from the UART (port I/O exit, device)"),
         ("vmcall", "VMCALL version (hypercall)"),
         ("mmio_read", "MMIO read of the test device (EPT violation, decode)")]
+# vCPU 1 on the second host CPU (issue 11), XROUNDS of each.
+XROWS = [("cpuid_ap", "CPUID on vCPU 1 (an AP; loop overhead subtracted)"),
+         ("ipi_roundtrip", "IPI round trip, vCPU 0 -> vCPU 1 -> vCPU 0"),
+         ("ipi_wakeup", "IPI to halted vCPU 1, until its handler runs")]
+XROUNDS = 256
 
 
 def main() -> int:
@@ -53,6 +65,42 @@ def main() -> int:
           f"overhead (mean {empty[0]}, best {empty[1]}) subtracted:")
     print(f"  {'operation':<55} {'mean':>8} {'best':>8}")
     for key, what in ROWS:
+        print(f"  {what:<55} {figures[key][0]:>8} {figures[key][1]:>8}")
+    return cross_cpu(log, figures, work)
+
+
+def signed_figures(log: str, key: str) -> tuple[int, int] | None:
+    m = re.search(rf"^\[bench\] BENCH {key} (-?\d+) (-?\d+)$", log, re.M)
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def cross_cpu(log: str, figures: dict, work: Path) -> int:
+    """The rows of vCPU 1 on the second host CPU: where hv put the two
+    vCPUs, whether their TSCs agree (the wake-up row compares one vCPU's
+    TSC with the other's), then the rows."""
+    placed = dict(re.findall(r"vm bench: vCPU (\d) on CPU (\d+) ", log))
+    skew = signed_figures(log, "tsc_skew")
+    missing = [k for k, _ in XROWS if k not in figures]
+    if missing or skew is None or len(placed) != 2:
+        print(f"bench: no cross-CPU figures ({', '.join(missing) or 'tsc_skew'} "
+              f"missing); log in {work}")
+        print("\n".join(ln for ln in log.splitlines() if "BENCH" in ln))
+        return 1
+    print(f"Cross-CPU, vCPU 0 on host CPU {placed['0']}, vCPU 1 on host CPU "
+          f"{placed['1']}, {XROUNDS} of each (CPUID: 2048), in TSC ticks:")
+    if placed["0"] == placed["1"]:
+        print("  (both vCPUs on one host CPU: these are not cross-CPU figures)")
+    # hv's balancer may move a shared vCPU (when one halts, say): then not
+    # every round ran with the two vCPUs on two CPUs.
+    for vcpu, moves in re.findall(r"vm bench: vCPU (\d) moved (\d+) times", log):
+        print(f"  (vCPU {vcpu} moved {moves} times between host CPUs during the run)")
+    in_step = skew[0] >= 0 and skew[1] >= 0
+    print(f"  TSCs: vCPU 1's minus vCPU 0's is within [-{skew[0]}, {skew[1]}]"
+          if in_step else
+          f"  TSCs NOT in step (ping-pong minima {skew[0]}, {skew[1]}): the "
+          "wake-up row compares two clocks that disagree")
+    print(f"  {'operation':<55} {'mean':>8} {'best':>8}")
+    for key, what in XROWS:
         print(f"  {what:<55} {figures[key][0]:>8} {figures[key][1]:>8}")
     return 0
 

@@ -12,6 +12,7 @@ One module per boot or family of boots, each a list TESTS:
   attacks.py      vms.attacks, vms.attacks_storms: the hostile-guest suite
   fuzz.py         vms.fuzz: the guest instruction fuzzer
   smp.py          boot.smp4 and the SMP boots: every host CPU used
+  smp_ipi.py      vms.smp_ipi: IPIs between two vCPUs on two host CPUs
 helpers.py holds the hv.cfg pieces and verdicts several of them share.
 
 BOOT_TESTS is their concatenation, in the order the harness runs them.
@@ -23,7 +24,7 @@ again when it starts; run `python3 tests/boots/__main__.py` to check it alone.
 from __future__ import annotations
 
 from . import (attacks, contained, fuzz, isolation, linux, passthrough, smp,
-               uefi, vms)
+               smp_ipi, uefi, vms)
 from .table import BootTest, Judge, TableError, check_table, table_problems
 
 __all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
@@ -32,6 +33,7 @@ __all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
 BOOT_TESTS: list[BootTest] = [
     *uefi.TESTS,
     *smp.TESTS,
+    *smp_ipi.TESTS,
     *vms.TESTS,
     *passthrough.TESTS,
     *linux.TESTS,

@@ -1,7 +1,23 @@
 /* make bench: round-trip costs of the exits a guest causes most, in TSC
  * ticks (under Bochs with clock sync=none the TSC counts instructions, so
- * the figures repeat run after run). */
-#include "guest.h"
+ * the figures repeat run after run).
+ *
+ * Then, with vCPU 1 started on the second host CPU (vcpus = 2,
+ * cpus = 0-1; ap.c), the cross-CPU figures of issue 11:
+ *   BENCH tsc_skew A B      vCPU 1's TSC minus vCPU 0's lies in [-A, B]
+ *                           (each side reads its TSC after seeing the
+ *                           other's: the TSCs are in step if neither
+ *                           ever saw one older than the other's)
+ *   BENCH cpuid_ap M B      CPUID on vCPU 1 (host CPU 1), loop subtracted
+ *   BENCH ipi_roundtrip M B vCPU 0 sends a fixed IPI to vCPU 1 (spinning in
+ *                           its guest), whose handler answers with one;
+ *                           from before vCPU 0's ICR write to the
+ *                           TSC its handler reads
+ *   BENCH ipi_wakeup M B    vCPU 1 halted (STI; HLT, its host CPU idle):
+ *                           from vCPU 0's TSC before its ICR write to
+ *                           vCPU 1's TSC in its handler (one-way: needs
+ *                           TSCs in step, see tsc_skew) */
+#include "ap.h"
 
 /* A power of two: the 32-bit guest has no 64-bit division. */
 #define ROUNDS_LOG2 11
@@ -51,6 +67,205 @@ static void row(const char *name, struct cost c, struct cost base)
 	puts_serial("\n");
 }
 
+/* ---- cross-CPU figures: vCPU 1 on host CPU 1 ---- */
+
+/* Fewer rounds: each costs two kicks of a host CPU. */
+#define XROUNDS_LOG2 8
+#define XROUNDS (1 << XROUNDS_LOG2)
+#define VEC_PING 0x41 /* to vCPU 1 */
+#define VEC_PONG 0x40 /* to vCPU 0 */
+#define SKEW_ROUNDS 256
+#define WAIT_TICKS 50000000ull
+/* How long vCPU 0 waits after vCPU 1 said it halts: hv has taken the
+ * HLT exit and its host CPU sleeps when the IPI comes. */
+#define HALT_SETTLE_TICKS 50000ull
+
+enum ap_task { AP_WAIT, AP_SKEW, AP_CPUID, AP_ECHO, AP_HALT };
+
+static volatile enum ap_task ap_task;
+static volatile uint32_t ap_finished; /* the task it last finished */
+static struct cost ap_cpuid, ap_base;
+static volatile uint64_t pong_tsc, ping_tsc;
+static volatile uint32_t ap_halting;
+
+/* TSC ping-pong: each side writes its TSC, the other reads its own once
+ * it sees it.  With skew = vCPU 1's TSC minus vCPU 0's, skew_min[1] (the
+ * least of vCPU 1's readings minus vCPU 0's) >= skew, and skew_min[0]
+ * (vCPU 0's minus vCPU 1's) >= -skew. */
+static volatile uint64_t skew_tsc[2];
+static volatile uint32_t skew_turn;
+static int64_t skew_min[2];
+
+static void skew_side(unsigned me)
+{
+	skew_min[me] = INT64_MAX;
+	for (uint32_t i = 0; i < 2 * SKEW_ROUNDS; i++) {
+		uint64_t t0 = rdtsc();
+
+		if ((i & 1) != me) { /* the other's turn to write: wait */
+			while (skew_turn == i)
+				if (rdtsc() - t0 > WAIT_TICKS)
+					return;
+			continue;
+		}
+		if (i > 0) {
+			int64_t d = (int64_t)(rdtsc() - skew_tsc[!me]);
+			if (d < skew_min[me])
+				skew_min[me] = d;
+		}
+		skew_tsc[me] = rdtsc();
+		__atomic_store_n(&skew_turn, i + 1, __ATOMIC_SEQ_CST);
+		while (skew_turn == i + 1 && i + 1 < 2 * SKEW_ROUNDS)
+			if (rdtsc() - t0 > WAIT_TICKS)
+				return;
+	}
+}
+
+static void print_signed(int64_t v)
+{
+	if (v < 0)
+		putc_serial('-');
+	print_dec(v < 0 ? (uint64_t)-v : (uint64_t)v);
+}
+
+static void on_irq(uint32_t vector)
+{
+	if (vector == VEC_PONG) { /* vCPU 0 */
+		pong_tsc = rdtsc();
+	} else if (vector == VEC_PING) { /* vCPU 1 */
+		if (ap_task == AP_ECHO)
+			xapic_send_fixed(0, VEC_PONG);
+		else
+			ping_tsc = rdtsc();
+	}
+	xapic_write(XAPIC_EOI, 0);
+}
+
+static void ap_work(void)
+{
+	__asm__ volatile("sti");
+	for (;;) {
+		enum ap_task t = ap_task;
+
+		if (t == AP_WAIT || ap_finished == t)
+			continue;
+		if (t == AP_SKEW) {
+			skew_side(1);
+		} else if (t == AP_CPUID) {
+			ap_base = measure(op_nothing);
+			ap_cpuid = measure(op_cpuid);
+		} else if (t == AP_ECHO) {
+			while (ap_task == AP_ECHO)
+				; /* in its guest: the handler answers */
+		} else if (t == AP_HALT) {
+			for (;;) {
+				ap_halting = 1;
+				__asm__ volatile("sti; hlt");
+			}
+		}
+		ap_finished = t;
+		xapic_send_fixed(0, VEC_PONG);
+	}
+}
+
+/* vCPU 0 halts meanwhile (its host CPU idle, as vCPU 1's was while
+ * vCPU 0 measured): vCPU 1 wakes it with VEC_PONG when done. */
+static void ap_run(enum ap_task t)
+{
+	ap_task = t;
+	while (ap_finished != t)
+		__asm__ volatile("sti; hlt; cli");
+}
+
+/* Mean and best of XROUNDS samples; false if one never came. */
+static bool ipi_roundtrip(struct cost *c)
+{
+	uint64_t best = ~0ull, total = 0;
+
+	for (int i = 0; i < XROUNDS; i++) {
+		pong_tsc = 0;
+		uint64_t t0 = rdtsc();
+		xapic_send_fixed(1, VEC_PING);
+		while (!pong_tsc)
+			if (rdtsc() - t0 > WAIT_TICKS)
+				return false;
+		uint64_t dt = pong_tsc - t0;
+		total += dt;
+		if (dt < best)
+			best = dt;
+	}
+	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	return true;
+}
+
+static bool ipi_wakeup(struct cost *c)
+{
+	uint64_t best = ~0ull, total = 0;
+
+	for (int i = 0; i < XROUNDS; i++) {
+		uint64_t t0 = rdtsc();
+
+		while (!ap_halting)
+			if (rdtsc() - t0 > WAIT_TICKS)
+				return false;
+		ap_halting = 0;
+		while (rdtsc() - t0 < HALT_SETTLE_TICKS)
+			;
+		ping_tsc = 0;
+		t0 = rdtsc();
+		xapic_send_fixed(1, VEC_PING);
+		while (!ping_tsc)
+			if (rdtsc() - t0 > WAIT_TICKS)
+				return false;
+		uint64_t dt = ping_tsc - t0;
+		total += dt;
+		if (dt < best)
+			best = dt;
+	}
+	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	return true;
+}
+
+static void cross_cpu_rows(void)
+{
+	struct cost c, zero = { 0, 0 };
+
+	xapic_write(XAPIC_SVR, XAPIC_SVR_ENABLE | 0xff);
+	irq_handler = on_irq;
+	if (!ap_start(1, ap_work, WAIT_TICKS * 2)) {
+		puts_serial("BENCH: vCPU 1 did not start\n");
+		return;
+	}
+	ap_task = AP_SKEW;
+	skew_side(0);
+	ap_run(AP_SKEW);
+	if (skew_min[0] == INT64_MAX || skew_min[1] == INT64_MAX) {
+		puts_serial("BENCH: TSC ping-pong timed out\n");
+		return;
+	}
+	puts_serial("BENCH tsc_skew ");
+	print_signed(skew_min[0]);
+	puts_serial(" ");
+	print_signed(skew_min[1]);
+	puts_serial("\n");
+
+	ap_run(AP_CPUID);
+	row("cpuid_ap", ap_cpuid, ap_base);
+
+	__asm__ volatile("sti");
+	ap_task = AP_ECHO;
+	if (ipi_roundtrip(&c))
+		row("ipi_roundtrip", c, zero);
+	else
+		puts_serial("BENCH: an IPI round trip never came back\n");
+	ap_task = AP_HALT;
+	if (ipi_wakeup(&c))
+		row("ipi_wakeup", c, zero);
+	else
+		puts_serial("BENCH: the halted vCPU 1 never took an IPI\n");
+	__asm__ volatile("cli");
+}
+
 int guest_main(uint32_t magic, uint32_t info)
 {
 	struct cost base, zero = { 0, 0 };
@@ -62,5 +277,6 @@ int guest_main(uint32_t magic, uint32_t info)
 	row("pio_in", measure(op_pio), base);
 	row("vmcall", measure(op_vmcall), base);
 	row("mmio_read", measure(op_mmio), base);
+	cross_cpu_rows();
 	return 0;
 }
