@@ -316,9 +316,11 @@ static void idle_wait(struct percpu *cpu, uint64_t wake)
 	uint64_t kicks = __atomic_load_n(&cpu->kicks, __ATOMIC_RELAXED);
 
 	if (cpu->cpu_id == 0) {
+		/* Whether or not it has vCPUs of its own: the VM that has
+		 * the console's input may run on another CPU. */
 		uint64_t poll = rdtsc() + tsc_from_ms(CONSOLE_POLL_MS);
-		if (wake && !done)
-			wake = wake < poll ? wake : poll;
+		if (!__atomic_load_n(&done, __ATOMIC_SEQ_CST))
+			wake = wake && wake < poll ? wake : poll;
 	}
 	if (!has_timer[cpu->cpu_id] && wake) {
 		/* No host timer: wait for the deadline spinning, with
