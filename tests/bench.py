@@ -31,6 +31,28 @@ kernel = \\guests\\bench.elf
 memory = 4M
 vcpus = 2
 cpus = 0-1
+sched = dedicated
+"""
+# The migration row: an honest vCPU pulled back and forth between two
+# host CPUs by two hoppers that sleep out of phase (as vms.smp_migrate);
+# hv times each move, the sending CPU's half and the receiving one's.
+MIGRATE_CFG = """[hypervisor]
+on_idle = poweroff
+[vm hop0]
+kernel = \\guests\\hopper.elf
+memory = 4M
+cmdline = hop=2000000 rounds=12
+cpus = 0
+[vm hop1]
+kernel = \\guests\\hopper.elf
+memory = 4M
+cmdline = hop=2000000 rounds=12 late
+cpus = 1
+[vm mover]
+kernel = \\guests\\honest.elf
+memory = 4M
+cmdline = rounds=1 ticks=48000000 vary seed=1
+cpus = 0-1
 """
 ROWS = [("cpuid", "CPUID (exit, filter, resume)"),
         ("pio_in", "IN from the UART (port I/O exit, device)"),
@@ -66,7 +88,29 @@ def main() -> int:
     print(f"  {'operation':<55} {'mean':>8} {'best':>8}")
     for key, what in ROWS:
         print(f"  {what:<55} {figures[key][0]:>8} {figures[key][1]:>8}")
-    return cross_cpu(log, figures, work)
+    rc = cross_cpu(log, figures, work)
+    return migration(Path(args.efi), plat) or rc
+
+
+def migration(efi: Path, plat: str) -> int:
+    """hv's own count and mean cost of the moves of a vCPU between CPUs."""
+    work = ROOT / "build/bench-migrate"
+    shutil.rmtree(work, ignore_errors=True)
+    guests = ROOT / "build/guests"
+    esp = emu.make_esp(work / "esp", efi, MIGRATE_CFG,
+                       {"guests/hopper.elf": str(guests / "hopper.elf"),
+                        "guests/honest.elf": str(guests / "honest.elf")})
+    log, reason = emu.boot(plat, esp, work, 300, r"hv: power off: ")
+    m = re.search(r"sched: vm mover: vCPU 0 moved (\d+) times, (\d+) TSC "
+                  r"ticks per move", log)
+    if not m:
+        print(f"bench: no migration figure ({reason}); log in {work}")
+        return 1
+    print(f"vCPU migration between host CPUs, mean of {m[1]} moves, in TSC "
+          "ticks (hv's count):")
+    print(f"  {'VMCLEAR + state save, requeue; VMPTRLD + host state there':<55}"
+          f" {m[2]:>8}")
+    return 0
 
 
 def signed_figures(log: str, key: str) -> tuple[int, int] | None:
