@@ -5,7 +5,10 @@ vms.linux boots two Linux VMs beside a Multiboot guest: linux0 (2 vCPUs)
 reboots itself once (`reboot -f`, hv.reboot) and must come back and power
 off; linux1 lingers so that the reset happens while it runs.  Each Linux VM
 is judged from /init's "INIT:" report, its ACPI S5 power-off, and a kernel
-log free of warnings, errors and oopses (the KLOG lines).
+log free of warnings, errors and oopses (the KLOG lines).  The machine has
+3 CPUs: linux0's two vCPUs run on CPUs 1 and 2, one each, and its second
+boot times two busy loops against one (hv.parallel): both vCPUs really run
+at once.
 vms.linux_shell types commands on the serial console (the BootTest's
 script) and judges the shell's answers.
 """
@@ -13,6 +16,7 @@ script) and judges the shell's answers.
 from __future__ import annotations
 
 from .helpers import passes, vm
+from .smp import int_range
 from .table import BootTest, Judge
 
 
@@ -67,13 +71,33 @@ def _linux_reboot_judge(name: str, cpus: int = 1) -> Judge:
                                rf"vm {name}: stopped"])
 
 
+# hv.parallel=N: linux0's /init times a busy loop of N shell steps alone,
+# then two at once (tests/linux/init), in its second boot.  About 1.5 s
+# each in Bochs (50 M instructions a second).
+PARALLEL_STEPS = 20000
+
+
+def _parallel_judge(name: str) -> Judge:
+    """Two busy loops on the guest's two vCPUs, each vCPU on a host CPU of
+    its own, take about the time of one: within 40% of it (time-sliced on
+    one host CPU they take twice as long, ratio 200%)."""
+    return Judge(
+        expect=[rf"vm {name}: vCPU 0 on CPU 1 ",
+                rf"vm {name}: vCPU 1 on CPU 2 ",
+                rf"^\[{name}\] INIT: parallel one \d+ ms two \d+ ms "
+                rf"ratio {int_range(90, 140)}%$"])
+
+
 LINUX = BootTest(
     name="vms.linux",
+    # linux0 alone on CPUs 1 and 2 (one vCPU each), its neighbours on 0.
+    cpus=3,
     cfg=("[hypervisor]\non_idle = poweroff\n"
-         + _linux_vm("linux0", extra="vcpus = 2\n").replace(
-             "quiet", "quiet hv.reboot")
-         + _linux_vm("linux1").replace("quiet", "quiet hv.linger=60")
-         + vm("hello", "hello")),
+         + _linux_vm("linux0", extra="vcpus = 2\ncpus = 1-2\n").replace(
+             "quiet", f"quiet hv.reboot hv.parallel={PARALLEL_STEPS}")
+         + _linux_vm("linux1", extra="cpus = 0\n").replace(
+             "quiet", "quiet hv.linger=60")
+         + vm("hello", "hello", extra="cpus = 0\n")),
     files={"guests/vmlinuz": "build/linux/vmlinuz",
            "guests/initrd.img": "build/linux/initrd.img",
            "guests/hello.elf": "build/guests/hello.elf"},
@@ -92,6 +116,7 @@ LINUX = BootTest(
             expect=[r"vm linux0: reset through .*; restarting",
                     r"^\[linux1\] INIT: done, powering off"]),
         "linux.beside_multiboot": passes("hello"),
+        "linux.parallel_vcpus": _parallel_judge("linux0"),
     },
 )
 
