@@ -293,7 +293,7 @@ $(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h tests/guests/ap.h
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(foreach d,$(GUEST_DIRS),$(call guest_dir_objs,$(d))): $(BUILD)/guests/%.o: \
-		tests/guests/%.c tests/guests/guest.h \
+		tests/guests/%.c tests/guests/guest.h tests/guests/ap.h \
 		$$(wildcard $$(dir tests/guests/$$*)*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (guest)"

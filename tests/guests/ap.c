@@ -116,3 +116,41 @@ uint32_t ap_self(void)
 			return i;
 	return 0;
 }
+
+/* install_ap_code's routines (see ap.h), as machine code: the first at
+ * 0x20000 (vector 0x20: CS = 0x2000), its NMI handler (IRET) at 0x20010
+ * through IVT entry 2; the second at 0x21000. */
+void install_ap_code(void)
+{
+	static const uint8_t halt[] = { 0xfa, 0xff, 0x06, 0x00, 0x70, 0xf4, 0xeb, 0xfd };
+	static const uint8_t spin[] = { 0xfa, 0xff, 0x06, 0x02, 0x70, 0xeb, 0xfe };
+	uint8_t *p = (uint8_t *)0x20000, *q = (uint8_t *)0x21000;
+
+	for (unsigned i = 0; i < sizeof(halt); i++)
+		p[i] = halt[i];
+	p[0x10] = 0xcf; /* IRET */
+	for (unsigned i = 0; i < sizeof(spin); i++)
+		q[i] = spin[i];
+	volatile uint32_t *ivt = 0;
+	__asm__("" : "+r"(ivt)); /* address 0 is RAM here, not NULL */
+	ivt[2] = 0x20000010u; /* IVT[2] = 2000:0010 */
+	/* What the "bad" SIPI vectors 0x00 and 0xff start: halt, too (IVT
+	 * entries 0 and 1 are not used here). */
+	ivt[0] = 0xfdebf4fau; /* cli; hlt; jmp $-3 */
+	*(volatile uint32_t *)0xff000 = 0xfdebf4fau;
+	AP_STARTS[0] = AP_STARTS[1] = 0;
+}
+
+void ap_code_put(uint8_t vector, const uint8_t *start, const uint8_t *end)
+{
+	volatile uint8_t *dst = (volatile uint8_t *)((uint32_t)vector << 12);
+
+	while (start < end)
+		*dst++ = *start++;
+}
+
+void send_ipi(uint32_t dest, uint32_t lo)
+{
+	xapic_write(XAPIC_ICR_HI, dest << 24);
+	xapic_write(XAPIC_ICR_LO, lo);
+}

@@ -62,4 +62,26 @@ bool ap_start(uint32_t apic_id, void (*fn)(void), uint64_t ticks);
  * holds ESP, else 0 (the boot vCPU). */
 uint32_t ap_self(void);
 
+/* Real-mode start code instead, for tests that want their other vCPUs
+ * in real mode: a STARTUP IPI with vector V starts a vCPU waiting for one
+ * at V << 12 (CS = V << 8, IP = 0) with data segment bases 0, so its code
+ * can use absolute addresses below 64 KiB (SDM Vol. 3A 10.4.4.1).
+ * install_ap_code() puts two small routines in place: at AP_VECTOR, count
+ * the start in AP_STARTS[0] and halt with interrupts off (an NMI returns
+ * to the halt); at AP_SPIN_VECTOR, count it in AP_STARTS[1] and spin with
+ * interrupts off.  STARTUP vectors 0x00 and 0xff start a halt, too. */
+#define AP_VECTOR 0x20
+#define AP_SPIN_VECTOR 0x21
+#define AP_STARTS ((volatile uint16_t *)0x7000)
+void install_ap_code(void);
+
+/* Copies a guest's own real-mode start code [start, end) to the page of
+ * STARTUP vector `vector` (position-independent: relative jumps, absolute
+ * data addresses). */
+void ap_code_put(uint8_t vector, const uint8_t *start, const uint8_t *end);
+
+/* Writes the ICR: destination APIC ID dest, then the low word lo
+ * (delivery mode, shorthand, vector), which sends it. */
+void send_ipi(uint32_t dest, uint32_t lo);
+
 #endif

@@ -4,6 +4,7 @@
 #ifndef ATTACK_H
 #define ATTACK_H
 
+#include "../ap.h"
 #include "../guest.h"
 
 #define APIC 0xfee00000u
@@ -86,13 +87,7 @@ void count_irq(uint32_t vector);
 void nmi_stub(void);
 void set_gate(unsigned vector, void (*fn)(void), unsigned dpl);
 
-/* The other vCPUs' start code (tools.c, install_ap_code()). */
-#define AP_VECTOR 0x20
-#define AP_SPIN_VECTOR 0x21
-#define AP_STARTS ((volatile uint16_t *)0x7000)
-void install_ap_code(void);
-
-void send_ipi(uint32_t dest, uint32_t lo);
+/* The other vCPUs' start code (install_ap_code) and send_ipi: ../ap.h. */
 #define ICR_INIT 0x00004500u
 #define ICR_SIPI 0x00004600u
 #define ICR_NMI 0x00004400u

@@ -165,38 +165,6 @@ void set_gate(unsigned vector, void (*fn)(void), unsigned dpl)
 		((uint64_t)(h >> 16) << 48);
 }
 
-/* The real-mode code the other vCPUs start in (SIPI vector 0x20: CS =
- * 0x2000): count the start in the word at 0x7000, then halt with
- * interrupts off; an NMI (IVT entry 2 -> 2000:0010) returns to the halt.
- * At 0x21000 (vector 0x21): spin with interrupts off. */
-
-void install_ap_code(void)
-{
-	static const uint8_t halt[] = { 0xfa, 0xff, 0x06, 0x00, 0x70, 0xf4, 0xeb, 0xfd };
-	static const uint8_t spin[] = { 0xfa, 0xff, 0x06, 0x02, 0x70, 0xeb, 0xfe };
-	uint8_t *p = (uint8_t *)0x20000, *q = (uint8_t *)0x21000;
-
-	for (unsigned i = 0; i < sizeof(halt); i++)
-		p[i] = halt[i];
-	p[0x10] = 0xcf; /* IRET */
-	for (unsigned i = 0; i < sizeof(spin); i++)
-		q[i] = spin[i];
-	volatile uint32_t *ivt = 0;
-	__asm__("" : "+r"(ivt)); /* address 0 is RAM here, not NULL */
-	ivt[2] = 0x20000010u; /* IVT[2] = 2000:0010 */
-	/* What the "bad" SIPI vectors 0x00 and 0xff start: halt, too (IVT
-	 * entries 0 and 1 are not used here). */
-	ivt[0] = 0xfdebf4fau; /* cli; hlt; jmp $-3 */
-	*(volatile uint32_t *)0xff000 = 0xfdebf4fau;
-	AP_STARTS[0] = AP_STARTS[1] = 0;
-}
-
-void send_ipi(uint32_t dest, uint32_t lo)
-{
-	*apic_reg(APIC_ICR_HI) = dest << 24;
-	*apic_reg(APIC_ICR_LO) = lo;
-}
-
 /* ---- paging: PAE with 2 MiB pages (first GiB identity), or 32-bit
  * paging with 4 KiB pages for the first 4 MiB ---- */
 
