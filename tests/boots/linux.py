@@ -72,9 +72,9 @@ def _linux_reboot_judge(name: str, cpus: int = 1) -> Judge:
 
 
 # hv.parallel=N: linux0's /init times a busy loop of N shell steps alone,
-# then two at once (tests/linux/init), in its second boot.  About 1.5 s
-# each in Bochs (50 M instructions a second).
-PARALLEL_STEPS = 20000
+# then two at once (tests/linux/init), in its second boot.  About 1.8 s
+# of guest time each in Bochs (20000 steps took 5.9 s).
+PARALLEL_STEPS = 6000
 
 
 def _parallel_judge(name: str) -> Judge:
