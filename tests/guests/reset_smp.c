@@ -11,7 +11,7 @@
  * The boot number lives in CMOS NVRAM, which a reset keeps (RAM is zeroed
  * by it).  A clean machine: RAM zeroed (a mark boot 1 left is gone), the
  * STAR MSR and DR0 of both vCPUs back at their reset values 0 (each boot
- * leaves a mark in them; INIT keeps MSRs (SDM Vol. 3A Table 10-1), so
+ * leaves a mark in them; INIT leaves MSRs unchanged (SDM Vol. 3A 10.1), so
  * only the VM's reset can clear vCPU 1's), and vCPU 1 waiting for SIPI:
  * it runs nothing until it gets one, and one alone starts it. */
 #include "ap.h"
