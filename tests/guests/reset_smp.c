@@ -1,5 +1,6 @@
 /* A reset and two crashes of a 2-vCPU VM while both vCPUs run, each on a
- * host CPU of its own (hv.cfg: vcpus = 2, cpus = 0-1; issue 11).  Every
+ * host CPU of its own (hv.cfg: vcpus = 2, cpus = 1-2, sched = dedicated;
+ * issue 11).  Every
  * boot first checks that it finds a clean machine, then starts vCPU 1
  * (a start-up IPI alone: after a reset it waits for one) counting in a
  * busy loop, sees the count grow while it runs itself, and ends the boot
