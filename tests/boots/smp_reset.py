@@ -9,12 +9,12 @@ interrupts off leaves its guest only when hv kicks its CPU for the VM's
 request.  An honest VM (tests/guests/honest.c) runs on CPU 0.  rsmp ends
 three boots while vCPU 1 counts in a busy loop: vCPU 0 resets the VM
 through port 0xcf9, vCPU 0 triple-faults, vCPU 1 triple-faults (hv logs
-each from the CPU of the vCPU that did it).  Each
-boot, the fourth too, checks that it starts on a clean machine: RAM
-zeroed, STAR and DR0 of both vCPUs at their reset values, vCPU 1 waiting
-for a start-up IPI (it runs nothing before one, and one alone starts it),
-and vCPU 1 counting while vCPU 0 runs.  The honest VM runs through all of
-it and finds its registers intact.
+each from the CPU of the vCPU that did it).  Each boot, the fourth too,
+checks that it starts on a clean machine: RAM zeroed, STAR and DR0 of both
+vCPUs at their reset values, vCPU 1 waiting for a start-up IPI (it runs
+nothing before one, and one alone starts it), and vCPU 1 counting while
+vCPU 0 runs.  The honest VM runs through all of it and finds its
+registers intact.
 """
 
 from __future__ import annotations
