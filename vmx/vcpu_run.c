@@ -195,6 +195,12 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 	if (v->start_pending) {
 		/* The start-up IPI's state needs this vCPU's VMCS current. */
 		v->start_pending = v->halted_for_good = false;
+		/* The INIT before it cleared DR0-DR3 and DR6 (DR7 is the
+		 * VMCS's), but left MSRs and x87/SSE state alone (SDM Vol. 3A
+		 * 10.1.1, Table 10-1).  switch_to() made this CPU hold v's
+		 * debug registers, so they are loaded here too. */
+		v->dr = (struct dr_context){ .dr6 = DR6_RESET };
+		debugreg_switch(NULL, &v->dr);
 		vmcs_reset(v);
 		vmcs_set_startup_state(v->sipi_vector);
 	}

@@ -7,7 +7,9 @@
  * (MSR 0x830): INIT to its own APIC ID on its first start, INIT to "all
  * including self" on its second; right after, it sets a marker.  The BSP
  * checks that the marker never appears and that each SIPI restarts the
- * AP (it was waiting for one). */
+ * AP (it was waiting for one).  The AP also sets DR0 before each INIT and
+ * reads it at each start: INIT clears DR0-DR3 (SDM Vol. 3A 10.1.1, Table
+ * 10-1), so it must read 0 every time. */
 #include "guest.h"
 
 #define APIC 0xfee00000u
@@ -21,10 +23,14 @@
 __asm__(
 	".section .text.ap16, \"ax\"\n"
 	".code16\n"
-	".global ap_start, ap_end, ap_alive, ap_marker\n"
+	".global ap_start, ap_end, ap_alive, ap_marker, ap_dr0\n"
 	"ap_start:\n"
 	"	cli\n"
 	"	incw %cs:(a_alive - ap_start)\n"
+	"	movl %dr0, %eax\n"
+	"	orl %eax, %cs:(a_dr0 - ap_start)\n"
+	"	movl $0x12345678, %eax\n"
+	"	movl %eax, %dr0\n"
 	"	movl $0x1b, %ecx\n"           /* IA32_APIC_BASE: EN | EXTD */
 	"	movl $0xfee00c00, %eax\n"
 	"	xorl %edx, %edx\n"
@@ -40,7 +46,9 @@ __asm__(
 	"	movw $1, %cs:(a_marker - ap_start)\n"
 	"2:	hlt\n"
 	"	jmp 2b\n"
-	"	.balign 2\n"
+	"	.balign 4\n"
+	"ap_dr0:\n"
+	"a_dr0: .long 0\n"
 	"ap_alive:\n"
 	"a_alive: .word 0\n"
 	"ap_marker:\n"
@@ -51,6 +59,7 @@ __asm__(
 
 extern const uint8_t ap_start[], ap_end[];
 extern const uint16_t ap_alive[], ap_marker[];
+extern const uint32_t ap_dr0[];
 
 static void wr(uint32_t off, uint32_t v) { *(volatile uint32_t *)(APIC + off) = v; }
 
@@ -106,6 +115,9 @@ int guest_main(uint32_t magic, uint32_t info)
 	wr(ICR_LO, ICR_STARTUP | (AP_BASE >> 12));
 	check(wait_alive(alive, 3, 50000000),
 	      "AP was waiting for SIPI again: a third SIPI restarts it");
+	check(*(volatile uint32_t *)(AP_BASE + (uint32_t)((const uint8_t *)ap_dr0 -
+							   ap_start)) == 0,
+	      "INIT cleared DR0: every start read 0");
 	puts_serial("AP starts ");
 	print_dec(*alive);
 	puts_serial(", marker ");
