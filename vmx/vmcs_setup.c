@@ -256,6 +256,10 @@ void vmcs_reset(struct vcpu *v)
 	if (v->vmcs_cpu != VMCS_NOWHERE && v->vmcs_cpu != cpu->cpu_id)
 		panic("vCPU %u of VM %s: VMCS reset on CPU %u, active on %u",
 		      v->id, v->vm->name, cpu->cpu_id, v->vmcs_cpu);
+	/* An active VMCS's region is the CPU's until VMCLEAR writes it
+	 * back and lets go (SDM Vol. 3C 25.11.1: software must not write
+	 * an active VMCS's memory); only then is it rewritten. */
+	vmcs_put(v);
 	memset(phys_to_virt(v->vmcs), 0, PAGE_SIZE);
 	*(uint32_t *)phys_to_virt(v->vmcs) = vmx_ctls.revision_id;
 	/* VMCLEAR initialises the region's launch state (SDM Vol. 3C 25.11.3). */
