@@ -146,6 +146,7 @@ static void send_moves(struct runqueue *q)
 		v->sched.leaving = false;
 		v->sched.moves++;
 		v->sched.arrived = true;
+		v->sched.moved_at = rdtsc();
 		v->sched.move_ticks += rdtsc() - t0;
 		spin_lock(&runqueues[to].lock);
 		sched_enqueue_moved(&runqueues[to], v);
@@ -193,7 +194,7 @@ static void balance(unsigned me, bool idle)
 		return;
 	last_balance[me] = now;
 	lock_all();
-	pull = sched_balance(runqueues, nqueues, me, &m);
+	pull = sched_balance(runqueues, nqueues, me, now, &m);
 	if (pull) {
 		__atomic_add_fetch(&incoming[me], 1, __ATOMIC_SEQ_CST);
 		m.v->sched.move_to = me;

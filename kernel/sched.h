@@ -48,6 +48,11 @@
  * (capping it at SCHED_CREDIT_MAX made every move cost the one moved,
  * and three equal vCPUs on two CPUs got 60/60/80% of a CPU, not 67). */
 #define SCHED_MOVED_CREDIT_MAX (SCHED_BALANCE_LAG + SCHED_CREDIT_MAX)
+/* A vCPU moved less than this long ago (TSC ticks) stays where it is:
+ * half a slice, so however a guest makes CPUs go idle and busy, no
+ * vCPU moves (and no CPU it leaves is kicked for it) more than twice a
+ * slice (Xen's credit2 resists migration for 500 us likewise). */
+#define SCHED_MOVE_RESIST (SLICE_TSC / 2)
 
 /* The vCPUs one CPU runs (reached through its struct percpu). */
 struct runqueue {
@@ -118,11 +123,12 @@ struct sched_move {
  * vCPU and has nothing to run or would run a vCPU more than
  * SCHED_BALANCE_LAG ahead of it.  Never one already on its way
  * (`leaving`) or moved and not yet run where it went (`moved_in`): a
- * vCPU bounced between two CPUs before either ran it would never run.
+ * vCPU bounced between two CPUs before either ran it would never run;
+ * nor one moved less than SCHED_MOVE_RESIST before `now`.
  * Fills *m; the caller carries it out (sched_dequeue,
  * sched_enqueue_moved). */
 bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
-		   struct sched_move *m);
+		   uint64_t now, struct sched_move *m);
 
 /* ---- waking and idling (kernel/sched.c) ---- */
 

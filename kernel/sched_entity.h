@@ -23,6 +23,7 @@ struct sched_entity {
 	/* Moved while it waited to run: it keeps what it is owed, up to
 	 * SCHED_MOVED_CREDIT_MAX, until its new CPU first picks it. */
 	bool moved_in;
+	uint64_t moved_at;   /* TSC of its last move (0: never moved) */
 	uint64_t moves;      /* moves carried out */
 	uint64_t move_ticks; /* TSC ticks they cost, both CPUs' halves */
 };

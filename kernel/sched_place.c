@@ -64,7 +64,7 @@ static uint64_t next_vtime(const struct runqueue *q)
 }
 
 bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
-		   struct sched_move *m)
+		   uint64_t now, struct sched_move *m)
 {
 	uint64_t here;
 	struct vcpu *pick = NULL;
@@ -80,7 +80,9 @@ bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
 
 			if (!has_work(v) || v == qs[c].curr ||
 			    v->sched.dedicated || !allowed_on(v, cpu) ||
-			    v->sched.leaving || v->sched.moved_in)
+			    v->sched.leaving || v->sched.moved_in ||
+			    (v->sched.moved_at &&
+			     now - v->sched.moved_at < SCHED_MOVE_RESIST))
 				continue;
 			if (!pick || v->sched.vtime < pick->sched.vtime) {
 				pick = v;

@@ -89,12 +89,13 @@ static uint64_t simulate(unsigned ncpus, unsigned slices)
         for (unsigned c = 1; c < ncpus; c++)
             if (clock[c] < clock[cpu])
                 cpu = c;
-        if (sched_balance(qs, ncpus, cpu, &m)) {
+        if (sched_balance(qs, ncpus, cpu, clock[cpu], &m)) {
             if (m.to != cpu || m.from == cpu || m.from >= ncpus ||
                 m.v == qs[m.from].curr)
                 violations++;
             sched_dequeue(&qs[m.from], m.v);
             sched_enqueue_moved(&qs[m.to], m.v);
+            m.v->sched.moved_at = clock[cpu];
             moves++;
         }
         len = SLICE_TSC / 3 + next_rand() % (SLICE_TSC * 2 / 3);
@@ -312,24 +313,24 @@ TEST(balance_pulls_a_waiting_vcpu_to_an_idle_cpu)
     sched_enqueue(&qs[0], &vcpus[0]);
     sched_enqueue(&qs[0], &vcpus[1]);
     CHECK(sched_pick(&qs[0]) == &vcpus[0]);
-    CHECK(!sched_balance(qs, 2, 0, &m)); /* nothing to pull from itself */
-    CHECK(sched_balance(qs, 2, 1, &m));
+    CHECK(!sched_balance(qs, 2, 0, 0, &m)); /* nothing to pull from itself */
+    CHECK(sched_balance(qs, 2, 1, 0, &m));
     CHECK(m.v == &vcpus[1]);             /* not the one running */
     CHECK_EQ_U64(m.from, 0);
     CHECK_EQ_U64(m.to, 1);
     /* Not if it may not run there. */
     vcpus[1].sched.allowed = 0x1;
-    CHECK(!sched_balance(qs, 2, 1, &m));
+    CHECK(!sched_balance(qs, 2, 1, 0, &m));
     /* Never a dedicated one. */
     vcpus[1].sched.allowed = 0x3;
     vcpus[1].sched.dedicated = true;
-    CHECK(!sched_balance(qs, 2, 1, &m));
+    CHECK(!sched_balance(qs, 2, 1, 0, &m));
     /* Never onto a dedicated CPU. */
     vcpus[1].sched.dedicated = false;
     sched_entity_init(&vcpus[2].sched, 100, 0x2, true);
     sched_enqueue(&qs[1], &vcpus[2]);
     vcpus[2].state = VCPU_HALTED;
-    CHECK(!sched_balance(qs, 2, 1, &m));
+    CHECK(!sched_balance(qs, 2, 1, 0, &m));
 }
 
 /* A pulled vCPU is leaving until the CPU it leaves sends it: that CPU
@@ -344,11 +345,11 @@ TEST(leaving_vcpu_is_neither_picked_nor_pulled_again)
     sched_enqueue(&qs[0], &vcpus[0]);
     sched_enqueue(&qs[0], &vcpus[1]);
     CHECK(sched_pick(&qs[0]) == &vcpus[0]);
-    CHECK(sched_balance(qs, 3, 1, &m));
+    CHECK(sched_balance(qs, 3, 1, 0, &m));
     CHECK(m.v == &vcpus[1]);
     vcpus[1].sched.leaving = true;
     vcpus[1].sched.move_to = 1;
-    CHECK(!sched_balance(qs, 3, 2, &m));
+    CHECK(!sched_balance(qs, 3, 2, 0, &m));
     CHECK(sched_pick(&qs[0]) == &vcpus[0]);
     CHECK(sched_pick(&qs[0]) == &vcpus[0]);
     /* Sent: it runs where it went. */
@@ -356,6 +357,25 @@ TEST(leaving_vcpu_is_neither_picked_nor_pulled_again)
     vcpus[1].sched.leaving = false;
     CHECK(sched_enqueue(&qs[1], &vcpus[1]));
     CHECK(sched_pick(&qs[1]) == &vcpus[1]);
+}
+
+/* A vCPU moved a moment ago stays put for SCHED_MOVE_RESIST. */
+TEST(moved_vcpu_resists_another_move)
+{
+    struct sched_move m;
+    const uint64_t t = 10 * SLICE_TSC;
+
+    setup();
+    sched_entity_init(&vcpus[0].sched, 100, 0x3, false);
+    sched_entity_init(&vcpus[1].sched, 100, 0x3, false);
+    sched_enqueue(&qs[0], &vcpus[0]);
+    sched_enqueue(&qs[0], &vcpus[1]);
+    CHECK(sched_pick(&qs[0]) == &vcpus[0]);
+    vcpus[1].sched.moved_at = t;
+    CHECK(!sched_balance(qs, 2, 1, t + 1, &m));
+    CHECK(!sched_balance(qs, 2, 1, t + SCHED_MOVE_RESIST - 1, &m));
+    CHECK(sched_balance(qs, 2, 1, t + SCHED_MOVE_RESIST, &m));
+    CHECK(m.v == &vcpus[1]);
 }
 
 TEST(balance_leaves_level_cpus_alone)
@@ -369,11 +389,11 @@ TEST(balance_leaves_level_cpus_alone)
     }
     CHECK(sched_pick(&qs[0]) == &vcpus[0]);
     CHECK(sched_pick(&qs[1]) == &vcpus[2]);
-    CHECK(!sched_balance(qs, 2, 1, &m));
+    CHECK(!sched_balance(qs, 2, 1, 0, &m));
     /* One lagging far behind what CPU 1 would run next is pulled. */
     vcpus[3].sched.vtime = 10 * SCHED_BALANCE_LAG;
     vcpus[2].sched.vtime = 10 * SCHED_BALANCE_LAG;
-    CHECK(sched_balance(qs, 2, 1, &m));
+    CHECK(sched_balance(qs, 2, 1, 0, &m));
     CHECK(m.v == &vcpus[1]);
 }
 
