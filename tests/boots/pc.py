@@ -5,6 +5,12 @@ Memory that is not there: a guest-physical address with neither RAM nor a
 device reads all ones and drops writes, logged once per VM
 (tests/guests/unassigned.c); with unassigned_memory = stop the same guest
 is stopped at its first such access, as before.
+
+Firmware tables where a PC has them: every VM, Multiboot ones included,
+has its ACPI tables in the BIOS area; tests/guests/acpi.c scans
+0xe0000-0xfffff for the RSDP as an OS does, checks every checksum,
+follows the RSDT and the XSDT to the FADT and watches the PM timer it
+names count (ACPI 6.5 5.2.5.1, 5.2.7-5.2.9, 4.8.3.3).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ def _once(name: str) -> Judge:
                          rf"vm {name}: [^\n]*{_UNASSIGNED_LOG}", *ROOT_FAULT])
 
 
-PC_GUESTS = ["unassigned", "hello"]
+PC_GUESTS = ["unassigned", "acpi", "hello"]
 
 PC = BootTest(
     name="vms.pc",
@@ -34,12 +40,13 @@ PC = BootTest(
          + vm("unassigned", "unassigned")
          + vm("unassigned_stop", "unassigned",
               extra="unassigned_memory = stop\n")
+         + vm("acpi", "acpi", extra="vcpus = 2\n")
          + vm("neighbour", "hello")),
     files={f"guests/{g}.elf": f"build/guests/{g}.elf" for g in PC_GUESTS},
     timeout_s=300,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
-            r"hv: power off: idle; VMs: 2 exited, 1 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 3 exited, 1 stopped, 0 not started"],
     reject=[*ROOT_FAULT, r"not started:"],
     subtests={
         "pc.unassigned_ones": _once("unassigned"),
@@ -49,6 +56,14 @@ PC = BootTest(
                     r"guest-physical 0x400000, outside its memory"],
             reject=[r"^\[unassigned_stop\] (RESULT|CHECK)",
                     rf"vm unassigned_stop: [^\n]*{_UNASSIGNED_LOG}"]),
+        "pc.acpi": Judge(
+            expect=[r"^\[acpi\] RSDP at 0xe0000$",
+                    r"^\[acpi\] PM timer at port 0x608$",
+                    r"^\[acpi\] CHECK 4\.8\.3\.3: the PM timer counts up "
+                    r"between reads: ok",
+                    r"^\[acpi\] RESULT: PASS",
+                    r"vm acpi: exited with status 1\b"],
+            reject=[r"^\[acpi\] .*FAIL", r"vm acpi: stopped", *ROOT_FAULT]),
         "pc.neighbour": passes("neighbour"),
     },
 )
