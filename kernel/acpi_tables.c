@@ -176,11 +176,12 @@ static uint32_t madt(uint8_t *t, unsigned ncpus)
 uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus)
 {
 	enum { xsdt = 64, fadt_at = xsdt + 64, facs = fadt_at + 320,
-	       dsdt = facs + FACS_SIZE, madt_at = dsdt + 64 };
+	       dsdt = facs + FACS_SIZE, madt_at = dsdt + 64,
+	       rsdt = madt_at + ((MADT_MAX_SIZE(ACPI_MAX_CPUS) + 15) & ~15) };
 	uint8_t *r = buf;
 
-	_Static_assert(madt_at + MADT_MAX_SIZE(ACPI_MAX_CPUS) <= ACPI_TABLES_MAX,
-		       "the MADT for ACPI_MAX_CPUS fits");
+	_Static_assert(rsdt + HEADER_SIZE + 8 <= ACPI_TABLES_MAX,
+		       "the MADT for ACPI_MAX_CPUS and the RSDT fit");
 	if (ncpus > ACPI_MAX_CPUS)
 		ncpus = ACPI_MAX_CPUS;
 
@@ -200,10 +201,17 @@ uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus)
 	put64(buf + xsdt, HEADER_SIZE, gpa + fadt_at);
 	put64(buf + xsdt, HEADER_SIZE + 8, gpa + madt_at);
 	finish(buf + xsdt);
-	/* RSDP 2.0 (ACPI 6.5 5.2.5.3): no RSDT, the XSDT only */
+	/* RSDT (ACPI 6.5 5.2.7): the same tables by 32-bit address, for an
+	 * OS that knows only ACPI 1.0 or runs in 32-bit mode. */
+	header(buf + rsdt, "RSDT", HEADER_SIZE + 8, 1);
+	put32(buf + rsdt, HEADER_SIZE, (uint32_t)gpa + fadt_at);
+	put32(buf + rsdt, HEADER_SIZE + 4, (uint32_t)gpa + madt_at);
+	finish(buf + rsdt);
+	/* RSDP 2.0 (ACPI 6.5 5.2.5.3): both the RSDT and the XSDT */
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, OEM_ID, 6);
 	r[15] = 2;
+	put32(r, 16, (uint32_t)gpa + rsdt);
 	put32(r, 20, RSDP_SIZE);
 	put64(r, 24, gpa + xsdt);
 	r[8] = checksum(r, 20);

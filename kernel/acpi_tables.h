@@ -1,4 +1,4 @@
-/* ACPI tables for a guest (ACPI 6.5 chapter 5): RSDP, XSDT, FADT, FACS,
+/* ACPI tables for a guest (ACPI 6.5 chapter 5): RSDP, RSDT, XSDT, FADT, FACS,
  * a DSDT that declares \_S5, so an OS finds its power-management
  * registers and can power the VM off, and a MADT with the vCPUs' local
  * APICs and the I/O APIC.  Pure: builds into a buffer that
@@ -23,6 +23,14 @@
 #define ACPI_IOAPIC_BASE 0xfec00000u /* drivers/vioapic.c */
 #define ACPI_MAX_CPUS 64
 #define ACPI_TABLES_MAX 2048 /* bytes acpi_build may write */
+
+/* Where every VM's tables live: at the start of the PC BIOS area
+ * 0xe0000-0xfffff, where an OS scans for the RSDP on 16-byte boundaries
+ * (ACPI 6.5 5.2.5.1).  The area is reserved in the VM's memory map and
+ * no loader puts anything else there. */
+#define ACPI_BIOS_AREA 0xe0000u
+#define ACPI_BIOS_AREA_END 0x100000u
+#define ACPI_TABLES_GPA ACPI_BIOS_AREA
 
 /* Writes the tables for ncpus (1..ACPI_MAX_CPUS) processors into buf (at
  * least ACPI_TABLES_MAX bytes, which will live at guest-physical gpa).

@@ -11,7 +11,8 @@
  *   [hypervisor]         serial, log, on_idle, selftest
  *   [vm NAME]            type, kernel, initrd, cmdline, memory, vcpus,
  *                        cpus, sched, weight, on_crash, time_limit,
- *                        passthrough_io, passthrough_pci
+ *                        passthrough_io, passthrough_pci,
+ *                        unassigned_memory
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -44,6 +45,10 @@ enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_on_idle { CFG_IDLE_HALT, CFG_IDLE_POWEROFF };
 enum cfg_on_crash { CFG_CRASH_STOP, CFG_CRASH_RESTART };
 enum cfg_vm_type { CFG_VM_MULTIBOOT, CFG_VM_LINUX };
+/* A guest access to a guest-physical address with neither RAM nor a
+ * device: ones, as a PC's bus does (reads all ones, writes dropped), or
+ * stop the VM (for research: every such access is a finding). */
+enum cfg_unassigned { CFG_UNASSIGNED_ONES, CFG_UNASSIGNED_STOP };
 /* shared: vCPUs time-sliced with others by weight; dedicated: each vCPU
  * owns one host CPU of `cpus` (partitioning). */
 enum cfg_sched { CFG_SCHED_SHARED, CFG_SCHED_DEDICATED };
@@ -66,6 +71,7 @@ struct vm_config {
 	unsigned weight;               /* 1..1000, default 100 */
 	enum cfg_on_crash on_crash;    /* default stop */
 	uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
+	enum cfg_unassigned unassigned; /* default ones */
 	/* Host I/O ports this VM reaches directly; no two VMs share one. */
 	struct cfg_port_range pio[CFG_PIO_MAX];
 	unsigned npio;

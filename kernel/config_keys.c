@@ -309,6 +309,17 @@ static const char *set_on_crash(struct parser *p, struct str v)
 	return NULL;
 }
 
+static const char *set_unassigned_memory(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "ones", "stop", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "ones or stop";
+	p->vm->unassigned = (enum cfg_unassigned)i;
+	return NULL;
+}
+
 /* "N", "Ns" (seconds) or "Nms"; at most a day. */
 static const char *set_time_limit(struct parser *p, struct str v)
 {
@@ -338,6 +349,7 @@ const struct key_def cfg_vm_keys[] = {
 	{ "weight", set_weight, 0 },
 	{ "on_crash", set_on_crash, 0 },
 	{ "time_limit", set_time_limit, 0 },
+	{ "unassigned_memory", set_unassigned_memory, 0 },
 	{ "passthrough_io", cfg_set_passthrough_io, 0 },
 	{ "passthrough_pci", cfg_set_passthrough_pci, 0 },
 	{ NULL, NULL, 0 },

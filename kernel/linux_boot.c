@@ -27,8 +27,7 @@
 #define BOOT_PARAMS_GPA 0x7000
 #define CMDLINE_GPA 0x20000
 #define LOW_MEM_END 0x9fc00
-#define BIOS_AREA 0xe0000  /* reserved up to 1 MiB; ACPI tables here */
-#define ACPI_GPA BIOS_AREA
+#define BIOS_AREA ACPI_BIOS_AREA /* reserved up to 1 MiB; ACPI tables */
 #define ONE_MIB 0x100000
 
 #define E820_RAM 1
@@ -139,9 +138,9 @@ bool linux_load(struct vm *vm, const char **why)
 	if (vm->cfg->initrd[0] && !load_initrd(vm, &k, bp, why))
 		return false;
 	/* Linux finds the RSDP through boot_params (protocol 2.14) or by
-	 * scanning 0xe0000-0xfffff (ACPI 6.5 5.2.5.1). */
-	uint64_t rsdp = acpi_build(vm_gpa_to_hva(vm, ACPI_GPA, ACPI_TABLES_MAX),
-				   ACPI_GPA, vm->nvcpus);
+	 * scanning 0xe0000-0xfffff (ACPI 6.5 5.2.5.1); the tables are there
+	 * already (kernel/vm_lifecycle.c). */
+	uint64_t rsdp = ACPI_TABLES_GPA;
 	memcpy(bp + BP_ACPI_RSDP, &rsdp, 8);
 	set_entry_state(vm, k.load_gpa);
 	return true;

@@ -4,6 +4,7 @@
 
 #include "../vmx/vmcs.h"
 #include "../vmx/vmcs_setup.h"
+#include "acpi_tables.h"
 #include "modules.h"
 #include "multiboot_image.h"
 
@@ -18,7 +19,7 @@
  * anything a Multiboot kernel may load at (they start at 1 MiB). */
 #define MBI_BASE 0x8000u
 #define LOW_MEM_END 0x9fc00u   /* conventional memory ends, EBDA begins */
-#define BIOS_AREA 0xf0000u
+#define BIOS_AREA ACPI_BIOS_AREA /* reserved: the VM's ACPI tables */
 #define ONE_MIB 0x100000u
 
 struct mb_info {
@@ -87,6 +88,10 @@ static bool load_initrd(struct vm *vm, uint64_t kernel_end,
 	if (!data || !multiboot_fits(vm->ram_size, at, size)) {
 		*why = data ? "the initrd does not fit in the VM's memory"
 			    : "initrd not loaded";
+		return false;
+	}
+	if (multiboot_in_bios_area(at, size)) {
+		*why = MB_BIOS_AREA_WHY;
 		return false;
 	}
 	memcpy(vm_gpa_to_hva(vm, at, size), data, size);

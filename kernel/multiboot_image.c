@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "acpi_tables.h"
+
 #define MB_HEADER_MAGIC 0x1badb002u
 #define MB_SEARCH_LEN 8192
 #define MB_FLAG_PAGE_ALIGN (1u << 0)
@@ -43,6 +45,11 @@ bool multiboot_fits(uint64_t ram_size, uint64_t gpa, uint64_t len)
 	return gpa >= MBI_END && gpa <= ram_size && len <= ram_size - gpa;
 }
 
+bool multiboot_in_bios_area(uint64_t gpa, uint64_t len)
+{
+	return len && gpa < ACPI_BIOS_AREA_END && gpa + len > ACPI_BIOS_AREA;
+}
+
 static bool parse_elf(const uint8_t *img, size_t size, uint64_t ram_size,
 		      struct mb_image *out, const char **why)
 {
@@ -58,6 +65,10 @@ static bool parse_elf(const uint8_t *img, size_t size, uint64_t ram_size,
 		const struct elf_segment *s = &elf.segments[i];
 		if (!multiboot_fits(ram_size, s->paddr, s->memsz)) {
 			*why = "a segment lies outside the VM's memory";
+			return false;
+		}
+		if (multiboot_in_bios_area(s->paddr, s->memsz)) {
+			*why = MB_BIOS_AREA_WHY;
 			return false;
 		}
 		out->chunks[i] = (struct mb_chunk){ s->paddr, s->offset,
@@ -87,6 +98,10 @@ static bool parse_aout(size_t size, uint64_t ram_size,
 	    load_len > size - file_start || bss_end < h->load_addr + load_len ||
 	    !multiboot_fits(ram_size, h->load_addr, bss_end - h->load_addr)) {
 		*why = "inconsistent Multiboot address fields";
+		return false;
+	}
+	if (multiboot_in_bios_area(h->load_addr, bss_end - h->load_addr)) {
+		*why = MB_BIOS_AREA_WHY;
 		return false;
 	}
 	out->chunks[0] = (struct mb_chunk){ h->load_addr, file_start, load_len,

@@ -33,6 +33,13 @@ struct mb_image {
  * information. */
 bool multiboot_fits(uint64_t ram_size, uint64_t gpa, uint64_t len);
 
+/* Whether [gpa, gpa + len) touches the PC BIOS area 0xe0000-0xfffff,
+ * where every VM's ACPI tables live (kernel/acpi_tables.h): nothing of a
+ * kernel may load there. */
+bool multiboot_in_bios_area(uint64_t gpa, uint64_t len);
+#define MB_BIOS_AREA_WHY "a segment lies in 0xe0000-0xfffff, the BIOS area " \
+			 "that holds the VM's ACPI tables"
+
 /* Fills *out for a kernel image that loads entirely inside a VM of
  * ram_size bytes: every chunk fits (multiboot_fits) and its file bytes lie
  * inside the image.  Otherwise returns false and points *why at a static

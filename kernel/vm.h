@@ -151,6 +151,7 @@ struct vm {
 
 	uint64_t entry;             /* where the boot vCPU starts */
 	uint64_t unclaimed_reads, unclaimed_writes;
+	bool unassigned_logged; /* its first unassigned access (vmx/ept.c) */
 	uint64_t time_limit_tsc;    /* 0: none */
 	uint64_t start_tsc;         /* its first turn on a CPU (kernel/sched.c) */
 	unsigned restarts;          /* crash restarts (on_crash = restart) */

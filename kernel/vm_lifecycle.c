@@ -21,6 +21,7 @@
 #include "../vmx/vmcs_setup.h"
 #include "../vmx/vmx.h"
 #include "../vmx/vmx_insn.h"
+#include "acpi_tables.h"
 #include "fpu.h"
 #include "log.h"
 #include "memory.h"
@@ -93,9 +94,18 @@ static bool create_vcpus(struct vm *vm)
 	return true;
 }
 
-/* The guest image, by the VM's type. */
+/* The guest image, by the VM's type, after the firmware tables a PC has
+ * whatever it boots: the ACPI tables in the BIOS area, where an OS that
+ * scans for the RSDP finds them (ACPI 6.5 5.2.5.1).  The loaders keep
+ * the area free and mark it reserved in their memory maps. */
 static bool load_image(struct vm *vm, const char **why)
 {
+	if (vm->ram_size < ACPI_BIOS_AREA_END) {
+		*why = "a VM needs at least 1 MiB of memory";
+		return false;
+	}
+	acpi_build(vm_gpa_to_hva(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX),
+		   ACPI_TABLES_GPA, vm->nvcpus);
 	if (vm->cfg->type == CFG_VM_LINUX)
 		return linux_load(vm, why);
 	return multiboot_load(vm, why);

@@ -19,12 +19,32 @@ uint64_t ept_pointer(uint64_t root, int ad_flags)
 }
 
 /* An EPT violation is either a device access (a registered MMIO range)
- * or a guest touching memory it does not have, which stops the VM: the
- * hypervisor's memory and other VMs' memory are simply absent from its
- * EPT, so this is where every escape attempt ends (SDM Vol. 3C 29.3.3.2). */
+ * or a guest touching a guest-physical address with neither RAM nor a
+ * device.  The hypervisor's memory and other VMs' memory are simply absent
+ * from its EPT, so this is where every escape attempt ends (SDM Vol. 3C
+ * 29.3.3.2): nothing is ever mapped or reached here.  Such an access
+ * behaves as on a PC's bus, where no one answers (unassigned_memory =
+ * ones, the default): the decoded instruction reads all ones and its
+ * write goes nowhere; or, with unassigned_memory = stop, the VM stops. */
 #include "../kernel/log.h"
+#include "event.h"
 #include "exit.h"
 #include "vmcs.h"
+
+/* What can be completed as a bus access that no one answers: a data
+ * access by an instruction (not a fetch, which would have to execute the
+ * ones; not a guest page walk or an event delivery, which no instruction
+ * decoder sees: SDM Vol. 3C 28.2.1, Table 28-7 bits 7-8, and 28.2.4). */
+static bool completes_as_ones(const struct vcpu *v, uint64_t q)
+{
+	if (v->vm->cfg->unassigned != CFG_UNASSIGNED_ONES)
+		return false;
+	if (q & EPT_QUAL_FETCH)
+		return false;
+	if ((q & EPT_QUAL_GLA_VALID) && !(q & EPT_QUAL_GLA_TRANSLATED))
+		return false;
+	return !(vmcs_read32(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID);
+}
 
 enum exit_action handle_ept_violation(struct vcpu *v,
 				      const struct exit_info *e)
@@ -37,6 +57,18 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 
 	if (io_bus_find(&v->vm->mmio, gpa, 1))
 		return mmio_emulate(v, e, gpa);
+	if (completes_as_ones(v, q)) {
+		if (!v->vm->unassigned_logged) {
+			v->vm->unassigned_logged = true;
+			log_warn("vm %s: %s at guest-physical %#lx: no RAM or "
+				 "device there; reads return all ones, writes "
+				 "are dropped (logged once; guest rip %#lx)",
+				 v->vm->name, kind, gpa, e->guest_rip);
+		}
+		/* No device claims gpa: the emulator reads all ones and
+		 * drops the write. */
+		return mmio_emulate(v, e, gpa);
+	}
 	vm_crash(v->vm, "EPT violation: %s at guest-physical %#lx, outside "
 		       "its memory (guest rip %#lx)", kind, gpa, e->guest_rip);
 	return EXIT_STOPPED;

@@ -27,5 +27,8 @@ uint64_t ept_pointer(uint64_t root, int ad_flags);
 #define EPT_QUAL_WRITE (1ull << 1)
 #define EPT_QUAL_FETCH (1ull << 2)
 #define EPT_QUAL_GLA_VALID (1ull << 7)
+/* With GLA_VALID: the access was to the linear address's translation,
+ * not to one of its guest paging-structure entries. */
+#define EPT_QUAL_GLA_TRANSLATED (1ull << 8)
 
 #endif

@@ -31,7 +31,8 @@ void vcpu_skip_instruction(const struct exit_info *e);
 enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e);
 
 /* Emulates the access at gpa, whose first byte is in a registered MMIO
- * range. */
+ * range or in no range at all (unassigned: reads all ones, writes
+ * dropped). */
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 			      uint64_t gpa);
 

@@ -36,9 +36,14 @@ MULTIBOOT = BootTest(
          + vm("hypercall", "hypercall")
          + vm("apic", "apic")
          + vm("pattern", "pattern")
-         + vm("escape_read", "escape", extra="cmdline = r 0x400000\n")
-         + vm("escape_write", "escape", extra="cmdline = w 0x20000000\n")
-         + vm("escape_hpet", "escape", extra="cmdline = w 0xfed00000\n")
+         # unassigned_memory = stop: the probe must end the VM, proof that
+         # it reached nothing (vms.pc tests the default, all ones).
+         + vm("escape_read", "escape",
+              extra="cmdline = r 0x400000\nunassigned_memory = stop\n")
+         + vm("escape_write", "escape",
+              extra="cmdline = w 0x20000000\nunassigned_memory = stop\n")
+         + vm("escape_hpet", "escape",
+              extra="cmdline = w 0xfed00000\nunassigned_memory = stop\n")
          + vm("crash", "crash")
          + vm("crash_restart", "crash", extra="on_crash = restart\n")
          + vm("spin", "spin", extra="time_limit = 300ms\n")

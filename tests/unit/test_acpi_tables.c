@@ -57,6 +57,22 @@ TEST(rsdp_and_xsdt)
 	CHECK_EQ_U64(sum(x, get32(x + 4)), 0);
 }
 
+/* The RSDT (ACPI 6.5 5.2.7) lists the XSDT's tables by 32-bit address. */
+TEST(rsdt_matches_xsdt)
+{
+	const uint8_t *x, *r;
+
+	acpi_build(buf, GPA, 4);
+	x = table(get64(buf + 24));
+	r = table(get32(buf + 16));
+	CHECK(r && memcmp(r, "RSDT", 4) == 0);
+	CHECK_EQ_U64(get32(r + 4), 36 + 2 * 4);
+	CHECK_EQ_U64(sum(r, get32(r + 4)), 0);
+	CHECK(x && get32(r + 36) == get64(x + 36));
+	CHECK(x && get32(r + 40) == get64(x + 44));
+	CHECK_EQ_U64(GPA % 16, 0);
+}
+
 TEST(fadt_and_dsdt)
 {
 	const uint8_t *f, *d;

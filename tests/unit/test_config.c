@@ -51,6 +51,7 @@ TEST(defaults_vm)
     CHECK_EQ_U64(cfg.vms[0].vcpus, 1);
     CHECK_EQ_U64(cfg.vms[0].cpus, ~0ull);
     CHECK_EQ_U64(cfg.vms[0].on_crash, CFG_CRASH_STOP);
+    CHECK_EQ_U64(cfg.vms[0].unassigned, CFG_UNASSIGNED_ONES);
     CHECK_EQ_U64(cfg.vms[0].line, 2);
     CHECK_EQ_U64(cfg.vms[0].kernel_line, 3);
     CHECK_EQ_U64(cfg.vms[0].initrd_line, 0);
@@ -179,6 +180,18 @@ TEST(on_crash_values)
     CHECK_EQ_U64(cfg.vms[0].on_crash, CFG_CRASH_STOP);
     CHECK_ERR(VM "on_crash = explode\n", 3,
               "bad value 'explode' for 'on_crash' (expected stop or restart)");
+}
+
+TEST(unassigned_memory_values)
+{
+    CHECK_OK(VM "unassigned_memory = stop\n");
+    CHECK_EQ_U64(cfg.vms[0].unassigned, CFG_UNASSIGNED_STOP);
+    CHECK_OK(VM "unassigned_memory = ones\n");
+    CHECK_EQ_U64(cfg.vms[0].unassigned, CFG_UNASSIGNED_ONES);
+    CHECK_ERR(VM "unassigned_memory = zeros\n", 3,
+              "bad value 'zeros' for 'unassigned_memory' (expected ones or stop)");
+    CHECK_ERR(VM "unassigned_memory = stop\nunassigned_memory = ones\n", 4,
+              "duplicate key 'unassigned_memory' in [vm a]");
 }
 
 /* ---- memory ----------------------------------------------------------- */

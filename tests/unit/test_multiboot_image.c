@@ -50,4 +50,31 @@ TEST(aout_kludge_loads)
     CHECK_EQ_U64(mb.chunks[0].gpa, 0x100000);
 }
 
+/* Every VM's ACPI tables live in 0xe0000-0xfffff, where an OS scans for
+ * the RSDP (ACPI 6.5 5.2.5.1): a kernel that would load over them is
+ * refused, saying so; one that ends just below or starts at 1 MiB loads. */
+static bool aout_at(uint32_t load, uint32_t bss_end)
+{
+    uint32_t f[5] = { load, load, 0, bss_end, load + 0x20 };
+    memset(img, 0, sizeof(img));
+    put_header(0, 1u << 16);
+    memcpy(img + 12, f, sizeof(f));
+    return multiboot_image_parse(img, 4096, 64 << 20, &mb, &why);
+}
+
+TEST(kernel_over_the_acpi_tables_is_refused)
+{
+    CHECK(!aout_at(0xe0000, 0));
+    CHECK_STR(why, "a segment lies in 0xe0000-0xfffff, the BIOS area "
+                   "that holds the VM's ACPI tables");
+    CHECK(!aout_at(0xff000, 0));
+    CHECK(!aout_at(0xdf000, 0xe0001)); /* its bss reaches the area */
+    CHECK(aout_at(0xdf000, 0xe0000));
+    CHECK(aout_at(0x100000, 0));
+    CHECK(!multiboot_in_bios_area(0xdf000, 0x1000));
+    CHECK(multiboot_in_bios_area(0xfffff, 1));
+    CHECK(!multiboot_in_bios_area(0x100000, 0x1000));
+    CHECK(!multiboot_in_bios_area(0xe0000, 0));
+}
+
 UNIT_MAIN("multiboot_image")
