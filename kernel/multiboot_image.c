@@ -40,7 +40,9 @@ static bool find_header(const uint8_t *img, size_t size, struct mb_header *h,
 
 bool multiboot_fits(uint64_t ram_size, uint64_t gpa, uint64_t len)
 {
-	return gpa >= MBI_END && gpa <= ram_size && len <= ram_size - gpa;
+	if (gpa > ram_size || len > ram_size - gpa)
+		return false;
+	return gpa + len <= MB_LOW_MEM_END || gpa >= MB_HOLE_END;
 }
 
 static bool parse_elf(const uint8_t *img, size_t size, uint64_t ram_size,
