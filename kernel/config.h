@@ -94,7 +94,7 @@ struct vm_config {
 };
 
 /*
- * Whole configuration.  About 19 KiB: keep it static or in .bss rather than
+ * Whole configuration.  About 31 KiB: keep it static or in .bss rather than
  * on a small kernel stack.
  */
 struct hv_config {
