@@ -87,6 +87,8 @@ UNIT_DEPS_test_sched := kernel/sched.c kernel/sched_credit.c kernel/sched_place.
 	kernel/spinlock.c
 UNIT_DEPS_test_sched_policy := kernel/sched_credit.c kernel/sched_place.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
+UNIT_DEPS_test_multiboot_layout := kernel/multiboot_layout.c kernel/multiboot_image.c \
+				 kernel/elf.c
 UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
@@ -129,7 +131,8 @@ guest_dir_objs = $(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,\
 		$(wildcard tests/guests/$(1)/*.c))
 GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c \
 		tests/guests/ap.c,$(wildcard tests/guests/*.c)))) $(GUEST_DIRS)
-GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
+GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
+	  $(BUILD)/guests/mbinfo_low.elf
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
 # Optional pieces, linked into the guests that use them (an archive, last
 # on the link line): ap.c starts the other vCPUs.
@@ -319,6 +322,15 @@ $(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB) $(GUEST_ARCHIVE) \
 	@echo "  LD      $@"
 	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
 	  -T tests/guests/guest.ld \
+	  -o $@ $(GUEST_LIB) $< $(GUEST_ARCHIVE)
+
+# The same guest linked at 0x8000: the loader must place the boot
+# information clear of a kernel linked low.
+$(BUILD)/guests/mbinfo_low.elf: $(BUILD)/guests/mbinfo.o $(GUEST_LIB) \
+		$(GUEST_ARCHIVE) tests/guests/guest_low.ld
+	@echo "  LD      $@"
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+	  -T tests/guests/guest_low.ld \
 	  -o $@ $(GUEST_LIB) $< $(GUEST_ARCHIVE)
 
 test:

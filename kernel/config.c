@@ -78,6 +78,13 @@ static int end_section(struct parser *p)
 		return config_error_set(p->err, p->vm->line,
 					"missing 'kernel' in %s",
 					section_label(p).s);
+	/* A Linux kernel takes one initrd (boot protocol); modules are
+	 * Multiboot's. */
+	if (p->sec == SEC_VM && p->vm->nmodules &&
+	    p->vm->type != CFG_VM_MULTIBOOT)
+		return config_error_set(p->err, p->vm->modules[0].line,
+					"'module' needs type = multiboot in %s",
+					section_label(p).s);
 	return 0;
 }
 
@@ -173,10 +180,10 @@ static int check_key(struct parser *p, const struct key_def *table, int i,
 	if (i < 0)
 		return cfg_fail(p, "unknown key %s in %s", cfg_quote(key).s,
 				section_label(p).s);
-	if (p->seen & (UINT32_C(1) << i))
+	if ((p->seen & (UINT32_C(1) << i)) && !(table[i].flags & KEY_REPEAT))
 		return cfg_fail(p, "duplicate key %s in %s", cfg_quote(key).s,
 				section_label(p).s);
-	if (val.n == 0)
+	if (val.n == 0 && !(table[i].flags & KEY_EMPTY))
 		return cfg_fail(p, "empty value for %s", cfg_quote(key).s);
 	if (table[i].max_len && val.n > table[i].max_len)
 		return cfg_fail(p, "value for %s too long (max %zu chars)",

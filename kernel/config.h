@@ -9,7 +9,8 @@
  * Format summary (see docs for the full grammar):
  *   # comment            ; comment
  *   [hypervisor]         serial, log, on_idle, selftest
- *   [vm NAME]            type, kernel, initrd, cmdline, memory, vcpus,
+ *   [vm NAME]            type, kernel, initrd, module (repeatable),
+ *                        cmdline (may be empty), memory, vcpus,
  *                        cpus, sched, weight, on_crash, time_limit,
  *                        passthrough_io, passthrough_pci,
  *                        unassigned_memory
@@ -28,6 +29,8 @@
 #define CFG_NAME_MAX 32      /* including NUL */
 #define CFG_PATH_MAX 128     /* including NUL */
 #define CFG_CMDLINE_MAX 512  /* including NUL */
+#define CFG_MODULES_MAX 4        /* `module` lines per VM */
+#define CFG_MODULE_ARGS_MAX 128  /* a module's arguments, including NUL */
 
 /* Limits on [vm] values, exposed so callers and docs agree with the parser. */
 #define CFG_MEMORY_DEFAULT (64ull << 20)
@@ -53,6 +56,14 @@ enum cfg_unassigned { CFG_UNASSIGNED_ONES, CFG_UNASSIGNED_STOP };
  * owns one host CPU of `cpus` (partitioning). */
 enum cfg_sched { CFG_SCHED_SHARED, CFG_SCHED_DEDICATED };
 
+/* A `module = PATH ARGS` line: a Multiboot module (a file the UEFI stage
+ * loads) and the arguments in its string. */
+struct cfg_module {
+	char path[CFG_PATH_MAX];       /* as written, up to the first blank */
+	char args[CFG_MODULE_ARGS_MAX]; /* the rest, trimmed; "" when none */
+	unsigned line;
+};
+
 /* Host I/O ports first..last, inclusive. */
 struct cfg_port_range {
 	uint16_t first, last;
@@ -63,7 +74,10 @@ struct vm_config {
 	enum cfg_vm_type type;         /* default multiboot */
 	char kernel[CFG_PATH_MAX];     /* required */
 	char initrd[CFG_PATH_MAX];     /* "" when absent */
-	char cmdline[CFG_CMDLINE_MAX]; /* "" when absent */
+	char cmdline[CFG_CMDLINE_MAX]; /* "" when absent or empty */
+	/* Multiboot modules in file order (after the initrd, if any). */
+	struct cfg_module modules[CFG_MODULES_MAX];
+	unsigned nmodules;
 	uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
 	unsigned vcpus;                /* 1..64, default 1 */
 	uint64_t cpus;                 /* bit n = host CPU n allowed */
@@ -86,7 +100,7 @@ struct vm_config {
 };
 
 /*
- * Whole configuration.  About 14 KiB: keep it static or in .bss rather than
+ * Whole configuration.  About 31 KiB: keep it static or in .bss rather than
  * on a small kernel stack.
  */
 struct hv_config {

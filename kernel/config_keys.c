@@ -201,11 +201,11 @@ static const char *set_selftest(struct parser *p, struct str v)
 }
 
 const struct key_def cfg_hv_keys[] = {
-	{ "serial", set_serial, 0 },
-	{ "log", set_log, 0 },
-	{ "on_idle", set_on_idle, 0 },
-	{ "selftest", set_selftest, 0 },
-	{ NULL, NULL, 0 },
+	{ "serial", set_serial, 0, 0 },
+	{ "log", set_log, 0, 0 },
+	{ "on_idle", set_on_idle, 0, 0 },
+	{ "selftest", set_selftest, 0, 0 },
+	{ NULL, NULL, 0, 0 },
 };
 
 /* ---- [vm NAME] keys ---- */
@@ -232,6 +232,31 @@ static const char *set_initrd(struct parser *p, struct str v)
 {
 	str_copy(p->vm->initrd, sizeof(p->vm->initrd), v);
 	p->vm->initrd_line = p->line;
+	return NULL;
+}
+
+/* "PATH" or "PATH ARGS": the path up to the first blank, as for `kernel`;
+ * the module's string is then "PATH ARGS" (as GRUB's `module` line). */
+static const char *set_module(struct parser *p, struct str v)
+{
+	struct cfg_module *m;
+	size_t sp = 0;
+	struct str path, args;
+
+	if (p->vm->nmodules == CFG_MODULES_MAX) {
+		cfg_fail(p, "too many 'module' lines (max %d)", CFG_MODULES_MAX);
+		return cfg_already_reported;
+	}
+	while (sp < v.n && !is_blank(v.p[sp]))
+		sp++;
+	path = (struct str){ v.p, sp };
+	args = trim((struct str){ v.p + sp, v.n - sp });
+	if (path.n >= CFG_PATH_MAX || args.n >= CFG_MODULE_ARGS_MAX)
+		return "a path and arguments of at most 127 chars each";
+	m = &p->vm->modules[p->vm->nmodules++];
+	str_copy(m->path, sizeof(m->path), path);
+	str_copy(m->args, sizeof(m->args), args);
+	m->line = p->line;
 	return NULL;
 }
 
@@ -338,19 +363,20 @@ static const char *set_time_limit(struct parser *p, struct str v)
 }
 
 const struct key_def cfg_vm_keys[] = {
-	{ "type", set_type, 0 },
-	{ "kernel", set_kernel, CFG_PATH_MAX - 1 },
-	{ "initrd", set_initrd, CFG_PATH_MAX - 1 },
-	{ "cmdline", set_cmdline, CFG_CMDLINE_MAX - 1 },
-	{ "memory", set_memory, 0 },
-	{ "vcpus", set_vcpus, 0 },
-	{ "cpus", set_cpus, 0 },
-	{ "sched", set_sched, 0 },
-	{ "weight", set_weight, 0 },
-	{ "on_crash", set_on_crash, 0 },
-	{ "time_limit", set_time_limit, 0 },
-	{ "unassigned_memory", set_unassigned_memory, 0 },
-	{ "passthrough_io", cfg_set_passthrough_io, 0 },
-	{ "passthrough_pci", cfg_set_passthrough_pci, 0 },
-	{ NULL, NULL, 0 },
+	{ "type", set_type, 0, 0 },
+	{ "kernel", set_kernel, CFG_PATH_MAX - 1, 0 },
+	{ "initrd", set_initrd, CFG_PATH_MAX - 1, 0 },
+	{ "module", set_module, CFG_PATH_MAX + CFG_MODULE_ARGS_MAX, KEY_REPEAT },
+	{ "cmdline", set_cmdline, CFG_CMDLINE_MAX - 1, KEY_EMPTY },
+	{ "memory", set_memory, 0, 0 },
+	{ "vcpus", set_vcpus, 0, 0 },
+	{ "cpus", set_cpus, 0, 0 },
+	{ "sched", set_sched, 0, 0 },
+	{ "weight", set_weight, 0, 0 },
+	{ "on_crash", set_on_crash, 0, 0 },
+	{ "time_limit", set_time_limit, 0, 0 },
+	{ "unassigned_memory", set_unassigned_memory, 0, 0 },
+	{ "passthrough_io", cfg_set_passthrough_io, 0, 0 },
+	{ "passthrough_pci", cfg_set_passthrough_pci, 0, 0 },
+	{ NULL, NULL, 0, 0 },
 };

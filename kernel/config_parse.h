@@ -51,7 +51,11 @@ struct key_def {
 	const char *name;
 	setter_fn set;
 	size_t max_len;		/* longest accepted value; 0 = setter decides */
+	unsigned flags;		/* KEY_* */
 };
+
+#define KEY_REPEAT (1u << 0)	/* may appear more than once per section */
+#define KEY_EMPTY (1u << 1)	/* an empty value is a value */
 
 /* Tables end with a NULL name; config.c looks keys up in them. */
 extern const struct key_def cfg_hv_keys[];

@@ -7,6 +7,7 @@
 #include "acpi_tables.h"
 #include "modules.h"
 #include "multiboot_image.h"
+#include "multiboot_layout.h"
 
 #define MB_BOOT_MAGIC 0x2badb002u
 
@@ -15,10 +16,6 @@
 #define MBI_MODS (1u << 3)
 #define MBI_MMAP (1u << 6)
 
-/* Where the boot information goes in guest memory: low memory, below
- * anything a Multiboot kernel may load at (they start at 1 MiB). */
-#define MBI_BASE 0x8000u
-#define LOW_MEM_END 0x9fc00u   /* conventional memory ends, EBDA begins */
 #define BIOS_AREA ACPI_BIOS_AREA /* reserved: the VM's ACPI tables */
 #define ONE_MIB 0x100000u
 
@@ -39,6 +36,48 @@ struct mb_module {
 
 #define MB_MEM_AVAILABLE 1
 #define MB_MEM_RESERVED 2
+#define MB_MMAP_ENTRIES 4
+
+/* The information block, in this order: the structure (its spec 3.3
+ * size, 88 bytes, zeroed beyond our fields), memory map, module list,
+ * the kernel's command line, each module's string. */
+#define INFO_STRUCT_SIZE 88u
+#define INFO_MMAP_OFF INFO_STRUCT_SIZE
+#define INFO_MODS_OFF (INFO_MMAP_OFF + \
+		       MB_MMAP_ENTRIES * sizeof(struct mb_mmap_entry))
+
+/* What goes into the VM besides the kernel: its modules' files and the
+ * strings the information block holds. */
+struct mb_boot {
+	unsigned nmods;
+	const void *mod_data[MB_MODS_MAX];
+	uint64_t mod_size[MB_MODS_MAX];
+	const char *mod_path[MB_MODS_MAX];
+	const char *mod_args[MB_MODS_MAX];
+	uint64_t info_size;
+};
+
+/* "path" or "path args": what GRUB passes for a `multiboot` or `module`
+ * line, and QEMU for -kernel and -append (the file name, a space, the
+ * arguments).  Returns the bytes written with the NUL. */
+static size_t put_string(char *dst, const char *path, const char *args)
+{
+	size_t n = strlen(path), a = strlen(args);
+
+	memcpy(dst, path, n);
+	if (a) {
+		dst[n++] = ' ';
+		memcpy(dst + n, args, a);
+		n += a;
+	}
+	dst[n] = '\0';
+	return n + 1;
+}
+
+static size_t string_size(const char *path, const char *args)
+{
+	return strlen(path) + (args[0] ? 1 + strlen(args) : 0) + 1;
+}
 
 static void add_mmap(struct mb_mmap_entry *m, unsigned *n, uint64_t addr,
 		     uint64_t len, uint32_t type)
@@ -46,62 +85,84 @@ static void add_mmap(struct mb_mmap_entry *m, unsigned *n, uint64_t addr,
 	m[(*n)++] = (struct mb_mmap_entry){ 20, addr, len, type };
 }
 
-/* Writes the information structure, command line, memory map and module
- * list into [MBI_BASE, MBI_END). */
-static uint32_t write_info(struct vm *vm, const struct mb_module *mod)
+/* Writes the information block at gpa (boot->info_size bytes, placed by
+ * multiboot_layout) and returns its address, for EBX. */
+static uint32_t write_info(struct vm *vm, const struct mb_boot *boot,
+			   const struct mb_layout *at)
 {
-	uint8_t *base = vm_gpa_to_hva(vm, MBI_BASE, MBI_END - MBI_BASE);
+	uint32_t gpa = (uint32_t)at->info_gpa;
+	uint8_t *base = vm_gpa_to_hva(vm, gpa, boot->info_size);
 	struct mb_info *mbi = (void *)base;
-	struct mb_mmap_entry *mmap = (void *)(base + 0x100);
-	struct mb_module *mods = (void *)(base + 0x200);
-	char *cmdline = (char *)(base + 0x300);
+	struct mb_mmap_entry *mmap = (void *)(base + INFO_MMAP_OFF);
+	struct mb_module *mods = (void *)(base + INFO_MODS_OFF);
+	size_t off = INFO_MODS_OFF + boot->nmods * sizeof(*mods);
 	unsigned n = 0;
 
-	add_mmap(mmap, &n, 0, LOW_MEM_END, MB_MEM_AVAILABLE);
-	add_mmap(mmap, &n, LOW_MEM_END, 0xa0000 - LOW_MEM_END, MB_MEM_RESERVED);
+	memset(base, 0, INFO_STRUCT_SIZE);
+	add_mmap(mmap, &n, 0, MB_LOW_MEM_END, MB_MEM_AVAILABLE);
+	add_mmap(mmap, &n, MB_LOW_MEM_END, 0xa0000 - MB_LOW_MEM_END,
+		 MB_MEM_RESERVED);
 	add_mmap(mmap, &n, BIOS_AREA, ONE_MIB - BIOS_AREA, MB_MEM_RESERVED);
 	add_mmap(mmap, &n, ONE_MIB, vm->ram_size - ONE_MIB, MB_MEM_AVAILABLE);
-	memset(mbi, 0, sizeof(*mbi));
 	mbi->flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_MODS;
-	mbi->mem_lower = LOW_MEM_END / 1024;
+	mbi->mem_lower = MB_LOW_MEM_END / 1024;
 	mbi->mem_upper = (uint32_t)((vm->ram_size - ONE_MIB) / 1024);
-	mbi->mmap_addr = MBI_BASE + 0x100;
+	mbi->mmap_addr = gpa + INFO_MMAP_OFF;
 	mbi->mmap_length = n * sizeof(*mmap);
-	strncpy(cmdline, vm->cfg->cmdline, CFG_CMDLINE_MAX - 1);
-	mbi->cmdline = MBI_BASE + 0x300;
-	mbi->mods_addr = MBI_BASE + 0x200;
-	if (mod) {
-		mods[0] = *mod;
-		mods[0].string = mbi->cmdline; /* named after the VM's cmdline */
-		mbi->mods_count = 1;
+	mbi->cmdline = gpa + (uint32_t)off;
+	off += put_string((char *)base + off, vm->cfg->kernel,
+			  vm->cfg->cmdline);
+	mbi->mods_addr = gpa + INFO_MODS_OFF;
+	mbi->mods_count = boot->nmods;
+	for (unsigned i = 0; i < boot->nmods; i++) {
+		mods[i] = (struct mb_module){
+			(uint32_t)at->mod_gpa[i],
+			(uint32_t)(at->mod_gpa[i] + boot->mod_size[i]),
+			gpa + (uint32_t)off, 0 };
+		off += put_string((char *)base + off, boot->mod_path[i],
+				  boot->mod_args[i]);
 	}
-	return MBI_BASE;
+	return gpa;
 }
 
-static bool load_initrd(struct vm *vm, uint64_t kernel_end,
-			struct mb_module *mod, const char **why)
+/* The initrd (string: its path), then each `module` line, in order. */
+static bool find_modules(const struct vm_config *cfg, struct mb_boot *boot,
+			 const char **why)
 {
 	size_t size;
-	const void *data = module_find(vm->cfg->initrd, &size);
-	uint64_t at = (kernel_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 
-	if (!data || !multiboot_fits(vm->ram_size, at, size)) {
-		*why = data ? "the initrd does not fit in the VM's memory"
-			    : "initrd not loaded";
-		return false;
+	boot->nmods = 0;
+	if (cfg->initrd[0]) {
+		boot->mod_path[0] = cfg->initrd;
+		boot->mod_args[0] = "";
+		boot->nmods = 1;
 	}
-	if (multiboot_in_bios_area(at, size)) {
-		*why = MB_BIOS_AREA_WHY;
-		return false;
+	for (unsigned i = 0; i < cfg->nmodules; i++) {
+		boot->mod_path[boot->nmods] = cfg->modules[i].path;
+		boot->mod_args[boot->nmods] = cfg->modules[i].args;
+		boot->nmods++;
 	}
-	memcpy(vm_gpa_to_hva(vm, at, size), data, size);
-	*mod = (struct mb_module){ (uint32_t)at, (uint32_t)(at + size), 0, 0 };
+	boot->info_size = INFO_MODS_OFF +
+			  boot->nmods * sizeof(struct mb_module) +
+			  string_size(cfg->kernel, cfg->cmdline);
+	for (unsigned i = 0; i < boot->nmods; i++) {
+		boot->mod_data[i] = module_find(boot->mod_path[i], &size);
+		if (!boot->mod_data[i]) {
+			*why = i == 0 && cfg->initrd[0] ? "initrd not loaded"
+							: "module not loaded";
+			return false;
+		}
+		boot->mod_size[i] = size;
+		boot->info_size += string_size(boot->mod_path[i],
+					       boot->mod_args[i]);
+	}
 	return true;
 }
 
 bool multiboot_load(struct vm *vm, const char **why)
 {
-	struct mb_module mod, *modp = NULL;
+	struct mb_boot boot;
+	struct mb_layout at;
 	struct mb_image mb;
 	size_t size;
 	const uint8_t *img = module_find(vm->cfg->kernel, &size);
@@ -114,7 +175,10 @@ bool multiboot_load(struct vm *vm, const char **why)
 		*why = "Multiboot VMs need 2 MiB to 4 GiB of memory";
 		return false;
 	}
-	if (!multiboot_image_parse(img, size, vm->ram_size, &mb, why))
+	if (!multiboot_image_parse(img, size, vm->ram_size, &mb, why) ||
+	    !find_modules(vm->cfg, &boot, why) ||
+	    !multiboot_layout(vm->ram_size, mb.end, boot.mod_size, boot.nmods,
+			      boot.info_size, &at, why))
 		return false;
 	/* RAM is zero here, so the bss needs no clearing. */
 	for (unsigned i = 0; i < mb.nchunks; i++) {
@@ -122,15 +186,13 @@ bool multiboot_load(struct vm *vm, const char **why)
 		memcpy(vm_gpa_to_hva(vm, c->gpa, c->memsz), img + c->offset,
 		       c->filesz);
 	}
-	if (vm->cfg->initrd[0]) {
-		if (!load_initrd(vm, mb.end, &mod, why))
-			return false;
-		modp = &mod;
-	}
+	for (unsigned i = 0; i < boot.nmods; i++)
+		memcpy(vm_gpa_to_hva(vm, at.mod_gpa[i], boot.mod_size[i]),
+		       boot.mod_data[i], boot.mod_size[i]);
 	vm->entry = mb.entry;
 	vmcs_load(vm->vcpus[0]);
 	vm->vcpus[0]->regs.gpr[REG_RAX] = MB_BOOT_MAGIC;
-	vm->vcpus[0]->regs.gpr[REG_RBX] = write_info(vm, modp);
+	vm->vcpus[0]->regs.gpr[REG_RBX] = write_info(vm, &boot, &at);
 	vmcs_writen(GUEST_RIP, mb.entry);
 	return true;
 }

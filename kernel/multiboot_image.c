@@ -42,7 +42,9 @@ static bool find_header(const uint8_t *img, size_t size, struct mb_header *h,
 
 bool multiboot_fits(uint64_t ram_size, uint64_t gpa, uint64_t len)
 {
-	return gpa >= MBI_END && gpa <= ram_size && len <= ram_size - gpa;
+	if (gpa > ram_size || len > ram_size - gpa)
+		return false;
+	return gpa + len <= MB_LOW_MEM_END || gpa >= MB_HOLE_END;
 }
 
 bool multiboot_in_bios_area(uint64_t gpa, uint64_t len)
@@ -63,12 +65,12 @@ static bool parse_elf(const uint8_t *img, size_t size, uint64_t ram_size,
 	}
 	for (unsigned i = 0; i < elf.nsegments; i++) {
 		const struct elf_segment *s = &elf.segments[i];
-		if (!multiboot_fits(ram_size, s->paddr, s->memsz)) {
-			*why = "a segment lies outside the VM's memory";
-			return false;
-		}
 		if (multiboot_in_bios_area(s->paddr, s->memsz)) {
 			*why = MB_BIOS_AREA_WHY;
+			return false;
+		}
+		if (!multiboot_fits(ram_size, s->paddr, s->memsz)) {
+			*why = "a segment lies outside the VM's memory";
 			return false;
 		}
 		out->chunks[i] = (struct mb_chunk){ s->paddr, s->offset,
@@ -95,13 +97,16 @@ static bool parse_aout(size_t size, uint64_t ram_size,
 					   : h->load_addr + load_len;
 
 	if (h->header_addr < h->load_addr || file_start > size ||
-	    load_len > size - file_start || bss_end < h->load_addr + load_len ||
-	    !multiboot_fits(ram_size, h->load_addr, bss_end - h->load_addr)) {
+	    load_len > size - file_start || bss_end < h->load_addr + load_len) {
 		*why = "inconsistent Multiboot address fields";
 		return false;
 	}
 	if (multiboot_in_bios_area(h->load_addr, bss_end - h->load_addr)) {
 		*why = MB_BIOS_AREA_WHY;
+		return false;
+	}
+	if (!multiboot_fits(ram_size, h->load_addr, bss_end - h->load_addr)) {
+		*why = "inconsistent Multiboot address fields";
 		return false;
 	}
 	out->chunks[0] = (struct mb_chunk){ h->load_addr, file_start, load_len,

@@ -12,9 +12,11 @@
 
 #include "elf.h"
 
-/* The boot information lies below this guest-physical address; a kernel
- * must load at or above it (they start at 1 MiB). */
-#define MBI_END 0x10000u
+/* The hole the memory map gives a Multiboot VM, as on a PC: the EBDA,
+ * VGA memory and the BIOS area, [MB_LOW_MEM_END, MB_HOLE_END).  Kernels,
+ * modules and the boot information go in RAM below or above it. */
+#define MB_LOW_MEM_END 0x9fc00u
+#define MB_HOLE_END 0x100000u
 
 /* File bytes [offset, offset + filesz) go to guest-physical gpa; the rest
  * of [gpa, gpa + memsz) is zero. */
@@ -29,8 +31,8 @@ struct mb_image {
 	struct mb_chunk chunks[ELF_MAX_SEGMENTS];
 };
 
-/* Whether [gpa, gpa + len) lies in a VM of ram_size bytes, above the boot
- * information. */
+/* Whether [gpa, gpa + len) lies in a VM of ram_size bytes, outside the
+ * hole below 1 MiB. */
 bool multiboot_fits(uint64_t ram_size, uint64_t gpa, uint64_t len);
 
 /* Whether [gpa, gpa + len) touches the PC BIOS area 0xe0000-0xfffff,

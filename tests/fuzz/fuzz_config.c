@@ -35,6 +35,15 @@ static void check_vm(const struct hv_config *c, unsigned i)
                 vm->memory <= CFG_MEMORY_MAX);
     FUZZ_ASSERT(vm->vcpus >= 1 && vm->vcpus <= CFG_VCPUS_MAX);
     FUZZ_ASSERT(vm->npio <= CFG_PIO_MAX && vm->npci <= CFG_PCI_MAX);
+    FUZZ_ASSERT(vm->nmodules <= CFG_MODULES_MAX);
+    FUZZ_ASSERT(vm->nmodules == 0 || vm->type == CFG_VM_MULTIBOOT);
+    for (unsigned m = 0; m < vm->nmodules; m++) {
+        const struct cfg_module *mod = &vm->modules[m];
+
+        FUZZ_ASSERT(terminated(mod->path, sizeof(mod->path)) && mod->path[0]);
+        FUZZ_ASSERT(terminated(mod->args, sizeof(mod->args)));
+        FUZZ_ASSERT(!strchr(mod->path, ' ') && !strchr(mod->path, '\t'));
+    }
     for (unsigned j = 0; j < i; j++)
         FUZZ_ASSERT(strcmp(c->vms[j].name, vm->name) != 0);
     /* A port or a PCI function goes to one VM only, once. */

@@ -1,7 +1,7 @@
 /* Multiboot image reader (kernel/multiboot_image.c), ELF and a.out kludge
  * alike, for the smallest, a middling and the largest VM the Multiboot
- * loader starts: every chunk it returns is in RAM above the boot
- * information, its file bytes are in the image, and `end` covers it. */
+ * loader starts: every chunk it returns is in RAM outside the hole
+ * below 1 MiB, its file bytes are in the image, and `end` covers it. */
 #include "fuzz.h"
 
 #include "../../kernel/multiboot_image.h"
@@ -25,8 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(mb.end <= ram);
         for (unsigned i = 0; i < mb.nchunks; i++) {
             const struct mb_chunk *c = &mb.chunks[i];
-            FUZZ_ASSERT(c->gpa >= MBI_END && c->gpa <= ram &&
-                        c->memsz <= ram - c->gpa);
+            FUZZ_ASSERT(c->gpa <= ram && c->memsz <= ram - c->gpa);
+            FUZZ_ASSERT(c->gpa + c->memsz <= MB_LOW_MEM_END ||
+                        c->gpa >= MB_HOLE_END);
             FUZZ_ASSERT(c->filesz <= c->memsz);
             FUZZ_ASSERT(c->offset <= size && c->filesz <= size - c->offset);
             FUZZ_ASSERT(c->gpa + c->memsz <= mb.end);

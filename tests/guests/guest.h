@@ -72,7 +72,8 @@ bool fault_seen(uint32_t vector);
 /* Called for vectors 32-255 (interrupts) when set. */
 extern void (*irq_handler)(uint32_t vector);
 
-/* The Multiboot command line, and a hex number parser for it. */
+/* The Multiboot command line's arguments (after the kernel's path), and a
+ * hex number parser for them. */
 const char *cmdline(uint32_t info);
 uint32_t parse_hex(const char *s);
 

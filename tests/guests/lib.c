@@ -135,10 +135,18 @@ bool wrmsr_safe(uint32_t msr, uint64_t val)
 	return !fault_seen(13);
 }
 
+/* The loader's string is the kernel's path, a space, then the arguments
+ * (as GRUB and QEMU pass it): the arguments start at the second word. */
 const char *cmdline(uint32_t info)
 {
 	const uint32_t *mbi = (const uint32_t *)info;
-	return (mbi[0] & (1u << 2)) ? (const char *)mbi[4] : "";
+	const char *s = (mbi[0] & (1u << 2)) ? (const char *)mbi[4] : "";
+
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	return s;
 }
 
 uint32_t parse_hex(const char *s)

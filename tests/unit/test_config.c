@@ -519,4 +519,66 @@ TEST(time_limit_units)
               "bad value '90000s' for 'time_limit' (expected a duration like 500ms or 10s (at most a day))");
 }
 
+/* ---- Multiboot modules and the command line ------------------------------ */
+
+/* `module = PATH ARGS`, repeatable, kept in file order (GRUB's `module`
+ * lines give Multiboot modules in order; Multiboot spec 3.3 mods_addr). */
+TEST(module_lines_in_order)
+{
+    CHECK_OK(VM "module = \\m\\one.txt  first  arg \nmodule = \\two\n"
+             "module = \\3\targs\tx # comment\n");
+    CHECK_EQ_U64(cfg.vms[0].nmodules, 3);
+    CHECK_STR(cfg.vms[0].modules[0].path, "\\m\\one.txt");
+    CHECK_STR(cfg.vms[0].modules[0].args, "first  arg");
+    CHECK_EQ_U64(cfg.vms[0].modules[0].line, 3);
+    CHECK_STR(cfg.vms[0].modules[1].path, "\\two");
+    CHECK_STR(cfg.vms[0].modules[1].args, "");
+    CHECK_STR(cfg.vms[0].modules[2].path, "\\3");
+    CHECK_STR(cfg.vms[0].modules[2].args, "args\tx");
+    CHECK_EQ_U64(cfg.vms[0].modules[2].line, 5);
+}
+
+TEST(module_none_by_default)
+{
+    CHECK_OK(VM);
+    CHECK_EQ_U64(cfg.vms[0].nmodules, 0);
+}
+
+TEST(module_limits)
+{
+    CHECK_OK(VM "module = a\nmodule = b\nmodule = c\nmodule = d\n");
+    CHECK_EQ_U64(cfg.vms[0].nmodules, CFG_MODULES_MAX);
+    CHECK_ERR(VM "module = a\nmodule = b\nmodule = c\nmodule = d\n"
+              "module = e\n", 7, "too many 'module' lines (max 4)");
+    CHECK_ERR(VM "module =\n", 3, "empty value for 'module'");
+    memset(big, 'p', 128);
+    strcpy(big + 128, " x\n");
+    {
+        char text[9000];
+        snprintf(text, sizeof(text), VM "module = %s", big);
+        CHECK_ERR(text, 3, "bad value 'pppppppppppppppppppppppppppppppppppppppp...'"
+                  " for 'module' (expected a path and arguments of at most"
+                  " 127 chars each)");
+    }
+}
+
+TEST(module_only_for_multiboot)
+{
+    CHECK_ERR("[vm l]\ntype = linux\nkernel = k\nmodule = m\n", 4,
+              "'module' needs type = multiboot in [vm l]");
+    CHECK_ERR("[vm l]\nmodule = m\ntype = linux\nkernel = k\n[vm b]\n"
+              "kernel = k\n", 2, "'module' needs type = multiboot in [vm l]");
+}
+
+/* `cmdline =` with nothing after it is an empty argument list. */
+TEST(cmdline_empty_value)
+{
+    CHECK_OK(VM "cmdline =\n");
+    CHECK_STR(cfg.vms[0].cmdline, "");
+    CHECK_OK(VM "cmdline =   # none\n");
+    CHECK_STR(cfg.vms[0].cmdline, "");
+    CHECK_ERR(VM "cmdline =\ncmdline = x\n", 4,
+              "duplicate key 'cmdline' in [vm a]");
+}
+
 UNIT_MAIN("config")

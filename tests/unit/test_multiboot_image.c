@@ -69,12 +69,30 @@ TEST(kernel_over_the_acpi_tables_is_refused)
                    "that holds the VM's ACPI tables");
     CHECK(!aout_at(0xff000, 0));
     CHECK(!aout_at(0xdf000, 0xe0001)); /* its bss reaches the area */
-    CHECK(aout_at(0xdf000, 0xe0000));
+    CHECK(!aout_at(0xdf000, 0xe0000)); /* the hole below 1 MiB */
     CHECK(aout_at(0x100000, 0));
     CHECK(!multiboot_in_bios_area(0xdf000, 0x1000));
     CHECK(multiboot_in_bios_area(0xfffff, 1));
     CHECK(!multiboot_in_bios_area(0x100000, 0x1000));
     CHECK(!multiboot_in_bios_area(0xe0000, 0));
+}
+
+/* A kernel may be linked below 1 MiB (GRUB and QEMU load one at 0x8000),
+ * but not across the EBDA/VGA/BIOS hole the memory map reserves. */
+TEST(aout_kludge_low_but_not_in_the_hole)
+{
+    uint32_t f[5] = { 0x8000, 0x8000, 0, 0x9000, 0x8020 };
+    memset(img, 0, sizeof(img));
+    put_header(0, 1u << 16);
+    memcpy(img + 12, f, sizeof(f));
+    CHECK(multiboot_image_parse(img, 4096, 64 << 20, &mb, &why));
+    CHECK_EQ_U64(mb.chunks[0].gpa, 0x8000);
+    CHECK_EQ_U64(mb.end, 0x9000);
+    f[0] = f[1] = 0x9f000;
+    f[3] = 0xa0000;
+    memcpy(img + 12, f, sizeof(f));
+    CHECK(!multiboot_image_parse(img, 4096, 64 << 20, &mb, &why));
+    CHECK_STR(why, "inconsistent Multiboot address fields");
 }
 
 UNIT_MAIN("multiboot_image")
