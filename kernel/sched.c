@@ -244,10 +244,16 @@ static void run_turn(struct vcpu *v)
 	__atomic_compare_exchange_n(&v->vm->start_tsc, &never, start, false,
 				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->running, true, __ATOMIC_SEQ_CST);
+	/* v's state is read again after the request: a request carried out
+	 * whole between the pick and `running` (a restart on another CPU)
+	 * may have put v in wait-for-SIPI, and it must not enter its guest
+	 * then (it did: vms.smp_reset's vCPU 1 ran across its VM's restart). */
 	if (!vm_has_request(v->vm)) {
-		if (v->state == VCPU_RESETTING)
+		enum vcpu_state state = __atomic_load_n(&v->state,
+							 __ATOMIC_SEQ_CST);
+		if (state == VCPU_RESETTING)
 			vm_reset_step(v->vm);
-		else
+		else if (state == VCPU_RUNNABLE)
 			vcpu_run(v, v->sched.dedicated ? DEDICATED_SLICE_END
 						       : start + SLICE_TSC);
 	}
