@@ -147,7 +147,7 @@ static void send_moves(struct runqueue *q)
 		v->sched.moves++;
 		v->sched.arrived = true;
 		v->sched.moved_at = rdtsc();
-		v->sched.move_ticks += rdtsc() - t0;
+		v->sched.move_ticks += v->sched.moved_at - t0;
 		spin_lock(&runqueues[to].lock);
 		sched_enqueue_moved(&runqueues[to], v);
 		__atomic_store_n(&v->cpu, to, __ATOMIC_RELEASE);
@@ -209,25 +209,21 @@ static void balance(unsigned me, bool idle)
 	smp_kick(m.from);
 }
 
-/* A vCPU waits on q behind the one just picked while a CPU it may run on
- * sleeps: kick that CPU, which pulls it (balance, idle).  Under q's lock. */
+/* A vCPU waits on q behind the one just picked while a CPU that may pull
+ * it (sched_pullable, the balancer's own rule) sleeps: kick that CPU,
+ * which pulls it (balance, idle).  Under q's lock. */
 static void offer_waiting(const struct runqueue *q, unsigned me)
 {
-	for (unsigned i = 0; i < q->n; i++) {
-		const struct vcpu *w = q->v[i];
+	uint64_t now = rdtsc();
 
-		if (w == q->curr || w->sched.dedicated ||
-		    w->sched.leaving ||
-		    (w->state != VCPU_RUNNABLE && w->state != VCPU_RESETTING))
-			continue;
-		for (unsigned c = 0; c < nqueues && c < 64; c++)
-			if (c != me && (w->sched.allowed >> c & 1) &&
+	for (unsigned i = 0; i < q->n; i++)
+		for (unsigned c = 0; c < nqueues; c++)
+			if (c != me && sched_pullable(q, q->v[i], c, now) &&
 			    __atomic_load_n(&idling[c], __ATOMIC_SEQ_CST) &&
 			    !__atomic_load_n(&incoming[c], __ATOMIC_SEQ_CST)) {
 				smp_kick(c);
 				return;
 			}
-	}
 }
 
 /* One turn of v: a slice of its guest, or a piece of its VM's reset,

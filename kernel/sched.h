@@ -64,6 +64,13 @@ struct runqueue {
 	struct vcpu *curr; /* picked last: running, or just ran */
 };
 
+/* Whether v has something to do on a CPU: run its guest, or carry a
+ * piece of its VM's reset. */
+static inline bool sched_has_work(const struct vcpu *v)
+{
+	return v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING;
+}
+
 /* The run queues of CPUs 0 .. ncpus-1 (the CPUs in VMX operation). */
 void sched_init(unsigned ncpus);
 /* Puts v on the run queue of the CPU sched_place() chooses among
@@ -111,6 +118,12 @@ bool sched_queue_dedicated(const struct runqueue *q);
  * number.  -1 when it may run nowhere. */
 int sched_place(const struct runqueue *qs, unsigned nq,
 		const struct vcpu *v, int from);
+
+/* Whether CPU `cpu` may pull v, waiting on q, at `now`: v has work, is
+ * not q's curr, is shared and allowed on `cpu`, is not already leaving,
+ * has run since its last move and moved at least SCHED_MOVE_RESIST ago. */
+bool sched_pullable(const struct runqueue *q, const struct vcpu *v,
+		    unsigned cpu, uint64_t now);
 
 /* A move the balancer chose: v from qs[from] to qs[to]. */
 struct sched_move {

@@ -2,11 +2,6 @@
  * See kernel/sched.h for the model; pure (no hardware, no globals). */
 #include "sched.h"
 
-static bool has_work(const struct vcpu *v)
-{
-	return v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING;
-}
-
 /* No more than SCHED_CREDIT_MAX (a moved vCPU: SCHED_MOVED_CREDIT_MAX)
  * behind the queue's clock. */
 static void cap_credit(const struct runqueue *q, struct vcpu *v)
@@ -76,7 +71,7 @@ struct vcpu *sched_pick(struct runqueue *q)
 		struct vcpu *v = q->v[at];
 
 		/* One that is leaving runs at its new CPU. */
-		if (!has_work(v) || v->sched.leaving)
+		if (!sched_has_work(v) || v->sched.leaving)
 			continue;
 		/* However it came to have work (a wake, a start-up IPI, a
 		 * reset), no credit beyond the cap. */

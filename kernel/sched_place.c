@@ -4,11 +4,6 @@
  * set, moves a dedicated vCPU or puts a vCPU beside one. */
 #include "sched.h"
 
-static bool has_work(const struct vcpu *v)
-{
-	return v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING;
-}
-
 static bool allowed_on(const struct vcpu *v, unsigned cpu)
 {
 	return cpu < 64 && (v->sched.allowed >> cpu & 1);
@@ -20,7 +15,7 @@ static uint64_t load(const struct runqueue *q, const struct vcpu *v)
 	uint64_t sum = 0;
 
 	for (unsigned i = 0; i < q->n; i++)
-		if (q->v[i] != v && has_work(q->v[i]))
+		if (q->v[i] != v && sched_has_work(q->v[i]))
 			sum += q->v[i]->sched.weight;
 	return sum;
 }
@@ -58,9 +53,18 @@ static uint64_t next_vtime(const struct runqueue *q)
 	uint64_t low = UINT64_MAX;
 
 	for (unsigned i = 0; i < q->n; i++)
-		if (has_work(q->v[i]) && q->v[i]->sched.vtime < low)
+		if (sched_has_work(q->v[i]) && q->v[i]->sched.vtime < low)
 			low = q->v[i]->sched.vtime;
 	return low;
+}
+
+bool sched_pullable(const struct runqueue *q, const struct vcpu *v,
+		    unsigned cpu, uint64_t now)
+{
+	return sched_has_work(v) && v != q->curr && !v->sched.dedicated &&
+	       allowed_on(v, cpu) && !v->sched.leaving && !v->sched.moved_in &&
+	       !(v->sched.moved_at &&
+		 now - v->sched.moved_at < SCHED_MOVE_RESIST);
 }
 
 bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
@@ -78,11 +82,7 @@ bool sched_balance(const struct runqueue *qs, unsigned nq, unsigned cpu,
 		for (unsigned i = 0; i < qs[c].n; i++) {
 			struct vcpu *v = qs[c].v[i];
 
-			if (!has_work(v) || v == qs[c].curr ||
-			    v->sched.dedicated || !allowed_on(v, cpu) ||
-			    v->sched.leaving || v->sched.moved_in ||
-			    (v->sched.moved_at &&
-			     now - v->sched.moved_at < SCHED_MOVE_RESIST))
+			if (!sched_pullable(&qs[c], v, cpu, now))
 				continue;
 			if (!pick || v->sched.vtime < pick->sched.vtime) {
 				pick = v;
