@@ -118,7 +118,7 @@ bool fpu_switch(struct vcpu *prev, struct vcpu *next)
 	bool ok = true;
 
 	if (prev)
-		fpu_save(prev);
+		fpu_save(prev); /* leaves XCR0 at xcr0_all */
 	if (!use_xsave()) {
 		if (!fxrstor_safe(next->fpu)) {
 			fpu_reset(next);
@@ -127,7 +127,7 @@ bool fpu_switch(struct vcpu *prev, struct vcpu *next)
 		}
 		return ok;
 	}
-	if (xgetbv0() != all)
+	if (!prev && xgetbv0() != all)
 		xsetbv_safe(0, all); /* the CPU's own list: always valid */
 	if (!xrstor_safe(next->fpu, all)) {
 		fpu_reset(next);
