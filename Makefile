@@ -229,9 +229,14 @@ $(BUILD)/boot/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@$(CC) -c $< -o $@
 
-$(BUILD)/boot/kernel_blob.o: boot/kernel_blob.S $(BUILD)/kernel.elf
+# hv.efi carries the kernel without its symbols and debug information;
+# build/kernel.elf keeps them, for gdb and for reading backtraces.
+$(BUILD)/kernel.stripped.elf: $(BUILD)/kernel.elf
+	@$(OBJCOPY) --strip-all $< $@
+
+$(BUILD)/boot/kernel_blob.o: boot/kernel_blob.S $(BUILD)/kernel.stripped.elf
 	@mkdir -p $(dir $@)
-	@$(CC) -c -DKERNEL_ELF='"$(BUILD)/kernel.elf"' $< -o $@
+	@$(CC) -c -DKERNEL_ELF='"$(BUILD)/kernel.stripped.elf"' $< -o $@
 
 $(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC)
 	@echo "  LD      $@"

@@ -169,13 +169,18 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 static EFI_STATUS prepare(EFI_HANDLE image, struct boot_info *bi,
 			  struct kernel_image *k)
 {
-	/* About 31 KiB with the module lines: static, not on the firmware's
-	 * stack. */
-	static struct hv_config cfg;
+	/* About 31 KiB with the module lines: from the firmware's pool, not
+	 * its stack, and not a static that hv.efi would carry as zeros. */
+	struct hv_config *cfg = AllocateZeroPool(sizeof(*cfg));
 	EFI_STATUS st;
 
+	if (!cfg) {
+		boot_log(L"hv-boot: error: no memory for the configuration");
+		return EFI_OUT_OF_RESOURCES;
+	}
 	mp_info_collect(bi); /* first: the config is checked against it */
-	st = load_config(image, bi, &cfg);
+	st = load_config(image, bi, cfg);
+	FreePool(cfg);
 	if (EFI_ERROR(st))
 		return st;
 	find_rsdp(bi);
