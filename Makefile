@@ -31,7 +31,7 @@ NEWLIB_INC := $(NEWLIB_DIR)/include
 # -fpie: the same archive links into the kernel (fixed high address) and
 # into the position-independent UEFI stage.
 NEWLIB_CFLAGS := -O2 -g0 -ffreestanding -fno-stack-protector -fpie \
-		 -mno-red-zone -mgeneral-regs-only
+		 -mno-red-zone -mgeneral-regs-only -ffunction-sections -fdata-sections
 
 # ---- common C rules ----
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
@@ -40,11 +40,16 @@ FREESTANDING := -std=c11 -ffreestanding -fno-stack-protector \
 		-nostdinc -isystem $(NEWLIB_INC) -isystem $(GCC_INCLUDE) \
 		-O2 -g $(WARN)
 
-KERNEL_CFLAGS := $(FREESTANDING) -fno-pic -mcmodel=kernel -fno-common
+# One section per function and object: the link drops what nothing calls
+# (newlib's second printf engine, for one).
+KERNEL_CFLAGS := $(FREESTANDING) -fno-pic -mcmodel=kernel -fno-common \
+		 -ffunction-sections -fdata-sections
+# The UEFI stage runs once: built for size (-Os, unused functions
+# collected), as is everything hv.efi carries, so that it stays small.
 BOOT_CFLAGS := $(FREESTANDING) -fpic -fshort-wchar \
 	       -maccumulate-outgoing-args -DEFI_FUNCTION_WRAPPER \
 	       -I/usr/include/efi -I/usr/include/efi/x86_64 \
-	       -Wno-strict-prototypes
+	       -Wno-strict-prototypes -Os -ffunction-sections -fdata-sections
 
 # vmx/asm_offsets.c is compiled to assembly only (see ASM_OFFSETS below).
 KERNEL_SRCS := $(filter-out vmx/asm_offsets.c,\
@@ -217,7 +222,7 @@ $(BUILD)/kernel/%.S.o: %.S $(ASM_OFFSETS)
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJS) linker.ld $(NEWLIB_LIBC)
 	@echo "  LD      $@"
-	@$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack \
+	@$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
 	  -T linker.ld -o $@ $(KERNEL_OBJS) $(NEWLIB_LIBC) $(LIBGCC)
 
 $(BUILD)/boot/%.c.o: %.c $(NEWLIB_LIBC)
@@ -238,10 +243,22 @@ $(BUILD)/boot/kernel_blob.o: boot/kernel_blob.S $(BUILD)/kernel.stripped.elf
 	@mkdir -p $(dir $@)
 	@$(CC) -c -DKERNEL_ELF='"$(BUILD)/kernel.stripped.elf"' $< -o $@
 
-$(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC)
+# gnu-efi's link map, with the one section nothing references kept: the
+# PE relocation block crt0 carries (without it the firmware refuses the
+# image), so that --gc-sections can drop what the UEFI stage never calls.
+$(BUILD)/efi.lds: /usr/lib/elf_x86_64_efi.lds
+	@mkdir -p $(dir $@)
+	@sed 's/^\( *\)\*(\.reloc)$$/\1KEEP(*(.reloc))/' $< > $@.tmp
+	@grep -q 'KEEP(\*(\.reloc))' $@.tmp || { echo "$@: no .reloc in $<"; exit 1; }
+	@mv $@.tmp $@
+
+# --exclude-libs: symbols of libc.a and gnu-efi's archives are not
+# exported, so what the stage does not call is collected too.
+$(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC) $(BUILD)/efi.lds
 	@echo "  LD      $@"
-	@$(LD) -nostdlib -znocombreloc -z noexecstack \
-	  -T /usr/lib/elf_x86_64_efi.lds -shared -Bsymbolic -L/usr/lib \
+	@$(LD) -nostdlib -znocombreloc -z noexecstack --gc-sections \
+	  --exclude-libs=ALL \
+	  -T $(BUILD)/efi.lds -shared -Bsymbolic -L/usr/lib \
 	  /usr/lib/crt0-efi-x86_64.o $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o \
 	  -o $@ -lefi -lgnuefi $(NEWLIB_LIBC)
 	@# -shared links with symbols missing, but the EFI image keeps no
