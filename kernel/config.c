@@ -68,6 +68,7 @@ static void vm_defaults(struct vm_config *vm)
 	vm->sched = CFG_SCHED_SHARED;
 	vm->weight = CFG_WEIGHT_DEFAULT;
 	vm->on_crash = CFG_CRASH_STOP;
+	vm->autostart = true;
 	vm->unassigned = CFG_UNASSIGNED_ONES;
 }
 

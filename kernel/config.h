@@ -13,7 +13,7 @@
  *                        cmdline (may be empty), memory, vcpus,
  *                        cpus, sched, weight, on_crash, time_limit,
  *                        passthrough_io, passthrough_pci,
- *                        unassigned_memory
+ *                        unassigned_memory, autostart
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -86,6 +86,7 @@ struct vm_config {
 	enum cfg_on_crash on_crash;    /* default stop */
 	uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
 	enum cfg_unassigned unassigned; /* default ones */
+	bool autostart;                /* default yes; no: waits for `start` */
 	/* Host I/O ports this VM reaches directly; no two VMs share one. */
 	struct cfg_port_range pio[CFG_PIO_MAX];
 	unsigned npio;

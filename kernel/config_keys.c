@@ -186,7 +186,8 @@ static const char *set_on_idle(struct parser *p, struct str v)
 	return NULL;
 }
 
-static const char *set_selftest(struct parser *p, struct str v)
+/* 1 for yes/true/1, 0 for no/false/0, -1 for anything else. */
+static int yes_no(struct str v)
 {
 	/* Even index = true, odd = false. */
 	static const char *const names[] = {
@@ -194,9 +195,16 @@ static const char *set_selftest(struct parser *p, struct str v)
 	};
 	int i = str_lookup(v, names);
 
-	if (i < 0)
+	return i < 0 ? -1 : i % 2 == 0;
+}
+
+static const char *set_selftest(struct parser *p, struct str v)
+{
+	int yes = yes_no(v);
+
+	if (yes < 0)
 		return "yes or no";
-	p->cfg->selftest = (i % 2 == 0);
+	p->cfg->selftest = yes;
 	return NULL;
 }
 
@@ -345,6 +353,16 @@ static const char *set_unassigned_memory(struct parser *p, struct str v)
 	return NULL;
 }
 
+static const char *set_autostart(struct parser *p, struct str v)
+{
+	int yes = yes_no(v);
+
+	if (yes < 0)
+		return "yes or no";
+	p->vm->autostart = yes;
+	return NULL;
+}
+
 /* "N", "Ns" (seconds) or "Nms"; at most a day. */
 static const char *set_time_limit(struct parser *p, struct str v)
 {
@@ -376,6 +394,7 @@ const struct key_def cfg_vm_keys[] = {
 	{ "on_crash", set_on_crash, 0, 0 },
 	{ "time_limit", set_time_limit, 0, 0 },
 	{ "unassigned_memory", set_unassigned_memory, 0, 0 },
+	{ "autostart", set_autostart, 0, 0 },
 	{ "passthrough_io", cfg_set_passthrough_io, 0, 0 },
 	{ "passthrough_pci", cfg_set_passthrough_pci, 0, 0 },
 	{ NULL, NULL, 0, 0 },

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "memory.h"
 #include "modules.h"
+#include "monitor.h"
 #include "page_alloc.h"
 #include "panic.h"
 #include "passthrough.h"
@@ -189,11 +190,20 @@ static void run_vms(void)
 	if (!place_vms(&placement))
 		return;
 	sched_init(smp_online_cpus());
+	/* With on_idle = halt hv stays up for the operator after the last
+	 * vCPU stops: the monitor can start a VM again. */
+	monitor_init(vms, config.nvms, config.on_idle != CFG_IDLE_POWEROFF);
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vm_config *c = &config.vms[i];
 		bool dedicated = c->sched == CFG_SCHED_DEDICATED;
 
 		vms[i] = vm_create(c, i);
+		if (vms[i] && !c->autostart) {
+			/* Created, waiting for the monitor's `start`. */
+			vms[i]->paused = vms[i]->waits_for_start = true;
+			log_info("vm %s: created; waits for 'start' (Ctrl-A m "
+				 "opens the monitor)", c->name);
+		}
 		for (unsigned j = 0; vms[i] && j < vms[i]->nvcpus; j++)
 			sched_add(vms[i]->vcpus[j],
 				  dedicated ? 1ull << placement.vcpu_cpu[i][j]

@@ -13,6 +13,7 @@
 #include "../vmx/event.h"
 #include "../vmx/vcpu_run.h"
 #include "log.h"
+#include "monitor.h"
 #include "panic.h"
 #include "passthrough.h"
 #include "vm_console.h"
@@ -428,7 +429,9 @@ void sched_run(void)
 			idle_wait(cpu, 0);
 			continue;
 		}
-		if (!wake && !device)
+		/* The boot CPU serves the monitor while an operator may still
+		 * act: a VM paused or waiting for `start`. */
+		if (!wake && !device && !(me == 0 && monitor_holds_run()))
 			go_quiescent(me);
 		if (!__atomic_load_n(&done, __ATOMIC_SEQ_CST))
 			idle_wait(cpu, wake);

@@ -68,7 +68,9 @@ struct runqueue {
  * piece of its VM's reset. */
 static inline bool sched_has_work(const struct vcpu *v)
 {
-	return v->state == VCPU_RUNNABLE || v->state == VCPU_RESETTING;
+	return (v->state == VCPU_RUNNABLE &&
+		!__atomic_load_n(&v->vm->paused, __ATOMIC_RELAXED)) ||
+	       v->state == VCPU_RESETTING;
 }
 
 /* The run queues of CPUs 0 .. ncpus-1 (the CPUs in VMX operation). */

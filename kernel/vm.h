@@ -118,6 +118,7 @@ enum vm_request {
 	VM_REQ_RESTART,   /* vm_restart: the guest reset itself */
 	VM_REQ_EXIT,      /* vm_exit_with_status */
 	VM_REQ_POWER_OFF, /* vm_power_off */
+	VM_REQ_PAUSE,     /* vm_pause: the operator's (kernel/monitor.c) */
 };
 
 struct vpic;
@@ -169,6 +170,11 @@ struct vm {
 	struct spinlock lifecycle;  /* held while a request is carried out */
 	bool has_exit_status;
 	uint32_t exit_status;
+	/* The operator paused it (kernel/monitor.c), or it waits for its
+	 * first `start` (autostart = no): its vCPUs keep their state and
+	 * are not picked (sched_has_work) until `resume`/`start`. */
+	bool paused;
+	bool waits_for_start;
 };
 
 /* The requests (kernel/vm_request.c).  The first one made wins until the
@@ -191,6 +197,13 @@ void vm_restart(struct vm *vm, const char *why);
 
 /* The guest powered off (ACPI S5): the VM ends, exit status 0. */
 void vm_power_off(struct vm *vm);
+
+/* The operator pauses it: every vCPU leaves its guest and is not picked
+ * again until vm_resume.  False if the VM takes no request now (stopped,
+ * or another request is being carried out). */
+bool vm_pause(struct vm *vm);
+/* Its vCPUs may run again (a paused VM, or one waiting for `start`). */
+void vm_resume(struct vm *vm);
 
 /* A write of v to the debug-exit port: the VM ends with (v << 1) | 1. */
 void vm_exit_with_status(struct vm *vm, uint32_t status);

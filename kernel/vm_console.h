@@ -4,6 +4,7 @@
 #ifndef KERNEL_VM_CONSOLE_H
 #define KERNEL_VM_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,8 +13,9 @@ struct vm;
 void vm_console_write(struct vm *vm, const char *buf, size_t len);
 
 /* Console input: a VM's UART registers where typed bytes go.  One VM has
- * the focus (the first registered); typing Ctrl-A three times in a row
- * moves it to the next running VM, as on Xen's console. */
+ * the focus (the first registered); Ctrl-A n (or Ctrl-A three times in a
+ * row, as on Xen's console) moves it to the next running VM, Ctrl-A 1-9
+ * to that VM, Ctrl-A m opens the operator's monitor (kernel/monitor.c). */
 typedef void (*console_input_fn)(void *dev, uint8_t byte);
 void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev);
 /* The VM's input goes away (it failed to start). */
@@ -23,5 +25,13 @@ void vm_console_unregister_input(struct vm *vm);
 void vm_console_poll_input(void);
 /* Prints a partial last line (when the VM stops). */
 void vm_console_flush(struct vm *vm);
+
+/* Console input goes to vm from now on; false if it has none. */
+bool vm_console_focus(struct vm *vm);
+/* The monitor's own output (never held). */
+void vm_console_write_host(const char *buf, size_t len);
+/* While on, VMs' lines are kept and printed when it goes off (the
+ * monitor is open meanwhile); a full buffer is printed, never dropped. */
+void vm_console_hold(bool on);
 
 #endif

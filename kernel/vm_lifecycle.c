@@ -189,6 +189,7 @@ static void stop_vcpus(struct vm *vm)
 	uint64_t exits = 0, used = 0, life = rdtsc() - vm->start_tsc;
 
 	vm->state = VM_STOPPED;
+	vm->paused = vm->waits_for_start = false;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i]) {
 			vm->vcpus[i]->state = VCPU_STOPPED;
@@ -270,6 +271,26 @@ void vm_reset_step(struct vm *vm)
 		snprintf(reason, sizeof(reason), "restart failed: %s", why);
 		stop_now(vm, reason);
 	}
+}
+
+/* A stopped or exited VM starts again from its image, as after a reset:
+ * its RAM is cleared and reloaded by its boot vCPU's turns. */
+bool vm_start_again(struct vm *vm)
+{
+	if (!spin_trylock(&vm->lifecycle))
+		return false;
+	if (vm->state != VM_STOPPED) {
+		spin_unlock(&vm->lifecycle);
+		return false;
+	}
+	vm->has_exit_status = false;
+	vm->restarts = 0;
+	vm->state = VM_RUNNING;
+	request_reset(vm);
+	spin_unlock(&vm->lifecycle);
+	log_info("vm %s: starting again", vm->name);
+	vcpu_notify(vm->vcpus[0]);
+	return true;
 }
 
 static void restart_now(struct vm *vm, const char *why)
@@ -365,6 +386,11 @@ static void carry_out(struct vm *vm, enum vm_request req)
 	case VM_REQ_POWER_OFF:
 		end_now(vm, 0);
 		log_info("vm %s: powered off (ACPI S5)", vm->name);
+		break;
+	case VM_REQ_PAUSE:
+		__atomic_store_n(&vm->paused, true, __ATOMIC_SEQ_CST);
+		vm_console_flush(vm);
+		log_info("vm %s: paused", vm->name);
 		break;
 	}
 }

@@ -14,6 +14,10 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id);
 /* Carries out the VM's pending request, if any. */
 void vm_handle_request(struct vm *vm);
 
+/* A stopped (or exited) VM starts afresh from its image; false if it is
+ * not stopped. */
+bool vm_start_again(struct vm *vm);
+
 #define VM_MAX_RESTARTS 3
 
 /* How much of a reset runs in one turn of the VM's boot vCPU: a fraction

@@ -81,3 +81,22 @@ void vm_power_off(struct vm *vm)
 	if (take(vm))
 		publish(vm, VM_REQ_POWER_OFF);
 }
+
+bool vm_pause(struct vm *vm)
+{
+	if (!take(vm))
+		return false;
+	publish(vm, VM_REQ_PAUSE);
+	return true;
+}
+
+/* No request: clearing the flag only lets the scheduler pick its vCPUs
+ * again; the notifications wake the CPUs that hold them. */
+void vm_resume(struct vm *vm)
+{
+	__atomic_store_n(&vm->waits_for_start, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vm->paused, false, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i])
+			vcpu_notify(vm->vcpus[i]);
+}

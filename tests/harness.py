@@ -210,6 +210,10 @@ def judge(t: BootTest | Judge, log: str, reason: str) -> str | None:
             end = log.find("\n", m.end())
             line = log[start:end if end >= 0 else len(log)].strip()
             return f"rejected /{rx}/ matched {line[:160]!r} ({reason})"
+    check = getattr(t, "check", None)
+    why = check(log) if check else None
+    if why:
+        return f"{why} ({reason})"
     if reason == "cancelled":
         return "cancelled"
     return None

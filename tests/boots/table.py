@@ -34,15 +34,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Judge:
     """One verdict read from the serial log: every expect regex matches, in
-    this order of appearance, and no reject regex matches anywhere."""
+    this order of appearance, no reject regex matches anywhere, and
+    `check` (if given: a function of the whole log) returns None rather
+    than a reason to fail, for what regexes cannot say (JSON that must
+    parse, numbers that must agree)."""
     expect: list[str]
     reject: list[str] = field(default_factory=list)
+    check: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,33 @@ TEST(halted_vcpu_banks_no_credit)
     CHECK(longest <= 2);
 }
 
+/* A paused VM's vCPUs (the monitor's `pause`) keep their state but are
+ * never picked; a vCPU carrying its VM's reset still is (the reset of a
+ * paused VM completes, and it stays paused). */
+TEST(paused_vm_is_not_picked)
+{
+    static struct vm other;
+
+    setup();
+    add(0, 100, 1, false, 1);
+    add(1, 100, 1, false, 1);
+    vcpus[1].vm = &other;
+    other.paused = true;
+    for (int i = 0; i < 100; i++) {
+        struct vcpu *v = sched_pick(&qs[0]);
+
+        CHECK(v == &vcpus[0]);
+        sched_charge(v, SLICE_TSC);
+    }
+    vcpus[0].state = VCPU_HALTED;
+    CHECK(sched_pick(&qs[0]) == NULL);
+    vcpus[1].state = VCPU_RESETTING;
+    CHECK(sched_pick(&qs[0]) == &vcpus[1]);
+    vcpus[1].state = VCPU_RUNNABLE;
+    other.paused = false;
+    CHECK(sched_pick(&qs[0]) == &vcpus[1]);
+}
+
 /* An application processor that waited long for its start-up IPI gets
  * work without a wake: it must not run for all the time it sat out. */
 TEST(late_started_vcpu_banks_no_credit)

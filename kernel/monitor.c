@@ -1,0 +1,554 @@
+/* The operator's monitor (see monitor.h).  Xen has xl through dom0 and
+ * ACRN a shell in its service VM; hv has neither, so its monitor lives on
+ * the host serial console, like ACRN's hypervisor shell.  Commands act
+ * through the VM requests of kernel/vm.h, carried out here at once when
+ * no CPU runs the VM (its vCPUs are kicked out of their guests first), so
+ * the monitor never changes a VM under a running vCPU. */
+#include "monitor.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/cpu.h"
+#include "../arch/tsc.h"
+#include "log.h"
+#include "vm.h"
+#include "vm_console.h"
+#include "vm_lifecycle.h"
+
+#define MONITOR_LINE_MAX 120
+#define MONITOR_ARGS_MAX 4
+#define PROMPT "hv> "
+
+static struct vm *const *vm_table;
+static unsigned vm_count;
+static bool keep_up;
+static bool open_now;
+static char line[MONITOR_LINE_MAX];
+static size_t line_len;
+
+/* Each VM's CPU time one second ago and the share of a CPU it used over
+ * the second before that, for `vms` (monitor_sample). */
+static uint64_t sample_tsc, sample_used[CFG_MAX_VMS];
+static unsigned permille_last_second[CFG_MAX_VMS];
+
+void monitor_init(struct vm *const *vms, unsigned n, bool keep)
+{
+	vm_table = vms;
+	vm_count = n < CFG_MAX_VMS ? n : CFG_MAX_VMS;
+	keep_up = keep;
+}
+
+bool monitor_is_open(void)
+{
+	return __atomic_load_n(&open_now, __ATOMIC_ACQUIRE);
+}
+
+struct vm *monitor_vm_by_number(unsigned n)
+{
+	return n >= 1 && n <= vm_count ? vm_table[n - 1] : NULL;
+}
+
+bool monitor_holds_run(void)
+{
+	if (keep_up || monitor_is_open())
+		return true;
+	for (unsigned i = 0; i < vm_count; i++) {
+		const struct vm *vm = vm_table[i];
+		if (vm && vm->state == VM_RUNNING &&
+		    __atomic_load_n(&vm->paused, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+/* A command's answer is gathered here and written in one piece
+ * (out_flush), so no log line from another CPU lands inside it (a JSON
+ * answer stays one line).  An answer longer than this goes out in
+ * pieces. */
+static char answer[4096];
+static size_t answer_len;
+
+static void out_flush(void)
+{
+	vm_console_write_host(answer, answer_len);
+	answer_len = 0;
+}
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (answer_len + (size_t)n > sizeof(answer))
+		out_flush();
+	memcpy(answer + answer_len, buf, (size_t)n);
+	answer_len += (size_t)n;
+}
+
+static uint64_t vm_used(const struct vm *vm)
+{
+	uint64_t used = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		used += __atomic_load_n(&vm->vcpus[i]->tsc_used, __ATOMIC_RELAXED);
+	return used;
+}
+
+static uint64_t vm_exits(const struct vm *vm)
+{
+	uint64_t exits = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		exits += __atomic_load_n(&vm->vcpus[i]->exits, __ATOMIC_RELAXED);
+	return exits;
+}
+
+/* Once a second at most, from the boot CPU's console poll. */
+static void sample(void)
+{
+	uint64_t now = rdtsc(), second = tsc_hz();
+
+	if (sample_tsc && now - sample_tsc < second)
+		return;
+	for (unsigned i = 0; i < vm_count; i++) {
+		uint64_t used;
+
+		if (!vm_table[i])
+			continue;
+		used = vm_used(vm_table[i]);
+		permille_last_second[i] = sample_tsc
+			? (unsigned)((used - sample_used[i]) /
+				     ((now - sample_tsc) / 1000 + 1))
+			: 0;
+		sample_used[i] = used;
+	}
+	sample_tsc = now;
+}
+
+static const char *vcpu_state_name(const struct vcpu *v)
+{
+	switch (v->state) {
+	case VCPU_RUNNABLE: return "runnable";
+	case VCPU_HALTED: return "halted";
+	case VCPU_WAIT_SIPI: return "wait-for-sipi";
+	case VCPU_RESETTING: return "resetting";
+	case VCPU_STOPPED: return "stopped";
+	}
+	return "?";
+}
+
+/* running, paused, halted (every vCPU waits for an interrupt or a
+ * start-up IPI), stopped, exited; "created" while it waits for `start`. */
+static const char *vm_state_name(const struct vm *vm)
+{
+	if (vm->state == VM_STOPPED)
+		return vm->has_exit_status ? "exited" : "stopped";
+	if (vm->waits_for_start)
+		return "created";
+	if (vm->paused)
+		return "paused";
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i]->state == VCPU_RUNNABLE ||
+		    vm->vcpus[i]->state == VCPU_RESETTING)
+			return "running";
+	return "halted";
+}
+
+/* ---- commands ---- */
+
+struct cmd_ctx {
+	bool json;
+	unsigned argc;
+	char *argv[MONITOR_ARGS_MAX];
+};
+
+static void fail(const struct cmd_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail(const struct cmd_ctx *c, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Messages name VMs and commands only: [A-Za-z0-9_ -] and quotes
+	 * are what they hold; a double quote typed by the operator is
+	 * replaced so the JSON stays valid. */
+	for (char *p = msg; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '\'';
+	if (c->json)
+		out("{\"ok\":false,\"error\":\"%s\"}\n", msg);
+	else
+		out("error: %s\n", msg);
+}
+
+static void done(const struct cmd_ctx *c, const struct vm *vm,
+		 const char *what)
+{
+	if (c->json)
+		out("{\"ok\":true,\"vm\":\"%s\",\"state\":\"%s\"}\n", vm->name,
+		    vm_state_name(vm));
+	else
+		out("vm %s: %s (now %s)\n", vm->name, what, vm_state_name(vm));
+}
+
+/* A VM named by its name or its number, or NULL with the error said. */
+static struct vm *find_vm(const struct cmd_ctx *c, unsigned arg)
+{
+	const char *s;
+	char *end;
+	unsigned long n;
+
+	if (c->argc <= arg) {
+		fail(c, "'%s' needs a VM (a name or number; 'vms' lists them)",
+		     c->argv[0]);
+		return NULL;
+	}
+	s = c->argv[arg];
+	for (unsigned i = 0; i < vm_count; i++)
+		if (vm_table[i] && !strcmp(vm_table[i]->name, s))
+			return vm_table[i];
+	n = strtoul(s, &end, 10);
+	if (*s && !*end && monitor_vm_by_number((unsigned)n))
+		return monitor_vm_by_number((unsigned)n);
+	fail(c, "no VM '%s' ('vms' lists them)", s);
+	return NULL;
+}
+
+/* Carries out the request just made, unless a CPU that ran one of the
+ * VM's vCPUs already does: the kick makes them leave their guests, and
+ * vm_handle_request waits until none runs. */
+static void settle(struct vm *vm)
+{
+	vm_handle_request(vm);
+	while (vm_has_request(vm))
+		cpu_relax();
+}
+
+static void cmd_vms(const struct cmd_ctx *c)
+{
+	if (c->json)
+		out("{\"ok\":true,\"vms\":[");
+	for (unsigned i = 0, first = 1; i < vm_count; i++) {
+		const struct vm *vm = vm_table[i];
+		char cpus[64] = "";
+		size_t n = 0;
+
+		if (!vm)
+			continue;
+		for (unsigned j = 0; j < vm->nvcpus && n < sizeof(cpus); j++)
+			n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%u",
+					      j ? "," : "", vm->vcpus[j]->cpu);
+		if (c->json) {
+			out("%s{\"n\":%u,\"name\":\"%s\",\"state\":\"%s\","
+			    "\"vcpus\":%u,\"cpus\":[%s],\"memory\":%lu,"
+			    "\"cpu_ticks\":%lu,\"cpu_permille_last_second\":%u,"
+			    "\"exits\":%lu}", first ? "" : ",", i + 1, vm->name,
+			    vm_state_name(vm), vm->nvcpus, cpus, vm->ram_size,
+			    vm_used(vm), permille_last_second[i], vm_exits(vm));
+			first = 0;
+		} else {
+			out("%2u %-16s %-8s vcpus %u on cpus %-8s memory %4lu MiB "
+			    "cpu %lu ticks (%u.%u%% last second) exits %lu\n",
+			    i + 1, vm->name, vm_state_name(vm), vm->nvcpus, cpus,
+			    vm->ram_size >> 20, vm_used(vm),
+			    permille_last_second[i] / 10,
+			    permille_last_second[i] % 10, vm_exits(vm));
+		}
+	}
+	if (c->json)
+		out("]}\n");
+}
+
+static void cmd_info(const struct cmd_ctx *c)
+{
+	const struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (c->json)
+		out("{\"ok\":true,\"vm\":\"%s\",\"state\":\"%s\",\"memory\":%lu,"
+		    "\"resets\":%u,\"vcpus\":[", vm->name, vm_state_name(vm),
+		    vm->ram_size, vm->resets);
+	else
+		out("vm %s: %s, memory %lu MiB, %u resets\n", vm->name,
+		    vm_state_name(vm), vm->ram_size >> 20, vm->resets);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+
+		if (c->json)
+			out("%s{\"id\":%u,\"state\":\"%s\",\"cpu\":%u,"
+			    "\"exits\":%lu,\"cpu_ticks\":%lu}", i ? "," : "",
+			    i, vcpu_state_name(v), v->cpu, v->exits,
+			    v->tsc_used);
+		else
+			out("  vcpu %u: %s on cpu %u, %lu exits, %lu ticks\n", i,
+			    vcpu_state_name(v), v->cpu, v->exits, v->tsc_used);
+	}
+	if (c->json)
+		out("]}\n");
+}
+
+static void cmd_pause(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (vm->state != VM_RUNNING || vm->paused) {
+		fail(c, "vm %s is %s, not running", vm->name, vm_state_name(vm));
+		return;
+	}
+	if (!vm_pause(vm)) {
+		fail(c, "vm %s is busy with another request; try again",
+		     vm->name);
+		return;
+	}
+	settle(vm);
+	done(c, vm, "paused");
+}
+
+static void cmd_resume(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (vm->state != VM_RUNNING || !vm->paused || vm->waits_for_start) {
+		fail(c, "vm %s is %s, not paused%s", vm->name,
+		     vm_state_name(vm),
+		     vm->waits_for_start ? " ('start' starts it)" : "");
+		return;
+	}
+	vm_resume(vm);
+	log_info("vm %s: resumed", vm->name);
+	done(c, vm, "resumed");
+}
+
+static void cmd_reset(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (vm->state != VM_RUNNING || vm->waits_for_start) {
+		fail(c, "vm %s is %s; 'start' starts it", vm->name,
+		     vm_state_name(vm));
+		return;
+	}
+	vm_restart(vm, "reset by the operator");
+	settle(vm);
+	done(c, vm, "reset");
+}
+
+static void cmd_kill(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (vm->state != VM_RUNNING) {
+		fail(c, "vm %s is %s already", vm->name, vm_state_name(vm));
+		return;
+	}
+	vm_stop(vm, "killed by the operator");
+	settle(vm);
+	done(c, vm, "killed");
+}
+
+static void cmd_start(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (vm->state == VM_RUNNING && vm->waits_for_start) {
+		log_info("vm %s: started by the operator", vm->name);
+		vm_resume(vm);
+	} else if (vm->state != VM_STOPPED || !vm_start_again(vm)) {
+		fail(c, "vm %s is %s; only a stopped, exited or created VM "
+		     "starts", vm->name, vm_state_name(vm));
+		return;
+	}
+	done(c, vm, "started");
+}
+
+static void cmd_log(const struct cmd_ctx *c)
+{
+	static const char *const levels[] = {
+		[CFG_LOG_ERROR] = "error", [CFG_LOG_WARN] = "warn",
+		[CFG_LOG_INFO] = "info", [CFG_LOG_DEBUG] = "debug",
+	};
+
+	for (unsigned i = 0; c->argc == 2 && i < 4; i++)
+		if (!strcmp(c->argv[1], levels[i])) {
+			log_set_level((enum cfg_log_level)i);
+			if (c->json)
+				out("{\"ok\":true,\"log\":\"%s\"}\n", levels[i]);
+			else
+				out("log level: %s\n", levels[i]);
+			return;
+		}
+	fail(c, "log takes one of error, warn, info, debug");
+}
+
+static void cmd_console(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+
+	if (!vm)
+		return;
+	if (!vm_console_focus(vm)) {
+		fail(c, "vm %s has no console input", vm->name);
+		return;
+	}
+	done(c, vm, "has the console input; monitor closed");
+	monitor_close();
+}
+
+static void cmd_quit(const struct cmd_ctx *c)
+{
+	if (c->json)
+		out("{\"ok\":true}\n");
+	monitor_close();
+}
+
+static void cmd_help(const struct cmd_ctx *c);
+
+struct command {
+	const char *name;
+	const char *usage;
+	void (*fn)(const struct cmd_ctx *c);
+};
+
+static const struct command commands[] = {
+	{ "help", "help                 this list", cmd_help },
+	{ "vms", "vms                  every VM: number, state, vCPUs and CPUs, "
+		 "memory, CPU time, exits", cmd_vms },
+	{ "info", "info VM              its vCPUs: state, CPU, exits",
+	  cmd_info },
+	{ "pause", "pause VM             stop running its vCPUs (state kept)",
+	  cmd_pause },
+	{ "resume", "resume VM            run a paused VM again", cmd_resume },
+	{ "reset", "reset VM             restart it from its image, as a reset "
+		   "button", cmd_reset },
+	{ "kill", "kill VM              stop it for good (start starts it "
+		  "afresh)", cmd_kill },
+	{ "start", "start VM             start a VM with autostart = no, or a "
+		   "stopped one afresh", cmd_start },
+	{ "log", "log LEVEL            error, warn, info or debug", cmd_log },
+	{ "console", "console VM           send console input to VM and leave "
+		     "the monitor", cmd_console },
+	{ "quit", "quit                 leave the monitor (Ctrl-A m opens it)",
+	  cmd_quit },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void cmd_help(const struct cmd_ctx *c)
+{
+	if (c->json) {
+		out("{\"ok\":true,\"commands\":[");
+		for (unsigned i = 0; i < NCOMMANDS; i++)
+			out("%s\"%s\"", i ? "," : "", commands[i].name);
+		out("]}\n");
+		return;
+	}
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		out("  %s\n", commands[i].usage);
+	out("  json COMMAND         the same answer as one JSON line\n");
+}
+
+static void run_line(char *s)
+{
+	struct cmd_ctx c = { .json = false };
+	char *w;
+
+	/* strtok: only the boot CPU runs the monitor. */
+	for (w = strtok(s, " \t"); w && c.argc < MONITOR_ARGS_MAX;
+	     w = strtok(NULL, " \t")) {
+		if (!c.argc && !c.json && !strcmp(w, "json")) {
+			c.json = true;
+			continue;
+		}
+		c.argv[c.argc++] = w;
+	}
+	if (!c.argc) {
+		if (c.json)
+			fail(&c, "json needs a command");
+		return;
+	}
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(c.argv[0], commands[i].name)) {
+			commands[i].fn(&c);
+			return;
+		}
+	fail(&c, "unknown command '%s' ('help' lists them)", c.argv[0]);
+}
+
+void monitor_open(void)
+{
+	if (monitor_is_open())
+		return;
+	line_len = 0;
+	vm_console_hold(true);
+	__atomic_store_n(&open_now, true, __ATOMIC_RELEASE);
+	out("\nhv monitor: 'help' lists the commands, 'quit' leaves\n" PROMPT);
+	out_flush();
+}
+
+void monitor_close(void)
+{
+	if (!monitor_is_open())
+		return;
+	__atomic_store_n(&open_now, false, __ATOMIC_RELEASE);
+	out("hv monitor: closed\n");
+	out_flush();
+	/* What the VMs printed meanwhile, in order. */
+	vm_console_hold(false);
+}
+
+void monitor_input(uint8_t c)
+{
+	if (c == '\r' || c == '\n') {
+		out("\n");
+		out_flush();
+		line[line_len] = '\0';
+		line_len = 0;
+		run_line(line);
+		if (monitor_is_open())
+			out(PROMPT);
+		out_flush();
+		return;
+	}
+	if (c == 0x7f || c == '\b') {
+		if (line_len) {
+			line_len--;
+			out("\b \b");
+		}
+		out_flush();
+		return;
+	}
+	if (c < 0x20 || c >= 0x7f || line_len == MONITOR_LINE_MAX - 1)
+		return;
+	line[line_len++] = (char)c;
+	out("%c", c); /* the echo */
+	out_flush();
+}
+
+void monitor_poll(void)
+{
+	sample();
+}
