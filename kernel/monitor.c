@@ -13,6 +13,7 @@
 
 #include "../arch/cpu.h"
 #include "../arch/tsc.h"
+#include "../vmx/exit_stats.h"
 #include "log.h"
 #include "vm.h"
 #include "vm_console.h"
@@ -301,6 +302,98 @@ static void cmd_info(const struct cmd_ctx *c)
 		out("]}\n");
 }
 
+/* The VM's exits per reason, summed over its vCPUs; a vCPU whose
+ * counters predate a `stat reset` it has not yet applied counts as 0. */
+static void stat_sum(const struct vm *vm, struct exit_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct exit_stats *s = vm->vcpus[i]->stats;
+
+		if (s->gen != __atomic_load_n(&vm->stats_gen, __ATOMIC_RELAXED))
+			continue;
+		for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+			sum->reason[r].count += s->reason[r].count;
+			sum->reason[r].ticks += s->reason[r].ticks;
+			for (unsigned b = 0; b < EXIT_STAT_BUCKETS; b++)
+				sum->reason[r].hist[b] += s->reason[r].hist[b];
+		}
+	}
+}
+
+static void stat_one(const struct cmd_ctx *c, const struct vm *vm,
+		     bool first)
+{
+	static struct exit_stats sum; /* 7 KiB: not on the stack */
+	uint64_t total = 0;
+
+	stat_sum(vm, &sum);
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+		total += sum.reason[r].count;
+	if (c->json)
+		out("%s{\"vm\":\"%s\",\"exits\":%lu,\"reasons\":[",
+		    first ? "" : ",", vm->name, total);
+	else
+		out("vm %s: %lu exits\n  %-20s %10s %14s %8s  %s\n", vm->name,
+		    total, "reason", "count", "ticks", "mean",
+		    "log2(ticks):count");
+	for (unsigned r = 0, n = 0; r < EXIT_REASON_MAX; r++) {
+		const struct exit_stat *st = &sum.reason[r];
+
+		if (!st->count)
+			continue;
+		if (c->json)
+			out("%s{\"reason\":\"%s\",\"number\":%u,\"count\":%lu,"
+			    "\"ticks\":%lu,\"mean\":%lu,\"hist\":{", n++ ? "," : "",
+			    exit_reason_name(r), r, st->count, st->ticks,
+			    st->ticks / st->count);
+		else
+			out("  %-20s %10lu %14lu %8lu ", exit_reason_name(r),
+			    st->count, st->ticks, st->ticks / st->count);
+		for (unsigned b = 0, m = 0; b < EXIT_STAT_BUCKETS; b++) {
+			if (!st->hist[b])
+				continue;
+			if (c->json)
+				out("%s\"%u\":%u", m++ ? "," : "", b, st->hist[b]);
+			else
+				out(" %u:%u", b, st->hist[b]);
+		}
+		out(c->json ? "}}" : "\n");
+	}
+	if (c->json)
+		out("]}");
+}
+
+static void cmd_stat(const struct cmd_ctx *c)
+{
+	const struct vm *one = NULL;
+	bool first = true;
+
+	if (c->argc == 2 && !strcmp(c->argv[1], "reset")) {
+		for (unsigned i = 0; i < vm_count; i++)
+			if (vm_table[i])
+				__atomic_add_fetch(&vm_table[i]->stats_gen, 1,
+						   __ATOMIC_RELAXED);
+		if (c->json)
+			out("{\"ok\":true}\n");
+		else
+			out("exit statistics cleared\n");
+		return;
+	}
+	if (c->argc == 2 && !(one = find_vm(c, 1)))
+		return;
+	if (c->json)
+		out("{\"ok\":true,\"stats\":[");
+	for (unsigned i = 0; i < vm_count; i++) {
+		if (!vm_table[i] || (one && vm_table[i] != one))
+			continue;
+		stat_one(c, vm_table[i], first);
+		first = false;
+	}
+	if (c->json)
+		out("]}\n");
+}
+
 static void cmd_pause(const struct cmd_ctx *c)
 {
 	struct vm *vm = find_vm(c, 1);
@@ -439,6 +532,8 @@ static const struct command commands[] = {
 		 "memory, CPU time, exits", cmd_vms },
 	{ "info", "info VM              its vCPUs: state, CPU, exits",
 	  cmd_info },
+	{ "stat", "stat [VM]|reset      exits per reason: count, TSC ticks in "
+		  "root (total, mean), log2 histogram", cmd_stat },
 	{ "pause", "pause VM             stop running its vCPUs (state kept)",
 	  cmd_pause },
 	{ "resume", "resume VM            run a paused VM again", cmd_resume },

@@ -51,6 +51,7 @@ enum vcpu_state {
 
 struct vm;
 struct vlapic;
+struct exit_stats;
 
 #define VMCS_NOWHERE (~0u)
 
@@ -84,6 +85,8 @@ struct vcpu {
 	struct msr_context msrs;
 	struct dr_context dr;   /* DR0-3, DR6: see arch/debugreg.h */
 	uint64_t exits;
+	struct exit_stats *stats; /* per exit reason (vmx/exit_stats.h) */
+	unsigned exit_reason;   /* the last exit's basic reason */
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */
 	struct vlapic *lapic;   /* drivers/vlapic.c */
 	uint8_t *fpu;           /* XSAVE/FXSAVE area, kernel/fpu.c */
@@ -175,6 +178,9 @@ struct vm {
 	 * are not picked (sched_has_work) until `resume`/`start`. */
 	bool paused;
 	bool waits_for_start;
+	/* The monitor's `stat reset`: each vCPU clears its exit statistics
+	 * when it next runs and finds its own generation older. */
+	uint32_t stats_gen;
 };
 
 /* The requests (kernel/vm_request.c).  The first one made wins until the

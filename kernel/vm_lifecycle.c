@@ -16,6 +16,7 @@
 #include "../drivers/vioapic.h"
 #include "../drivers/vlapic.h"
 #include "../vmx/ept.h"
+#include "../vmx/exit_stats.h"
 #include "../vmx/msr.h"
 #include "../vmx/vcpu_run.h"
 #include "../vmx/vmcs_setup.h"
@@ -88,7 +89,9 @@ static bool create_vcpus(struct vm *vm)
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		/* The others wait for the boot vCPU's start-up IPIs. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
-		if (!vlapic_create(v) || !fpu_create(v) || !vmcs_create(v))
+		v->stats = calloc(1, sizeof(*v->stats));
+		if (!v->stats || !vlapic_create(v) || !fpu_create(v) ||
+		    !vmcs_create(v))
 			return false;
 	}
 	return true;
@@ -121,6 +124,7 @@ static void destroy_vcpus(struct vm *vm)
 		vmcs_destroy(v);
 		fpu_destroy(v);
 		vlapic_destroy(v);
+		free(v->stats);
 		free(v);
 		vm->vcpus[i] = NULL;
 	}

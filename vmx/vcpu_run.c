@@ -10,6 +10,7 @@
 #include "../kernel/fpu.h"
 #include "../kernel/log.h"
 #include "event.h"
+#include "exit_stats.h"
 #include "msr.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"
@@ -174,6 +175,7 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 	e.guest_rip = vmcs_readn(GUEST_RIP);
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	v->exits++;
+	v->exit_reason = e.reason;
 	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
 		return exit_handlers[e.reason](v, &e);
 	return exit_unexpected(v, &e);
@@ -205,11 +207,21 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		vmcs_set_startup_state(v->sipi_vector);
 	}
 	cpu->current = v;
+	if (v->stats->gen != __atomic_load_n(&v->vm->stats_gen, __ATOMIC_RELAXED)) {
+		/* The monitor's `stat reset`, applied by the CPU that owns the
+		 * counters (vmx/exit_stats.h). */
+		memset(v->stats, 0, sizeof(*v->stats));
+		v->stats->gen = __atomic_load_n(&v->vm->stats_gen,
+						__ATOMIC_RELAXED);
+	}
 	for (;;) {
 		event_deliver(v, now);
 		set_slice_end(v, now, slice_end, &programmed);
 		spec_before_entry();
 		int rc = vmx_enter(&v->regs, v->launched);
+		uint64_t exited = rdtsc();
+		enum exit_action act;
+
 		if (rc) {
 			entry_failed(v, rc);
 			break;
@@ -220,8 +232,14 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		 * puts it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1). */
 		/* An event the exit interrupted goes in again first. */
 		event_requeue_vectoring();
-		if (exit_dispatch(v) != EXIT_RESUME ||
-		    v->state != VCPU_RUNNABLE || vm_has_request(v->vm) ||
+		act = exit_dispatch(v);
+		/* The exit's cost in root, for the monitor's `stat`: from the
+		 * exit to here (its handler), the TSC read the slice check
+		 * needs anyway. */
+		now = rdtsc();
+		exit_stat_add(v->stats, v->exit_reason, now - exited);
+		if (act != EXIT_RESUME || v->state != VCPU_RUNNABLE ||
+		    vm_has_request(v->vm) ||
 		    __atomic_load_n(&cpu->resched, __ATOMIC_RELAXED))
 			break;
 		/* The preemption timer counts only the guest's own time (it
@@ -229,7 +247,6 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		 * in a tight loop, each exit costly in root (a console line,
 		 * an emulated instruction), would keep the CPU for ever: the
 		 * slice ends by the wall clock, checked after every exit. */
-		now = rdtsc();
 		if (now >= slice_end)
 			break;
 	}

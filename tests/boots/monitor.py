@@ -74,6 +74,39 @@ def _json_agrees(log: str) -> str | None:
     return None
 
 
+def _stat_counts(log: str) -> str | None:
+    """statg did exactly 1000 CPUIDs and 300 port writes, then one HLT:
+    `json stat statg` shows exactly those (and nothing but those three
+    reasons, plus host interrupts), the text form the same CPUID count;
+    after `stat reset` the next one shows no exits."""
+    try:
+        answers = [a for a in _json_lines(log) if "stats" in a]
+    except AssertionError as e:
+        return str(e)
+    if len(answers) < 2:
+        return f"expected two 'json stat statg' answers, got {len(answers)}"
+    s = answers[0]["stats"]
+    if len(s) != 1 or s[0]["vm"] != "statg":
+        return f"json stat statg: not one VM statg: {s}"
+    got = {r["reason"]: r for r in s[0]["reasons"]}
+    for reason, n in (("CPUID", 1000), ("IO_INSTRUCTION", 300), ("HLT", 1)):
+        if reason not in got or got[reason]["count"] != n:
+            return f"stat: {reason} count {got.get(reason)} is not {n}"
+        r = got[reason]
+        if r["mean"] != r["ticks"] // r["count"] or sum(r["hist"].values()) != n:
+            return f"stat: {reason}: mean or histogram disagree with {r}"
+    extra = set(got) - {"CPUID", "IO_INSTRUCTION", "HLT", "EXTERNAL_INTERRUPT",
+                        "PREEMPTION_TIMER"}
+    if extra:
+        return f"stat: exits statg never made: {sorted(extra)}"
+    m = re.search(r"^  CPUID +(\d+) +(\d+) +(\d+)", log, re.MULTILINE)
+    if not m or int(m.group(1)) != 1000:
+        return "the text form of stat does not show 1000 CPUIDs"
+    if answers[1]["stats"][0]["exits"] != 0:
+        return f"after 'stat reset' statg still has exits: {answers[1]}"
+    return None
+
+
 def _every_tick_once(log: str) -> str | None:
     """ticker's numbers: 1, 2, 3, ... with none missing or doubled, per
     run of the count (the reset starts it at 1 again; two runs)."""
@@ -111,16 +144,21 @@ MONITOR = BootTest(
     name="vms.monitor",
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + vm("ticker", "ticker")
-         + vm("later", "hello", extra="autostart = no\n")),
-    files={"guests/ticker.elf": "build/guests/ticker.elf",
-           "guests/hello.elf": "build/guests/hello.elf"},
+         + vm("later", "hello", extra="autostart = no\n")
+         + vm("statg", "statg")),
+    files={f"guests/{g}.elf": f"build/guests/{g}.elf"
+           for g in ("ticker", "hello", "statg")},
     timeout_s=400,
     script=[
         (r"\[ticker\] tick 3\b", "\x01m"),
         (_MON, "help" + _CMD),
         (r"json COMMAND +the same answer", "vms" + _CMD),
         (r"^ ?2 later +created", "json vms" + _CMD),
-        (r'"ok":true,"vms":\[', "pause ticker" + _CMD),
+        (r'"ok":true,"vms":\[', "stat statg" + _CMD),
+        (r"^  CPUID +\d+", "json stat statg" + _CMD),
+        (r'"ok":true,"stats":\[', "stat reset" + _CMD),
+        (r"exit statistics cleared", "json stat statg" + _CMD),
+        (r'"ok":true,"stats":\[', "pause ticker" + _CMD),
         (r"vm ticker: paused \(now paused\)", "json info ticker" + _CMD),
         (r'"vm":"ticker","state":"paused"', "start later" + _CMD),
         (r"vm later: exited with status", "json info ticker" + _CMD),
@@ -138,13 +176,14 @@ MONITOR = BootTest(
         (r"\[ticker\] tick 3\b", "\x011ab\x01\x01x"),
         (r"\[ticker\] input 78", "\x01m"),
         (_MON, "kill ticker" + _CMD),
-        (r"vm ticker: killed \(now stopped\)", "json vms" + _CMD),
+        (r"vm ticker: killed \(now stopped\)", "kill statg" + _CMD),
+        (r"vm statg: killed \(now stopped\)", "json vms" + _CMD),
         (r'"ok":true,"vms":\[', "quit" + _CMD),
     ],
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
             r"vm later: created; waits for 'start'",
-            r"hv: power off: idle; VMs: 1 exited, 1 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 1 exited, 2 stopped, 0 not started"],
     reject=[*ROOT_FAULT, r"not started:"],
     subtests={
         "monitor.commands": Judge(
@@ -167,6 +206,8 @@ MONITOR = BootTest(
             check=_typed),
         # hv's line comes first: later's own output was held while the
         # monitor was open, and printed when it closed.
+        "monitor.stat": Judge(expect=[r"exit statistics cleared"],
+                              check=_stat_counts),
         "monitor.autostart_no": Judge(
             expect=[r"vm later: started by the operator",
                     r"vm later: exited with status 1\b",

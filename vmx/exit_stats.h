@@ -1,0 +1,46 @@
+/* Exit telemetry: per vCPU and exit reason, how many exits and what they
+ * cost in root mode (TSC ticks from the exit to the next entry: handler,
+ * event delivery, the run loop), with a log2 histogram of that cost.  Kept
+ * by the CPU that runs the vCPU, without locks or atomics: a few
+ * instructions per exit.  The monitor's `stat` reads and sums them
+ * (kernel/monitor.c); its `stat reset` bumps the VM's generation and each
+ * vCPU clears its own counters at its next turn. */
+#ifndef VMX_EXIT_STATS_H
+#define VMX_EXIT_STATS_H
+
+#include <stdint.h>
+
+#include "exit_reason.h"
+
+/* Bucket b counts costs in [2^b, 2^(b+1)); the last one all above. */
+#define EXIT_STAT_BUCKETS 20
+
+struct exit_stat {
+	uint64_t count;
+	uint64_t ticks;
+	uint32_t hist[EXIT_STAT_BUCKETS];
+};
+
+struct exit_stats {
+	uint32_t gen; /* the VM's stats_gen these counters started at */
+	struct exit_stat reason[EXIT_REASON_MAX];
+};
+
+static inline unsigned exit_stat_bucket(uint64_t ticks)
+{
+	unsigned b = ticks ? 63u - (unsigned)__builtin_clzll(ticks) : 0;
+
+	return b < EXIT_STAT_BUCKETS ? b : EXIT_STAT_BUCKETS - 1;
+}
+
+static inline void exit_stat_add(struct exit_stats *s, unsigned reason,
+				 uint64_t ticks)
+{
+	struct exit_stat *st = &s->reason[reason < EXIT_REASON_MAX ? reason : 0];
+
+	st->count++;
+	st->ticks += ticks;
+	st->hist[exit_stat_bucket(ticks)]++;
+}
+
+#endif
