@@ -89,6 +89,8 @@ UNIT_DEPS_test_sched_policy := kernel/sched_credit.c kernel/sched_place.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_multiboot_layout := kernel/multiboot_layout.c kernel/multiboot_image.c \
 				 kernel/elf.c
+UNIT_DEPS_test_multiboot2 := kernel/multiboot2_header.c kernel/multiboot2_info.c \
+			   kernel/multiboot_layout.c kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
