@@ -134,7 +134,8 @@ guest_dir_objs = $(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,\
 GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c \
 		tests/guests/ap.c,$(wildcard tests/guests/*.c)))) $(GUEST_DIRS)
 GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
-	  $(BUILD)/guests/mbinfo_low.elf
+	  $(BUILD)/guests/mbinfo_low.elf $(BUILD)/guests/mbinfo64.elf \
+	  $(BUILD)/guests/mb2_needfb.elf $(BUILD)/guests/mb2_needefi.elf
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
 # Optional pieces, linked into the guests that use them (an archive, last
 # on the link line): ap.c starts the other vCPUs.
@@ -334,6 +335,31 @@ $(BUILD)/guests/mbinfo_low.elf: $(BUILD)/guests/mbinfo.o $(GUEST_LIB) \
 	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
 	  -T tests/guests/guest_low.ld \
 	  -o $@ $(GUEST_LIB) $< $(GUEST_ARCHIVE)
+
+# The same guest as an ELF64 file whose segments' virtual addresses lie
+# in the top 2 GiB: a Multiboot v1 loader must load it by physical address
+# and start it at the physical entry, as GRUB does.
+$(BUILD)/guests/mbinfo64.elf: $(BUILD)/guests/mbinfo.elf tests/guests/elf64_high.py
+	@echo "  ELF64   $@"
+	@$(OBJCOPY) -O elf64-x86-64 $< $@.tmp
+	@$(PYTHON) tests/guests/elf64_high.py $@.tmp $@ && rm -f $@.tmp
+
+# Multiboot2 guests: mb2info with the header of tests/guests/mb2_header.S,
+# and two whose headers require what hv cannot give (it must refuse them).
+MB2_HEADER_DEFS_mb2info :=
+MB2_HEADER_DEFS_mb2_needfb := -DREQUIRE_FRAMEBUFFER
+MB2_HEADER_DEFS_mb2_needefi := -DREQUIRE_EFI64_INFO
+$(BUILD)/guests/mb2_header_%.o: tests/guests/mb2_header.S
+	@mkdir -p $(dir $@)
+	@$(CC) -m32 $(MB2_HEADER_DEFS_$*) -c $< -o $@
+
+$(patsubst %,$(BUILD)/guests/%.elf,mb2info mb2_needfb mb2_needefi): \
+$(BUILD)/guests/%.elf: $(BUILD)/guests/mb2_header_%.o $(BUILD)/guests/mb2info.o \
+		$(GUEST_LIB) $(GUEST_ARCHIVE) tests/guests/guest_mb2.ld
+	@echo "  LD      $@"
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+	  -T tests/guests/guest_mb2.ld \
+	  -o $@ $< $(GUEST_LIB) $(BUILD)/guests/mb2info.o $(GUEST_ARCHIVE)
 
 test:
 	@$(MAKE) --no-print-directory deps
