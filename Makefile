@@ -116,6 +116,8 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,\
 FUZZ_DEPS_fuzz_config := $(CONFIG_SRCS)
 FUZZ_DEPS_fuzz_elf := kernel/elf.c
 FUZZ_DEPS_fuzz_multiboot := kernel/multiboot_image.c kernel/elf.c
+FUZZ_DEPS_fuzz_multiboot2 := kernel/multiboot2_header.c kernel/multiboot2_info.c \
+			   kernel/multiboot_layout.c kernel/multiboot_image.c kernel/elf.c
 FUZZ_DEPS_fuzz_bzimage := kernel/bzimage.c
 FUZZ_DEPS_fuzz_insn_decode := vmx/insn_decode.c
 FUZZ_DEPS_fuzz_acpi_madt := kernel/acpi_madt.c
