@@ -94,6 +94,8 @@ UNIT_DEPS_test_sched_policy := kernel/sched_credit.c kernel/sched_place.c
 UNIT_DEPS_test_multiboot_image := kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_multiboot_layout := kernel/multiboot_layout.c kernel/multiboot_image.c \
 				 kernel/elf.c
+UNIT_DEPS_test_multiboot2 := kernel/multiboot2_header.c kernel/multiboot2_info.c \
+			   kernel/multiboot_layout.c kernel/multiboot_image.c kernel/elf.c
 UNIT_DEPS_test_spec_ctrl := arch/spec_ctrl.c
 UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
@@ -119,6 +121,8 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,\
 FUZZ_DEPS_fuzz_config := $(CONFIG_SRCS)
 FUZZ_DEPS_fuzz_elf := kernel/elf.c
 FUZZ_DEPS_fuzz_multiboot := kernel/multiboot_image.c kernel/elf.c
+FUZZ_DEPS_fuzz_multiboot2 := kernel/multiboot2_header.c kernel/multiboot2_info.c \
+			   kernel/multiboot_layout.c kernel/multiboot_image.c kernel/elf.c
 FUZZ_DEPS_fuzz_bzimage := kernel/bzimage.c
 FUZZ_DEPS_fuzz_insn_decode := vmx/insn_decode.c
 FUZZ_DEPS_fuzz_acpi_madt := kernel/acpi_madt.c
@@ -137,7 +141,8 @@ guest_dir_objs = $(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,\
 GUEST_NAMES := $(basename $(notdir $(filter-out tests/guests/lib.c \
 		tests/guests/ap.c,$(wildcard tests/guests/*.c)))) $(GUEST_DIRS)
 GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
-	  $(BUILD)/guests/mbinfo_low.elf
+	  $(BUILD)/guests/mbinfo_low.elf $(BUILD)/guests/mbinfo64.elf \
+	  $(BUILD)/guests/mb2_needfb.elf $(BUILD)/guests/mb2_needefi.elf
 GUEST_LIB := $(BUILD)/guests/start.o $(BUILD)/guests/lib.o
 # Optional pieces, linked into the guests that use them (an archive, last
 # on the link line): ap.c starts the other vCPUs.
@@ -354,6 +359,31 @@ $(BUILD)/guests/mbinfo_low.elf: $(BUILD)/guests/mbinfo.o $(GUEST_LIB) \
 	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
 	  -T tests/guests/guest_low.ld \
 	  -o $@ $(GUEST_LIB) $< $(GUEST_ARCHIVE)
+
+# The same guest as an ELF64 file whose segments' virtual addresses lie
+# in the top 2 GiB: a Multiboot v1 loader must load it by physical address
+# and start it at the physical entry, as GRUB does.
+$(BUILD)/guests/mbinfo64.elf: $(BUILD)/guests/mbinfo.elf tests/guests/elf64_high.py
+	@echo "  ELF64   $@"
+	@$(OBJCOPY) -O elf64-x86-64 $< $@.tmp
+	@$(PYTHON) tests/guests/elf64_high.py $@.tmp $@ && rm -f $@.tmp
+
+# Multiboot2 guests: mb2info with the header of tests/guests/mb2_header.S,
+# and two whose headers require what hv cannot give (it must refuse them).
+MB2_HEADER_DEFS_mb2info :=
+MB2_HEADER_DEFS_mb2_needfb := -DREQUIRE_FRAMEBUFFER
+MB2_HEADER_DEFS_mb2_needefi := -DREQUIRE_EFI64_INFO
+$(BUILD)/guests/mb2_header_%.o: tests/guests/mb2_header.S
+	@mkdir -p $(dir $@)
+	@$(CC) -m32 $(MB2_HEADER_DEFS_$*) -c $< -o $@
+
+$(patsubst %,$(BUILD)/guests/%.elf,mb2info mb2_needfb mb2_needefi): \
+$(BUILD)/guests/%.elf: $(BUILD)/guests/mb2_header_%.o $(BUILD)/guests/mb2info.o \
+		$(GUEST_LIB) $(GUEST_ARCHIVE) tests/guests/guest_mb2.ld
+	@echo "  LD      $@"
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+	  -T tests/guests/guest_mb2.ld \
+	  -o $@ $< $(GUEST_LIB) $(BUILD)/guests/mb2info.o $(GUEST_ARCHIVE)
 
 test:
 	@$(MAKE) --no-print-directory deps

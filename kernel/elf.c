@@ -36,10 +36,23 @@ struct elf32_phdr {
 	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
 };
 
+struct elf64_shdr {
+	uint32_t name, type;
+	uint64_t flags, addr, offset, size;
+	uint32_t link, info;
+	uint64_t addralign, entsize;
+};
+
+struct elf32_shdr {
+	uint32_t name, type, flags, addr, offset, size, link, info, addralign,
+		entsize;
+};
+
 /* Header fields common to both classes, widened. */
 struct elf_hdr {
 	uint16_t type, machine, phentsize, phnum;
-	uint64_t entry, phoff;
+	uint64_t entry, phoff, shoff;
+	uint16_t shentsize, shnum, shstrndx;
 };
 
 static int fail(const char **why, const char *reason)
@@ -54,12 +67,14 @@ static void read_hdr(const uint8_t *img, unsigned bits, struct elf_hdr *h)
 		struct elf64_ehdr e;
 		memcpy(&e, img, sizeof(e));
 		*h = (struct elf_hdr){ e.type, e.machine, e.phentsize,
-				       e.phnum, e.entry, e.phoff };
+				       e.phnum, e.entry, e.phoff, e.shoff,
+				       e.shentsize, e.shnum, e.shstrndx };
 	} else {
 		struct elf32_ehdr e;
 		memcpy(&e, img, sizeof(e));
 		*h = (struct elf_hdr){ e.type, e.machine, e.phentsize,
-				       e.phnum, e.entry, e.phoff };
+				       e.phnum, e.entry, e.phoff, e.shoff,
+				       e.shentsize, e.shnum, e.shstrndx };
 	}
 }
 
@@ -156,6 +171,10 @@ int elf_parse(const void *image, size_t size, struct elf_info *info,
 		return fail(why, "not an x86 executable");
 	info->bits = bits;
 	info->entry = h.entry;
+	info->shoff = h.shoff;
+	info->shnum = h.shnum;
+	info->shentsize = h.shentsize;
+	info->shstrndx = h.shstrndx;
 	return read_segments(img, size, bits, &h, info, why);
 }
 
@@ -170,4 +189,58 @@ void elf_vaddr_span(const struct elf_info *info, uint64_t *lo, uint64_t *hi)
 		if (s->vaddr + s->memsz > *hi)
 			*hi = s->vaddr + s->memsz;
 	}
+}
+
+void elf_section_read(const void *entry, unsigned bits, struct elf_section *s)
+{
+	if (bits == 64) {
+		struct elf64_shdr sh;
+		memcpy(&sh, entry, sizeof(sh));
+		*s = (struct elf_section){ sh.type, sh.flags, sh.addr,
+					   sh.offset, sh.size };
+	} else {
+		struct elf32_shdr sh;
+		memcpy(&sh, entry, sizeof(sh));
+		*s = (struct elf_section){ sh.type, sh.flags, sh.addr,
+					   sh.offset, sh.size };
+	}
+}
+
+void elf_section_set_addr(void *entry, unsigned bits, uint64_t addr)
+{
+	if (bits == 64) {
+		memcpy((uint8_t *)entry + offsetof(struct elf64_shdr, addr),
+		       &addr, sizeof(uint64_t));
+	} else {
+		uint32_t a = (uint32_t)addr;
+		memcpy((uint8_t *)entry + offsetof(struct elf32_shdr, addr),
+		       &a, sizeof(a));
+	}
+}
+
+int elf_section_table(const void *image, size_t size,
+		      const struct elf_info *info, const char **why)
+{
+	const uint8_t *img = image;
+	size_t entsize = info->bits == 64 ? sizeof(struct elf64_shdr)
+					  : sizeof(struct elf32_shdr);
+
+	if (info->shnum == 0)
+		return 0;
+	if (info->shentsize != entsize)
+		return fail(why, "bad section header size");
+	if (info->shoff > size ||
+	    (uint64_t)info->shnum * entsize > size - info->shoff)
+		return fail(why, "section headers extend past the file");
+	if (info->shstrndx >= info->shnum)
+		return fail(why, "section name table index out of range");
+	for (unsigned i = 0; i < info->shnum; i++) {
+		struct elf_section s;
+		elf_section_read(img + info->shoff + i * entsize, info->bits,
+				 &s);
+		if (s.type != ELF_SHT_NOBITS &&
+		    (s.offset > size || s.size > size - s.offset))
+			return fail(why, "a section extends past the file");
+	}
+	return 0;
 }

@@ -27,6 +27,20 @@ struct elf_info {
 	uint64_t entry;
 	unsigned nsegments;
 	struct elf_segment segments[ELF_MAX_SEGMENTS];
+	/* The section header table as the ELF header gives it, unchecked:
+	 * elf_section_table() validates it. */
+	uint64_t shoff;
+	unsigned shnum, shentsize, shstrndx;
+};
+
+/* Section headers (gABI "Sections"), for loaders that hand them to a
+ * kernel (Multiboot2's ELF-symbols tag). */
+#define ELF_SHT_NOBITS 8
+#define ELF_SHF_ALLOC 0x2
+
+struct elf_section {
+	uint32_t type;
+	uint64_t flags, addr, offset, size;
 };
 
 /* Returns 0 and fills info for an x86 (EM_386 for ELF-32, EM_X86_64 for
@@ -34,6 +48,17 @@ struct elf_info {
  * otherwise returns -1 and points *why at a static reason. */
 int elf_parse(const void *image, size_t size, struct elf_info *info,
 	      const char **why);
+
+/* Checks the section header table of an image elf_parse accepted: every
+ * entry of the class's size inside the file, and the file bytes of every
+ * section that occupies some (not SHT_NOBITS) inside it too.  Returns 0
+ * (also for an image without sections: shnum 0), or -1 with *why. */
+int elf_section_table(const void *image, size_t size,
+		      const struct elf_info *info, const char **why);
+
+/* Reads and writes one entry of the table (entry: its first byte). */
+void elf_section_read(const void *entry, unsigned bits, struct elf_section *s);
+void elf_section_set_addr(void *entry, unsigned bits, uint64_t addr);
 
 /* The lowest vaddr and the end of the highest segment (vaddr + memsz). */
 void elf_vaddr_span(const struct elf_info *info, uint64_t *lo, uint64_t *hi);

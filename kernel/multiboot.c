@@ -6,8 +6,7 @@
 #include "../vmx/vmcs_setup.h"
 #include "acpi_tables.h"
 #include "modules.h"
-#include "multiboot_image.h"
-#include "multiboot_layout.h"
+#include "multiboot2.h"
 
 #define MB_BOOT_MAGIC 0x2badb002u
 
@@ -16,7 +15,6 @@
 #define MBI_MODS (1u << 3)
 #define MBI_MMAP (1u << 6)
 
-#define BIOS_AREA ACPI_BIOS_AREA /* reserved: the VM's ACPI tables */
 #define ONE_MIB 0x100000u
 
 struct mb_info {
@@ -34,55 +32,24 @@ struct mb_module {
 	uint32_t start, end, string, reserved;
 };
 
-#define MB_MEM_AVAILABLE 1
-#define MB_MEM_RESERVED 2
-#define MB_MMAP_ENTRIES 4
-
 /* The information block, in this order: the structure (its spec 3.3
  * size, 88 bytes, zeroed beyond our fields), memory map, module list,
  * the kernel's command line, each module's string. */
 #define INFO_STRUCT_SIZE 88u
 #define INFO_MMAP_OFF INFO_STRUCT_SIZE
 #define INFO_MODS_OFF (INFO_MMAP_OFF + \
-		       MB_MMAP_ENTRIES * sizeof(struct mb_mmap_entry))
+		       MB_MAP_REGIONS * sizeof(struct mb_mmap_entry))
 
-/* What goes into the VM besides the kernel: its modules' files and the
- * strings the information block holds. */
-struct mb_boot {
-	unsigned nmods;
-	const void *mod_data[MB_MODS_MAX];
-	uint64_t mod_size[MB_MODS_MAX];
-	const char *mod_path[MB_MODS_MAX];
-	const char *mod_args[MB_MODS_MAX];
-	uint64_t info_size;
-};
-
-/* "path" or "path args": what GRUB passes for a `multiboot` or `module`
- * line, and QEMU for -kernel and -append (the file name, a space, the
- * arguments).  Returns the bytes written with the NUL. */
-static size_t put_string(char *dst, const char *path, const char *args)
+static uint64_t info_size(const struct vm_config *cfg,
+			  const struct mb_boot *boot)
 {
-	size_t n = strlen(path), a = strlen(args);
+	uint64_t n = INFO_MODS_OFF + boot->nmods * sizeof(struct mb_module) +
+		     multiboot_string_size(cfg->kernel, cfg->cmdline);
 
-	memcpy(dst, path, n);
-	if (a) {
-		dst[n++] = ' ';
-		memcpy(dst + n, args, a);
-		n += a;
-	}
-	dst[n] = '\0';
-	return n + 1;
-}
-
-static size_t string_size(const char *path, const char *args)
-{
-	return strlen(path) + (args[0] ? 1 + strlen(args) : 0) + 1;
-}
-
-static void add_mmap(struct mb_mmap_entry *m, unsigned *n, uint64_t addr,
-		     uint64_t len, uint32_t type)
-{
-	m[(*n)++] = (struct mb_mmap_entry){ 20, addr, len, type };
+	for (unsigned i = 0; i < boot->nmods; i++)
+		n += multiboot_string_size(boot->mod_path[i],
+					   boot->mod_args[i]);
+	return n;
 }
 
 /* Writes the information block at gpa (boot->info_size bytes, placed by
@@ -91,27 +58,27 @@ static uint32_t write_info(struct vm *vm, const struct mb_boot *boot,
 			   const struct mb_layout *at)
 {
 	uint32_t gpa = (uint32_t)at->info_gpa;
-	uint8_t *base = vm_gpa_to_hva(vm, gpa, boot->info_size);
+	uint8_t *base = vm_gpa_to_hva(vm, gpa, info_size(vm->cfg, boot));
+	struct mb_region map[MB_MAP_REGIONS];
 	struct mb_info *mbi = (void *)base;
 	struct mb_mmap_entry *mmap = (void *)(base + INFO_MMAP_OFF);
 	struct mb_module *mods = (void *)(base + INFO_MODS_OFF);
 	size_t off = INFO_MODS_OFF + boot->nmods * sizeof(*mods);
-	unsigned n = 0;
+	unsigned n = multiboot_memory_map(vm->ram_size, map);
 
 	memset(base, 0, INFO_STRUCT_SIZE);
-	add_mmap(mmap, &n, 0, MB_LOW_MEM_END, MB_MEM_AVAILABLE);
-	add_mmap(mmap, &n, MB_LOW_MEM_END, 0xa0000 - MB_LOW_MEM_END,
-		 MB_MEM_RESERVED);
-	add_mmap(mmap, &n, BIOS_AREA, ONE_MIB - BIOS_AREA, MB_MEM_RESERVED);
-	add_mmap(mmap, &n, ONE_MIB, vm->ram_size - ONE_MIB, MB_MEM_AVAILABLE);
+	/* size excludes the size field itself (spec 3.3). */
+	for (unsigned i = 0; i < n; i++)
+		mmap[i] = (struct mb_mmap_entry){ sizeof(*mmap) - 4,
+			map[i].addr, map[i].len, map[i].type };
 	mbi->flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_MODS;
 	mbi->mem_lower = MB_LOW_MEM_END / 1024;
 	mbi->mem_upper = (uint32_t)((vm->ram_size - ONE_MIB) / 1024);
 	mbi->mmap_addr = gpa + INFO_MMAP_OFF;
 	mbi->mmap_length = n * sizeof(*mmap);
 	mbi->cmdline = gpa + (uint32_t)off;
-	off += put_string((char *)base + off, vm->cfg->kernel,
-			  vm->cfg->cmdline);
+	off += multiboot_put_string((char *)base + off, vm->cfg->kernel,
+				    vm->cfg->cmdline);
 	mbi->mods_addr = gpa + INFO_MODS_OFF;
 	mbi->mods_count = boot->nmods;
 	for (unsigned i = 0; i < boot->nmods; i++) {
@@ -119,15 +86,15 @@ static uint32_t write_info(struct vm *vm, const struct mb_boot *boot,
 			(uint32_t)at->mod_gpa[i],
 			(uint32_t)(at->mod_gpa[i] + boot->mod_size[i]),
 			gpa + (uint32_t)off, 0 };
-		off += put_string((char *)base + off, boot->mod_path[i],
-				  boot->mod_args[i]);
+		off += multiboot_put_string((char *)base + off,
+					    boot->mod_path[i],
+					    boot->mod_args[i]);
 	}
 	return gpa;
 }
 
-/* The initrd (string: its path), then each `module` line, in order. */
-static bool find_modules(const struct vm_config *cfg, struct mb_boot *boot,
-			 const char **why)
+bool multiboot_find_modules(const struct vm_config *cfg, struct mb_boot *boot,
+			    const char **why)
 {
 	size_t size;
 
@@ -142,9 +109,6 @@ static bool find_modules(const struct vm_config *cfg, struct mb_boot *boot,
 		boot->mod_args[boot->nmods] = cfg->modules[i].args;
 		boot->nmods++;
 	}
-	boot->info_size = INFO_MODS_OFF +
-			  boot->nmods * sizeof(struct mb_module) +
-			  string_size(cfg->kernel, cfg->cmdline);
 	for (unsigned i = 0; i < boot->nmods; i++) {
 		boot->mod_data[i] = module_find(boot->mod_path[i], &size);
 		if (!boot->mod_data[i]) {
@@ -153,10 +117,38 @@ static bool find_modules(const struct vm_config *cfg, struct mb_boot *boot,
 			return false;
 		}
 		boot->mod_size[i] = size;
-		boot->info_size += string_size(boot->mod_path[i],
-					       boot->mod_args[i]);
 	}
 	return true;
+}
+
+bool multiboot_place(struct vm *vm, const uint8_t *img,
+		     const struct mb_image *mb, const struct mb_boot *boot,
+		     uint64_t info_size, struct mb_layout *at,
+		     const char **why)
+{
+	if (!multiboot_layout(vm->ram_size, mb->end, boot->mod_size,
+			      boot->nmods, info_size, at, why))
+		return false;
+	/* RAM is zero here, so the bss needs no clearing. */
+	for (unsigned i = 0; i < mb->nchunks; i++) {
+		const struct mb_chunk *c = &mb->chunks[i];
+		memcpy(vm_gpa_to_hva(vm, c->gpa, c->memsz), img + c->offset,
+		       c->filesz);
+	}
+	for (unsigned i = 0; i < boot->nmods; i++)
+		memcpy(vm_gpa_to_hva(vm, at->mod_gpa[i], boot->mod_size[i]),
+		       boot->mod_data[i], boot->mod_size[i]);
+	return true;
+}
+
+void multiboot_start(struct vm *vm, uint64_t entry, uint32_t magic,
+		     uint32_t info_gpa)
+{
+	vm->entry = entry;
+	vmcs_load(vm->vcpus[0]);
+	vm->vcpus[0]->regs.gpr[REG_RAX] = magic;
+	vm->vcpus[0]->regs.gpr[REG_RBX] = info_gpa;
+	vmcs_writen(GUEST_RIP, entry);
 }
 
 bool multiboot_load(struct vm *vm, const char **why)
@@ -175,24 +167,25 @@ bool multiboot_load(struct vm *vm, const char **why)
 		*why = "Multiboot VMs need 2 MiB to 4 GiB of memory";
 		return false;
 	}
-	if (!multiboot_image_parse(img, size, vm->ram_size, &mb, why) ||
-	    !find_modules(vm->cfg, &boot, why) ||
-	    !multiboot_layout(vm->ram_size, mb.end, boot.mod_size, boot.nmods,
-			      boot.info_size, &at, why))
-		return false;
-	/* RAM is zero here, so the bss needs no clearing. */
-	for (unsigned i = 0; i < mb.nchunks; i++) {
-		const struct mb_chunk *c = &mb.chunks[i];
-		memcpy(vm_gpa_to_hva(vm, c->gpa, c->memsz), img + c->offset,
-		       c->filesz);
+	switch (multiboot2_detect(img, size)) {
+	case MB2_FOUND:
+		return multiboot2_load(vm, img, size, why);
+	case MB2_BAD_CHECKSUM:
+		if (!multiboot_image_parse(img, size, vm->ram_size, &mb, why)) {
+			*why = "the Multiboot2 header's checksum is wrong "
+			       "(and there is no valid Multiboot v1 header)";
+			return false;
+		}
+		break;
+	case MB2_NONE:
+		if (!multiboot_image_parse(img, size, vm->ram_size, &mb, why))
+			return false;
+		break;
 	}
-	for (unsigned i = 0; i < boot.nmods; i++)
-		memcpy(vm_gpa_to_hva(vm, at.mod_gpa[i], boot.mod_size[i]),
-		       boot.mod_data[i], boot.mod_size[i]);
-	vm->entry = mb.entry;
-	vmcs_load(vm->vcpus[0]);
-	vm->vcpus[0]->regs.gpr[REG_RAX] = MB_BOOT_MAGIC;
-	vm->vcpus[0]->regs.gpr[REG_RBX] = write_info(vm, &boot, &at);
-	vmcs_writen(GUEST_RIP, mb.entry);
+	if (!multiboot_find_modules(vm->cfg, &boot, why) ||
+	    !multiboot_place(vm, img, &mb, &boot, info_size(vm->cfg, &boot),
+			     &at, why))
+		return false;
+	multiboot_start(vm, mb.entry, MB_BOOT_MAGIC, write_info(vm, &boot, &at));
 	return true;
 }

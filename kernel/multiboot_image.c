@@ -52,17 +52,38 @@ bool multiboot_in_bios_area(uint64_t gpa, uint64_t len)
 	return len && gpa < ACPI_BIOS_AREA_END && gpa + len > ACPI_BIOS_AREA;
 }
 
-static bool parse_elf(const uint8_t *img, size_t size, uint64_t ram_size,
-		      struct mb_image *out, const char **why)
+/* Where the CPU starts: the ELF entry is a virtual address; like GRUB
+ * (grub-core/loader/multiboot_elfxx.c, for ELF32 and ELF64 alike) it is
+ * converted through the loadable segment whose [p_vaddr, p_vaddr +
+ * p_memsz) contains it, to p_paddr + (e_entry - p_vaddr), and an entry in
+ * no segment is refused ("entry point isn't in a segment").  QEMU's ELF
+ * loader does the same conversion.  For a kernel linked where it runs
+ * (vaddr = paddr) it is e_entry itself. */
+static bool physical_entry(const struct elf_info *elf, uint64_t *entry)
+{
+	for (unsigned i = 0; i < elf->nsegments; i++) {
+		const struct elf_segment *s = &elf->segments[i];
+		if (elf->entry >= s->vaddr && elf->entry - s->vaddr < s->memsz) {
+			*entry = s->paddr + (elf->entry - s->vaddr);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ELF32 and ELF64 alike: each PT_LOAD segment goes to its physical
+ * address p_paddr, as GRUB loads them; the CPU starts in 32-bit protected
+ * mode (spec 3.2) whatever the ELF class, so an ELF64 kernel's first
+ * instructions are 32-bit code and everything must lie below 4 GiB, in
+ * the VM's RAM (multiboot_fits). */
+bool multiboot_image_elf(const uint8_t *img, size_t size, uint64_t ram_size,
+			 struct mb_image *out, const char **why)
 {
 	struct elf_info elf;
 
+	memset(out, 0, sizeof(*out));
 	if (elf_parse(img, size, &elf, why))
 		return false;
-	if (elf.bits != 32) {
-		*why = "Multiboot kernels are 32-bit ELF files";
-		return false;
-	}
 	for (unsigned i = 0; i < elf.nsegments; i++) {
 		const struct elf_segment *s = &elf.segments[i];
 		if (multiboot_in_bios_area(s->paddr, s->memsz)) {
@@ -79,16 +100,19 @@ static bool parse_elf(const uint8_t *img, size_t size, uint64_t ram_size,
 			out->end = s->paddr + s->memsz;
 	}
 	out->nchunks = elf.nsegments;
-	out->entry = elf.entry;
+	if (!physical_entry(&elf, &out->entry)) {
+		*why = "the ELF entry point lies in no loadable segment";
+		return false;
+	}
 	return true;
 }
 
 /* The a.out kludge: the header's address fields say what to load where
  * (spec 3.1.3); load_end_addr 0 means the rest of the file, bss_end_addr 0
  * no bss. */
-static bool parse_aout(size_t size, uint64_t ram_size,
-		       const struct mb_header *h, size_t hoff,
-		       struct mb_image *out, const char **why)
+bool multiboot_image_fields(size_t size, uint64_t ram_size,
+			    const struct mb_load_fields *h, size_t hoff,
+			    struct mb_image *out, const char **why)
 {
 	uint64_t file_start = hoff - (uint64_t)(h->header_addr - h->load_addr);
 	uint64_t load_len = h->load_end_addr ? h->load_end_addr - h->load_addr
@@ -96,6 +120,7 @@ static bool parse_aout(size_t size, uint64_t ram_size,
 	uint64_t bss_end = h->bss_end_addr ? h->bss_end_addr
 					   : h->load_addr + load_len;
 
+	memset(out, 0, sizeof(*out));
 	if (h->header_addr < h->load_addr || file_start > size ||
 	    load_len > size - file_start || bss_end < h->load_addr + load_len) {
 		*why = "inconsistent Multiboot address fields";
@@ -137,6 +162,9 @@ bool multiboot_image_parse(const uint8_t *img, size_t size, uint64_t ram_size,
 		return false;
 	}
 	if (h.flags & MB_FLAG_AOUT_KLUDGE)
-		return parse_aout(size, ram_size, &h, hoff, out, why);
-	return parse_elf(img, size, ram_size, out, why);
+		return multiboot_image_fields(size, ram_size,
+			&(struct mb_load_fields){ h.header_addr, h.load_addr,
+				h.load_end_addr, h.bss_end_addr, h.entry },
+			hoff, out, why);
+	return multiboot_image_elf(img, size, ram_size, out, why);
 }

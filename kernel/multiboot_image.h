@@ -42,6 +42,25 @@ bool multiboot_in_bios_area(uint64_t gpa, uint64_t len);
 #define MB_BIOS_AREA_WHY "a segment lies in 0xe0000-0xfffff, the BIOS area " \
 			 "that holds the VM's ACPI tables"
 
+/* The address fields of a v1 header with the a.out kludge (spec 3.1.3),
+ * and of a Multiboot2 address tag plus its entry address tag (spec 2.0,
+ * 3.1.5 and 3.1.6). */
+struct mb_load_fields {
+	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry;
+};
+
+/* The image as an ELF32 or ELF64 executable: segments at p_paddr, the
+ * entry converted to a physical address as GRUB does. */
+bool multiboot_image_elf(const uint8_t *img, size_t size, uint64_t ram_size,
+			 struct mb_image *out, const char **why);
+
+/* The image as the address fields say, the header found at file offset
+ * hoff: load_end_addr 0 means the rest of the file, bss_end_addr 0 no
+ * bss. */
+bool multiboot_image_fields(size_t size, uint64_t ram_size,
+			    const struct mb_load_fields *h, size_t hoff,
+			    struct mb_image *out, const char **why);
+
 /* Fills *out for a kernel image that loads entirely inside a VM of
  * ram_size bytes: every chunk fits (multiboot_fits) and its file bytes lie
  * inside the image.  Otherwise returns false and points *why at a static

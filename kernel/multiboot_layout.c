@@ -1,5 +1,8 @@
 #include "multiboot_layout.h"
 
+#include <string.h>
+
+#include "acpi_tables.h"
 #include "multiboot_image.h"
 
 #define LAYOUT_PAGE 4096u
@@ -44,4 +47,36 @@ bool multiboot_layout(uint64_t ram_size, uint64_t image_end,
 	}
 	out->info_gpa = at;
 	return true;
+}
+
+unsigned multiboot_memory_map(uint64_t ram_size, struct mb_region *out)
+{
+	out[0] = (struct mb_region){ 0, MB_LOW_MEM_END, MB_MEM_AVAILABLE };
+	out[1] = (struct mb_region){ MB_LOW_MEM_END, 0xa0000 - MB_LOW_MEM_END,
+				     MB_MEM_RESERVED };
+	out[2] = (struct mb_region){ ACPI_BIOS_AREA,
+				     MB_HOLE_END - ACPI_BIOS_AREA,
+				     MB_MEM_RESERVED };
+	out[3] = (struct mb_region){ MB_HOLE_END, ram_size - MB_HOLE_END,
+				     MB_MEM_AVAILABLE };
+	return MB_MAP_REGIONS;
+}
+
+size_t multiboot_string_size(const char *path, const char *args)
+{
+	return strlen(path) + (args[0] ? 1 + strlen(args) : 0) + 1;
+}
+
+size_t multiboot_put_string(char *dst, const char *path, const char *args)
+{
+	size_t n = strlen(path), a = strlen(args);
+
+	memcpy(dst, path, n);
+	if (a) {
+		dst[n++] = ' ';
+		memcpy(dst + n, args, a);
+		n += a;
+	}
+	dst[n] = '\0';
+	return n + 1;
 }

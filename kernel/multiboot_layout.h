@@ -9,6 +9,7 @@
 #define KERNEL_MULTIBOOT_LAYOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -28,5 +29,28 @@ bool multiboot_layout(uint64_t ram_size, uint64_t image_end,
 		      const uint64_t *mod_size, unsigned nmods,
 		      uint64_t info_size, struct mb_layout *out,
 		      const char **why);
+
+/* The memory map every Multiboot VM gets, v1 (spec 0.6.96, 3.3 mmap_*)
+ * and Multiboot2 (spec 2.0, 3.6.8) alike: RAM below the EBDA, the EBDA,
+ * the BIOS area holding the ACPI tables, RAM from 1 MiB. */
+#define MB_MEM_AVAILABLE 1
+#define MB_MEM_RESERVED 2
+#define MB_MAP_REGIONS 4
+
+struct mb_region {
+	uint64_t addr, len;
+	uint32_t type;
+};
+
+/* Fills out[MB_MAP_REGIONS] for a VM of ram_size (>= 1 MiB) bytes and
+ * returns the number of regions. */
+unsigned multiboot_memory_map(uint64_t ram_size, struct mb_region *out);
+
+/* "path" or "path args": the string GRUB passes for a `multiboot` or
+ * `module` line, and QEMU for -kernel and -append (the file name, a
+ * space, the arguments).  _size counts the NUL; _put writes the string
+ * with its NUL and returns the bytes written. */
+size_t multiboot_string_size(const char *path, const char *args);
+size_t multiboot_put_string(char *dst, const char *path, const char *args);
 
 #endif

@@ -95,4 +95,55 @@ TEST(aout_kludge_low_but_not_in_the_hole)
     CHECK_STR(why, "inconsistent Multiboot address fields");
 }
 
+/* An ELF64 Multiboot v1 kernel as GRUB loads it
+ * (grub-core/loader/multiboot_elfxx.c): its one segment linked at
+ * vaddr 0xffffffff80100000, loaded at p_paddr paddr; the entry converted
+ * through that segment to a physical address. */
+static void put_elf64(uint64_t vaddr, uint64_t paddr, uint64_t entry)
+{
+    uint16_t h16[6] = { 64, 56, 1, 64, 0, 0 };
+    uint64_t ph[6] = { 512, vaddr, paddr, 256, 4096, 4096 };
+    uint32_t type_flags[2] = { 1, 5 }; /* PT_LOAD, R+X */
+
+    memset(img, 0, sizeof(img));
+    memcpy(img, "\177ELF\2\1\1", 7);
+    memcpy(img + 16, &(uint16_t){ 2 }, 2);  /* ET_EXEC */
+    memcpy(img + 18, &(uint16_t){ 62 }, 2); /* EM_X86_64 */
+    memcpy(img + 24, &entry, 8);
+    memcpy(img + 32, &(uint64_t){ 64 }, 8); /* phoff */
+    memcpy(img + 52, h16, sizeof(h16));
+    memcpy(img + 64, type_flags, 8);
+    memcpy(img + 72, ph, sizeof(ph));
+    put_header(512, 3); /* in the segment's file bytes */
+}
+
+TEST(elf64_loaded_by_physical_address)
+{
+    put_elf64(0xffffffff80100000ull, 0x100000, 0xffffffff8010000cull);
+    CHECK(multiboot_image_parse(img, 4096, 64 << 20, &mb, &why));
+    CHECK_EQ_U64(mb.nchunks, 1);
+    CHECK_EQ_U64(mb.chunks[0].gpa, 0x100000);
+    CHECK_EQ_U64(mb.entry, 0x10000c);
+    CHECK_EQ_U64(mb.end, 0x101000);
+}
+
+TEST(elf64_entry_outside_every_segment_refused)
+{
+    put_elf64(0xffffffff80100000ull, 0x100000, 0xffffffff80200000ull);
+    CHECK(!multiboot_image_parse(img, 4096, 64 << 20, &mb, &why));
+    CHECK_STR(why, "the ELF entry point lies in no loadable segment");
+}
+
+/* Everything must land in the VM's RAM below 4 GiB: the CPU starts in
+ * 32-bit protected mode with paging off. */
+TEST(elf64_segment_above_4g_or_outside_ram_refused)
+{
+    put_elf64(0xffffffff80100000ull, 0x100000000ull, 0xffffffff8010000cull);
+    CHECK(!multiboot_image_parse(img, 4096, 64 << 20, &mb, &why));
+    CHECK_STR(why, "a segment lies outside the VM's memory");
+    put_elf64(0x4000000, 0x4000000, 0x4000000);
+    CHECK(!multiboot_image_parse(img, 4096, 64 << 20, &mb, &why));
+    CHECK_STR(why, "a segment lies outside the VM's memory");
+}
+
 UNIT_MAIN("multiboot_image")
