@@ -195,6 +195,16 @@ $(NEWLIB_LIBC): $(NEWLIB_TAR)
 	@cp -r $(NEWLIB_DIR)/obj/x86_64-elf/newlib/targ-include/. $(NEWLIB_INC)/
 	@mv $(NEWLIB_DIR)/libc.a.tmp $@
 
+# Kernel code that runs once or seldom (hv.cfg, loading images, ACPI,
+# start-up, self-tests, the monitor) is built for size, so hv.efi stays
+# small; the exit path (vmx/), the devices (drivers/), arch/ and these
+# run on every exit or slice and stay -O2.
+KERNEL_HOT := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c \
+	      kernel/io_bus.c kernel/vm_irq.c kernel/vm_console.c kernel/fpu.c \
+	      kernel/vm_request.c kernel/spinlock.c kernel/console.c
+KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS)))
+$(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_COLD)): KERNEL_CFLAGS += -Os
+
 # Every object waits for newlib's headers.
 $(BUILD)/kernel/%.c.o: %.c $(NEWLIB_LIBC)
 	@mkdir -p $(dir $@)
