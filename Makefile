@@ -258,13 +258,20 @@ $(BUILD)/boot/kernel_blob.o: boot/kernel_blob.S $(BUILD)/kernel.stripped.elf
 	@mkdir -p $(dir $@)
 	@$(CC) -c -DKERNEL_ELF='"$(BUILD)/kernel.stripped.elf"' $< -o $@
 
-# gnu-efi's link map, with the one section nothing references kept: the
-# PE relocation block crt0 carries (without it the firmware refuses the
-# image), so that --gc-sections can drop what the UEFI stage never calls.
+# gnu-efi's link map, with two changes for code built with one section
+# per function and object: the PE relocation block crt0 carries is kept
+# (nothing references it, and without it the firmware refuses the image:
+# "Invalid Parameter"), and `.bss.NAME` sections go into .data with
+# `.bss` (the map names only `.bss`; an orphan .bss.NAME would lie past
+# the end of the PE image, and the stage's statics would overwrite
+# whatever the firmware put there: the files it loads, the kernel).
 $(BUILD)/efi.lds: /usr/lib/elf_x86_64_efi.lds
 	@mkdir -p $(dir $@)
-	@sed 's/^\( *\)\*(\.reloc)$$/\1KEEP(*(.reloc))/' $< > $@.tmp
-	@grep -q 'KEEP(\*(\.reloc))' $@.tmp || { echo "$@: no .reloc in $<"; exit 1; }
+	@sed -e 's/^\( *\)\*(\.reloc)$$/\1KEEP(*(.reloc))/' \
+	     -e 's/^\( *\)\*(\.bss)$$/\1*(.bss .bss.*)/' \
+	     -e 's/^\( *\)\*(\.sbss)$$/\1*(.sbss .sbss.*)/' $< > $@.tmp
+	@grep -q 'KEEP(\*(\.reloc))' $@.tmp && grep -q '(\.bss \.bss\.\*)' $@.tmp \
+	  || { echo "$@: $< does not look as expected"; exit 1; }
 	@mv $@.tmp $@
 
 # --exclude-libs: symbols of libc.a and gnu-efi's archives are not
@@ -280,6 +287,10 @@ $(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC) $(BUILD)
 	@# dynamic relocations for them: a call through one would crash.
 	@if nm -u $@ | grep -q .; then echo "$@: undefined:"; nm -u $@; \
 	  rm -f $@; exit 1; fi
+	@# Every section the stage writes must be inside the PE image.
+	@if readelf -SW $@ | grep -Eq '\] \.(s?bss[^ ]*|data[^ ]+) '; then \
+	  echo "$@: sections outside .data:"; readelf -SW $@ | \
+	  grep -E '\] \.(s?bss[^ ]*|data[^ ]+) '; rm -f $@; exit 1; fi
 
 $(BUILD)/hv.efi: $(BUILD)/hv.so
 	@echo "  EFI     $@"
