@@ -9,7 +9,9 @@ is stopped at its first such access, as before.
 Firmware tables where a PC has them: every VM, Multiboot ones included,
 has its ACPI tables in the BIOS area; tests/guests/acpi.c scans
 0xe0000-0xfffff for the RSDP as an OS does, checks every checksum,
-follows the RSDT and the XSDT to the FADT and watches the PM timer it
+finds the copy of the RSDP in the first KiB of the EBDA that the BIOS
+data area's word at 0x40e names (reserved in the memory map), follows
+the RSDT and the XSDT to the FADT and watches the PM timer it
 names count (ACPI 6.5 5.2.5.1, 5.2.7-5.2.9, 4.8.3.3).
 
 QEMU's test devices: with testdev = qemu a VM has QEMU's pc-testdev;
@@ -66,6 +68,10 @@ PC = BootTest(
                     rf"vm unassigned_stop: [^\n]*{_UNASSIGNED_LOG}"]),
         "pc.acpi": Judge(
             expect=[r"^\[acpi\] RSDP at 0xe0000$",
+                    r"^\[acpi\] EBDA at 0x9fc00$",
+                    r"^\[acpi\] RSDP copy at 0x9fc10$",
+                    r"^\[acpi\] CHECK 5\.2\.5\.1: the EBDA's RSDP names the "
+                    r"same RSDT and XSDT: ok",
                     r"^\[acpi\] PM timer at port 0x608$",
                     r"^\[acpi\] CHECK 4\.8\.3\.3: the PM timer counts up "
                     r"between reads: ok",
