@@ -181,7 +181,13 @@ static void reg_write(struct vioapic *io, uint32_t reg, uint32_t val)
 		r = (r & 0xffffffffull) | ((uint64_t)val << 32);
 	else
 		r = (r & ~0xffffffffull) | val;
-	io->rte[pin] = (r & RTE_WRITABLE) | (io->rte[pin] & RTE_REMOTE_IRR);
+	/* Remote IRR is the chip's, except that a pin switched to edge
+	 * drops it (it means nothing for edge, 82093AA 3.2.4): Linux ends
+	 * a level interrupt on an I/O APIC without an EOI register (version
+	 * 0x11, as here) by switching the pin to edge and back
+	 * (io_apic.c, __eoi_ioapic_pin), and the chips clear it then. */
+	io->rte[pin] = (r & RTE_WRITABLE) |
+		       (r & RTE_LEVEL ? io->rte[pin] & RTE_REMOTE_IRR : 0);
 	/* Unmasking a pin whose level is still asserted sends it now. */
 	service(io, pin, false);
 }

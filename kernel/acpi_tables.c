@@ -218,3 +218,16 @@ uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus)
 	r[32] = checksum(r, RSDP_SIZE);
 	return gpa;
 }
+
+void acpi_build_ebda(uint8_t *low_mem, const uint8_t *rsdp)
+{
+	uint8_t *ebda = low_mem + ACPI_EBDA_GPA;
+	uint16_t seg = ACPI_EBDA_GPA >> 4;
+
+	memcpy(low_mem + ACPI_BDA_EBDA_SEG, &seg, sizeof(seg));
+	memset(ebda, 0, ACPI_EBDA_SIZE);
+	ebda[0] = ACPI_EBDA_SIZE / 1024; /* its size in KiB, as BIOSes keep */
+	/* The same 36 bytes: its addresses are absolute, its checksums its
+	 * own. */
+	memcpy(ebda + ACPI_EBDA_RSDP_OFF, rsdp, RSDP_SIZE);
+}

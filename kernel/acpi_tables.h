@@ -32,10 +32,25 @@
 #define ACPI_BIOS_AREA_END 0x100000u
 #define ACPI_TABLES_GPA ACPI_BIOS_AREA
 
+/* The extended BIOS data area, as a BIOS leaves it: 1 KiB just below
+ * 640 KiB, its segment in the BIOS data area's word at 0x40e, and a copy
+ * of the RSDP in its first KiB, the other place an OS scans (ACPI 6.5
+ * 5.2.5.1).  The memory maps (kernel/multiboot.c, kernel/linux_boot.c)
+ * end low RAM at ACPI_EBDA_GPA and reserve up to 640 KiB, and no loader
+ * puts anything there. */
+#define ACPI_EBDA_GPA 0x9fc00u
+#define ACPI_EBDA_SIZE 0x400u
+#define ACPI_EBDA_RSDP_OFF 0x10  /* after the size byte; 16-byte aligned */
+#define ACPI_BDA_EBDA_SEG 0x40eu /* BIOS data area: the EBDA's segment */
+
 /* Writes the tables for ncpus (1..ACPI_MAX_CPUS) processors into buf (at
  * least ACPI_TABLES_MAX bytes, which will live at guest-physical gpa).
  * Returns the RSDP's guest-physical address; the RSDP is at the start of
  * buf. */
 uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus);
+
+/* Fills in the EBDA and its pointer: low_mem is guest-physical 0 up to
+ * ACPI_EBDA_GPA + ACPI_EBDA_SIZE; rsdp is the RSDP acpi_build wrote. */
+void acpi_build_ebda(uint8_t *low_mem, const uint8_t *rsdp);
 
 #endif

@@ -13,7 +13,7 @@
  *                        cmdline (may be empty), memory, vcpus,
  *                        cpus, sched, weight, on_crash, time_limit,
  *                        passthrough_io, passthrough_pci,
- *                        unassigned_memory, autostart
+ *                        unassigned_memory, autostart, testdev
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -52,6 +52,9 @@ enum cfg_vm_type { CFG_VM_MULTIBOOT, CFG_VM_LINUX };
  * device: ones, as a PC's bus does (reads all ones, writes dropped), or
  * stop the VM (for research: every such access is a finding). */
 enum cfg_unassigned { CFG_UNASSIGNED_ONES, CFG_UNASSIGNED_STOP };
+/* `testdev`: the extra test devices a VM has; qemu adds QEMU's pc-testdev
+ * (drivers/pc_testdev.h) for test kernels written for QEMU. */
+enum cfg_testdev { CFG_TESTDEV_NONE, CFG_TESTDEV_QEMU };
 /* shared: vCPUs time-sliced with others by weight; dedicated: each vCPU
  * owns one host CPU of `cpus` (partitioning). */
 enum cfg_sched { CFG_SCHED_SHARED, CFG_SCHED_DEDICATED };
@@ -87,6 +90,7 @@ struct vm_config {
 	uint64_t time_limit_ms;        /* guest CPU time allowed; 0 = none */
 	enum cfg_unassigned unassigned; /* default ones */
 	bool autostart;                /* default yes; no: waits for `start` */
+	enum cfg_testdev testdev;      /* default none */
 	/* Host I/O ports this VM reaches directly; no two VMs share one. */
 	struct cfg_port_range pio[CFG_PIO_MAX];
 	unsigned npio;

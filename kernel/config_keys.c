@@ -363,6 +363,17 @@ static const char *set_autostart(struct parser *p, struct str v)
 	return NULL;
 }
 
+static const char *set_testdev(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "none", "qemu", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "none or qemu";
+	p->vm->testdev = (enum cfg_testdev)i;
+	return NULL;
+}
+
 /* "N", "Ns" (seconds) or "Nms"; at most a day. */
 static const char *set_time_limit(struct parser *p, struct str v)
 {
@@ -395,6 +406,7 @@ const struct key_def cfg_vm_keys[] = {
 	{ "time_limit", set_time_limit, 0, 0 },
 	{ "unassigned_memory", set_unassigned_memory, 0, 0 },
 	{ "autostart", set_autostart, 0, 0 },
+	{ "testdev", set_testdev, 0, 0 },
 	{ "passthrough_io", cfg_set_passthrough_io, 0, 0 },
 	{ "passthrough_pci", cfg_set_passthrough_pci, 0, 0 },
 	{ NULL, NULL, 0, 0 },

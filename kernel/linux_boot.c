@@ -26,7 +26,7 @@
 #define GDT_GPA 0x6000
 #define BOOT_PARAMS_GPA 0x7000
 #define CMDLINE_GPA 0x20000
-#define LOW_MEM_END 0x9fc00
+#define LOW_MEM_END ACPI_EBDA_GPA /* the EBDA, reserved, follows */
 #define BIOS_AREA ACPI_BIOS_AREA /* reserved up to 1 MiB; ACPI tables */
 #define ONE_MIB 0x100000
 

@@ -9,6 +9,7 @@
 
 #include "../drivers/debug_exit.h"
 #include "../drivers/fw_cfg.h"
+#include "../drivers/pc_testdev.h"
 #include "../drivers/testdev.h"
 #include "../drivers/vacpi_pm.h"
 #include "../drivers/vioapic.h"
@@ -34,6 +35,7 @@ static const struct vm_device devices[] = {
 	{ "debug exit port", debug_exit_attach, NULL },
 	{ "fw_cfg", fw_cfg_attach, NULL },
 	{ "test device", testdev_attach, NULL },
+	{ "QEMU pc-testdev", pc_testdev_attach, NULL },
 	{ "8259 PIC", vpic_attach, NULL },
 	{ "8254 PIT", vpit_attach, NULL },
 	{ "CMOS RTC", vrtc_attach, NULL },

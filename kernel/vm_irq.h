@@ -6,10 +6,21 @@
 #define KERNEL_VM_IRQ_H
 
 #define ISA_IRQ0_GSI 2
+#define ISA_IRQS 16
+#define VM_IRQ_LINES 24 /* ISA IRQs 0-15, then I/O APIC pins 16-23 */
+
+#include <stdbool.h>
 
 struct vm;
 
 /* An edge on ISA IRQ `irq` (0-15): a device has something to report. */
 void vm_isa_irq_pulse(struct vm *vm, unsigned irq);
+
+/* A device that drives line `line` (0-23) by level moved it to `level`;
+ * called only when the level changes.  Lines 0-15 are the ISA IRQs (the
+ * PIC sees the rising edge: its inputs are edge-triggered; the I/O APIC
+ * sees the level on the pin above); lines 16-23 are I/O APIC pins 16-23,
+ * which have no PIC input. */
+void vm_irq_line_set(struct vm *vm, unsigned line, bool level);
 
 #endif

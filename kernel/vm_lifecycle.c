@@ -28,6 +28,7 @@
 #include "memory.h"
 #include "linux_boot.h"
 #include "multiboot.h"
+#include "multiboot_image.h"
 #include "passthrough.h"
 #include "page_alloc.h"
 #include "vm_audit.h"
@@ -99,8 +100,14 @@ static bool create_vcpus(struct vm *vm)
 
 /* The guest image, by the VM's type, after the firmware tables a PC has
  * whatever it boots: the ACPI tables in the BIOS area, where an OS that
- * scans for the RSDP finds them (ACPI 6.5 5.2.5.1).  The loaders keep
+ * scans for the RSDP finds them (ACPI 6.5 5.2.5.1), and the EBDA with a
+ * copy of the RSDP, the other place it looks.  The loaders keep
  * the area free and mark it reserved in their memory maps. */
+/* Both memory maps end low RAM where the EBDA starts. */
+_Static_assert(MB_LOW_MEM_END == ACPI_EBDA_GPA &&
+	       ACPI_EBDA_GPA + ACPI_EBDA_SIZE == 0xa0000,
+	       "the EBDA is the reserved KiB below 640 KiB");
+
 static bool load_image(struct vm *vm, const char **why)
 {
 	if (vm->ram_size < ACPI_BIOS_AREA_END) {
@@ -109,6 +116,8 @@ static bool load_image(struct vm *vm, const char **why)
 	}
 	acpi_build(vm_gpa_to_hva(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX),
 		   ACPI_TABLES_GPA, vm->nvcpus);
+	acpi_build_ebda(vm_gpa_to_hva(vm, 0, ACPI_EBDA_GPA + ACPI_EBDA_SIZE),
+			vm_gpa_to_hva(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX));
 	if (vm->cfg->type == CFG_VM_LINUX)
 		return linux_load(vm, why);
 	return multiboot_load(vm, why);

@@ -1,6 +1,7 @@
 /* Firmware tables where a PC has them (issue 12): a kernel that knows
  * nothing of hv finds the ACPI tables the way it would on a PC, by
- * scanning for the RSDP, follows them to the FADT and uses the PM timer
+ * scanning for the RSDP (in the BIOS area, and in the EBDA the BIOS data
+ * area points to), follows them to the FADT and uses the PM timer
  * it names.  Section numbers are the ACPI 6.5 specification's. */
 #include "guest.h"
 
@@ -18,7 +19,20 @@
 #define FADT_FLAGS 112
 #define FADT_TMR_VAL_EXT (1u << 8) /* 32-bit timer, else 24-bit */
 
+/* The BIOS data area's word with the EBDA's segment (as every PC BIOS
+ * keeps it; ACPI 6.5 5.2.5.1 names it "the 40:0E location"). */
+#define BDA_EBDA_SEG 0x40eu
+#define LOW_MEM_TOP 0xa0000u
+
 static uint32_t get32(uint32_t a) { return *(const volatile uint32_t *)a; }
+/* By asm: GCC takes a constant address in the first page for a null
+ * pointer's neighbourhood (-Warray-bounds), and the BDA lives there. */
+static uint16_t get16(uint32_t a)
+{
+	uint32_t v;
+	__asm__ volatile("movzwl (%1), %0" : "=r"(v) : "r"(a) : "memory");
+	return (uint16_t)v;
+}
 static uint8_t get8(uint32_t a) { return *(const volatile uint8_t *)a; }
 
 static uint8_t sum(uint32_t a, uint32_t len)
@@ -45,6 +59,60 @@ static uint32_t find_rsdp(void)
 		if (sig(a, "RSD PTR ") && sum(a, 20) == 0)
 			return a;
 	return 0;
+}
+
+/* 5.2.5.1: "the first 1 KB of the Extended BIOS Data Area", the other
+ * place an OS scans, also on 16-byte boundaries. */
+static uint32_t find_rsdp_in_ebda(uint32_t ebda)
+{
+	for (uint32_t a = ebda; a < ebda + 1024; a += 16)
+		if (sig(a, "RSD PTR ") && sum(a, 20) == 0)
+			return a;
+	return 0;
+}
+
+/* Whether the Multiboot memory map (information flag 6) calls any byte
+ * of [a, a + len) available RAM (type 1). */
+static bool map_says_available(const uint32_t *mbi, uint32_t a, uint32_t len)
+{
+	uint32_t p = mbi[12], end = mbi[12] + mbi[11];
+
+	if (!(mbi[0] & (1u << 6)))
+		return true; /* no map: nothing reserved */
+	for (; p < end; p += get32(p) + 4) {
+		uint32_t base = get32(p + 4), size = get32(p + 12);
+		if (get32(p + 8) || get32(p + 16))
+			continue; /* above 4 GiB */
+		if (get32(p + 20) == 1 && base < a + len && a < base + size)
+			return true;
+	}
+	return false;
+}
+
+static void check_ebda(const uint32_t *mbi, uint32_t rsdp)
+{
+	uint32_t ebda = (uint32_t)get16(BDA_EBDA_SEG) << 4, copy;
+
+	puts_serial("EBDA at ");
+	print_hex(ebda);
+	puts_serial("\n");
+	check(ebda >= 0x80000 && ebda + 1024 <= LOW_MEM_TOP,
+	      "5.2.5.1: the BDA word at 0x40e names an EBDA below 640 KiB");
+	if (ebda < 0x80000 || ebda + 1024 > LOW_MEM_TOP)
+		return;
+	check(!map_says_available(mbi, ebda, 1024) &&
+		      mbi[1] * 1024 <= ebda,
+	      "the memory map reserves the EBDA; mem_lower ends below it");
+	copy = find_rsdp_in_ebda(ebda);
+	puts_serial("RSDP copy at ");
+	print_hex(copy);
+	puts_serial("\n");
+	check(copy != 0 && sum(copy, 36) == 0,
+	      "5.2.5.1: an RSDP in the EBDA's first KiB, both checksums 0");
+	check(copy && rsdp && get32(copy + 16) == get32(rsdp + 16) &&
+		      get32(copy + 24) == get32(rsdp + 24) &&
+		      get32(copy + 28) == get32(rsdp + 28),
+	      "5.2.5.1: the EBDA's RSDP names the same RSDT and XSDT");
 }
 
 /* A table with the standard header (5.2.6): its signature, and all
@@ -86,6 +154,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	puts_serial("\n");
 	check(rsdp != 0, "5.2.5.1: RSDP found on a 16-byte boundary in "
 			 "0xe0000-0xfffff, checksum of its first 20 bytes 0");
+	check_ebda(mbi, rsdp);
 	if (!rsdp)
 		return verdict();
 	check(get8(rsdp + 15) >= 2 && get32(rsdp + 20) == 36 &&

@@ -57,6 +57,28 @@ TEST(rsdp_and_xsdt)
 	CHECK_EQ_U64(sum(x, get32(x + 4)), 0);
 }
 
+/* The EBDA (ACPI 6.5 5.2.5.1): its segment at 0x40e, the RSDP's 36 bytes
+ * on a 16-byte boundary of its first KiB; nothing else of low memory
+ * touched. */
+TEST(ebda_holds_the_rsdp)
+{
+	static uint8_t low[ACPI_EBDA_GPA + ACPI_EBDA_SIZE];
+	uint16_t seg;
+	size_t untouched = 0;
+
+	memset(low, 0xcc, sizeof(low));
+	acpi_build(buf, GPA, 2);
+	acpi_build_ebda(low, buf);
+	memcpy(&seg, low + 0x40e, 2);
+	CHECK_EQ_U64((uint64_t)seg << 4, ACPI_EBDA_GPA);
+	CHECK_EQ_U64(ACPI_EBDA_RSDP_OFF % 16, 0);
+	CHECK(memcmp(low + ACPI_EBDA_GPA + ACPI_EBDA_RSDP_OFF, buf, 36) == 0);
+	CHECK_EQ_U64(low[ACPI_EBDA_GPA], 1); /* size in KiB */
+	for (size_t i = 0; i < ACPI_EBDA_GPA; i++)
+		untouched += low[i] == 0xcc;
+	CHECK_EQ_U64(untouched, ACPI_EBDA_GPA - 2);
+}
+
 /* The RSDT (ACPI 6.5 5.2.7) lists the XSDT's tables by 32-bit address. */
 TEST(rsdt_matches_xsdt)
 {

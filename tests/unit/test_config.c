@@ -194,6 +194,18 @@ TEST(unassigned_memory_values)
               "duplicate key 'unassigned_memory' in [vm a]");
 }
 
+TEST(testdev_values)
+{
+    CHECK_OK(VM);
+    CHECK_EQ_U64(cfg.vms[0].testdev, CFG_TESTDEV_NONE);
+    CHECK_OK(VM "testdev = qemu\n");
+    CHECK_EQ_U64(cfg.vms[0].testdev, CFG_TESTDEV_QEMU);
+    CHECK_OK(VM "testdev = none\n");
+    CHECK_EQ_U64(cfg.vms[0].testdev, CFG_TESTDEV_NONE);
+    CHECK_ERR(VM "testdev = kvm\n", 3,
+              "bad value 'kvm' for 'testdev' (expected none or qemu)");
+}
+
 /* ---- memory ----------------------------------------------------------- */
 
 TEST(memory_sizes)
