@@ -72,7 +72,7 @@ enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
  * mode (not for the timer and error entries), polarity and trigger (LINT
  * only), mask, and the timer's mode. */
 static const uint32_t lvt_writable[LVT_COUNT] = {
-	0x000710ffu, /* timer: vector, mask, mode bits 18:17 */
+	0x000700ffu, /* timer: vector, mask, mode bits 18:17 */
 	0x000107ffu, /* thermal */
 	0x000107ffu, /* performance counters */
 	0x0001a7ffu, /* LINT0 */
