@@ -58,6 +58,18 @@
 #define FEATURE_CONTROL_VMX_INSIDE_SMX (1ull << 1)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
+/* IA32_MISC_ENABLE bits (SDM Vol. 4 Table 2-2). */
+#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
+#define MISC_ENABLE_TCC (1ull << 3)         /* automatic thermal control */
+#define MISC_ENABLE_PERFMON (1ull << 7)     /* performance monitoring available (RO) */
+#define MISC_ENABLE_BTS_UNAVAIL (1ull << 11)  /* RO */
+#define MISC_ENABLE_PEBS_UNAVAIL (1ull << 12) /* RO */
+#define MISC_ENABLE_EIST (1ull << 16)
+#define MISC_ENABLE_MONITOR (1ull << 18)
+#define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
+#define MISC_ENABLE_XTPR_DISABLE (1ull << 23)
+#define MISC_ENABLE_XD_DISABLE (1ull << 34)
+
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)

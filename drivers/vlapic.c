@@ -14,6 +14,7 @@
 #include "../kernel/log.h"
 #include "../kernel/spinlock.h"
 #include "vioapic.h"
+#include "vpic.h"
 
 /* Register offsets in the xAPIC page; the x2APIC MSR is 0x800 + off/16
  * (SDM Vol. 3A Table 11-1, Table 11-6). */
@@ -32,7 +33,9 @@ enum {
 #define LVT_COUNT 6 /* timer, thermal, performance, LINT0, LINT1, error */
 #define LVT_INDEX(off) (((off) - LVT_FIRST) >> 4)
 
-/* Version 0x14 (integrated APIC), six LVT entries (max LVT index 5). */
+/* Version 0x14 (integrated APIC), six LVT entries (max LVT index 5), bit
+ * 24 clear: no EOI-broadcast suppression, so SVR bit 12 is reserved (SDM
+ * Vol. 3A 11.9, Figure 11-23). */
 #define APIC_VERSION_VALUE 0x00050014u
 #define LVT_MASKED (1u << 16)
 #define LVT_LEVEL (1u << 15)
@@ -41,11 +44,23 @@ enum {
 enum { TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC_DEADLINE = 2 };
 #define TIMER_MIN_PERIOD_US 200
 #define SVR_ENABLED (1u << 8)
+/* Vector, software enable, focus processor checking (bit 9). */
+#define SVR_WRITABLE 0x3ffu
+#define LVT_DELIVERY_STATUS (1u << 12) /* read-only */
+#define LVT_REMOTE_IRR (1u << 14)      /* read-only, LINT0/LINT1 */
+#define TPR_WRITABLE 0xffu
+#define DCR_WRITABLE 0xbu
 #define ICR_DELIVERY(l) (((l) >> 8) & 7)
 #define ICR_LOGICAL (1u << 11)
 #define ICR_ASSERT (1u << 14)
 #define ICR_LEVEL (1u << 15)
 #define ICR_SHORTHAND(l) (((l) >> 18) & 3)
+/* The xAPIC ICR's low word as written: vector, delivery mode, destination
+ * mode, level, trigger, shorthand (SDM Vol. 3A Figure 11-12). */
+#define ICR_LO_WRITABLE 0x000ccfffu
+/* x2APIC ICR bits 12 (no delivery status in x2APIC mode), 13, 16-17 and
+ * 20-31 are reserved (SDM Vol. 3A 11.12.9, Figure 11-28). */
+#define X2APIC_ICR_RESERVED 0xfff33000u
 enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
 
 /* IA32_APIC_BASE (SDM Vol. 3A 11.4.4, 11.12.1). */
@@ -57,7 +72,7 @@ enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
  * mode (not for the timer and error entries), polarity and trigger (LINT
  * only), mask, and the timer's mode. */
 static const uint32_t lvt_writable[LVT_COUNT] = {
-	0x000710ffu, /* timer: vector, mask, mode bits 18:17 */
+	0x000700ffu, /* timer: vector, mask, mode bits 18:17 */
 	0x000107ffu, /* thermal */
 	0x000107ffu, /* performance counters */
 	0x0001a7ffu, /* LINT0 */
@@ -75,6 +90,9 @@ static const uint32_t lvt_writable[LVT_COUNT] = {
  * atomic loads: see vlapic_pending_vector, vlapic_update. */
 struct vlapic {
 	struct spinlock lock;
+	/* vCPU 0's APIC keeps the VM's logged-once flags (LOGGED_*); before
+	 * base_msr, so that a reset keeps them: once per VM, not per run. */
+	unsigned logged;
 	uint64_t base_msr;
 	uint32_t tpr, ldr, dfr, svr, esr, esr_pending;
 	uint32_t icr_lo, icr_hi;
@@ -85,9 +103,18 @@ struct vlapic {
 	uint64_t deadline;     /* host TSC of the next expiry, 0: none */
 	uint64_t tsc_deadline; /* the guest's IA32_TSC_DEADLINE */
 	bool nmi_pending;
+	/* An ExtINT message came (from an I/O APIC pin programmed so): the
+	 * PIC's INTR reaches this vCPU until the PIC has nothing pending. */
+	bool extint;
+};
+
+enum {
+	LOGGED_SMI = 1u << 0,
+	LOGGED_ICR_RESERVED = 1u << 1,
 };
 
 static void reset_locked(struct vcpu *v);
+static void power_up_locked(struct vcpu *v);
 static bool msr_read_locked(struct vcpu *v, uint32_t msr, uint64_t *val);
 struct after_unlock;
 static bool msr_write_locked(struct vcpu *v, uint32_t msr, uint64_t val,
@@ -275,10 +302,17 @@ void vlapic_accept(struct vcpu *v, int vector)
  * one aligned word, read whole. */
 bool vlapic_accepts_pic(const struct vcpu *v)
 {
-	const struct vlapic *a = v->lapic;
+	struct vlapic *a = v->lapic;
 	uint32_t lint0 = __atomic_load_n(&a->lvt[LVT_INDEX(APIC_LVT_LINT0)],
 					 __ATOMIC_RELAXED);
 
+	/* An ExtINT message: until the PIC's request is taken (the INTA
+	 * the message asked for), then the latch is dropped. */
+	if (__atomic_load_n(&a->extint, __ATOMIC_ACQUIRE)) {
+		if (vpic_has_pending(v->vm->pic))
+			return true;
+		__atomic_store_n(&a->extint, false, __ATOMIC_RELAXED);
+	}
 	if (v->id != 0)
 		return false; /* INTR is wired to the boot CPU only */
 	if (!(__atomic_load_n(&a->base_msr, __ATOMIC_RELAXED) & APIC_BASE_EN))
@@ -295,6 +329,13 @@ bool vlapic_take_nmi(struct vcpu *v, bool take)
 	return __atomic_load_n(&v->lapic->nmi_pending, __ATOMIC_RELAXED);
 }
 
+/* Once per VM: the flag lives in vCPU 0's APIC (see struct vlapic). */
+static bool first_time(struct vm *vm, unsigned flag)
+{
+	return !(__atomic_fetch_or(&vm->vcpus[0]->lapic->logged, flag,
+				   __ATOMIC_RELAXED) & flag);
+}
+
 /* What a register write leaves to do once the lock is dropped: calls
  * into other devices (the I/O APIC, other vCPUs' APICs, this one's own
  * for a self IPI) never happen under it. */
@@ -302,6 +343,7 @@ struct after_unlock {
 	bool send;
 	struct apic_msg msg;
 	int ioapic_eoi; /* vector to report to the I/O APIC, or -1 */
+	int refused_mode; /* a reserved ICR delivery mode to log, or -1 */
 };
 
 static void eoi(struct vcpu *v, struct after_unlock *w)
@@ -326,6 +368,10 @@ static void run_after_unlock(struct vcpu *v, const struct after_unlock *w)
 		vioapic_eoi(v->vm, (uint8_t)w->ioapic_eoi);
 	if (w->send)
 		vlapic_send(v->vm, v, &w->msg);
+	if (w->refused_mode >= 0 && first_time(v->vm, LOGGED_ICR_RESERVED))
+		log_warn("vm %s: vCPU %u: ICR delivery mode %d is reserved; "
+			 "no IPI sent (logged once)", v->vm->name, v->id,
+			 w->refused_mode);
 }
 
 /* Logical destinations: flat or cluster model in xAPIC mode, cluster
@@ -375,7 +421,11 @@ static void deliver(struct vcpu *t, const struct apic_msg *m)
 		 * wait-for-SIPI (SDM Vol. 3A 9.4.4.1).  The boot vCPU resets
 		 * through the reset ports instead. */
 		if (t->id != 0 && t->state != VCPU_STOPPED) {
+			/* IA32_APIC_BASE, x2APIC mode included, survives INIT
+			 * (SDM Vol. 3A 11.4.7.3, 11.12.5.1). */
+			uint64_t base = a->base_msr;
 			reset_locked(t);
+			a->base_msr = base;
 			t->state = VCPU_WAIT_SIPI;
 		}
 		break;
@@ -388,41 +438,96 @@ static void deliver(struct vcpu *t, const struct apic_msg *m)
 			t->state = VCPU_RUNNABLE;
 		}
 		break;
-	default: /* SMI, ExtINT: nothing to deliver them to */
-		log_debug("vm %s: APIC delivery mode %u dropped", t->vm->name,
-			  m->mode);
+	case APIC_DM_EXTINT:
+		/* From an I/O APIC pin (the ICR refuses it, send_icr): the
+		 * target acknowledges the 8259A for the vector, as INTA would
+		 * (82093AA 3.2.4, "ExtINT"; SDM Vol. 3A 11.5.1). */
+		__atomic_store_n(&a->extint, true, __ATOMIC_RELEASE);
+		break;
+	case APIC_DM_SMI:
+		/* vCPUs have no system-management mode to enter (SDM Vol. 3C
+		 * 32.2): the SMI is not taken, and the VM's log says so. */
+		if (first_time(t->vm, LOGGED_SMI))
+			log_warn("vm %s: SMI to vCPU %u ignored: vCPUs have no "
+				 "SMM (logged once)", t->vm->name, t->id);
+		break;
+	default: /* 3: reserved; the ICR refuses it before it gets here */
 		break;
 	}
+}
+
+/* Whether t is in m's destination set (shorthand, or address), and its
+ * APIC globally enabled: a disabled one takes no messages (SDM Vol. 3A
+ * 11.4.3).  Under t's lock. */
+static bool addressed(const struct vcpu *t, const struct vcpu *from,
+		      const struct apic_msg *m)
+{
+	bool hit;
+
+	switch (m->shorthand) {
+	case SH_SELF: hit = t == from; break;
+	case SH_ALL: hit = true; break;
+	case SH_OTHERS: hit = t != from; break;
+	default: hit = matches(t, m->dest, m->logical); break;
+	}
+	return hit && hw_enabled(t->lapic);
+}
+
+/* Lowest-priority delivery (SDM Vol. 3A 11.6.2.4): of the destination
+ * set, the one APIC whose processor priority (PPR: the TPR, or the class
+ * in service when higher, 11.8.3.1) is lowest takes the interrupt; only
+ * software-enabled APICs compete, since a disabled one would drop it.
+ * Ties, which the SDM leaves to the implementation, go to the lowest APIC
+ * ID.  Focus-processor checking is not modelled.  The priorities are read
+ * one lock at a time: a TPR write racing the arbitration may or may not
+ * be seen, as on a bus.  Returns the winner's index, or -1. */
+static int lowest_priority(struct vm *vm, const struct vcpu *from,
+			   const struct apic_msg *m)
+{
+	int best = -1;
+	uint32_t best_ppr = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+		uint64_t flags = spin_lock_irqsave(&t->lapic->lock);
+		bool in = addressed(t, from, m) && sw_enabled(t->lapic);
+		uint32_t p = ppr(t->lapic);
+
+		spin_unlock_irqrestore(&t->lapic->lock, flags);
+		if (in && (best < 0 || p < best_ppr)) {
+			best = (int)i;
+			best_ppr = p;
+		}
+	}
+	return best;
+}
+
+static void deliver_to(struct vcpu *t, const struct vcpu *from,
+		       const struct apic_msg *m)
+{
+	uint64_t flags = spin_lock_irqsave(&t->lapic->lock);
+	bool hit = addressed(t, from, m);
+
+	if (hit)
+		deliver(t, m);
+	spin_unlock_irqrestore(&t->lapic->lock, flags);
+	/* Its CPU looks now: leaves the guest or wakes from idle. */
+	if (hit)
+		vcpu_notify(t);
 }
 
 /* Each target's lock is taken in turn, never two at once: the address
  * match reads its LDR/DFR and the delivery writes its IRR. */
 void vlapic_send(struct vm *vm, struct vcpu *from, const struct apic_msg *m)
 {
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *t = vm->vcpus[i];
-		uint64_t flags = spin_lock_irqsave(&t->lapic->lock);
-		bool hit;
-
-		switch (m->shorthand) {
-		case SH_SELF: hit = t == from; break;
-		case SH_ALL: hit = true; break;
-		case SH_OTHERS: hit = t != from; break;
-		default: hit = matches(t, m->dest, m->logical); break;
-		}
-		hit = hit && hw_enabled(t->lapic);
-		if (hit)
-			deliver(t, m);
-		spin_unlock_irqrestore(&t->lapic->lock, flags);
-		if (!hit)
-			continue;
-		/* Its CPU looks now: leaves the guest or wakes from idle. */
-		vcpu_notify(t);
-		/* Lowest priority: one target is enough; the first is as low
-		 * as any while vCPUs have no priorities of their own. */
-		if (m->mode == APIC_DM_LOWEST && m->shorthand == SH_NONE)
-			break;
+	if (m->mode == APIC_DM_LOWEST) {
+		int i = lowest_priority(vm, from, m);
+		if (i >= 0)
+			deliver_to(vm->vcpus[i], from, m);
+		return;
 	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		deliver_to(vm->vcpus[i], from, m);
 }
 
 static void send_icr(uint32_t lo, uint32_t dest, struct after_unlock *w)
@@ -437,6 +542,13 @@ static void send_icr(uint32_t lo, uint32_t dest, struct after_unlock *w)
 	/* INIT level de-assert only synchronises arbitration IDs. */
 	if (m.mode == APIC_DM_INIT && (lo & ICR_LEVEL) && !(lo & ICR_ASSERT))
 		return;
+	/* Delivery modes 011 and 111 are reserved in the ICR (SDM Vol. 3A
+	 * 11.6.1; ExtINT exists for LVT and I/O APIC entries only): no
+	 * message is sent, and the VM's log says so once. */
+	if (m.mode == 3 || m.mode == APIC_DM_EXTINT) {
+		w->refused_mode = (int)m.mode;
+		return;
+	}
 	w->send = true;
 	w->msg = m;
 }
@@ -497,7 +609,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val,
 
 	switch (off) {
 	case APIC_TPR:
-		a->tpr = val & 0xff;
+		a->tpr = val & TPR_WRITABLE;
 		return;
 	case APIC_EOI:
 		eoi(v, w);
@@ -511,7 +623,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val,
 			a->dfr = val | 0x0fffffffu;
 		return;
 	case APIC_SVR:
-		a->svr = val & 0x13ffu;
+		a->svr = val & SVR_WRITABLE;
 		if (!(val & SVR_ENABLED))
 			for (unsigned i = 0; i < LVT_COUNT; i++)
 				a->lvt[i] |= LVT_MASKED;
@@ -524,7 +636,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val,
 		a->icr_hi = val & 0xff000000u;
 		return;
 	case APIC_ICR_LO:
-		a->icr_lo = val & 0x000ccfffu;
+		a->icr_lo = val & ICR_LO_WRITABLE;
 		send_icr(val, a->icr_hi >> 24, w);
 		return;
 	case APIC_TIMER_ICR:
@@ -532,7 +644,7 @@ static void reg_write(struct vcpu *v, unsigned off, uint32_t val,
 			timer_load(a, val, tsc_now());
 		return;
 	case APIC_TIMER_DCR:
-		a->timer_dcr = val & 0xb;
+		a->timer_dcr = val & DCR_WRITABLE;
 		return;
 	case APIC_SELF_IPI:
 		if (x2apic_mode(a))
@@ -570,7 +682,7 @@ static enum io_result mmio_write(void *dev, struct vcpu *v,
 				 uint64_t gpa, unsigned size, uint64_t val)
 {
 	unsigned off = (unsigned)(gpa - VLAPIC_MMIO_BASE);
-	struct after_unlock w = { .ioapic_eoi = -1 };
+	struct after_unlock w = { .ioapic_eoi = -1, .refused_mode = -1 };
 	enum io_result r = IO_UNHANDLED;
 	uint64_t flags;
 
@@ -597,14 +709,18 @@ bool vlapic_attach(struct vm *vm, void **state)
 
 /* ---- MSRs -------------------------------------------------------------- */
 
-/* x2APIC registers that do not exist as MSRs, or only one way (SDM Vol.
- * 3A Table 11-6): reading EOI or SELF IPI, writing read-only registers. */
+/* The x2APIC MSRs that exist, and which way (SDM Vol. 3A 11.12.1.2,
+ * Table 11-6): every other address in 0x800-0xbff is reserved and
+ * RDMSR/WRMSR of it raise #GP, as do reading a write-only register (EOI,
+ * SELF IPI) and writing a read-only one.  DFR, the ICR's high half, APR
+ * and RRD have no MSR; LVT CMCI exists only with CMCI (IA32_MCG_CAP[10]),
+ * which these vCPUs lack (vmx/msr.c reads MCG_CAP as 0). */
 static bool x2apic_msr_ok(unsigned off, bool write)
 {
 	switch (off) {
-	case APIC_DFR: case APIC_ICR_HI: case APIC_APR: case APIC_RRD:
-	case APIC_LVT_CMCI:
-		return false;
+	case APIC_TPR: case APIC_SVR: case APIC_ESR: case APIC_ICR_LO:
+	case APIC_TIMER_ICR: case APIC_TIMER_DCR:
+		return true;
 	case APIC_EOI: case APIC_SELF_IPI:
 		return write;
 	case APIC_ID: case APIC_VERSION: case APIC_PPR: case APIC_LDR:
@@ -612,30 +728,76 @@ static bool x2apic_msr_ok(unsigned off, bool write)
 		return !write;
 	}
 	if (off >= APIC_ISR && off < APIC_IRR + 0x80)
-		return !write;
-	return off <= APIC_SELF_IPI;
+		return !write; /* ISR, TMR, IRR */
+	return off >= LVT_FIRST && off < LVT_FIRST + 0x10 * LVT_COUNT;
 }
 
+/* x2APIC writes with reserved bits set raise #GP (SDM Vol. 3A 11.12.1.3,
+ * "Reserved Bit Checking"; Table 11-6): bits 63:32 of all but the ICR,
+ * TPR bits 31:8, any bit of EOI and ESR ("WRMSR of a non-zero value
+ * causes #GP(0)"), the SVR's, the LVT entries' (Figure 11-8; their
+ * read-only delivery-status and remote-IRR bits are not reserved, and a
+ * write leaves them), the divide register's (Figure 11-10) and SELF IPI
+ * bits 31:8 (Figure 11-30).  The ICR's are checked in msr_write_locked. */
+static bool x2apic_reserved_clear(unsigned off, uint64_t val)
+{
+	uint32_t ok;
+
+	if (val >> 32)
+		return false;
+	switch (off) {
+	case APIC_TPR: ok = TPR_WRITABLE; break;
+	case APIC_EOI: case APIC_ESR: ok = 0; break;
+	case APIC_SVR: ok = SVR_WRITABLE; break;
+	case APIC_TIMER_DCR: ok = DCR_WRITABLE; break;
+	case APIC_SELF_IPI: ok = 0xff; break;
+	case APIC_TIMER_ICR: ok = 0xffffffffu; break;
+	default: {
+		unsigned i = LVT_INDEX(off);
+		ok = lvt_writable[i] | LVT_DELIVERY_STATUS;
+		if (off == APIC_LVT_LINT0 || off == APIC_LVT_LINT1)
+			ok |= LVT_REMOTE_IRR;
+		break;
+	}
+	}
+	return !((uint32_t)val & ~ok);
+}
+
+/* IA32_APIC_BASE (SDM Vol. 3A 11.4.4, 11.12.5).  The base cannot move (a
+ * relocated page would need EPT changes nobody asks for: a WRMSR that
+ * moves it raises #GP, where the SDM would move it); bits 0-7, 9 and
+ * those above the base are reserved (#GP); the BSP flag is the VM's.
+ * The mode changes are those of Figure 11-27: disabled -> xAPIC, xAPIC
+ * -> x2APIC, either -> disabled; x2APIC -> xAPIC, disabled -> x2APIC and
+ * EXTD without EN (an invalid state) raise #GP.  Disabling puts the APIC
+ * in its power-up state (11.4.3: "the APIC may return to the state
+ * described in Section 11.4.7.1"), which it keeps when enabled again
+ * (11.12.5.1: no register but the ID survives the way back from x2APIC
+ * mode): software-disabled, every LVT entry masked. */
 static bool set_apic_base(struct vcpu *v, uint64_t val)
 {
 	struct vlapic *a = v->lapic;
 	uint64_t fixed = VLAPIC_MMIO_BASE | (v->id == 0 ? APIC_BASE_BSP : 0);
 	bool en = val & APIC_BASE_EN, extd = val & APIC_BASE_EXTD;
 
-	/* The base cannot move (a relocated page would need EPT changes
-	 * nobody asks for); the legal mode changes are off -> xAPIC ->
-	 * x2APIC -> off (SDM Vol. 3A 11.12.5). */
 	if ((val & ~(APIC_BASE_EN | APIC_BASE_EXTD)) != fixed ||
 	    (extd && !en) ||
-	    (x2apic_mode(a) && en && !extd))
+	    (x2apic_mode(a) && en && !extd) ||
+	    (!hw_enabled(a) && extd))
 		return false;
 	if (!en && hw_enabled(a)) {
-		reset_locked(v);
+		power_up_locked(v);
 		a->base_msr = fixed;
 		return true;
 	}
 	a->base_msr = val;
 	return true;
+}
+
+bool vlapic_enabled(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->lapic->base_msr, __ATOMIC_RELAXED) &
+	       APIC_BASE_EN;
 }
 
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
@@ -672,7 +834,7 @@ static bool msr_read_locked(struct vcpu *v, uint32_t msr, uint64_t *val)
 bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vlapic *a = v->lapic;
-	struct after_unlock w = { .ioapic_eoi = -1 };
+	struct after_unlock w = { .ioapic_eoi = -1, .refused_mode = -1 };
 	uint64_t flags = spin_lock_irqsave(&a->lock);
 	bool ok = msr_write_locked(v, msr, val, &w);
 
@@ -708,13 +870,15 @@ static bool msr_write_locked(struct vcpu *v, uint32_t msr, uint64_t val,
 		return false;
 	if (off == APIC_ICR_LO) {
 		/* One 64-bit write: destination in the high half. */
+		if ((uint32_t)val & X2APIC_ICR_RESERVED)
+			return false;
 		a->icr_hi = (uint32_t)(val >> 32);
-		a->icr_lo = (uint32_t)val & 0x000ccfffu;
+		a->icr_lo = (uint32_t)val & ICR_LO_WRITABLE;
 		send_icr((uint32_t)val, a->icr_hi, w);
 		return true;
 	}
-	if (val >> 32)
-		return false; /* reserved bits (SDM Vol. 3A 11.12.1.2) */
+	if (!x2apic_reserved_clear(off, val))
+		return false;
 	reg_write(v, off, (uint32_t)val, w);
 	return true;
 }
@@ -733,14 +897,14 @@ void vlapic_write_cr8(struct vcpu *v, uint64_t cr8)
 
 /* ---- life cycle -------------------------------------------------------- */
 
-/* The power-up state (SDM Vol. 3A 11.4.7.1), then what firmware sets up
- * before an OS runs: the APIC software-enabled with LINT0 as ExtINT and
- * LINT1 as NMI on the boot CPU (virtual wire, MP spec 3.6.2.2). */
-static void reset_locked(struct vcpu *v)
+/* The power-up state (SDM Vol. 3A 11.4.7.1): globally enabled in xAPIC
+ * mode, software-disabled (SVR 0xff), every LVT entry masked, DFR all
+ * ones, the rest zero.  Everything but the lock and the VM's logged-once
+ * flags, which the caller holds or keeps. */
+static void power_up_locked(struct vcpu *v)
 {
 	struct vlapic *a = v->lapic;
 
-	/* Everything but the lock, which the caller holds. */
 	memset((char *)a + offsetof(struct vlapic, base_msr), 0,
 	       sizeof(*a) - offsetof(struct vlapic, base_msr));
 	a->base_msr = VLAPIC_MMIO_BASE | APIC_BASE_EN |
@@ -749,6 +913,16 @@ static void reset_locked(struct vcpu *v)
 	a->svr = 0xff;
 	for (unsigned i = 0; i < LVT_COUNT; i++)
 		a->lvt[i] = LVT_MASKED;
+}
+
+/* The power-up state, then what firmware sets up before an OS runs: the
+ * APIC software-enabled with LINT0 as ExtINT and LINT1 as NMI on the boot
+ * CPU (virtual wire, MP spec 3.6.2.2). */
+static void reset_locked(struct vcpu *v)
+{
+	struct vlapic *a = v->lapic;
+
+	power_up_locked(v);
 	if (v->id == 0) {
 		a->svr |= SVR_ENABLED;
 		a->lvt[LVT_INDEX(APIC_LVT_LINT0)] = APIC_DM_EXTINT << 8;

@@ -3,7 +3,10 @@
  * same registers as x2APIC MSRs 0x800-0x8ff, the timer in one-shot,
  * periodic and TSC-deadline modes, fixed, NMI, INIT and start-up IPIs,
  * EOI (with the IOAPIC's remote IRR for level-triggered vectors), and the
- * TPR that CR8 reaches in 64-bit mode. */
+ * TPR that CR8 reaches in 64-bit mode.  Lowest-priority messages go to the
+ * lowest PPR of their destination set; ExtINT from an I/O APIC pin lets
+ * the target take the PIC's vector; SMIs are logged and ignored (no SMM);
+ * the ICR's reserved delivery modes are refused, logged. */
 #ifndef DRIVERS_VLAPIC_H
 #define DRIVERS_VLAPIC_H
 
@@ -62,6 +65,10 @@ void vlapic_accept(struct vcpu *v, int vector);
 bool vlapic_accepts_pic(const struct vcpu *v);
 /* An NMI is waiting; taking clears it. */
 bool vlapic_take_nmi(struct vcpu *v, bool take);
+
+/* IA32_APIC_BASE.EN: the APIC is globally enabled (CPUID.01H:EDX.APIC
+ * follows it, SDM Vol. 3A 11.4.3). */
+bool vlapic_enabled(const struct vcpu *v);
 
 /* x2APIC MSRs, IA32_APIC_BASE and IA32_TSC_DEADLINE; false means #GP. */
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);

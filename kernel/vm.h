@@ -78,6 +78,7 @@ struct vcpu {
 	uint32_t cpu_ctls;      /* CPU_BASED_VM_EXEC_CONTROL, cached */
 	uint64_t xcr0;
 	uint64_t mtrr_def_type;
+	uint64_t misc_enable;   /* IA32_MISC_ENABLE, vmx/msr.c */
 	uint64_t tsc_adjust;    /* IA32_TSC_ADJUST: what writes moved the TSC */
 	uint64_t tsc_offset;    /* the guest's TSC minus the host's: the
 				   VMCS's TSC_OFFSET, mirrored by vmx/ so

@@ -88,6 +88,7 @@ static bool create_vcpus(struct vm *vm)
 		v->xcr0 = XCR0_X87; /* the reset value */
 		v->dr.dr6 = DR6_RESET;
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
+		v->misc_enable = MISC_ENABLE_RESET;
 		/* The others wait for the boot vCPU's start-up IPIs. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->stats = calloc(1, sizeof(*v->stats));
@@ -259,6 +260,7 @@ static bool finish_reset(struct vm *vm, const char **why)
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->start_pending = v->halted_for_good = false;
 		v->tsc_adjust = 0;
+		v->misc_enable = MISC_ENABLE_RESET;
 		vlapic_reset(v);
 		__atomic_store_n(&v->reset_pending, true, __ATOMIC_SEQ_CST);
 	}

@@ -3,6 +3,7 @@
  * 0x40000000, the range Intel and AMD leave to hypervisors), and never see
  * features we do not give them: VMX, SMX, MONITOR/MWAIT, the PMU. */
 #include "../arch/cpu.h"
+#include "../arch/msr.h"
 #include "../arch/tsc.h"
 #include "../drivers/vlapic.h"
 #include "exit.h"
@@ -28,7 +29,14 @@
 /* The local APIC is drivers/vlapic.c's, with x2APIC and TSC-deadline
  * modes, whatever the host has. */
 #define CPUID1_ECX_EMULATED ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC deadline */)
-#define CPUID1_EDX_EMULATED (1u << 9) /* APIC */
+/* The APIC flag follows IA32_APIC_BASE.EN (SDM Vol. 3A 11.4.3: clear
+ * while the APIC is globally disabled). */
+#define CPUID1_EDX_APIC (1u << 9)
+/* IA32_TSC_ADJUST is vmx/msr.c's (SDM Vol. 3B 18.17.3). */
+#define CPUID7_EBX_TSC_ADJUST (1u << 1)
+#define CPUID_EXT1_EDX_NX (1u << 20)
+/* IA32_MISC_ENABLE[22] limits CPUID.0:EAX to 2 (SDM Vol. 4 Table 2-2). */
+#define LIMIT_CPUID_MAX 2u
 /* Speculation controls (IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28,
  * ARCH_CAPABILITIES 29, SSBD 31) show as the host has them: their MSRs
  * are the guest's own (arch/spec_ctrl.h, vmx/msr.c), so a guest can
@@ -86,12 +94,16 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
 	case 0:
 		if (r->eax < LEAF_TSC_INFO)
 			r->eax = LEAF_TSC_INFO;
+		if (v->misc_enable & MISC_ENABLE_LIMIT_CPUID)
+			r->eax = LIMIT_CPUID_MAX;
 		break;
 	case 1:
 		r->ecx &= ~CPUID1_ECX_HIDDEN;
 		r->edx &= ~CPUID1_EDX_HIDDEN;
 		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_EMULATED;
-		r->edx |= CPUID1_EDX_EMULATED;
+		r->edx &= ~CPUID1_EDX_APIC;
+		if (vlapic_enabled(v))
+			r->edx |= CPUID1_EDX_APIC;
 		/* OSXSAVE mirrors the guest's CR4, not ours. */
 		if (guest_cr4() & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
@@ -108,6 +120,8 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_INVPCID))
 			r->ebx &= ~CPUID7_EBX_INVPCID;
 		r->edx &= ~CPUID7_EDX_HIDDEN;
+		if (sub == 0)
+			r->ebx |= CPUID7_EBX_TSC_ADJUST;
 		break;
 	case 0xb: /* x2APIC topology: one thread per core, nvcpus cores */
 	case 0x1f:
@@ -125,6 +139,8 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
 	case 0x80000001:
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_RDTSCP))
 			r->edx &= ~CPUID_EXT1_EDX_RDTSCP;
+		if (v->misc_enable & MISC_ENABLE_XD_DISABLE)
+			r->edx &= ~CPUID_EXT1_EDX_NX;
 		break;
 	}
 }
@@ -135,8 +151,13 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 	uint32_t leaf = (uint32_t)gpr[REG_RAX], sub = (uint32_t)gpr[REG_RCX];
 	struct cpuid_regs r;
 
+	bool limited = v->misc_enable & MISC_ENABLE_LIMIT_CPUID;
+
 	if (leaf >= LEAF_HV_BASE && leaf <= LEAF_HV_RANGE_END) {
 		hypervisor_leaf(leaf, &r);
+	} else if (limited && leaf > LIMIT_CPUID_MAX && leaf < LEAF_HV_BASE) {
+		/* Past the limited last leaf: as past the real one, below. */
+		r = (struct cpuid_regs){ 0 };
 	} else if (leaf == LEAF_TSC_INFO) {
 		tsc_leaf(&r);
 	} else if (leaf < LEAF_HV_BASE && leaf > host_max_leaf()) {

@@ -13,8 +13,6 @@
 #include "vmcs.h"
 #include "vmcs_setup.h"
 
-
-#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
 
 static const uint32_t swapped_msrs[MSR_SWAP_COUNT] = {
@@ -113,7 +111,7 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = v->tsc_adjust;
 		return true;
 	case MSR_IA32_MISC_ENABLE:
-		*val = MISC_ENABLE_FAST_STRINGS;
+		*val = v->misc_enable;
 		return true;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID:
@@ -140,15 +138,52 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
  * cannot change while CR0.PG = 1: #GP(0) (SDM Vol. 3A 4.1.2).  Taking
  * that change would leave LME != LMA with paging on, which fails the next
  * VM entry (SDM Vol. 3C 27.3.1.1). */
-static bool write_efer(uint64_t val)
+static bool write_efer(struct vcpu *v, uint64_t val)
 {
 	uint64_t cur = vmcs_read64(GUEST_IA32_EFER);
 
 	if (val & ~(EFER_WRITABLE | EFER_LMA))
 		return false;
+	/* With XD disabled, CPUID.80000001H:EDX.NX reads 0 and NXE is a
+	 * reserved bit (SDM Vol. 4 Table 2-2, IA32_MISC_ENABLE[34]). */
+	if ((val & EFER_NXE) && !(cur & EFER_NXE) &&
+	    (v->misc_enable & MISC_ENABLE_XD_DISABLE))
+		return false;
 	if ((guest_cr0() & CR0_PG) && ((val ^ cur) & EFER_LME))
 		return false;
 	vmcs_write64(GUEST_IA32_EFER, (val & EFER_WRITABLE) | (cur & EFER_LMA));
+	return true;
+}
+
+/* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2; reset value MISC_ENABLE_RESET
+ * in msr.h).  Writable: fast strings (0), automatic thermal control (3,
+ * kept, with no circuit behind it), limit CPUID maxval (22, which
+ * vmx/exit_cpuid.c honours) and XD disable (34, where the CPU has NX; it
+ * hides NX from CPUID and EFER).  Read-only, a write leaves them:
+ * performance monitoring available (7), BTS and PEBS unavailable (11,
+ * 12), xTPR message disable (23: CPUID.01H:ECX[14] = 0 says it cannot be
+ * changed), and MONITOR FSM (18: R/W on the CPU, but these vCPUs have no
+ * MONITOR/MWAIT, so it stays 0 with the CPUID flag it controls).  Every
+ * other bit is reserved, Enhanced SpeedStep (16) too since CPUID.01H:
+ * ECX.EST is hidden: setting one raises #GP. */
+#define MISC_ENABLE_WRITABLE                                               \
+	(MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_TCC | MISC_ENABLE_LIMIT_CPUID | \
+	 MISC_ENABLE_XD_DISABLE)
+#define MISC_ENABLE_READ_ONLY                                              \
+	(MISC_ENABLE_PERFMON | MISC_ENABLE_BTS_UNAVAIL |                       \
+	 MISC_ENABLE_PEBS_UNAVAIL | MISC_ENABLE_XTPR_DISABLE |                 \
+	 MISC_ENABLE_MONITOR)
+#define CPUID_EXT1_EDX_NX (1u << 20)
+
+static bool write_misc_enable(struct vcpu *v, uint64_t val)
+{
+	uint64_t writable = MISC_ENABLE_WRITABLE;
+
+	if (!(cpuid(0x80000001u, 0).edx & CPUID_EXT1_EDX_NX))
+		writable &= ~MISC_ENABLE_XD_DISABLE;
+	if (val & ~(writable | MISC_ENABLE_READ_ONLY))
+		return false;
+	v->misc_enable = (v->misc_enable & ~writable) | (val & writable);
 	return true;
 }
 
@@ -166,7 +201,7 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 
 	switch (msr) {
 	case MSR_IA32_EFER:
-		return write_efer(val);
+		return write_efer(v, val);
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
 			return false;
@@ -174,7 +209,8 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return true;
 	case MSR_IA32_TSC:
 		/* A TSC write moves TSC_ADJUST by as much (SDM Vol. 3B
-		 * 18.17.3): the guest's TSC is the host's plus the offset. */
+		 * 18.17.3): the guest's TSC is the host's plus the offset,
+		 * so the change of the offset is the change of the TSC. */
 		cur = v->tsc_offset;
 		set_tsc_offset(v, val - rdtsc());
 		v->tsc_adjust += v->tsc_offset - cur;
@@ -183,8 +219,9 @@ static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		set_tsc_offset(v, v->tsc_offset + val - v->tsc_adjust);
 		v->tsc_adjust = val;
 		return true;
-	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
+		return write_misc_enable(v, val);
+	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_MCG_STATUS:
 		return true; /* ignored */
 	case MSR_MTRR_DEF_TYPE:

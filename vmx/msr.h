@@ -5,9 +5,21 @@
 
 #include <stdint.h>
 
+#include "../arch/msr.h"
 #include "../kernel/vm.h"
 
 enum msr_access { MSR_READ = 1, MSR_WRITE = 2 };
+
+/* A vCPU's IA32_MISC_ENABLE at reset (SDM Vol. 4 Table 2-2), as this
+ * hypervisor's vCPUs have it: fast strings on; no performance monitoring
+ * (CPUID leaf 0xa is hidden), BTS and PEBS unavailable (DS is hidden);
+ * xTPR messages disabled (there is no chipset to tell, and CPUID.01H:ECX
+ * bit 14 is hidden, so the bit cannot change); MONITOR FSM off, as
+ * CPUID.01H:ECX.MONITOR is hidden.  vmx/msr.c says which bits writes
+ * may change. */
+#define MISC_ENABLE_RESET                                                  \
+	(MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAIL |                  \
+	 MISC_ENABLE_PEBS_UNAVAIL | MISC_ENABLE_XTPR_DISABLE)
 
 /* Fills the VM's bitmap: every MSR intercepted, then the pass-through
  * list opened. */

@@ -12,6 +12,7 @@
 #define PIN_PREEMPTION_TIMER (1u << 6)
 
 #define CPU_INTERRUPT_WINDOW_EXITING (1u << 2)
+#define CPU_USE_TSC_OFFSETTING (1u << 3)
 #define CPU_HLT_EXITING (1u << 7)
 #define CPU_INVLPG_EXITING (1u << 9)
 #define CPU_MWAIT_EXITING (1u << 10)

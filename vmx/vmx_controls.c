@@ -30,7 +30,8 @@ static bool adjust(const char *what, uint32_t msr, uint32_t required,
  * injected NMI starts, so virtual NMIs track it for the guest, SDM Vol. 3C
  * 25.3, 26.7.1: without them a VM gets one NMI in its life),
  * the preemption timer (a guest spinning with interrupts off still loses
- * the CPU), EPT, VPID and unrestricted guest (guests start in real or
+ * the CPU), TSC offsetting (RDTSC reads the vCPU's TSC, which writes to
+ * IA32_TSC and IA32_TSC_ADJUST move: SDM Vol. 3B 18.17.3, 3C 26.6.5), EPT, VPID and unrestricted guest (guests start in real or
  * protected mode without paging). */
 bool vmx_controls_init(void)
 {
@@ -59,7 +60,8 @@ bool vmx_controls_init(void)
 			     CPU_USE_MSR_BITMAPS | CPU_SECONDARY_CONTROLS |
 			     CPU_MWAIT_EXITING | CPU_MONITOR_EXITING |
 			     CPU_PAUSE_EXITING | CPU_RDPMC_EXITING |
-			     CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING,
+			     CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING |
+			     CPU_USE_TSC_OFFSETTING,
 		     0, &c->cpu);
 	ok &= adjust("secondary", MSR_IA32_VMX_PROCBASED_CTLS2,
 		     CPU2_ENABLE_EPT | CPU2_ENABLE_VPID |

@@ -1,7 +1,9 @@
 /* Real mode under unrestricted guest: a #GP that the hypervisor injects
- * for an exiting instruction (WRMSR of an unknown MSR) reaches the
- * real-mode IVT, which real mode delivers without an error code (SDM
- * Vol. 3C 27.2.1.3: "deliver error code" must be 0 when CR0.PE = 0); and
+ * for an exiting instruction (WRMSR of an unknown MSR; RDMSR of MSRs the
+ * vCPU lacks: IA32_FEATURE_CONTROL, x2APIC MSR 0x802 in xAPIC mode)
+ * reaches the real-mode IVT, which real mode delivers without an error
+ * code (SDM Vol. 3C 27.2.1.3: "deliver error code" must be 0 when CR0.PE
+ * = 0); and
  * MMIO from 16-bit code, whose default operand and address sizes are 16
  * bits (SDM Vol. 2A 2.1.5 Table 2-1), to the test device.
  *
@@ -83,6 +85,12 @@ __asm__(
 	"	xorl %edx, %edx\n"
 	"	movw %sp, %cs:(r_sp_before - rm_start)\n"
 	"	wrmsr\n"
+	/* RDMSR of IA32_FEATURE_CONTROL (the vCPU has no VMX), then of
+	 * the x2APIC ID in xAPIC mode (SDM Vol. 3A 11.12.2): #GP too. */
+	"	movl $0x3a, %ecx\n"
+	"	rdmsr\n"
+	"	movl $0x802, %ecx\n"
+	"	rdmsr\n"
 	"	movw %sp, %cs:(r_sp_after - rm_start)\n"
 	"2:	testw $2, %cs:(r_mode - rm_start)\n"
 	"	jz 3f\n"
@@ -201,8 +209,9 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(r->done == 1, "real-mode code ran to its end");
 	check(r->other == 0, "no other exception in real mode");
 	if (gp) {
-		check(r->gp_count == 1,
-		      "WRMSR of an unknown MSR in real mode: #GP through the IVT");
+		check(r->gp_count == 3,
+		      "WRMSR of an unknown MSR, RDMSR of FEATURE_CONTROL and of "
+		      "x2APIC MSR 0x802 in real mode: #GP through the IVT, each");
 		check(r->sp_before == r->sp_after,
 		      "real-mode #GP pushed no error code");
 	}

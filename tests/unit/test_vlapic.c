@@ -32,9 +32,19 @@ bool vioapic_watches_eoi(const struct vm *vm)
 	return ioapic_watching;
 }
 
+static unsigned logged;
 void log_msg(enum cfg_log_level level, const char *fmt, ...)
 {
 	(void)level, (void)fmt;
+	logged++;
+}
+
+/* The PIC's INTR: what an ExtINT message lets a vCPU take. */
+static bool pic_pending;
+bool vpic_has_pending(const struct vpic *p)
+{
+	(void)p;
+	return pic_pending;
 }
 
 /* The scheduler's side of a delivery: which vCPUs' CPUs were told. */
@@ -79,6 +89,8 @@ static void setup(unsigned n)
 	now = 1000;
 	ioapic_eois = 0;
 	ioapic_watching = false;
+	pic_pending = false;
+	logged = 0;
 }
 
 static uint32_t rd(unsigned cpu, unsigned off)
@@ -372,6 +384,177 @@ TEST(disabled_apic_takes_no_fixed_interrupts)
 	CHECK(!irr_has(1, 0x6a));
 	CHECK(!vlapic_accepts_pic(&vcpus[1]));
 	CHECK(vlapic_accepts_pic(&vcpus[0])); /* LINT0 ExtINT on the BSP */
+}
+
+/* ---- lowest priority, ExtINT, SMI, reserved delivery modes ---- */
+
+/* SDM Vol. 3A 11.6.2.4: the destination with the lowest PPR takes it,
+ * once; ties go to the lowest APIC ID (our choice). */
+TEST(lowest_priority_goes_to_the_lowest_processor_priority)
+{
+	struct apic_msg m = { .dest = 0x0f, .logical = true,
+			      .mode = APIC_DM_LOWEST };
+
+	setup(4);
+	for (unsigned i = 0; i < 4; i++) {
+		enable(i);
+		wr(i, LDR, (1u << i) << 24);
+	}
+	wr(0, TPR, 0x40);
+	wr(1, TPR, 0x80);
+	wr(2, TPR, 0x20);
+	wr(3, TPR, 0x60);
+	m.vector = 0xd0;
+	vlapic_send(&vm, NULL, &m);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(irr_has(i, 0xd0) == (i == 2));
+	/* An ICR lowest-priority IPI, from vCPU 0 to the others only. */
+	wr(2, TPR, 0x90);
+	ipi(0, 0x0e, 0x800 | 0x100 | 0xd1);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(irr_has(i, 0xd1) == (i == 3));
+	/* PPR, not TPR: vCPU 3 has class 0xd in service now. */
+	vlapic_accept(&vcpus[3], 0xd1);
+	m.vector = 0xd2;
+	vlapic_send(&vm, NULL, &m);
+	CHECK(irr_has(0, 0xd2) && !irr_has(3, 0xd2));
+	/* A tie: the lowest APIC ID. */
+	wr(1, TPR, 0x10);
+	wr(2, TPR, 0x10);
+	m.vector = 0xd3;
+	vlapic_send(&vm, NULL, &m);
+	CHECK(irr_has(1, 0xd3) && !irr_has(2, 0xd3));
+	/* Software-disabled APICs do not compete. */
+	wr(1, SVR, 0xff);
+	m.vector = 0xd4;
+	vlapic_send(&vm, NULL, &m);
+	CHECK(irr_has(2, 0xd4) && !irr_has(1, 0xd4));
+}
+
+TEST(extint_message_lets_the_target_take_the_pic_vector)
+{
+	struct apic_msg m = { .dest = 1, .mode = APIC_DM_EXTINT };
+
+	setup(2);
+	enable(1);
+	CHECK(!vlapic_accepts_pic(&vcpus[1]));
+	pic_pending = true;
+	vlapic_send(&vm, NULL, &m);
+	CHECK(vlapic_accepts_pic(&vcpus[1]));
+	pic_pending = false; /* acknowledged */
+	CHECK(!vlapic_accepts_pic(&vcpus[1]));
+	pic_pending = true; /* a later request needs a later message */
+	CHECK(!vlapic_accepts_pic(&vcpus[1]));
+}
+
+TEST(icr_reserved_modes_and_smi_are_logged_once_not_delivered)
+{
+	setup(2);
+	enable(1);
+	ipi(0, 1, 0x700 | 0x30); /* ExtINT: reserved in the ICR */
+	ipi(0, 1, 0x300 | 0x30); /* 011: reserved */
+	CHECK(!irr_has(1, 0x30));
+	CHECK_EQ_U64(logged, 1);
+	ipi(0, 1, 0x200); /* SMI */
+	ipi(0, 1, 0x200);
+	CHECK_EQ_U64(logged, 2);
+	CHECK(vcpus[1].state == VCPU_RUNNABLE);
+}
+
+/* ---- x2APIC MSRs (SDM Vol. 3A 11.12.1, Table 11-6) ---- */
+
+static bool x2rd(unsigned cpu, unsigned msr, uint64_t *val)
+{
+	return vlapic_msr_read(&vcpus[cpu], msr, val);
+}
+
+static bool x2wr(unsigned cpu, unsigned msr, uint64_t val)
+{
+	return vlapic_msr_write(&vcpus[cpu], msr, val);
+}
+
+#define BASE_X2APIC (VLAPIC_MMIO_BASE | (1u << 11) | (1u << 10))
+
+TEST(x2apic_msrs_exist_only_in_x2apic_mode_and_only_one_way)
+{
+	uint64_t val;
+
+	setup(1);
+	CHECK(!x2rd(0, 0x802, &val)); /* xAPIC mode: #GP */
+	CHECK(!x2wr(0, 0x808, 0));
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, BASE_X2APIC | (1u << 8)));
+	CHECK(x2rd(0, 0x802, &val) && val == 0);
+	static const unsigned reserved[] = {
+		0x800, 0x801, 0x804, 0x807, 0x809, 0x80c, 0x80e, 0x829,
+		0x82e, 0x82f, 0x831, 0x83a, 0x83d, 0x840, 0x8ff,
+	};
+	for (unsigned i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
+		CHECK(!x2rd(0, reserved[i], &val));
+		CHECK(!x2wr(0, reserved[i], 0));
+	}
+	CHECK(!x2rd(0, 0x80b, &val)); /* EOI: write-only */
+	CHECK(!x2rd(0, 0x83f, &val)); /* SELF IPI: write-only */
+	CHECK(!x2wr(0, 0x802, 0));    /* ID */
+	CHECK(!x2wr(0, 0x803, 0));    /* version */
+	CHECK(!x2wr(0, 0x80a, 0));    /* PPR */
+	CHECK(!x2wr(0, 0x80d, 0));    /* LDR */
+	CHECK(!x2wr(0, 0x810, 0));    /* ISR */
+	CHECK(!x2wr(0, 0x839, 0));    /* current count */
+	CHECK(x2rd(0, 0x832, &val) && x2rd(0, 0x837, &val));
+}
+
+TEST(x2apic_reserved_bits_raise_gp)
+{
+	setup(1);
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, BASE_X2APIC | (1u << 8)));
+	CHECK(!x2wr(0, 0x808, 0x100));        /* TPR 31:8 */
+	CHECK(!x2wr(0, 0x808, 1ull << 32));   /* 63:32 */
+	CHECK(x2wr(0, 0x808, 0xff));
+	CHECK(!x2wr(0, 0x80b, 1));            /* EOI non-zero */
+	CHECK(x2wr(0, 0x80b, 0));
+	CHECK(!x2wr(0, 0x828, 1));            /* ESR non-zero */
+	CHECK(x2wr(0, 0x828, 0));
+	CHECK(!x2wr(0, 0x80f, 0x1000 | 0x1ff)); /* SVR 12: no EOI suppression */
+	CHECK(x2wr(0, 0x80f, 0x1ff));
+	CHECK(!x2wr(0, 0x83f, 0x100 | 0x40)); /* SELF IPI 31:8 */
+	CHECK(x2wr(0, 0x83f, 0x40));
+	CHECK(!x2wr(0, 0x83e, 0x4));          /* DCR bit 2 */
+	CHECK(!x2wr(0, 0x832, 0x700 | 0x40)); /* timer: no delivery mode */
+	CHECK(x2wr(0, 0x832, (1u << 16) | 0x40));
+	CHECK(x2wr(0, 0x835, (1u << 14) | 0x700)); /* remote IRR: read-only */
+	CHECK(!x2wr(0, 0x835, 1u << 17));
+	CHECK(!x2wr(0, 0x830, (1u << 12) | 0x40)); /* ICR 12 */
+	CHECK(!x2wr(0, 0x830, (1u << 13) | 0x40));
+	CHECK(!x2wr(0, 0x830, (1u << 16) | 0x40));
+	CHECK(!x2wr(0, 0x830, (1u << 20) | 0x40));
+	CHECK(x2wr(0, 0x830, (1ull << 32) | (1u << 14) | 0x40));
+}
+
+/* SDM Vol. 3A 11.12.5, Figure 11-27; 11.4.7.1. */
+TEST(apic_base_mode_transitions_and_state_after_reenable)
+{
+	uint64_t base = VLAPIC_MMIO_BASE | (1u << 8), val;
+
+	setup(1);
+	CHECK(vlapic_enabled(&vcpus[0]));
+	CHECK(!x2wr(0, MSR_IA32_APIC_BASE, base | (1u << 10))); /* EXTD, !EN */
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, base));               /* disabled */
+	CHECK(!vlapic_enabled(&vcpus[0]));
+	CHECK(!x2wr(0, MSR_IA32_APIC_BASE, base | (3u << 10))); /* -> x2APIC */
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, base | (1u << 11)));  /* -> xAPIC */
+	CHECK(vlapic_enabled(&vcpus[0]));
+	CHECK_EQ_U64(rd(0, SVR), 0xff);
+	CHECK_EQ_U64(rd(0, 0x350), 1u << 16); /* LINT0 masked, not ExtINT */
+	CHECK(!vlapic_accepts_pic(&vcpus[0]));
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, base | (3u << 10)));  /* -> x2APIC */
+	CHECK(x2wr(0, 0x808, 0x30));
+	CHECK(!x2wr(0, MSR_IA32_APIC_BASE, base | (1u << 11))); /* -> xAPIC */
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, base));               /* disabled */
+	CHECK(vlapic_accepts_pic(&vcpus[0])); /* INTR straight to the CPU */
+	CHECK(x2wr(0, MSR_IA32_APIC_BASE, base | (1u << 11)));
+	CHECK_EQ_U64(rd(0, TPR), 0);
+	CHECK(!x2wr(0, MSR_IA32_APIC_BASE, base | (1u << 11) | 1)); /* rsvd */
+	CHECK(x2rd(0, MSR_IA32_APIC_BASE, &val) && val == (base | (1u << 11)));
 }
 
 UNIT_MAIN("vlapic")
