@@ -13,10 +13,12 @@
 
 #include "../arch/cpu.h"
 #include "../arch/tsc.h"
+#include "../drivers/vlapic.h"
 #include "../vmx/exit_stats.h"
 #include "log.h"
 #include "vm.h"
 #include "vm_console.h"
+#include "vm_devices.h"
 #include "vm_lifecycle.h"
 
 #define MONITOR_LINE_MAX 120
@@ -273,9 +275,60 @@ static void cmd_vms(const struct cmd_ctx *c)
 		out("]}\n");
 }
 
+/* The CPU mode from CR0.PE, EFER.LMA and CS's L and D/B bits (SDM
+ * Vol. 3A 2.2, 5.2.1). */
+static const char *mode_name(const struct vcpu_view *w)
+{
+	if (!(w->cr0 & 1))
+		return "real";
+	if (w->rflags & (1u << 17))
+		return "virtual-8086";
+	if (w->efer & (1u << 10))
+		return w->cs_ar & (1u << 13) ? "64-bit" : "compatibility";
+	return w->cs_ar & (1u << 14) ? "protected 32-bit" : "protected 16-bit";
+}
+
+static void info_vcpu(const struct cmd_ctx *c, struct vcpu *v, unsigned i)
+{
+	const struct vcpu_view *w = &v->view;
+	int vec = vlapic_pending_vector(v);
+	bool nmi = vlapic_take_nmi(v, false);
+
+	if (c->json) {
+		out("%s{\"id\":%u,\"state\":\"%s\",\"cpu\":%u,"
+		    "\"exits\":%lu,\"cpu_ticks\":%lu,\"pending_vector\":%d,"
+		    "\"pending_nmi\":%s", i ? "," : "", i, vcpu_state_name(v),
+		    v->cpu, v->exits, v->tsc_used, vec, nmi ? "true" : "false");
+		if (w->valid)
+			out(",\"mode\":\"%s\",\"rip\":%lu,\"rsp\":%lu,"
+			    "\"rflags\":%lu,\"cr0\":%lu,\"cr3\":%lu,\"cr4\":%lu,"
+			    "\"efer\":%lu", mode_name(w), w->rip, w->rsp,
+			    w->rflags, w->cr0, w->cr3, w->cr4, w->efer);
+		out("}");
+		return;
+	}
+	out("  vcpu %u: %s on cpu %u, %lu exits, %lu ticks; pending: ", i,
+	    vcpu_state_name(v), v->cpu, v->exits, v->tsc_used);
+	if (vec >= 0)
+		out("vector %#x%s\n", vec, nmi ? ", NMI" : "");
+	else
+		out("%s\n", nmi ? "NMI" : "none");
+	if (!w->valid) {
+		out("    (not run yet)\n");
+		return;
+	}
+	out("    %s mode  rip 0x%016lx  rsp 0x%016lx  rflags 0x%08lx\n",
+	    mode_name(w), w->rip, w->rsp, w->rflags);
+	out("    cr0 0x%08lx  cr3 0x%016lx  cr4 0x%08lx  efer 0x%lx\n", w->cr0,
+	    w->cr3, w->cr4, w->efer);
+}
+
+/* Registers are those of each vCPU's last turn end: a paused or halted
+ * vCPU's are current; a running one's are a moment old. */
 static void cmd_info(const struct cmd_ctx *c)
 {
-	const struct vm *vm = find_vm(c, 1);
+	struct vm *vm = find_vm(c, 1);
+	const char *d;
 
 	if (!vm)
 		return;
@@ -286,20 +339,13 @@ static void cmd_info(const struct cmd_ctx *c)
 	else
 		out("vm %s: %s, memory %lu MiB, %u resets\n", vm->name,
 		    vm_state_name(vm), vm->ram_size >> 20, vm->resets);
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		const struct vcpu *v = vm->vcpus[i];
-
-		if (c->json)
-			out("%s{\"id\":%u,\"state\":\"%s\",\"cpu\":%u,"
-			    "\"exits\":%lu,\"cpu_ticks\":%lu}", i ? "," : "",
-			    i, vcpu_state_name(v), v->cpu, v->exits,
-			    v->tsc_used);
-		else
-			out("  vcpu %u: %s on cpu %u, %lu exits, %lu ticks\n", i,
-			    vcpu_state_name(v), v->cpu, v->exits, v->tsc_used);
-	}
-	if (c->json)
-		out("]}\n");
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		info_vcpu(c, vm->vcpus[i], i);
+	out(c->json ? "],\"devices\":[" : "  devices:");
+	for (unsigned i = 0, n = 0; i < 32; i++)
+		if ((d = vm_device_name(vm, i)))
+			out(c->json ? "%s\"%s\"" : "%s %s", n++ ? "," : "", d);
+	out(c->json ? "]}\n" : "\n");
 }
 
 /* The VM's exits per reason, summed over its vCPUs; a vCPU whose
@@ -530,7 +576,8 @@ static const struct command commands[] = {
 	{ "help", "help                 this list", cmd_help },
 	{ "vms", "vms                  every VM: number, state, vCPUs and CPUs, "
 		 "memory, CPU time, exits", cmd_vms },
-	{ "info", "info VM              its vCPUs: state, CPU, exits",
+	{ "info", "info VM              each vCPU: state, CPU, exits, mode and "
+		  "registers, pending interrupts; the VM's devices",
 	  cmd_info },
 	{ "stat", "stat [VM]|reset      exits per reason: count, TSC ticks in "
 		  "root (total, mean), log2 histogram", cmd_stat },

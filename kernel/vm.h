@@ -21,7 +21,7 @@
 #include "sched_entity.h"
 
 #define VM_MAX_VCPUS 8
-#define VM_MAX_DEVICES 12 /* kernel/vm_devices.c's table */
+#define VM_MAX_DEVICES 16 /* kernel/vm_devices.c's table, with room */
 /* IA32_MTRR_DEF_TYPE as firmware leaves it: MTRRs on, default WB. */
 #define MTRR_DEF_TYPE_WB_ENABLED 0x806
 
@@ -39,6 +39,15 @@ enum guest_reg {
 struct guest_regs {
 	uint64_t gpr[GUEST_NREGS];
 	uint64_t cr2; /* not in the VMCS either (SDM Vol. 3C 25.4) */
+};
+
+/* The guest state the VMCS holds, as it was when the vCPU's last turn on
+ * a CPU ended (vmx/vcpu_run.c): the monitor's `info` reads it on another
+ * CPU, where the VMCS cannot be read.  A paused VM's is its state now. */
+struct vcpu_view {
+	uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
+	uint32_t cs_ar; /* CS access rights: L and D/B give the mode */
+	bool valid;
 };
 
 enum vcpu_state {
@@ -87,6 +96,7 @@ struct vcpu {
 	struct dr_context dr;   /* DR0-3, DR6: see arch/debugreg.h */
 	uint64_t exits;
 	struct exit_stats *stats; /* per exit reason (vmx/exit_stats.h) */
+	struct vcpu_view view;  /* for the monitor's `info` */
 	unsigned exit_reason;   /* the last exit's basic reason */
 	uint64_t tsc_used;      /* host TSC ticks spent running this vCPU */
 	struct vlapic *lapic;   /* drivers/vlapic.c */
@@ -151,6 +161,7 @@ struct vm {
 	struct vpci *pci;       /* drivers/vpci.c */
 
 	void *device_state[VM_MAX_DEVICES]; /* kernel/vm_devices.c */
+	uint32_t devices_present; /* bit i: table entry i attached */
 	struct io_bus pio;  /* emulated ports (kernel/io_bus.h) */
 	struct io_bus mmio; /* emulated MMIO, above RAM */
 

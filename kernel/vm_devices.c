@@ -53,6 +53,8 @@ bool vm_devices_attach(struct vm *vm, const char **why)
 	static char reason[80];
 
 	for (unsigned i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		unsigned ranges = vm->pio.n + vm->mmio.n;
+
 		if (!devices[i].attach(vm, &vm->device_state[i])) {
 			snprintf(reason, sizeof(reason),
 				 "its %s could not be attached (out of memory "
@@ -61,8 +63,19 @@ bool vm_devices_attach(struct vm *vm, const char **why)
 			vm_devices_detach(vm);
 			return false;
 		}
+		/* A device the VM's config leaves out registers nothing. */
+		if (vm->pio.n + vm->mmio.n != ranges)
+			vm->devices_present |= 1u << i;
 	}
 	return true;
+}
+
+const char *vm_device_name(const struct vm *vm, unsigned i)
+{
+	if (i >= sizeof(devices) / sizeof(devices[0]) ||
+	    !(vm->devices_present & 1u << i))
+		return NULL;
+	return devices[i].name;
 }
 
 void vm_devices_detach(struct vm *vm)
@@ -74,6 +87,7 @@ void vm_devices_detach(struct vm *vm)
 			free(vm->device_state[i]);
 		vm->device_state[i] = NULL;
 	}
+	vm->devices_present = 0;
 	vm->pic = NULL;
 	vm->pit = NULL;
 	vm->ioapic = NULL;

@@ -181,6 +181,22 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 	return exit_unexpected(v, &e);
 }
 
+/* A few VMREADs once per turn, not per exit: what `info` shows. */
+static void save_view(struct vcpu *v)
+{
+	v->view = (struct vcpu_view){
+		.rip = vmcs_readn(GUEST_RIP),
+		.rsp = vmcs_readn(GUEST_RSP),
+		.rflags = vmcs_readn(GUEST_RFLAGS),
+		.cr0 = guest_cr0(),
+		.cr3 = vmcs_readn(GUEST_CR3),
+		.cr4 = guest_cr4(),
+		.efer = vmcs_read64(GUEST_IA32_EFER),
+		.cs_ar = vmcs_read32(GUEST_CS_AR_BYTES),
+		.valid = true,
+	};
+}
+
 uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 {
 	struct percpu *cpu = this_cpu();
@@ -250,6 +266,7 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		if (now >= slice_end)
 			break;
 	}
+	save_view(v);
 	cpu->current = NULL;
 	return rdtsc() - start;
 }
