@@ -15,6 +15,7 @@ One module per boot or family of boots, each a list TESTS:
   smp_ipi.py      vms.smp_ipi: IPIs between two vCPUs on two host CPUs
   smp_reset.py    vms.smp_reset: a 2-vCPU VM reset and crashed across CPUs
   pc.py           vms.pc: unassigned memory and firmware tables as on a PC
+  conform_events.py  vms.conform_events: NMIs, RF, TF and debug registers (SDM)
 helpers.py holds the hv.cfg pieces and verdicts several of them share.
 
 BOOT_TESTS is their concatenation, in the order the harness runs them.
@@ -25,8 +26,8 @@ again when it starts; run `python3 tests/boots/__main__.py` to check it alone.
 
 from __future__ import annotations
 
-from . import (attacks, contained, fuzz, isolation, linux, passthrough, pc,
-               smp, smp_ipi, smp_reset, uefi, vms)
+from . import (attacks, conform_events, contained, fuzz, isolation, linux,
+               passthrough, pc, smp, smp_ipi, smp_reset, uefi, vms)
 from .table import BootTest, Judge, TableError, check_table, table_problems
 
 __all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
@@ -43,6 +44,7 @@ BOOT_TESTS: list[BootTest] = [
     *isolation.TESTS,
     *contained.TESTS,
     *pc.TESTS,
+    *conform_events.TESTS,
     *attacks.TESTS,
     *fuzz.TESTS,
 ]
