@@ -38,6 +38,7 @@
 #define DR7_L(n) (1u << (2 * (n)))
 #define DR7_GD (1u << 13)
 #define DR7_RW_IO(n) (2u << (16 + 4 * (n)))
+#define DR7_RW(dr7, n) (((dr7) >> (16 + 4 * (n))) & 3)
 #define DR7_LEN2(n) (1u << (18 + 4 * (n))) /* two bytes */
 #define MSR_MISC_ENABLE 0x1a0
 #define MSR_NONE 0x12345 /* no such MSR: hv refuses it (#GP) */
@@ -50,6 +51,18 @@ static volatile unsigned db_count, gp_count;
 static volatile uint32_t db_eip[MAX_DB], db_dr6[MAX_DB], db_dr7[MAX_DB];
 static volatile uint32_t gp_eip, gp_eflags, gp_skip;
 static volatile bool gp_retry_valid; /* #GP: retry as a WRMSR that works */
+#define STORM 16 /* more exceptions than any check wants: stop, FAIL */
+
+static void storm(const char *what, struct trap_frame *f)
+{
+	puts_serial(what);
+	puts_serial(" storm at ");
+	print_hex(f->eip);
+	puts_serial(", EFLAGS ");
+	print_hex(f->eflags);
+	puts_serial("\nRESULT: FAIL\n");
+	guest_exit(1);
+}
 
 static inline uint32_t get_dr6(void) { uint32_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
 static inline uint32_t get_dr7(void) { uint32_t v; __asm__ volatile("mov %%dr7, %0" : "=r"(v)); return v; }
@@ -66,20 +79,29 @@ void dbg_trap(struct trap_frame *f)
 {
 	if (f->vector == 1) {
 		unsigned i = db_count++;
-		uint32_t dr6 = get_dr6();
+		uint32_t dr6 = get_dr6(), dr7 = get_dr7();
+		if (i >= STORM)
+			storm("#DB", f);
 		if (i < MAX_DB) {
 			db_eip[i] = f->eip;
 			db_dr6[i] = dr6;
-			db_dr7[i] = get_dr7();
+			db_dr7[i] = dr7;
 		}
 		set_dr6(DR6_RESET);
 		f->eflags &= ~RFLAGS_TF; /* one step is all a check wants */
+		/* An instruction breakpoint is the one fault the CPU pushes
+		 * without RF: the handler sets it, or the IRET hits the same
+		 * breakpoint again (SDM Vol. 3B 18.3.1.1). */
+		for (unsigned n = 0; n < 4; n++)
+			if ((dr6 & DR6_B(n)) && DR7_RW(dr7, n) == 0)
+				f->eflags |= RFLAGS_RF;
 		if (dr6 & DR6_BD)
 			f->eip += 3; /* the MOV DR that general detect stopped */
 		return;
 	}
 	if (f->vector == 13) {
-		gp_count++;
+		if (gp_count++ >= STORM)
+			storm("#GP", f);
 		gp_eip = f->eip;
 		gp_eflags = f->eflags;
 		if (gp_retry_valid) {
