@@ -111,22 +111,10 @@ void vcpu_skip_instruction(const struct exit_info *e)
 	}
 	vmcs_writen(GUEST_RIP, rip);
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C
-	 * 25.4.2); leaving it set would block the next interrupt.  A debug
-	 * exception that MOV SS held back until after this instruction
-	 * (SDM Vol. 3A 6.8.3) waits in the pending debug exceptions field
-	 * (SDM Vol. 3C 28.3.4): it is due now, with this one's. */
+	 * 25.4.2); leaving it set would block the next interrupt. */
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-	if (intr & 3) {
+	if (intr & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
-		if (intr & 2) {
-			uint64_t pending =
-				vmcs_readn(GUEST_PENDING_DBG_EXCEPTIONS);
-			if (pending) {
-				hits |= pending & (DR6_TRAP_BITS | DR6_BS);
-				vmcs_writen(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-			}
-		}
-	}
 	/* The CPU clears RF once an instruction completes (SDM Vol. 3A
 	 * 17.3.1.1); left set, it would hide an instruction breakpoint on
 	 * the next instruction.  An EPT violation (MMIO) saves RF = 1 (SDM
@@ -143,6 +131,19 @@ void vcpu_skip_instruction(const struct exit_info *e)
 		hits |= DR6_BS;
 	if (e->reason == EXIT_REASON_IO_INSTRUCTION)
 		hits |= io_breakpoints(e->qualification);
+	/* A debug exception that MOV SS held back until after this
+	 * instruction (SDM Vol. 3A 6.8.3) waits in the pending debug
+	 * exceptions field (SDM Vol. 3C 28.3.4), and a CPU may have put this
+	 * instruction's own single step there too (Bochs delivers it after
+	 * the next entry): all of them are due now, as one #DB, and the field
+	 * is emptied so that none comes twice. */
+	if (hits || (intr & 2)) {
+		uint64_t pending = vmcs_readn(GUEST_PENDING_DBG_EXCEPTIONS);
+		if (pending) {
+			hits |= pending & (DR6_TRAP_BITS | DR6_BS);
+			vmcs_writen(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+		}
+	}
 	if (hits)
 		raise_debug_trap(hits);
 }
