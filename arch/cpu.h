@@ -85,12 +85,15 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define CR0_NE (1ull << 5)
 #define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
+#define CR4_DE (1ull << 3)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
 
+#define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_RF (1ull << 16)
 
 /* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, Table 3-10). */
 #define CPUID1_ECX_VMX (1u << 5)

@@ -36,6 +36,20 @@ struct dr_context {
 };
 #define DR6_RESET 0xffff0ff0ull /* power-up value (SDM Vol. 3B 18.2.3) */
 
+/* DR6 and DR7 bits (SDM Vol. 3B 18.2.3, 18.2.4). */
+#define DR6_B(n) (1ull << (n))  /* breakpoint condition n detected */
+#define DR6_TRAP_BITS 0xfull    /* B0-B3 */
+#define DR6_BD (1ull << 13)     /* debug register access detected */
+#define DR6_BS (1ull << 14)     /* single step */
+#define DR7_ENABLED(dr7, n) (((dr7) >> (2 * (n))) & 3) /* Ln, Gn */
+#define DR7_GD (1ull << 13)
+#define DR7_RW(dr7, n) (((dr7) >> (16 + 4 * (n))) & 3)
+#define DR7_LEN(dr7, n) (((dr7) >> (18 + 4 * (n))) & 3)
+#define DR7_RW_IO 2u             /* I/O reads or writes (with CR4.DE) */
+#define DR7_IO_BREAKPOINTS 0x22220000ull /* RW0-RW3 bit 1: I/O or data RW */
+/* IA32_DEBUGCTL.BTF: single-step on branches only (SDM Vol. 3B 18.4.1). */
+#define DEBUGCTL_BTF (1ull << 1)
+
 /* Saves the CPU's values into save (if any) and loads load's (if any).  The values
  * loaded were read from the CPU (or are the reset values), so the CPU
  * accepts them: no guest-chosen bit can make these MOVs fault. */

@@ -13,28 +13,68 @@
 #define BLOCKING_STI_MOVSS 3u
 #define BLOCKING_NMI 8u
 
+/* The exceptions that are faults (SDM Vol. 3A Table 6-1): the CPU
+ * reports them with the return address at the faulting instruction, and
+ * sets RF in the RFLAGS image it pushes so that the handler's IRET
+ * re-executes that instruction without an instruction breakpoint firing
+ * again (SDM Vol. 3A 17.3.1.1).  #DB is left out: hv injects it only as a
+ * trap (single step, I/O breakpoint). */
+static bool exception_is_fault(unsigned vector)
+{
+	switch (vector) {
+	case VEC_DE: case VEC_BR: case VEC_UD: case VEC_NM: case VEC_TS:
+	case VEC_NP: case VEC_SS: case VEC_GP: case VEC_PF: case VEC_MF:
+	case VEC_AC: case VEC_XM: case VEC_VE: case VEC_CP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Real mode delivers exceptions without error codes, and with
  * unrestricted guest a VM entry that asks for one while CR0.PE = 0 fails
  * (SDM Vol. 3C 27.2.1.3): the error code is dropped here, for every
- * caller, when the guest is in real mode. */
+ * caller, when the guest is in real mode.
+ *
+ * VM entry pushes RFLAGS as the guest-state area holds it, RF "not
+ * modified based on the type of event" (SDM Vol. 3C 27.6.1.1), so for a
+ * fault RF is set here, as the CPU would set it in the image it pushes
+ * (SDM Vol. 3A 17.3.1.1; KVM does the same).  Delivery through a
+ * protected-mode gate then clears the live RF.  In real mode the image
+ * is 16-bit FLAGS (no RF) and delivery leaves the live RF alone, so it
+ * is not touched there. */
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+	bool protected_mode = (guest_cr0() & CR0_PE) != 0;
 
-	if (has_error && (guest_cr0() & CR0_PE)) {
+	if (has_error && protected_mode) {
 		info |= INTR_INFO_DELIVER_CODE;
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	if (protected_mode && exception_is_fault(vector)) {
+		uint64_t rflags = vmcs_readn(GUEST_RFLAGS);
+		if (!(rflags & RFLAGS_RF))
+			vmcs_writen(GUEST_RFLAGS, rflags | RFLAGS_RF);
 	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
 /* The control word is cached in the vCPU so that the common case, no
- * change, costs no VMREAD on the way into the guest. */
-static void set_window_exiting(struct vcpu *v, bool on)
+ * change, costs no VMREAD on the way into the guest.  `irq` asks for the
+ * interrupt window, `nmi` for the NMI window (SDM Vol. 3C 26.2, 27.7.5,
+ * 27.7.6: an exit before the first instruction at which nothing blocks
+ * the event); nmi is only ever true where vmx_ctls.nmi_window says the CPU
+ * has it. */
+static void set_window_exiting(struct vcpu *v, bool irq, bool nmi)
 {
-	uint32_t want = on ? v->cpu_ctls | CPU_INTERRUPT_WINDOW_EXITING
-			   : v->cpu_ctls & ~CPU_INTERRUPT_WINDOW_EXITING;
+	uint32_t want = v->cpu_ctls &
+			~(CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING);
 
+	if (irq)
+		want |= CPU_INTERRUPT_WINDOW_EXITING;
+	if (nmi)
+		want |= CPU_NMI_WINDOW_EXITING;
 	if (want != v->cpu_ctls) {
 		v->cpu_ctls = want;
 		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
@@ -93,15 +133,21 @@ struct injection {
 	enum { INJECT_NOTHING, INJECT_NMI, INJECT_PIC, INJECT_APIC } what;
 	int apic_vector; /* for INJECT_APIC */
 	bool window;     /* a maskable interrupt waits: exit when it can go */
+	bool nmi_window; /* an NMI waits: exit when it can go */
 };
 
 /* An event already in the entry field (an exception, or a delivery an
  * exit interrupted) goes first.  An NMI goes in when nothing blocks it
- * (SDM Vol. 3C 26.3.1.5: blocking by STI, MOV SS or NMI); while blocked
- * it waits for a later entry (no NMI-window exit is requested).  A
- * maskable interrupt goes in when RFLAGS.IF is set and no STI or MOV SS
+ * (SDM Vol. 3C 26.3.1.5: blocking by STI, MOV SS or NMI); while blocked,
+ * the NMI-window exit asks for the first instruction boundary where it
+ * can go: with virtual NMIs that is right after the guest's IRET ends
+ * its NMI handler (SDM Vol. 3C 26.2, 27.7.6), so an NMI sent to a vCPU
+ * inside its handler arrives then, neither earlier nor later nor never.
+ * A maskable interrupt goes in when RFLAGS.IF is set and no STI or MOV SS
  * blocks it (SDM Vol. 3C 26.3.1.5, 6.8.1), else the interrupt-window
- * exit asks for the moment it can. */
+ * exit asks for the moment it can.  Both windows may be asked at once:
+ * the NMI-window exit comes first (SDM Vol. 3A Table 6-2, NMI above
+ * INTR), and the next entry asks again for what is left. */
 static struct injection decide(struct vcpu *v)
 {
 	struct injection d = { .what = INJECT_NOTHING };
@@ -110,7 +156,10 @@ static struct injection decide(struct vcpu *v)
 	uint32_t blocking;
 
 	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
+		/* The windows open after that event is delivered (SDM Vol.
+		 * 3C 27.7.5, 27.7.6: window exits follow injection). */
 		d.window = irq != IRQ_NONE;
+		d.nmi_window = nmi && vmx_ctls.nmi_window;
 		return d;
 	}
 	if (!nmi && irq == IRQ_NONE)
@@ -119,7 +168,10 @@ static struct injection decide(struct vcpu *v)
 	if (nmi && !(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
 		d.what = INJECT_NMI;
 		d.window = irq != IRQ_NONE;
-	} else if (irq != IRQ_NONE) {
+		return d;
+	}
+	d.nmi_window = nmi && vmx_ctls.nmi_window;
+	if (irq != IRQ_NONE) {
 		if ((vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF) &&
 		    !(blocking & BLOCKING_STI_MOVSS))
 			d.what = irq == IRQ_PIC ? INJECT_PIC : INJECT_APIC;
@@ -155,24 +207,66 @@ void event_deliver(struct vcpu *v, uint64_t now)
 		inject((uint32_t)d.apic_vector | INTR_TYPE_EXTERNAL);
 		break;
 	}
-	set_window_exiting(v, d.window);
+	set_window_exiting(v, d.window, d.nmi_window);
 }
 
-void event_requeue_vectoring(void)
+/* An exit in the middle of an IRET that had already ended virtual-NMI
+ * blocking (a fault or EPT violation on its stack pops) reports it in bit
+ * 12 of the exit interruption information (exception exits) or of the
+ * exit qualification (EPT violations); the guest will run that IRET
+ * again, so the blocking is set again first, or an NMI could come in
+ * before the handler it is meant to follow has returned (SDM Vol. 3C
+ * 28.2.3; 28.2.1 for EPT violations).  Only where no event delivery was
+ * under way: then bit 12 is undefined (SDM Vol. 3C 28.2.3). */
+static void restore_nmi_blocking(const struct exit_info *e)
+{
+	bool unblocked;
+
+	if (!(vmx_ctls.pin & PIN_VIRTUAL_NMIS))
+		return;
+	if (e->reason == EXIT_REASON_EXCEPTION_NMI)
+		unblocked = vmcs_read32(VM_EXIT_INTR_INFO) & INTR_INFO_NMI_UNBLOCKED;
+	else if (e->reason == EXIT_REASON_EPT_VIOLATION)
+		unblocked = e->qualification & INTR_INFO_NMI_UNBLOCKED;
+	else
+		return;
+	if (unblocked)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) |
+				     BLOCKING_NMI);
+}
+
+void event_requeue_vectoring(const struct exit_info *e)
 {
 	uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	uint32_t type = info & INTR_TYPE_MASK;
 
-	if (!(info & INTR_INFO_VALID))
+	if (!(info & INTR_INFO_VALID)) {
+		restore_nmi_blocking(e);
 		return;
+	}
 	if (info & INTR_INFO_DELIVER_CODE)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
 			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION)
+	/* The three software types push the address after the instruction,
+	 * from the entry's instruction length (SDM Vol. 3C 27.6.1.1);
+	 * ICEBP (INT1) is the privileged software exception among them. */
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_SOFT_EXCEPTION)
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN,
 			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	/* An exit during an NMI's delivery leaves virtual-NMI blocking in
+	 * effect (SDM Vol. 3C 28.1), and an entry that injects an NMI with
+	 * it set fails (SDM Vol. 3C 27.3.1.5): the NMI was not delivered, so
+	 * the blocking it began is undone (KVM does the same). */
+	if (type == INTR_TYPE_NMI && (vmx_ctls.pin & PIN_VIRTUAL_NMIS)) {
+		uint32_t blocking = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		if (blocking & BLOCKING_NMI)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+				     blocking & ~BLOCKING_NMI);
+	}
 	/* Bit 12 (NMI unblocking) is reserved in the entry field. */
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~(1u << 12));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_NMI_UNBLOCKED);
 }
 
 /* The guest can take an interrupt now; event_deliver injects it before
@@ -181,6 +275,17 @@ enum exit_action handle_interrupt_window(struct vcpu *v,
 					 const struct exit_info *e)
 {
 	(void)e;
-	set_window_exiting(v, false);
+	set_window_exiting(v, false, v->cpu_ctls & CPU_NMI_WINDOW_EXITING);
+	return EXIT_RESUME;
+}
+
+/* The guest can take an NMI now (its handler's IRET ended the blocking,
+ * SDM Vol. 3C 26.2); event_deliver injects the waiting one before the
+ * next entry. */
+enum exit_action handle_nmi_window(struct vcpu *v, const struct exit_info *e)
+{
+	(void)e;
+	set_window_exiting(v, v->cpu_ctls & CPU_INTERRUPT_WINDOW_EXITING,
+			   false);
 	return EXIT_RESUME;
 }

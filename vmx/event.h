@@ -13,11 +13,16 @@
  * the exit and IDT-vectoring fields (SDM Vol. 3C 25.8.3, 25.9.2, 25.9.3). */
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_DELIVER_CODE (1u << 11)
+/* Bit 12 of the exit interruption information (and of an EPT
+ * violation's qualification): an IRET ended NMI blocking before the exit
+ * (SDM Vol. 3C 28.2.3). */
+#define INTR_INFO_NMI_UNBLOCKED (1u << 12)
 #define INTR_TYPE_MASK (7u << 8)
 #define INTR_TYPE_EXTERNAL (0u << 8)
 #define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_TYPE_SOFT_INTR (4u << 8)
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION (5u << 8) /* ICEBP */
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 
 /* Makes the next VM entry deliver hardware exception `vector`, with
@@ -35,8 +40,10 @@ bool event_pending(struct vcpu *v, uint64_t now);
 /* TSC at which v next needs to be entered for a timer, or 0. */
 uint64_t event_next_deadline(const struct vcpu *v);
 
-/* After an exit: an event whose delivery the exit interrupted is
- * re-injected on the next entry (SDM Vol. 3C 28.2.4, 27.6). */
-void event_requeue_vectoring(void);
+/* After exit e: an event whose delivery the exit interrupted is
+ * re-injected on the next entry (SDM Vol. 3C 28.2.4, 27.6), and NMI
+ * blocking an interrupted IRET had ended is set again (SDM 28.2.3). */
+struct exit_info;
+void event_requeue_vectoring(const struct exit_info *e);
 
 #endif

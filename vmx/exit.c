@@ -4,10 +4,14 @@
  * table itself is in vmx/vcpu_run.c, beside the loop that uses it. */
 #include "exit.h"
 
+#include "../arch/cpu.h"
+#include "../arch/debugreg.h"
 #include "../arch/idt.h"
 #include "../kernel/log.h"
+#include "event.h"
 #include "guest_mem.h"
 #include "vmcs.h"
+#include "vmcs_setup.h"
 
 #define NAME(r) [EXIT_REASON_##r] = #r
 static const char *const exit_reason_names[EXIT_REASON_MAX] = {
@@ -38,9 +42,63 @@ const char *exit_reason_name(unsigned reason)
 	return "UNKNOWN";
 }
 
+static uint64_t read_dr(unsigned n)
+{
+	switch (n) {
+	case 0: return read_dr0();
+	case 1: return read_dr1();
+	case 2: return read_dr2();
+	default: return read_dr3();
+	}
+}
+
+/* The enabled I/O breakpoints (CR4.DE set, RWn = 10) that an IN or OUT
+ * of the ports in qualification q hits, as DR6 Bn bits: any byte of the
+ * access inside the breakpoint's port range, which LENn sizes and
+ * aligns (SDM Vol. 3B 18.2.4, 18.2.5).  The CPU would report them as a
+ * trap after the instruction (SDM Vol. 3B 18.3.1.2); an instruction hv
+ * emulates never reaches that point in the guest, so hv reports them. */
+static uint64_t io_breakpoints(uint64_t q)
+{
+	static const unsigned len_bytes[4] = { 1, 2, 8, 4 };
+	uint64_t dr7 = vmcs_readn(GUEST_DR7), hits = 0;
+	uint64_t first = IO_QUAL_PORT(q), last = first + IO_QUAL_SIZE(q) - 1;
+
+	if (!(dr7 & DR7_IO_BREAKPOINTS) || !(guest_cr4() & CR4_DE))
+		return 0;
+	for (unsigned n = 0; n < 4; n++) {
+		if (!DR7_ENABLED(dr7, n) || DR7_RW(dr7, n) != DR7_RW_IO)
+			continue;
+		uint64_t len = len_bytes[DR7_LEN(dr7, n)];
+		uint64_t base = read_dr(n) & 0xffff & ~(len - 1);
+		if (first <= base + len - 1 && base <= last)
+			hits |= DR6_B(n);
+	}
+	return hits;
+}
+
+/* Delivers the debug traps `hits` (DR6 bits) as the CPU does after an
+ * instruction: one #DB, trap-like (no RF), with DR6 saying why.  VM entry
+ * injection writes neither DR6 nor DR7 (SDM Vol. 3C 27.6.1.1), so hv
+ * does what delivery would: B0-B3 replaced by this exception's, the
+ * other DR6 bits kept (SDM Vol. 3B 18.2.3), DR7.GD cleared as on entry
+ * to a #DB handler (SDM Vol. 3B 18.2.4); KVM's kvm_vcpu_do_singlestep
+ * does the same.  The CPU holds the running vCPU's DR6 (arch/debugreg.h:
+ * MOV DR does not exit and the scheduler switches them), so it is
+ * written there. */
+static void raise_debug_trap(uint64_t hits)
+{
+	uint64_t dr7 = vmcs_readn(GUEST_DR7);
+
+	write_dr6((read_dr6() & ~DR6_TRAP_BITS) | hits);
+	if (dr7 & DR7_GD)
+		vmcs_writen(GUEST_DR7, dr7 & ~DR7_GD);
+	vcpu_inject_exception(VEC_DB, false, 0);
+}
+
 void vcpu_skip_instruction(const struct exit_info *e)
 {
-	uint64_t rip = e->guest_rip + e->insn_len;
+	uint64_t rip = e->guest_rip + e->insn_len, rflags, hits = 0;
 
 	/* Outside 64-bit code the instruction pointer wraps at the code
 	 * size (IP at 64 KiB, EIP at 4 GiB; SDM Vol. 1 3.5); a RIP past it
@@ -57,6 +115,37 @@ void vcpu_skip_instruction(const struct exit_info *e)
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
+	/* The CPU clears RF once an instruction completes (SDM Vol. 3A
+	 * 17.3.1.1); left set, it would hide an instruction breakpoint on
+	 * the next instruction.  An EPT violation (MMIO) saves RF = 1 (SDM
+	 * Vol. 3C 28.3.3), and the guest's IRET from a breakpoint #DB on
+	 * this very instruction sets it. */
+	rflags = vmcs_readn(GUEST_RFLAGS);
+	if (rflags & RFLAGS_RF)
+		vmcs_writen(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+	/* TF as the instruction began: a single-step trap after it, unless
+	 * IA32_DEBUGCTL.BTF asks for branches only (SDM Vol. 3B 18.3.1.4,
+	 * 18.4.3); none of the instructions hv emulates is a branch. */
+	if ((rflags & RFLAGS_TF) &&
+	    !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		hits |= DR6_BS;
+	if (e->reason == EXIT_REASON_IO_INSTRUCTION)
+		hits |= io_breakpoints(e->qualification);
+	/* A debug exception that MOV SS held back until after this
+	 * instruction (SDM Vol. 3A 6.8.3) waits in the pending debug
+	 * exceptions field (SDM Vol. 3C 28.3.4), and a CPU may have put this
+	 * instruction's own single step there too (Bochs delivers it after
+	 * the next entry): all of them are due now, as one #DB, and the field
+	 * is emptied so that none comes twice. */
+	if (hits || (intr & 2)) {
+		uint64_t pending = vmcs_readn(GUEST_PENDING_DBG_EXCEPTIONS);
+		if (pending) {
+			hits |= pending & (DR6_TRAP_BITS | DR6_BS);
+			vmcs_writen(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+		}
+	}
+	if (hits)
+		raise_debug_trap(hits);
 }
 
 static void dump_guest(const struct vcpu *v)

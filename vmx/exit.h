@@ -16,6 +16,13 @@ struct exit_info {
 	uint32_t insn_len;
 };
 
+/* An I/O instruction's exit qualification (SDM Vol. 3C Table 28-5). */
+#define IO_QUAL_SIZE(q) (((q) & 7) + 1)
+#define IO_QUAL_IN (1ull << 3)
+#define IO_QUAL_STRING (1ull << 4)
+#define IO_QUAL_REP (1ull << 5)
+#define IO_QUAL_PORT(q) ((uint16_t)((q) >> 16))
+
 enum exit_action {
 	EXIT_RESUME,  /* handled: enter the guest again */
 	EXIT_YIELD,   /* handled: let the scheduler pick (HLT, PAUSE, timer) */
@@ -26,6 +33,9 @@ typedef enum exit_action (*exit_handler_fn)(struct vcpu *v,
 					    const struct exit_info *e);
 
 /* Helpers for handlers. */
+/* Completes an instruction hv emulated as the CPU completes one: RIP past
+ * it, STI/MOV-SS blocking and RF ended, and the debug traps it raises
+ * (single step, I/O breakpoints) delivered as a #DB after it. */
 void vcpu_skip_instruction(const struct exit_info *e);
 /* Stops the VM with a report of the exit and the guest registers. */
 enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e);
@@ -56,6 +66,7 @@ enum exit_action handle_ept_misconfig(struct vcpu *v,
 enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_interrupt_window(struct vcpu *v,
 					 const struct exit_info *e);
+enum exit_action handle_nmi_window(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_pause(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_preemption_timer(struct vcpu *v,
 					 const struct exit_info *e);

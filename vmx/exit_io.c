@@ -13,12 +13,7 @@
 #include "guest_walk.h"
 #include "vmcs.h"
 
-/* Exit qualification for I/O instructions (SDM Vol. 3C Table 28-5). */
-#define IO_QUAL_SIZE(q) (((q) & 7) + 1)
-#define IO_QUAL_IN (1ull << 3)
-#define IO_QUAL_STRING (1ull << 4)
-#define IO_QUAL_REP (1ull << 5)
-#define IO_QUAL_PORT(q) ((uint16_t)((q) >> 16))
+/* The exit qualification's fields are in exit.h (IO_QUAL_*). */
 
 /* VM-exit instruction information for INS/OUTS (SDM Vol. 3C Table
  * 28-8): the address size (0: 16, 1: 32, 2: 64 bits) and, for OUTS, the

@@ -132,6 +132,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_wbinvd,
@@ -176,6 +177,8 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	v->exits++;
 	v->exit_reason = e.reason;
+	/* An event the exit interrupted goes in again first. */
+	event_requeue_vectoring(&e);
 	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
 		return exit_handlers[e.reason](v, &e);
 	return exit_unexpected(v, &e);
@@ -246,8 +249,6 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		/* An exit can also leave v unable to run without saying so:
 		 * an INIT it sent itself through its APIC (by MMIO or MSR)
 		 * puts it in wait-for-SIPI at once (SDM Vol. 3A 9.4.4.1). */
-		/* An event the exit interrupted goes in again first. */
-		event_requeue_vectoring();
 		act = exit_dispatch(v);
 		/* The exit's cost in root, for the monitor's `stat`: from the
 		 * exit to here (its handler), the TSC read the slice check

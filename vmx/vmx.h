@@ -58,6 +58,7 @@ struct vmx_controls {
 	uint32_t revision_id;     /* IA32_VMX_BASIC[30:0] */
 	unsigned preemption_shift; /* timer ticks every 2^shift TSC ticks */
 	bool ept_ad;               /* EPT accessed/dirty flags usable */
+	bool nmi_window;           /* NMI-window exiting usable (virtual NMIs on) */
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
 

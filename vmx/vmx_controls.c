@@ -81,6 +81,14 @@ bool vmx_controls_init(void)
 		     ENTRY_LOAD_EFER | ENTRY_LOAD_PAT |
 			     ENTRY_LOAD_DEBUG_CONTROLS,
 		     0, &c->entry);
+	/* NMI-window exiting is switched on per vCPU only while an NMI
+	 * waits (vmx/event.c); the CPU must allow it, and it needs virtual
+	 * NMIs (SDM Vol. 3C 27.2.1.1: NMI-window exiting 1 requires virtual
+	 * NMIs 1).  Allowed-1 settings are bits 63:32 (SDM Vol. 3D A.3.2). */
+	c->nmi_window = (c->pin & PIN_VIRTUAL_NMIS) &&
+			((rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+					  : MSR_IA32_VMX_PROCBASED_CTLS) >>
+			  32) & CPU_NMI_WINDOW_EXITING);
 	/* Guests decide long mode themselves: the CPU keeps this control
 	 * equal to the guest's EFER.LMA at every exit (SDM Vol. 3C 28.2). */
 	c->entry &= ~ENTRY_IA32E_MODE;
