@@ -45,7 +45,9 @@ struct dr_context {
 #define DR7_GD (1ull << 13)
 #define DR7_RW(dr7, n) (((dr7) >> (16 + 4 * (n))) & 3)
 #define DR7_LEN(dr7, n) (((dr7) >> (18 + 4 * (n))) & 3)
+#define DR7_RW_WRITE 1u          /* data writes */
 #define DR7_RW_IO 2u             /* I/O reads or writes (with CR4.DE) */
+#define DR7_RW_DATA 3u           /* data reads or writes */
 #define DR7_IO_BREAKPOINTS 0x22220000ull /* RW0-RW3 bit 1: I/O or data RW */
 /* IA32_DEBUGCTL.BTF: single-step on branches only (SDM Vol. 3B 18.4.1). */
 #define DEBUGCTL_BTF (1ull << 1)

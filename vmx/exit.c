@@ -52,6 +52,9 @@ static uint64_t read_dr(unsigned n)
 	}
 }
 
+/* Bytes a breakpoint covers, by its LENn (SDM Vol. 3B 18.2.4). */
+static const unsigned dr7_len_bytes[4] = { 1, 2, 8, 4 };
+
 /* The enabled I/O breakpoints (CR4.DE set, RWn = 10) that an IN or OUT
  * of the ports in qualification q hits, as DR6 Bn bits: any byte of the
  * access inside the breakpoint's port range, which LENn sizes and
@@ -60,7 +63,6 @@ static uint64_t read_dr(unsigned n)
  * emulates never reaches that point in the guest, so hv reports them. */
 static uint64_t io_breakpoints(uint64_t q)
 {
-	static const unsigned len_bytes[4] = { 1, 2, 8, 4 };
 	uint64_t dr7 = vmcs_readn(GUEST_DR7), hits = 0;
 	uint64_t first = IO_QUAL_PORT(q), last = first + IO_QUAL_SIZE(q) - 1;
 
@@ -69,8 +71,33 @@ static uint64_t io_breakpoints(uint64_t q)
 	for (unsigned n = 0; n < 4; n++) {
 		if (!DR7_ENABLED(dr7, n) || DR7_RW(dr7, n) != DR7_RW_IO)
 			continue;
-		uint64_t len = len_bytes[DR7_LEN(dr7, n)];
+		uint64_t len = dr7_len_bytes[DR7_LEN(dr7, n)];
 		uint64_t base = read_dr(n) & 0xffff & ~(len - 1);
+		if (first <= base + len - 1 && base <= last)
+			hits |= DR6_B(n);
+	}
+	return hits;
+}
+
+/* The enabled data breakpoints (RWn = 01 for writes, 11 for reads or
+ * writes) that the memory access of an emulated instruction hits: any
+ * byte of it inside the breakpoint's range, which LENn sizes and aligns
+ * (SDM Vol. 3B 18.2.4, 18.2.5).  The CPU reports them as a trap after
+ * the instruction (18.3.1.2); the access was hv's (an EPT violation
+ * stops the CPU before it), so hv reports them. */
+static uint64_t data_breakpoints(const struct exit_info *e)
+{
+	uint64_t dr7 = vmcs_readn(GUEST_DR7), hits = 0;
+	uint64_t first = e->data_linear, last = first + e->data_size - 1;
+
+	for (unsigned n = 0; n < 4; n++) {
+		unsigned rw = DR7_RW(dr7, n);
+
+		if (!DR7_ENABLED(dr7, n) ||
+		    !(rw == DR7_RW_DATA || (rw == DR7_RW_WRITE && e->data_write)))
+			continue;
+		uint64_t len = dr7_len_bytes[DR7_LEN(dr7, n)];
+		uint64_t base = read_dr(n) & ~(len - 1);
 		if (first <= base + len - 1 && base <= last)
 			hits |= DR6_B(n);
 	}
@@ -131,6 +158,8 @@ void vcpu_skip_instruction(const struct exit_info *e)
 		hits |= DR6_BS;
 	if (e->reason == EXIT_REASON_IO_INSTRUCTION)
 		hits |= io_breakpoints(e->qualification);
+	else if (e->data_size)
+		hits |= data_breakpoints(e);
 	/* A debug exception that MOV SS held back until after this
 	 * instruction (SDM Vol. 3A 6.8.3) waits in the pending debug
 	 * exceptions field (SDM Vol. 3C 28.3.4), and a CPU may have put this

@@ -14,6 +14,12 @@ struct exit_info {
 	uint64_t qualification;
 	uint64_t guest_rip;
 	uint32_t insn_len;
+	/* A memory access hv emulated for the instruction (MMIO), for the
+	 * data breakpoints it may hit: its guest-linear address, size in
+	 * bytes (0: none) and direction. */
+	uint64_t data_linear;
+	uint32_t data_size;
+	bool data_write;
 };
 
 /* An I/O instruction's exit qualification (SDM Vol. 3C Table 28-5). */

@@ -2,6 +2,7 @@
  * know the access size, direction and register (vmx/insn_decode.c), then
  * the registered device handles it. */
 #include "../arch/cpu.h"
+#include "ept.h"
 #include "exit.h"
 #include "guest_mem.h"
 #include "insn_decode.h"
@@ -66,8 +67,15 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 		write_register(v, &in, val);
 	}
 	/* An EPT violation reports no instruction length (SDM Vol. 3C
-	 * 28.2.5): the decoder's is the one. */
+	 * 28.2.5): the decoder's is the one.  Its guest-linear address is
+	 * valid when bit 7 of the qualification says so (Table 28-7): the
+	 * data breakpoints the access may hit are checked against it. */
 	done.insn_len = in.len;
+	if (e->qualification & EPT_QUAL_GLA_VALID) {
+		done.data_linear = vmcs_readn(GUEST_LINEAR_ADDRESS);
+		done.data_size = in.size;
+		done.data_write = in.is_write;
+	}
 	vcpu_skip_instruction(&done);
 	return vm_has_request(v->vm) ? EXIT_STOPPED : EXIT_RESUME;
 }

@@ -175,6 +175,7 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 	e.qualification = vmcs_readn(EXIT_QUALIFICATION);
 	e.guest_rip = vmcs_readn(GUEST_RIP);
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	e.data_size = 0;
 	v->exits++;
 	v->exit_reason = e.reason;
 	/* An event the exit interrupted goes in again first. */

@@ -13,6 +13,8 @@
  *   - an enabled I/O breakpoint (CR4.DE, RWn = 10) on the port an IN or
  *     OUT accessed: a trap after it, DR6.Bn set (SDM Vol. 3B 18.2.4,
  *     18.3.1.2);
+ *   - an enabled data breakpoint (RWn = 01 writes, 11 reads or writes)
+ *     on a byte an emulated MMIO access touched: the same trap;
  *   - MOV SS and POP SS hold a single-step trap back until after the next
  *     instruction (SDM Vol. 3A 6.8.3): one #DB, after that one;
  * and, run beside them as the CPU's own behaviour (no exit involved), an
@@ -38,6 +40,9 @@
 #define DR7_L(n) (1u << (2 * (n)))
 #define DR7_GD (1u << 13)
 #define DR7_RW_IO(n) (2u << (16 + 4 * (n)))
+#define DR7_RW_W(n) (1u << (16 + 4 * (n)))  /* data writes */
+#define DR7_RW_RW(n) (3u << (16 + 4 * (n))) /* data reads or writes */
+#define DR7_LEN4(n) (3u << (18 + 4 * (n)))  /* four bytes */
 #define DR7_RW(dr7, n) (((dr7) >> (16 + 4 * (n))) & 3)
 #define DR7_LEN2(n) (1u << (18 + 4 * (n))) /* two bytes */
 #define MSR_MISC_ENABLE 0x1a0
@@ -71,6 +76,7 @@ static inline void set_dr7(uint32_t v) { __asm__ volatile("mov %0, %%dr7" ::"r"(
 static inline void set_dr0(uint32_t v) { __asm__ volatile("mov %0, %%dr0" ::"r"(v)); }
 static inline void set_dr1(uint32_t v) { __asm__ volatile("mov %0, %%dr1" ::"r"(v)); }
 static inline void set_dr2(uint32_t v) { __asm__ volatile("mov %0, %%dr2" ::"r"(v)); }
+static inline void set_dr3(uint32_t v) { __asm__ volatile("mov %0, %%dr3" ::"r"(v)); }
 static inline uint32_t get_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 static inline void set_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v)); }
 
@@ -435,6 +441,67 @@ static void io_breakpoint_checks(void)
 	set_cr4(cr4);
 }
 
+/* ---- Data breakpoints on emulated MMIO accesses (18.2.4, 18.3.1.2) ---- */
+
+/* The local APIC's TPR (0xfee00080) and version register (0xfee00030):
+ * both MMIO that hv emulates (the access exits before it happens, so
+ * the CPU never sees it to match a data breakpoint: hv must). */
+#define APIC_TPR 0xfee00080u
+#define APIC_VER 0xfee00030u
+
+NOINLINE static void mmio_write_tpr(uint32_t v)
+{
+	__asm__ volatile("movl %0, 0xfee00080\n.globl mmio_wr_after\n"
+			 "mmio_wr_after: nop\n" ::"r"(v) : "memory");
+}
+NOINLINE static uint32_t mmio_read_ver(void)
+{
+	uint32_t v;
+	__asm__ volatile("movl 0xfee00030, %0\n.globl mmio_rd_after\n"
+			 "mmio_rd_after: nop\n" : "=r"(v) :: "memory");
+	return v;
+}
+extern const char mmio_wr_after[], mmio_rd_after[];
+
+static void data_breakpoint_checks(void)
+{
+	reset();
+	set_dr3(APIC_TPR);
+	set_dr7(DR7_FIXED | DR7_L(3) | DR7_RW_W(3) | DR7_LEN4(3));
+	mmio_write_tpr(0);
+	set_dr7(DR7_FIXED);
+	check(one_db_at(mmio_wr_after, DR6_B(3)),
+	      "18.2.4, 18.3.1.2: a write breakpoint on an emulated MMIO write: "
+	      "a #DB after it, DR6.B3");
+
+	reset();
+	set_dr3(APIC_VER);
+	set_dr7(DR7_FIXED | DR7_L(3) | DR7_RW_W(3) | DR7_LEN4(3));
+	(void)mmio_read_ver();
+	set_dr7(DR7_FIXED);
+	check(db_count == 0,
+	      "18.2.4: RW = 01 breaks on writes only: an emulated MMIO read "
+	      "of its address: no #DB");
+
+	reset();
+	set_dr3(APIC_VER + 2); /* 1-byte breakpoint inside the dword read */
+	set_dr7(DR7_FIXED | DR7_L(3) | DR7_RW_RW(3));
+	(void)mmio_read_ver();
+	set_dr7(DR7_FIXED);
+	check(one_db_at(mmio_rd_after, DR6_B(3)),
+	      "18.2.5: a read/write breakpoint on a byte of an emulated MMIO "
+	      "read: a #DB after it, DR6.B3");
+
+	reset();
+	set_dr3(APIC_VER + 4);
+	set_dr7(DR7_FIXED | DR7_L(3) | DR7_RW_RW(3) | DR7_LEN4(3));
+	(void)mmio_read_ver();
+	set_dr7(DR7_FIXED);
+	check(db_count == 0,
+	      "18.2.5: a breakpoint on the bytes after an emulated MMIO read: "
+	      "no #DB");
+}
+
 /* ---- MOV SS / POP SS hold the single step back (6.8.3) ---------------- */
 
 NOINLINE static void movss_step_cpuid(void)
@@ -509,6 +576,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	rf_cleared_checks();
 	single_step_checks();
 	io_breakpoint_checks();
+	data_breakpoint_checks();
 	movss_checks();
 	cpu_own_checks();
 	reset();
