@@ -415,9 +415,11 @@ test:
 
 run:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all linux
 	@$(PYTHON) tests/emu.py run --efi $(BUILD)/hv.efi --cfg examples/hv.cfg \
-	  $(foreach g,hello cpuid hypercall,--file guests/$(g).elf=$(BUILD)/guests/$(g).elf)
+	  --file guests/vmlinuz=$(LINUX_DIR)/vmlinuz \
+	  --file guests/initrd.img=$(LINUX_DIR)/initrd.img \
+	  $(foreach g,hello cpuid,--file guests/$(g).elf=$(BUILD)/guests/$(g).elf)
 
 bench:
 	@$(MAKE) --no-print-directory deps

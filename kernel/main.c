@@ -34,6 +34,7 @@
 #include "sched.h"
 #include "selftest.h"
 #include "vm_audit.h"
+#include "vm_console.h"
 #include "vm_lifecycle.h"
 
 void kmain(uint64_t boot_info_phys);
@@ -175,6 +176,22 @@ static bool place_vms(struct cfg_placement *p)
 	return false;
 }
 
+/* Three lines for whoever sits at the console (`make run`): where typing
+ * goes, the keys, and how to leave. */
+static void console_hint(void)
+{
+	const char *focus = vm_console_focused();
+
+	if (!focus)
+		return;
+	log_info("console: what you type goes to vm %s; Ctrl-A n moves it to "
+		 "the next VM, Ctrl-A 1-9 to VM 1-9", focus);
+	log_info("console: Ctrl-A m opens hv's monitor ('help' lists its "
+		 "commands, 'quit' closes it)");
+	log_info("console: to leave, stop the machine (make run: Ctrl-C in "
+		 "Bochs, Ctrl-T x in QEMU)");
+}
+
 /* Creates every configured VM and runs them until none can run.  A VM
  * that cannot be created is reported and skipped. */
 static void run_vms(void)
@@ -210,6 +227,7 @@ static void run_vms(void)
 					    : placement.cpus[i],
 				  dedicated);
 	}
+	console_hint();
 	/* Every CPU runs its share; the run ends when none has work. */
 	smp_start_work(sched_run);
 	sched_run();

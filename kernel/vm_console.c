@@ -111,6 +111,17 @@ static bool focus_on(const struct vm *vm)
 	return false;
 }
 
+const char *vm_console_focused(void)
+{
+	const char *name = NULL;
+
+	spin_lock(&inputs_lock);
+	if (ninputs)
+		name = inputs[focus].vm->name;
+	spin_unlock(&inputs_lock);
+	return name;
+}
+
 bool vm_console_focus(struct vm *vm)
 {
 	bool ok;

@@ -26,6 +26,8 @@ void vm_console_poll_input(void);
 /* Prints a partial last line (when the VM stops). */
 void vm_console_flush(struct vm *vm);
 
+/* The name of the VM that gets console input now, or NULL: none has any. */
+const char *vm_console_focused(void);
 /* Console input goes to vm from now on; false if it has none. */
 bool vm_console_focus(struct vm *vm);
 /* The monitor's own output (never held). */

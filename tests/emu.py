@@ -592,7 +592,8 @@ def interactive(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS)
     """Boot with the serial port on this terminal. Returns when the emulator
     exits or on Ctrl-C; returns the emulator's exit status (130 on Ctrl-C).
 
-    QEMU: -serial mon:stdio (Ctrl-A X quits, Ctrl-A C is the monitor).
+    QEMU: -serial mon:stdio with -echr 20 (Ctrl-T X quits, Ctrl-T C is
+    QEMU's monitor; Ctrl-A is left to hv's console keys).
     Bochs: com1 is a pseudo-terminal relayed to this terminal both ways (and
     copied to WORKDIR/serial.log); Bochs's own VGA "term" display keeps to a
     pseudo-terminal of its own. Ctrl-C stops it.
@@ -616,8 +617,11 @@ def interactive(platform, espdir, workdir, megs=DEFAULT_MEGS, cpus=DEFAULT_CPUS)
 def _interactive_qemu(platform, espdir, workdir: Path, megs, cpus) -> int:
     accel = "kvm" if platform == "kvm" else "tcg"
     argv, env = qemu_command(espdir, workdir, megs, cpus, accel=accel, serial="mon:stdio")
+    # QEMU's escape key is Ctrl-T here, not Ctrl-A: Ctrl-A is hv's own
+    # console key (Ctrl-A m, the monitor; Ctrl-A n, the next VM).
+    argv += ["-echr", "20"]
     print(f"emu: {platform}: {' '.join(argv)}", file=sys.stderr)
-    print("emu: Ctrl-A X quits QEMU", file=sys.stderr, flush=True)
+    print("emu: Ctrl-T X quits QEMU", file=sys.stderr, flush=True)
     # Foreground, same session: QEMU puts the terminal in raw mode and
     # handles the keys itself, so Ctrl-C goes to the guest's serial port.
     proc = subprocess.Popen(argv, env=env, cwd=str(workdir))

@@ -9,11 +9,15 @@ log free of warnings, errors and oopses (the KLOG lines).  The machine has
 3 CPUs: linux0's two vCPUs run on CPUs 1 and 2, one each, and its second
 boot times two busy loops against one (hv.parallel): both vCPUs really run
 at once.
-vms.linux_shell types commands on the serial console (the BootTest's
-script) and judges the shell's answers.
+vms.linux_shell boots `make run`'s configuration (examples/hv.cfg: linux0
+with a shell, beside the hello and cpuid guests), checks hv's three-line
+console hint, types commands on the serial console (the BootTest's script),
+opens the monitor with Ctrl-A m between them, and judges the answers.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from .helpers import passes, vm
 from .smp import int_range
@@ -121,24 +125,39 @@ LINUX = BootTest(
 )
 
 
+# `make run`'s own configuration (examples/hv.cfg), so the first thing a
+# user sees is tested: only on_idle differs (the test must end).
+_FIRST_RUN_CFG = (Path(__file__).resolve().parents[2] / "examples" / "hv.cfg"
+                  ).read_text().replace("on_idle = halt", "on_idle = poweroff")
+
 LINUX_SHELL = BootTest(
     name="vms.linux_shell",
-    cfg=("[hypervisor]\non_idle = poweroff\n"
-         + _linux_vm("shell").replace("console=ttyS0 quiet",
-                                      "console=ttyS0 quiet hv.shell")),
+    cfg=_FIRST_RUN_CFG,
     files={"guests/vmlinuz": "build/linux/vmlinuz",
-           "guests/initrd.img": "build/linux/initrd.img"},
+           "guests/initrd.img": "build/linux/initrd.img",
+           "guests/hello.elf": "build/guests/hello.elf",
+           "guests/cpuid.elf": "build/guests/cpuid.elf"},
     timeout_s=600,
     stop_regex=r"hv: power off: ",
-    script=[(r"^\[shell\] INIT: shell ready", "echo answer=$((6*7))\n"),
-            (r"^\[shell\] answer=42", "uname -s\n"),
-            (r"^\[shell\] Linux$", "exit\n")],
-    expect=[r"^\[shell\] INIT: shell ready",
-            r"^\[shell\] answer=42$",
-            r"^\[shell\] Linux$",
-            r"^\[shell\] INIT: shell exited",
-            r"vm shell: powered off \(ACPI S5\)"],
-    reject=[r"PANIC", r"Kernel panic"],
+    script=[(r"^\[linux0\] INIT: shell ready", "echo answer=$((6*7))\n"),
+            (r"^\[linux0\] answer=42", "\x01m"),
+            (r"hv monitor: 'help' lists", "vms\r"),
+            (r"^ ?3 cpuid ", "quit\r"),
+            (r"hv monitor: closed", "uname -s\n"),
+            (r"^\[linux0\] Linux", "exit\n")],
+    expect=[r"console: what you type goes to vm linux0; Ctrl-A n moves it",
+            r"console: Ctrl-A m opens hv's monitor",
+            r"console: to leave, stop the machine",
+            r"^\[linux0\] INIT: shell ready",
+            r"^\[linux0\] answer=42\s*$",
+            r"^ ?1 linux0 +(running|halted) +vcpus 1",
+            r"^\[linux0\] Linux\s*$",
+            r"^\[linux0\] INIT: shell exited",
+            r"vm linux0: powered off \(ACPI S5\)",
+            r"hv: power off: idle; VMs: 3 exited, 0 stopped, 0 not started"],
+    reject=[r"PANIC", r"Kernel panic", r"not started:"],
+    subtests={"first_run.hello": passes("hello"),
+              "first_run.cpuid": passes("cpuid")},
 )
 
 
