@@ -101,6 +101,7 @@ UNIT_DEPS_test_xcr0 :=
 UNIT_DEPS_test_host_ports := kernel/host_ports.c
 UNIT_DEPS_test_io_bus := kernel/io_bus.c
 UNIT_DEPS_test_vpic := drivers/vpic.c kernel/io_bus.c kernel/spinlock.c
+UNIT_DEPS_test_virtq := drivers/virtq.c
 UNIT_DEPS_test_vpit := drivers/vpit.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vioapic := drivers/vioapic.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vlapic := drivers/vlapic.c kernel/io_bus.c kernel/spinlock.c
@@ -127,6 +128,7 @@ FUZZ_DEPS_fuzz_bzimage := kernel/bzimage.c
 FUZZ_DEPS_fuzz_insn_decode := vmx/insn_decode.c
 FUZZ_DEPS_fuzz_acpi_madt := kernel/acpi_madt.c
 FUZZ_DEPS_fuzz_acpi_s5 := kernel/acpi_s5.c
+FUZZ_DEPS_fuzz_virtq := drivers/virtq.c
 
 # ---- test guests: 32-bit Multiboot kernels (tests/guests/) ----
 GUEST_CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -fno-pic \
