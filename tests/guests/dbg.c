@@ -121,12 +121,7 @@ void dbg_trap(struct trap_frame *f)
 		}
 		return;
 	}
-	puts_serial("unexpected exception ");
-	print_dec(f->vector);
-	puts_serial(" at ");
-	print_hex(f->eip);
-	puts_serial("\nRESULT: FAIL\n");
-	guest_exit(1);
+	unexpected_trap(f);
 }
 
 /* Gates 1 and 13 to dbg_trap, through a frame like start.S's. */
@@ -137,17 +132,6 @@ __asm__(".text\n"
 	"dbg_common: pushal\n pushl %esp\n call dbg_trap\n addl $4, %esp\n"
 	" popal\n addl $8, %esp\n iret\n");
 extern const char dbg_db_stub[], dbg_gp_stub[];
-
-static void set_gate(unsigned vec, const void *handler)
-{
-	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d;
-	uint32_t h = (uint32_t)handler;
-
-	__asm__ volatile("sidt %0" : "=m"(d));
-	((volatile uint64_t *)d.base)[vec] =
-		(h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-		((uint64_t)(h >> 16) << 48);
-}
 
 static void reset(void)
 {
@@ -569,8 +553,8 @@ static void cpu_own_checks(void)
 int guest_main(uint32_t magic, uint32_t info)
 {
 	(void)magic, (void)info;
-	set_gate(1, dbg_db_stub);
-	set_gate(13, dbg_gp_stub);
+	idt_set_gate(1, dbg_db_stub);
+	idt_set_gate(13, dbg_gp_stub);
 	rf_checks();
 	rf_breakpoint_check();
 	rf_cleared_checks();

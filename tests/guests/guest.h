@@ -76,6 +76,18 @@ extern void (*irq_handler)(uint32_t vector);
  * hex number parser for them. */
 const char *cmdline(uint32_t info);
 uint32_t parse_hex(const char *s);
+/* The value after `key=` among the blank-separated words of s, or 0; the
+ * same as a decimal number (0 when absent); whether the first word of s
+ * is the first word of w. */
+const char *word_value(const char *s, const char *key);
+uint32_t word_number(const char *s, const char *key);
+bool first_word_is(const char *s, const char *w);
+
+/* Points IDT entry `vec` (the IDT start.S built) at `handler`, a 32-bit
+ * interrupt gate. */
+void idt_set_gate(unsigned vec, const void *handler);
+/* Reports an exception nobody expected, RESULT: FAIL, and exits. */
+void unexpected_trap(const struct trap_frame *f) __attribute__((noreturn));
 
 /* VMCALL with the hypercall number in EAX, args in EBX, ECX, EDX. */
 static inline int32_t vmcall(uint32_t nr, uint32_t a, uint32_t b, uint32_t c)

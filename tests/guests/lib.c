@@ -64,6 +64,31 @@ void guest_exit(uint32_t code)
 		__asm__ volatile("cli; hlt");
 }
 
+/* A 32-bit interrupt gate to `handler` in the flat code segment 0x08. */
+static uint64_t interrupt_gate(uint32_t h)
+{
+	return (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+	       ((uint64_t)(h >> 16) << 48);
+}
+
+void idt_set_gate(unsigned vec, const void *handler)
+{
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d;
+
+	__asm__ volatile("sidt %0" : "=m"(d));
+	((volatile uint64_t *)d.base)[vec] = interrupt_gate((uint32_t)handler);
+}
+
+void unexpected_trap(const struct trap_frame *f)
+{
+	puts_serial("unexpected exception ");
+	print_dec(f->vector);
+	puts_serial(" at ");
+	print_hex(f->eip);
+	puts_serial("\nRESULT: FAIL\n");
+	guest_exit(1);
+}
+
 /* IDT: 32 interrupt gates to the stubs in start.S. */
 extern const uint32_t trap_table[256];
 static uint64_t idt[256];
@@ -74,11 +99,8 @@ void idt_setup(void)
 {
 	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d;
 
-	for (int i = 0; i < 256; i++) {
-		uint32_t h = trap_table[i];
-		idt[i] = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-			 ((uint64_t)(h >> 16) << 48);
-	}
+	for (int i = 0; i < 256; i++)
+		idt[i] = interrupt_gate(trap_table[i]);
 	d.limit = sizeof(idt) - 1;
 	d.base = (uint32_t)idt;
 	__asm__ volatile("lidt %0" ::"m"(d));
@@ -97,12 +119,7 @@ void guest_trap(struct trap_frame *f)
 		expected_vector = 0xffffffff;
 		return;
 	}
-	puts_serial("unexpected exception ");
-	print_dec(f->vector);
-	puts_serial(" at ");
-	print_hex(f->eip);
-	puts_serial("\nRESULT: FAIL\n");
-	guest_exit(1);
+	unexpected_trap(f);
 }
 
 void expect_fault(uint32_t vector, uint32_t insn_len)
@@ -176,4 +193,38 @@ void paging_4m(const uint32_t *pd, bool on)
 		cr0 &= ~CR0_PG;
 	}
 	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+}
+
+const char *word_value(const char *s, const char *key)
+{
+	for (const char *p = s; *p; p++) {
+		uint32_t i = 0;
+
+		if (p != s && p[-1] != ' ')
+			continue;
+		while (key[i] && p[i] == key[i])
+			i++;
+		if (!key[i] && p[i] == '=')
+			return p + i + 1;
+	}
+	return 0;
+}
+
+uint32_t word_number(const char *s, const char *key)
+{
+	const char *p = word_value(s, key);
+	uint32_t v = 0;
+
+	while (p && *p >= '0' && *p <= '9')
+		v = v * 10 + (uint32_t)(*p++ - '0');
+	return v;
+}
+
+bool first_word_is(const char *s, const char *w)
+{
+	while (*w && *w != ' ' && *s == *w) {
+		s++;
+		w++;
+	}
+	return (*w == 0 || *w == ' ') && (*s == 0 || *s == ' ');
 }

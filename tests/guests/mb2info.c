@@ -46,14 +46,6 @@ static const struct tag *tags[32];  /* the first tag of each type */
 static uint32_t nmods;
 static const uint32_t *mods[8];     /* module tags, in order */
 
-static uint32_t len(const char *s)
-{
-	uint32_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
 static bool same(const void *a, const void *b, uint32_t n)
 {
 	const uint8_t *x = a, *y = b;
@@ -69,35 +61,6 @@ static bool starts_with(const char *s, const char *prefix)
 		if (*s++ != *prefix++)
 			return false;
 	return true;
-}
-
-static const char *value(const char *s, const char *key)
-{
-	uint32_t k = len(key);
-
-	for (const char *p = s; *p; p++)
-		if ((p == s || p[-1] == ' ') && same(p, key, k) && p[k] == '=')
-			return p + k + 1;
-	return 0;
-}
-
-static uint32_t number(const char *s, const char *key)
-{
-	const char *p = value(s, key);
-	uint32_t v = 0;
-
-	while (p && *p >= '0' && *p <= '9')
-		v = v * 10 + (uint32_t)(*p++ - '0');
-	return v;
-}
-
-static bool first_word_is(const char *s, const char *w)
-{
-	while (*w && *w != ' ' && *s == *w) {
-		s++;
-		w++;
-	}
-	return (*w == 0 || *w == ' ') && (*s == 0 || *s == ' ');
 }
 
 static bool overlaps(uint32_t a, uint32_t n, uint32_t b, uint32_t m)
@@ -150,7 +113,7 @@ static const char *tag_string(uint32_t type, uint32_t fixed)
 static const char *check_cmdline(void)
 {
 	const char *cl = tag_string(1, 0);
-	const char *self = value(cl, "self");
+	const char *self = word_value(cl, "self");
 
 	check(tags[1] != 0, "command line tag (type 1) present");
 	puts_serial("cmdline: '");
@@ -168,7 +131,7 @@ static const char *check_cmdline(void)
  * module alignment tag asks; in order; the whole file. */
 static void check_modules(const char *cl)
 {
-	check(nmods == number(cl, "mods") && value(cl, "mods"),
+	check(nmods == word_number(cl, "mods") && word_value(cl, "mods"),
 	      "one module tag per configured module (spec Modules)");
 	for (uint32_t i = 0; i < nmods; i++) {
 		const char *s = (const char *)(mods[i] + 4);
@@ -187,9 +150,9 @@ static void check_modules(const char *cl)
 				(uint32_t)(__image_end - __image_start)) &&
 			      !overlaps(start, end - start, info_at, info_size),
 		      "module clear of the image and the information");
-		check(number(s, "n") == i && value(s, "n"),
+		check(word_number(s, "n") == i && word_value(s, "n"),
 		      "modules in the configured order");
-		check(end - start == number(s, "len") && value(s, "len"),
+		check(end - start == word_number(s, "len") && word_value(s, "len"),
 		      "module holds its whole file");
 		for (const char *p = s; *p && *p != ' '; p++)
 			if (starts_with(p, "module") && p[6] >= '1' &&
@@ -208,7 +171,7 @@ static void check_memory(const char *cl)
 {
 	const uint32_t *mi = (const uint32_t *)tags[4];
 	const uint32_t *mm = (const uint32_t *)tags[6];
-	uint32_t ram = number(cl, "ram") * 1024;
+	uint32_t ram = word_number(cl, "ram") * 1024;
 	uint32_t low_top = 0, top = 0, n = 0;
 	bool hole_clear = true, bios_reserved = false;
 

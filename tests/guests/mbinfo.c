@@ -76,44 +76,6 @@ static bool clear(uint32_t a, uint32_t n, uint32_t self)
 	return true;
 }
 
-/* The value of `key=` in the space-separated words of s, or 0. */
-static const char *value(const char *s, const char *key)
-{
-	uint32_t k = len(key);
-
-	for (const char *p = s; *p; p++) {
-		uint32_t i = 0;
-
-		if (p != s && p[-1] != ' ')
-			continue;
-		while (i < k && p[i] == key[i])
-			i++;
-		if (i == k && p[k] == '=')
-			return p + k + 1;
-	}
-	return 0;
-}
-
-static uint32_t number(const char *s, const char *key)
-{
-	const char *p = value(s, key);
-	uint32_t v = 0;
-
-	while (p && *p >= '0' && *p <= '9')
-		v = v * 10 + (uint32_t)(*p++ - '0');
-	return v;
-}
-
-/* Whether the first word of s is the word at w (up to a blank or NUL). */
-static bool first_word_is(const char *s, const char *w)
-{
-	while (*w && *w != ' ' && *s == *w) {
-		s++;
-		w++;
-	}
-	return (*w == 0 || *w == ' ') && (*s == 0 || *s == ' ');
-}
-
 static bool starts_with(const char *s, const char *prefix)
 {
 	while (*prefix)
@@ -154,7 +116,7 @@ static void check_cmdline(const struct mb_info *mbi, uint32_t info)
 	puts_serial("cmdline: '");
 	puts_serial(cl);
 	puts_serial("'\n");
-	self = value(cl, "self");
+	self = word_value(cl, "self");
 	if (self) {
 		check(first_word_is(cl, self),
 		      "first word of the command line is the kernel's path");
@@ -190,9 +152,9 @@ static void check_module(uint32_t i)
 	check(clear(m->start, m->end - m->start, i),
 	      "module clear of the image and other modules (spec 3.3)");
 	check(clear(m->string, slen + 1, ~0u), "module string clear (spec 3.3)");
-	check(number(s, "n") == i && value(s, "n"),
+	check(word_number(s, "n") == i && word_value(s, "n"),
 	      "modules in the configured order (spec 3.3 mods_addr)");
-	check(m->end - m->start == number(s, "len") && value(s, "len"),
+	check(m->end - m->start == word_number(s, "len") && word_value(s, "len"),
 	      "module holds its whole file");
 	/* The path (first word) names moduleK.txt; the file starts
 	 * "hv module K". */
@@ -218,7 +180,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	mods = (const struct mb_module *)mbi->mods_addr;
 	nmods = mbi->mods_count;
 	cl = (const char *)mbi->cmdline;
-	at = value(cl, "at");
+	at = word_value(cl, "at");
 	puts_serial("image at ");
 	print_hex((uint32_t)__image_start);
 	puts_serial(", boot information at ");
@@ -235,7 +197,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	      "module list clear of the image and modules (spec 3.3)");
 	check_mmap(mbi);
 	check_cmdline(mbi, info);
-	check(nmods == number(cl, "mods"), "module count as configured");
+	check(nmods == word_number(cl, "mods"), "module count as configured");
 	for (uint32_t i = 0; i < nmods; i++)
 		check_module(i);
 	return verdict();

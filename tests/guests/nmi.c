@@ -94,17 +94,6 @@ __asm__(".text\n"
 	" call nmi_trap\n addl $4, %esp\n popal\n addl $8, %esp\n iret\n");
 extern const char nmi_stub[];
 
-static void set_gate(unsigned vec, const void *handler)
-{
-	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d;
-	uint32_t h = (uint32_t)handler;
-
-	__asm__ volatile("sidt %0" : "=m"(d));
-	((volatile uint64_t *)d.base)[vec] =
-		(h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-		((uint64_t)(h >> 16) << 48);
-}
-
 static void start_mode(unsigned m)
 {
 	mode = m;
@@ -164,7 +153,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	unsigned c;
 
 	(void)magic, (void)info;
-	set_gate(2, nmi_stub);
+	idt_set_gate(2, nmi_stub);
 	xapic_write(XAPIC_SVR, XAPIC_SVR_ENABLE | 0xff);
 
 	start_mode(MODE_PLAIN);
