@@ -199,13 +199,19 @@ $(NEWLIB_LIBC): $(NEWLIB_TAR)
 	@mv $(NEWLIB_DIR)/libc.a.tmp $@
 
 # Kernel code that runs once or seldom (hv.cfg, loading images, ACPI,
-# start-up, self-tests, the monitor) is built for size, so hv.efi stays
-# small; the exit path (vmx/), the devices (drivers/), arch/ and these
-# run on every exit or slice and stay -O2.
+# start-up, self-tests, the monitor; host CPU set-up; PCI config space and
+# the devices guests touch rarely) is built for size, so hv.efi stays
+# small; the exit path (vmx/), the other devices, the rest of arch/ and
+# these run on every exit or slice and stay -O2.
 KERNEL_HOT := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c \
 	      kernel/io_bus.c kernel/vm_irq.c kernel/vm_console.c kernel/fpu.c \
 	      kernel/vm_request.c kernel/spinlock.c kernel/console.c
-KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS)))
+KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS))) \
+	       arch/smp.c arch/gdt.c arch/idt.c arch/ioapic.c arch/tsc.c \
+	       arch/stacktrace.c arch/trap.c arch/spec_ctrl.c arch/paging.c \
+	       drivers/pci.c drivers/pci_bar.c drivers/vpci.c drivers/vpci_func.c \
+	       drivers/fw_cfg.c drivers/pc_testdev.c drivers/vrtc.c \
+	       drivers/vacpi_pm.c
 $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_COLD)): KERNEL_CFLAGS += -Os
 
 # Every object waits for newlib's headers.

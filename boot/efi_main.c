@@ -116,6 +116,9 @@ static EFI_STATUS load_config(EFI_HANDLE image, struct boot_info *bi,
 		for (unsigned m = 0; !EFI_ERROR(st) && m < vm->nmodules; m++)
 			st = add_module(bi, &vol, vm->modules[m].path,
 					vm->modules[m].line);
+		for (unsigned d = 0; !EFI_ERROR(st) && d < vm->ndisks; d++)
+			st = add_module(bi, &vol, vm->disks[d].path,
+					vm->disks[d].line);
 		if (EFI_ERROR(st))
 			return st;
 	}

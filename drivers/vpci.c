@@ -5,6 +5,7 @@
 #include "../kernel/log.h"
 #include "../kernel/spinlock.h"
 #include "pci.h"
+#include "vpci_func.h"
 
 #define CONFIG_ADDRESS 0xcf8
 #define CONFIG_DATA 0xcfc
@@ -39,6 +40,8 @@ struct vpci {
 	uint8_t rcr;
 	unsigned ndevs;
 	struct vpci_host_dev devs[VPCI_MAX_HOST_DEVS];
+	unsigned nfuncs;
+	struct vpci_func *funcs[VPCI_MAX_FUNCS]; /* emulated, vpci_func.h */
 };
 
 /* Config space of 00:00.0 (PCI Local Bus 3.0, 6.1): Intel 82441FX host
@@ -51,6 +54,14 @@ static uint32_t host_bridge_dword(unsigned reg)
 	case 0x08: return 0x06000002; /* class code, revision */
 	default: return 0;
 	}
+}
+
+static struct vpci_func *emulated(struct vpci *p, uint16_t bdf)
+{
+	for (unsigned i = 0; i < p->nfuncs; i++)
+		if (bdf == (uint16_t)(p->funcs[i]->dev_no << 3))
+			return p->funcs[i];
+	return NULL;
 }
 
 static struct vpci_host_dev *host_dev(struct vpci *p, uint16_t bdf)
@@ -173,11 +184,14 @@ static uint32_t config_read(struct vpci *p)
 {
 	uint16_t bdf = (uint16_t)(p->address >> 8);
 	struct vpci_host_dev *d;
+	struct vpci_func *f;
 
 	if (!(p->address & CONFIG_ENABLE))
 		return 0xffffffffu;
 	if (bdf == 0)
 		return host_bridge_dword(p->address & 0xfc);
+	if ((f = emulated(p, bdf)) != NULL)
+		return vpci_func_cfg_read(f, p->address & 0xfc);
 	if ((d = host_dev(p, bdf)) != NULL)
 		return host_dev_read(d, p->address & 0xfc);
 	return 0xffffffffu; /* no device: all ones (master abort) */
@@ -188,8 +202,15 @@ static void config_write(struct vpci *p, unsigned off, unsigned size,
 			 uint32_t val)
 {
 	struct vpci_host_dev *d = host_dev(p, (uint16_t)(p->address >> 8));
+	struct vpci_func *f = emulated(p, (uint16_t)(p->address >> 8));
 	unsigned reg = p->address & 0xfc;
 
+	if ((p->address & CONFIG_ENABLE) && f) {
+		uint32_t bytes = ((1u << size) - 1) << off;
+		vpci_func_cfg_write(f, reg, size == 4 ? val : val << (8 * off),
+				    bytes);
+		return;
+	}
 	if (!(p->address & CONFIG_ENABLE) || !d)
 		return; /* the bridge has nothing writable */
 	uint32_t mask = size == 4 ? 0xffffffffu : ((1u << (8 * size)) - 1) << (8 * off);
@@ -250,6 +271,72 @@ static enum io_result vpci_write(void *dev, struct vcpu *v,
 }
 
 static const struct io_ops vpci_ops = { vpci_read, vpci_write };
+
+/* hv's PCI window: an access goes to the emulated function whose BAR0
+ * covers it while its Memory Space bit is set; else it is unclaimed
+ * (all ones, as a master abort). */
+static struct vpci_func *window_func(struct vpci *p, uint64_t gpa,
+				     unsigned size, uint64_t *off)
+{
+	for (unsigned i = 0; i < p->nfuncs; i++) {
+		struct vpci_func *f = p->funcs[i];
+		uint64_t bar = vpci_func_bar(f);
+
+		if (vpci_func_decodes(f) && gpa >= bar &&
+		    gpa + size <= bar + f->bar_size) {
+			*off = gpa - bar;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+static enum io_result window_read(void *dev, struct vcpu *v, uint64_t gpa,
+				  unsigned size, uint64_t *val)
+{
+	uint64_t off;
+	struct vpci_func *f = window_func(dev, gpa, size, &off);
+
+	return f ? f->ops->bar_read(f->dev, v, off, size, val) : IO_UNHANDLED;
+}
+
+static enum io_result window_write(void *dev, struct vcpu *v, uint64_t gpa,
+				   unsigned size, uint64_t val)
+{
+	uint64_t off;
+	struct vpci_func *f = window_func(dev, gpa, size, &off);
+
+	return f ? f->ops->bar_write(f->dev, v, off, size, val) : IO_UNHANDLED;
+}
+
+static const struct io_ops window_ops = { window_read, window_write };
+
+bool vpci_add_func(struct vm *vm, struct vpci_func *f)
+{
+	struct vpci *p = vm->pci;
+
+	if (!p || p->nfuncs == VPCI_MAX_FUNCS)
+		return false;
+	/* The window is claimed with the first function. */
+	if (!p->nfuncs &&
+	    io_bus_register(&vm->mmio, VPCI_WINDOW_BASE, VPCI_WINDOW_SIZE,
+			    &window_ops, p))
+		return false;
+	p->funcs[p->nfuncs++] = f;
+	return true;
+}
+
+void vpci_reset_functions(struct vm *vm)
+{
+	struct vpci *p = vm->pci;
+
+	if (!p)
+		return;
+	spin_lock(&p->lock);
+	for (unsigned i = 0; i < p->nfuncs; i++)
+		vpci_func_reset(p->funcs[i]);
+	spin_unlock(&p->lock);
+}
 
 bool vpci_attach(struct vm *vm, void **state)
 {

@@ -23,4 +23,12 @@ bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
  * sized, SERR#/parity enables clear, Interrupt Line as firmware set it). */
 void vpci_reset_host_devices(struct vm *vm);
 
+struct vpci_func;
+/* Puts emulated function f (drivers/vpci_func.h) on the VM's bus; the
+ * first one claims hv's PCI window on the VM's MMIO bus.  False if the
+ * bus is full. */
+bool vpci_add_func(struct vm *vm, struct vpci_func *f);
+/* A VM reset: every emulated function and its device at power-on. */
+void vpci_reset_functions(struct vm *vm);
+
 #endif

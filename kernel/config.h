@@ -13,7 +13,8 @@
  *                        cmdline (may be empty), memory, vcpus,
  *                        cpus, sched, weight, on_crash, time_limit,
  *                        passthrough_io, passthrough_pci,
- *                        unassigned_memory, autostart, testdev
+ *                        unassigned_memory, autostart, testdev,
+ *                        disk (repeatable)
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -30,6 +31,7 @@
 #define CFG_PATH_MAX 128     /* including NUL */
 #define CFG_CMDLINE_MAX 512  /* including NUL */
 #define CFG_MODULES_MAX 4        /* `module` lines per VM */
+#define CFG_DISKS_MAX 4          /* `disk` lines per VM */
 #define CFG_MODULE_ARGS_MAX 128  /* a module's arguments, including NUL */
 
 /* Limits on [vm] values, exposed so callers and docs agree with the parser. */
@@ -61,6 +63,13 @@ enum cfg_sched { CFG_SCHED_SHARED, CFG_SCHED_DEDICATED };
 
 /* A `module = PATH ARGS` line: a Multiboot module (a file the UEFI stage
  * loads) and the arguments in its string. */
+/* A virtio-blk disk backed by an image file from the ESP. */
+struct cfg_disk {
+	char path[CFG_PATH_MAX];
+	bool ro;      /* `, ro`: writes fail (and VIRTIO_BLK_F_RO is offered) */
+	unsigned line;
+};
+
 struct cfg_module {
 	char path[CFG_PATH_MAX];       /* as written, up to the first blank */
 	char args[CFG_MODULE_ARGS_MAX]; /* the rest, trimmed; "" when none */
@@ -80,6 +89,9 @@ struct vm_config {
 	char cmdline[CFG_CMDLINE_MAX]; /* "" when absent or empty */
 	/* Multiboot modules in file order (after the initrd, if any). */
 	struct cfg_module modules[CFG_MODULES_MAX];
+	/* virtio-blk disks in file order (PCI 00:04.0, 00:05.0, ...). */
+	struct cfg_disk disks[CFG_DISKS_MAX];
+	unsigned ndisks;
 	unsigned nmodules;
 	uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
 	unsigned vcpus;                /* 1..64, default 1 */

@@ -268,6 +268,31 @@ static const char *set_module(struct parser *p, struct str v)
 	return NULL;
 }
 
+/* "PATH" or "PATH, ro". */
+static const char *set_disk(struct parser *p, struct str v)
+{
+	struct cfg_disk *d;
+	size_t comma = str_find(v, ',');
+	struct str path = trim((struct str){ v.p, comma });
+	struct str opt = comma < v.n ? trim((struct str){ v.p + comma + 1,
+						       v.n - comma - 1 })
+				    : (struct str){ v.p + v.n, 0 };
+
+	if (p->vm->ndisks == CFG_DISKS_MAX) {
+		cfg_fail(p, "too many 'disk' lines (max %d)", CFG_DISKS_MAX);
+		return cfg_already_reported;
+	}
+	if (!path.n || path.n >= CFG_PATH_MAX)
+		return "an image path of 1 to 127 chars, then optionally ', ro'";
+	if (comma < v.n && !(opt.n == 2 && opt.p[0] == 'r' && opt.p[1] == 'o'))
+		return "an image path, then optionally ', ro'";
+	d = &p->vm->disks[p->vm->ndisks++];
+	str_copy(d->path, sizeof(d->path), path);
+	d->ro = comma < v.n;
+	d->line = p->line;
+	return NULL;
+}
+
 static const char *set_cmdline(struct parser *p, struct str v)
 {
 	str_copy(p->vm->cmdline, sizeof(p->vm->cmdline), v);
@@ -397,6 +422,7 @@ const struct key_def cfg_vm_keys[] = {
 	{ "initrd", set_initrd, CFG_PATH_MAX - 1, 0 },
 	{ "module", set_module, CFG_PATH_MAX + CFG_MODULE_ARGS_MAX, KEY_REPEAT },
 	{ "cmdline", set_cmdline, CFG_CMDLINE_MAX - 1, KEY_EMPTY },
+	{ "disk", set_disk, CFG_PATH_MAX + 8, KEY_REPEAT },
 	{ "memory", set_memory, 0, 0 },
 	{ "vcpus", set_vcpus, 0, 0 },
 	{ "cpus", set_cpus, 0, 0 },

@@ -280,6 +280,7 @@ void kmain(uint64_t boot_info_phys)
 
 	percpu_init(0, bsp_apic_id(bi));
 	console_init(0x3f8);
+	vm_console_init();
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION)
 		panic("boot_info magic/version mismatch (%lx v%u)", bi->magic,
 		      bi->version);

@@ -21,9 +21,15 @@ struct console_line {
 	size_t len;
 };
 
-static struct console_line lines[CFG_MAX_VMS] = {
-	[0 ... CFG_MAX_VMS - 1] = { .lock = SPINLOCK_INIT("vm console line") },
-};
+/* Zero-initialised (hv.efi carries no copy of them); vm_console_init
+ * sets up their locks at start-up. */
+static struct console_line lines[CFG_MAX_VMS];
+
+void vm_console_init(void)
+{
+	for (unsigned i = 0; i < CFG_MAX_VMS; i++)
+		spin_init(&lines[i].lock, "vm console line");
+}
 
 struct console_input {
 	struct vm *vm;

@@ -10,6 +10,8 @@
 
 struct vm;
 
+/* At start-up, before any VM exists. */
+void vm_console_init(void);
 void vm_console_write(struct vm *vm, const char *buf, size_t len);
 
 /* Console input: a VM's UART registers where typed bytes go.  One VM has

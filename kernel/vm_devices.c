@@ -18,6 +18,7 @@
 #include "../drivers/vpic.h"
 #include "../drivers/vpit.h"
 #include "../drivers/vrtc.h"
+#include "../drivers/virtio_blk.h"
 #include "../drivers/vuart.h"
 #include "vm.h"
 
@@ -40,6 +41,7 @@ static const struct vm_device devices[] = {
 	{ "8254 PIT", vpit_attach, NULL },
 	{ "CMOS RTC", vrtc_attach, NULL },
 	{ "PCI configuration ports", vpci_attach, NULL },
+	{ "virtio-blk disks", virtio_blk_attach, virtio_blk_detach },
 	{ "ACPI PM registers", vacpi_pm_attach, NULL },
 	{ "I/O APIC", vioapic_attach, NULL },
 	{ "local APIC page", vlapic_attach, NULL },
@@ -68,6 +70,16 @@ bool vm_devices_attach(struct vm *vm, const char **why)
 			vm->devices_present |= 1u << i;
 	}
 	return true;
+}
+
+/* A VM reset: what the devices keep beyond their registers goes (the
+ * disks' copy-on-write layers), and the PCI functions are at power-on. */
+void vm_devices_reset(struct vm *vm)
+{
+	for (unsigned i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+		if (devices[i].attach == virtio_blk_attach)
+			virtio_blk_vm_reset(vm, vm->device_state[i]);
+	vpci_reset_functions(vm);
 }
 
 const char *vm_device_name(const struct vm *vm, unsigned i)

@@ -13,6 +13,9 @@ struct vm;
 bool vm_devices_attach(struct vm *vm, const char **why);
 /* Frees every device's state and what it registered outside the VM. */
 void vm_devices_detach(struct vm *vm);
+/* A VM reset: emulated PCI functions at power-on, disks back to their
+ * images. */
+void vm_devices_reset(struct vm *vm);
 /* The name of device i of the table if the VM has it, else NULL (also
  * past the table's end). */
 const char *vm_device_name(const struct vm *vm, unsigned i);

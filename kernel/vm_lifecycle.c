@@ -266,6 +266,7 @@ static bool finish_reset(struct vm *vm, const char **why)
 	}
 	vcpu_reset_local(vm->vcpus[0]);
 	vioapic_reset(vm->ioapic);
+	vm_devices_reset(vm);
 	passthrough_reset(vm);
 	__atomic_add_fetch(&vm->ept_gen, 1, __ATOMIC_SEQ_CST);
 	vm->state = VM_RUNNING;

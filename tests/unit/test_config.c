@@ -550,6 +550,22 @@ TEST(module_lines_in_order)
     CHECK_EQ_U64(cfg.vms[0].modules[2].line, 5);
 }
 
+TEST(disk_lines)
+{
+    CHECK_OK(VM "disk = \\img\\root.img\ndisk = \\x.img , ro\n");
+    CHECK_EQ_U64(cfg.vms[0].ndisks, 2);
+    CHECK_STR(cfg.vms[0].disks[0].path, "\\img\\root.img");
+    CHECK(!cfg.vms[0].disks[0].ro);
+    CHECK_EQ_U64(cfg.vms[0].disks[0].line, 3);
+    CHECK_STR(cfg.vms[0].disks[1].path, "\\x.img");
+    CHECK(cfg.vms[0].disks[1].ro);
+    CHECK_ERR(VM "disk = a\ndisk = b\ndisk = c\ndisk = d\ndisk = e\n", 7,
+              "too many 'disk' lines (max 4)");
+    CHECK_ERR(VM "disk = a, rw\n", 3,
+              "bad value 'a, rw' for 'disk' (expected an image path, then "
+              "optionally ', ro')");
+}
+
 TEST(module_none_by_default)
 {
     CHECK_OK(VM);

@@ -1,0 +1,382 @@
+/* virtio-blk (Virtio 1.2, 5.2) over drivers/virtio_pci.c: a disk backed
+ * by an image file the UEFI stage loaded from the ESP (`disk = PATH` in
+ * hv.cfg).  The image is shared, read-only, by every VM that names it;
+ * each VM's writes go to its own copy-on-write layer of 4 KiB blocks, kept
+ * in hypervisor memory until the VM is reset (hv has no storage driver of
+ * its own: these disks are volatile).  Requests: read, write, flush,
+ * get-id, discard; a malformed or out-of-range one completes with
+ * VIRTIO_BLK_S_IOERR (or UNSUPP), a queue-rule breach marks the device
+ * DEVICE_NEEDS_RESET.  Data moves straight between the image (or the
+ * layer) and the guest's buffers: no copy in between. */
+#include "virtio_blk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernel/log.h"
+#include "../kernel/memory.h"
+#include "../kernel/modules.h"
+#include "../kernel/page_alloc.h"
+#include "../kernel/vm.h"
+#include "virtio_pci.h"
+
+#define VIRTIO_ID_BLOCK 2
+#define SECTOR 512ull
+#define BLOCK 4096ull
+#define QUEUE_MAX 128
+
+/* Features (5.2.3). */
+#define VIRTIO_BLK_F_SEG_MAX (1ull << 2)
+#define VIRTIO_BLK_F_RO (1ull << 5)
+#define VIRTIO_BLK_F_BLK_SIZE (1ull << 6)
+#define VIRTIO_BLK_F_FLUSH (1ull << 9)
+#define VIRTIO_BLK_F_DISCARD (1ull << 13)
+
+/* Request types and status (5.2.6). */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define VIRTIO_BLK_ID_BYTES 20
+#define HEADER_BYTES 16
+#define DISCARD_SEG_BYTES 16
+
+struct vblk {
+	struct virtio_pci vp;
+	struct vm *vm;
+	const uint8_t *image;
+	uint64_t image_size, capacity; /* capacity in sectors */
+	bool ro;
+	uint64_t nblocks;
+	uint8_t **layer;               /* per 4 KiB block: this VM's copy */
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	char name[24];
+};
+
+/* The chain's readable bytes, then its writable bytes, as two streams
+ * (2.6.4: the device makes no assumption about how a request is split
+ * into buffers). */
+struct stream {
+	const struct virtq_chain *c;
+	struct vm *vm;
+	bool writable;
+	uint64_t len;
+};
+
+static struct stream stream_of(const struct virtq_chain *c, struct vm *vm,
+			       bool writable)
+{
+	return (struct stream){ c, vm, writable,
+				writable ? c->writable_len : c->readable_len };
+}
+
+/* Copies `len` bytes at stream offset `off` to (or from) `buf`; a NULL
+ * buf on a writable stream writes zeros.  The buffers were checked to be
+ * in RAM when the chain was taken (drivers/virtq.c). */
+static void stream_copy(const struct stream *s, uint64_t off, void *buf,
+			uint64_t len)
+{
+	uint8_t *p = buf;
+
+	for (unsigned i = 0; i < s->c->n && len; i++) {
+		const struct virtq_buf *b = &s->c->buf[i];
+		uint64_t n;
+		uint8_t *g;
+
+		if (b->device_writes != s->writable)
+			continue;
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		n = b->len - off < len ? b->len - off : len;
+		g = vm_gpa_to_hva(s->vm, b->gpa + off, n);
+		if (g) {
+			if (!s->writable)
+				memcpy(p, g, n);
+			else if (p)
+				memcpy(g, p, n);
+			else
+				memset(g, 0, n);
+		}
+		if (p)
+			p += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* Moves disk bytes [pos, pos+len) to or from stream s at offset soff,
+ * block by block: the VM's own copy of a block if it has one, else the
+ * image (zeros past its end).  A write first copies the block. */
+static bool disk_io(struct vblk *b, bool write, uint64_t pos, uint64_t len,
+		    const struct stream *s, uint64_t soff)
+{
+	while (len) {
+		uint64_t blk = pos / BLOCK, boff = pos % BLOCK;
+		uint64_t n = BLOCK - boff < len ? BLOCK - boff : len;
+		uint8_t *own = b->layer[blk];
+
+		if (write && !own) {
+			uint64_t phys = page_alloc(1, 1);
+			uint64_t from = blk * BLOCK;
+			if (!phys)
+				return false;
+			own = b->layer[blk] = phys_to_virt(phys);
+			memset(own, 0, BLOCK);
+			if (from < b->image_size)
+				memcpy(own, b->image + from,
+				       b->image_size - from < BLOCK
+					       ? b->image_size - from : BLOCK);
+		}
+		if (write) {
+			stream_copy(s, soff, own + boff, n);
+		} else if (own) {
+			stream_copy(s, soff, own + boff, n);
+		} else {
+			uint64_t at = blk * BLOCK + boff;
+			if (at + n <= b->image_size)
+				stream_copy(s, soff, (void *)(b->image + at), n);
+			else
+				stream_copy(s, soff, NULL, n); /* past the image */
+		}
+		pos += n;
+		soff += n;
+		len -= n;
+	}
+	return true;
+}
+
+static bool in_range(const struct vblk *b, uint64_t sector, uint64_t bytes)
+{
+	return bytes % SECTOR == 0 && sector <= b->capacity &&
+	       bytes / SECTOR <= b->capacity - sector;
+}
+
+/* One request: its status, and how many bytes it wrote for the driver
+ * (data and the status byte: the used length, 2.7.8). */
+static uint8_t request(struct vblk *b, const struct virtq_chain *c,
+		       uint32_t *written)
+{
+	struct stream in = stream_of(c, b->vm, false);
+	struct stream out = stream_of(c, b->vm, true);
+	uint8_t hdr[HEADER_BYTES];
+	uint32_t type;
+	uint64_t sector, data;
+
+	*written = 1;
+	if (in.len < HEADER_BYTES)
+		return VIRTIO_BLK_S_IOERR;
+	stream_copy(&in, 0, hdr, HEADER_BYTES);
+	memcpy(&type, hdr, 4);
+	memcpy(&sector, hdr + 8, 8);
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		data = out.len - 1;
+		if (in.len != HEADER_BYTES || !in_range(b, sector, data))
+			return VIRTIO_BLK_S_IOERR;
+		if (!disk_io(b, false, sector * SECTOR, data, &out, 0))
+			return VIRTIO_BLK_S_IOERR;
+		*written = (uint32_t)(data + 1);
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_OUT:
+		data = in.len - HEADER_BYTES;
+		if (out.len != 1 || b->ro || !in_range(b, sector, data))
+			return VIRTIO_BLK_S_IOERR;
+		return disk_io(b, true, sector * SECTOR, data, &in, HEADER_BYTES)
+			       ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	case VIRTIO_BLK_T_FLUSH:
+		return VIRTIO_BLK_S_OK; /* nothing is cached beyond RAM */
+	case VIRTIO_BLK_T_GET_ID: {
+		uint64_t n = out.len - 1 < VIRTIO_BLK_ID_BYTES
+				     ? out.len - 1 : VIRTIO_BLK_ID_BYTES;
+		stream_copy(&out, 0, b->id, n);
+		*written = (uint32_t)(n + 1);
+		return VIRTIO_BLK_S_OK;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+		/* Segments {le64 sector, le32 num_sectors, le32 flags}
+		 * (5.2.6.2); the contents of a discarded range are then
+		 * undefined, so checking it is all there is to do. */
+		if ((in.len - HEADER_BYTES) % DISCARD_SEG_BYTES || in.len == HEADER_BYTES)
+			return VIRTIO_BLK_S_IOERR;
+		for (uint64_t off = HEADER_BYTES; off < in.len;
+		     off += DISCARD_SEG_BYTES) {
+			uint8_t seg[DISCARD_SEG_BYTES];
+			uint32_t num, flags;
+			stream_copy(&in, off, seg, sizeof(seg));
+			memcpy(&sector, seg, 8);
+			memcpy(&num, seg + 8, 4);
+			memcpy(&flags, seg + 12, 4);
+			if (flags)
+				return VIRTIO_BLK_S_UNSUPP;
+			if (!in_range(b, sector, (uint64_t)num * SECTOR))
+				return VIRTIO_BLK_S_IOERR;
+		}
+		return b->ro ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+static void queue_notify(void *dev, struct virtio_pci *vp, unsigned qi)
+{
+	struct vblk *b = dev;
+	struct virtq *q = &vp->vq[qi].q;
+	struct virtq_mem m = virtio_guest_mem(b->vm);
+	struct virtq_chain c;
+	const char *why = "";
+	enum virtq_result r;
+	bool done = false;
+
+	while ((r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN) {
+		struct stream out = stream_of(&c, b->vm, true);
+		uint32_t written;
+		uint8_t status;
+
+		/* The status is the last writable byte (5.2.6); a chain
+		 * without one has nowhere to be told it failed. */
+		if (!out.len) {
+			r = VIRTQ_BROKEN;
+			why = "a request without a status byte";
+			break;
+		}
+		status = request(b, &c, &written);
+		stream_copy(&out, out.len - 1, &status, 1);
+		if (virtq_push(q, &m, c.head, written, &why)) {
+			r = VIRTQ_BROKEN;
+			break;
+		}
+		done = true;
+	}
+	if (done)
+		virtio_pci_interrupt(vp, qi);
+	if (r == VIRTQ_BROKEN)
+		virtio_pci_broken(vp, why);
+}
+
+/* The configuration layout (5.2.4); fields not listed read 0. */
+static uint64_t config_read(void *dev, unsigned off, unsigned size)
+{
+	struct vblk *b = dev;
+	uint8_t cfg[64] = { 0 };
+	uint64_t v = 0;
+	uint32_t seg_max = VIRTQ_MAX_CHAIN - 2, blk_size = SECTOR;
+	uint32_t max_discard = b->capacity > 0xffffffffull ? 0xffffffffu
+							   : (uint32_t)b->capacity;
+	uint32_t one = 1;
+
+	memcpy(cfg + 0, &b->capacity, 8);
+	memcpy(cfg + 12, &seg_max, 4);
+	memcpy(cfg + 20, &blk_size, 4);
+	memcpy(cfg + 36, &max_discard, 4);
+	memcpy(cfg + 40, &one, 4);      /* max_discard_seg */
+	memcpy(cfg + 44, &one, 4);      /* discard_sector_alignment */
+	if (off + size <= sizeof(cfg))
+		memcpy(&v, cfg + off, size);
+	return v;
+}
+
+static void drop_layer(struct vblk *b)
+{
+	for (uint64_t i = 0; i < b->nblocks; i++)
+		if (b->layer[i]) {
+			page_free(virt_to_phys(b->layer[i]), 1);
+			b->layer[i] = NULL;
+		}
+}
+
+/* A device reset keeps what was written (the disk, not the controller,
+ * holds data); a VM reset drops the layer (virtio_blk_vm_reset). */
+static void dev_reset(void *dev)
+{
+	(void)dev;
+}
+
+static const struct virtio_dev_ops vblk_ops = {
+	config_read, queue_notify, dev_reset,
+};
+
+struct virtio_blk_set {
+	unsigned n;
+	struct vblk *disk[CFG_DISKS_MAX];
+};
+
+bool virtio_blk_attach(struct vm *vm, void **state)
+{
+	struct virtio_blk_set *set;
+
+	if (!vm->cfg->ndisks)
+		return true;
+	set = *state = calloc(1, sizeof(*set));
+	if (!set)
+		return false;
+	for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
+		const struct cfg_disk *d = &vm->cfg->disks[i];
+		struct vblk *b = calloc(1, sizeof(*b));
+		size_t size;
+
+		if (!b)
+			return false;
+		set->disk[set->n++] = b;
+		b->vm = vm;
+		b->ro = d->ro;
+		b->image = module_find(d->path, &size);
+		if (!b->image)
+			return false;
+		b->image_size = size;
+		b->capacity = size / SECTOR;
+		b->nblocks = (b->capacity * SECTOR + BLOCK - 1) / BLOCK;
+		b->layer = calloc(b->nblocks ? b->nblocks : 1, sizeof(*b->layer));
+		if (!b->layer)
+			return false;
+		snprintf(b->id, sizeof(b->id), "hv-%.10s-%u", vm->name, i);
+		snprintf(b->name, sizeof(b->name), "virtio-blk %u", i);
+		if (!virtio_pci_create(&b->vp, vm, i, VIRTIO_ID_BLOCK,
+				       VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX |
+				       VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE |
+				       VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_DISCARD |
+				       (b->ro ? VIRTIO_BLK_F_RO : 0),
+				       1, QUEUE_MAX, b->name, &vblk_ops, b))
+			return false;
+		log_info("vm %s: %s at pci 00:%02x.0: %s, %lu sectors%s", vm->name,
+			 b->name, b->vp.func.dev_no, d->path, b->capacity,
+			 b->ro ? ", read-only" : "");
+	}
+	return true;
+}
+
+void virtio_blk_detach(struct vm *vm, void *state)
+{
+	struct virtio_blk_set *set = state;
+
+	(void)vm;
+	if (!set)
+		return;
+	for (unsigned i = 0; i < set->n; i++) {
+		struct vblk *b = set->disk[i];
+		if (b->layer) {
+			drop_layer(b);
+			free(b->layer);
+		}
+		free(b);
+	}
+	free(set);
+}
+
+void virtio_blk_vm_reset(struct vm *vm, void *state)
+{
+	struct virtio_blk_set *set = state;
+
+	(void)vm;
+	for (unsigned i = 0; set && i < set->n; i++) {
+		spin_lock(&set->disk[i]->vp.lock);
+		drop_layer(set->disk[i]);
+		spin_unlock(&set->disk[i]->vp.lock);
+	}
+}

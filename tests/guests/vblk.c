@@ -1,0 +1,346 @@
+/* A virtio-blk driver by hand (issue 14), checking the device against the
+ * Virtio 1.2 specification, each check citing its section: PCI discovery
+ * through the virtio vendor capabilities (4.1.4), feature negotiation
+ * (3.1.1: a feature the device did not offer keeps FEATURES_OK clear), a
+ * split virtqueue (2.7) with MSI-X (4.1.5.1), then requests (5.2.6):
+ * read the image's known pattern, get-id, write and read back, flush,
+ * discard, out of range (IOERR), an unknown type (UNSUPP); and what a
+ * hostile driver does: a queue size that is not a power of two, a
+ * notification before DRIVER_OK, a buffer outside RAM (the device sets
+ * DEVICE_NEEDS_RESET and works again after a reset).
+ *
+ * Command line: "tag=N" (this VM's write pattern), "ro=1" (the disk is
+ * read-only: writes must fail), "sectors=N" (the image's size).  Two VMs
+ * with the same image write different patterns to sector 5 and must
+ * each read back only their own (copy-on-write per VM). */
+#include "guest.h"
+
+#define PCI_ADDR 0xcf8
+#define PCI_DATA 0xcfc
+#define LAPIC 0xfee00000u
+#define MSI_VECTOR_Q 0x40
+#define MSI_VECTOR_CFG 0x41
+
+/* Status (2.1) and features. */
+#define S_ACK 1
+#define S_DRIVER 2
+#define S_DRIVER_OK 4
+#define S_FEATURES_OK 8
+#define S_NEEDS_RESET 64
+#define F_VERSION_1_HI (1u << 0) /* bit 32 */
+#define F_BLK_RO (1u << 5)
+#define F_INDIRECT (1u << 28)
+
+#define QSIZE 8
+#define T_IN 0
+#define T_OUT 1
+#define T_FLUSH 4
+#define T_GET_ID 8
+#define T_DISCARD 11
+
+static volatile uint8_t *common, *isr, *devcfg, *notify_base;
+static uint32_t notify_mult;
+static volatile uint32_t *msix_table;
+static uint32_t bdf;
+static volatile uint32_t q_irqs, cfg_irqs;
+
+/* The queue: 16-aligned descriptors, 2-aligned available ring, 4-aligned
+ * used ring (2.7, Table "Virtqueue Part Alignment"). */
+struct vdesc { uint64_t addr; uint32_t len; uint16_t flags, next; };
+static struct vdesc desc[QSIZE] __attribute__((aligned(16)));
+static struct { uint16_t flags, idx, ring[QSIZE], used_event; } avail
+	__attribute__((aligned(2)));
+static volatile struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[QSIZE]; uint16_t avail_event; } used
+	__attribute__((aligned(4)));
+static uint16_t last_used;
+
+static uint8_t hdr[16] __attribute__((aligned(16)));
+static uint8_t data[4096] __attribute__((aligned(4096)));
+static volatile uint8_t status;
+
+static uint32_t cfg_read(unsigned reg)
+{
+	outl(PCI_ADDR, 0x80000000u | bdf << 8 | reg);
+	return inl(PCI_DATA);
+}
+
+static void cfg_write(unsigned reg, uint32_t v)
+{
+	outl(PCI_ADDR, 0x80000000u | bdf << 8 | reg);
+	outl(PCI_DATA, v);
+}
+
+static void w8(volatile uint8_t *b, unsigned off, uint8_t v) { b[off] = v; }
+static void w16(volatile uint8_t *b, unsigned off, uint16_t v) { *(volatile uint16_t *)(b + off) = v; }
+static void w32(volatile uint8_t *b, unsigned off, uint32_t v) { *(volatile uint32_t *)(b + off) = v; }
+static uint8_t r8(volatile uint8_t *b, unsigned off) { return b[off]; }
+static uint16_t r16(volatile uint8_t *b, unsigned off) { return *(volatile uint16_t *)(b + off); }
+static uint32_t r32(volatile uint8_t *b, unsigned off) { return *(volatile uint32_t *)(b + off); }
+
+static void on_irq(uint32_t vector)
+{
+	if (vector == MSI_VECTOR_Q)
+		q_irqs++;
+	else if (vector == MSI_VECTOR_CFG)
+		cfg_irqs++;
+	*(volatile uint32_t *)(LAPIC + 0xb0) = 0; /* EOI */
+}
+
+/* Finds the first 1af4:1042 function from `from` on; its BAR0 layout. */
+static bool find_device(unsigned from)
+{
+	for (unsigned dev = from; dev < 32; dev++) {
+		bdf = dev << 3;
+		if (cfg_read(0) != 0x10421af4u)
+			continue;
+		uint8_t *bar = (uint8_t *)(cfg_read(0x10) & ~0xfu);
+		cfg_write(0x04, cfg_read(0x04) | 0x6); /* memory, bus master */
+		for (unsigned cap = cfg_read(0x34) & 0xff; cap;
+		     cap = (cfg_read(cap) >> 8) & 0xff) {
+			uint32_t h = cfg_read(cap);
+			uint8_t *p = bar + cfg_read(cap + 8);
+			if ((h & 0xff) == 0x11) {
+				msix_table = (volatile uint32_t *)(bar + (cfg_read(cap + 4) & ~7u));
+				continue;
+			}
+			if ((h & 0xff) != 0x09)
+				continue;
+			switch ((h >> 24) & 0xff) {
+			case 1: common = p; break;
+			case 2: notify_base = p; notify_mult = cfg_read(cap + 16); break;
+			case 3: isr = p; break;
+			case 4: devcfg = p; break;
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
+static void msix_on(void)
+{
+	unsigned cap;
+
+	for (cap = cfg_read(0x34) & 0xff; cap && (cfg_read(cap) & 0xff) != 0x11;
+	     cap = (cfg_read(cap) >> 8) & 0xff)
+		;
+	msix_table[0] = LAPIC;            /* vector 0: the queue, to APIC 0 */
+	msix_table[1] = 0;
+	msix_table[2] = MSI_VECTOR_Q;
+	msix_table[3] = 0;                /* unmasked */
+	msix_table[4] = LAPIC;            /* vector 1: configuration */
+	msix_table[5] = 0;
+	msix_table[6] = MSI_VECTOR_CFG;
+	msix_table[7] = 0;
+	cfg_write(cap, cfg_read(cap) | (1u << 31)); /* MSI-X Enable */
+	w16(common, 0x10, 1); /* configuration changes: vector 1 */
+}
+
+/* 3.1.1 steps 1-6 with `hi`/`lo` as the driver's features; the status
+ * after FEATURES_OK. */
+static uint8_t negotiate(uint32_t lo, uint32_t hi)
+{
+	w8(common, 0x14, 0);
+	w8(common, 0x14, S_ACK);
+	w8(common, 0x14, S_ACK | S_DRIVER);
+	w32(common, 0x08, 0);
+	w32(common, 0x0c, lo);
+	w32(common, 0x08, 1);
+	w32(common, 0x0c, hi);
+	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK);
+	return r8(common, 0x14);
+}
+
+static uint32_t device_features(unsigned half)
+{
+	w32(common, 0x00, half);
+	return r32(common, 0x04);
+}
+
+/* Queue 0 with `size` entries at our rings; true if it took. */
+static bool setup_queue(uint16_t size)
+{
+	for (unsigned i = 0; i < QSIZE; i++)
+		desc[i].next = 0;
+	avail.idx = avail.flags = 0;
+	last_used = 0;
+	w16(common, 0x16, 0);
+	w16(common, 0x18, size);
+	w16(common, 0x1a, 0);                 /* MSI-X vector 0 */
+	w32(common, 0x20, (uint32_t)desc);
+	w32(common, 0x24, 0);
+	w32(common, 0x28, (uint32_t)&avail);
+	w32(common, 0x2c, 0);
+	w32(common, 0x30, (uint32_t)&used);
+	w32(common, 0x34, 0);
+	w16(common, 0x1c, 1);
+	return r16(common, 0x1c) == 1;
+}
+
+static void notify(void)
+{
+	w16(notify_base, r16(common, 0x1e) * notify_mult, 0);
+}
+
+/* One request: header, data (len bytes, the device writes it if `in`),
+ * status; true if the device completed it (used ring), with *st. */
+static bool request(uint32_t type, uint32_t sector, uint32_t len, bool in,
+		    uint8_t *st, uint32_t *used_len)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 16; i++)
+		hdr[i] = 0;
+	*(uint32_t *)hdr = type;
+	*(uint32_t *)(hdr + 8) = sector;
+	status = 0xff;
+	desc[n] = (struct vdesc){ (uint32_t)hdr, 16, 1, 1 };
+	n++;
+	if (len) {
+		desc[n] = (struct vdesc){ (uint32_t)data, len, (uint16_t)(1 | (in ? 2 : 0)), 2 };
+		n++;
+	}
+	desc[n] = (struct vdesc){ (uint32_t)&status, 1, 2, 0 };
+	desc[n - 1].next = (uint16_t)n;
+	avail.ring[avail.idx % QSIZE] = 0;
+	__asm__ volatile("" ::: "memory");
+	avail.idx++;
+	notify();
+	for (unsigned spin = 0; spin < 1000000 && used.idx == last_used; spin++)
+		__asm__ volatile("pause");
+	if (used.idx == last_used)
+		return false;
+	*used_len = used.ring[last_used % QSIZE].len;
+	last_used++;
+	*st = status;
+	return true;
+}
+
+static uint8_t pattern(uint32_t sector, uint32_t i)
+{
+	return (uint8_t)(sector * 7 + i);
+}
+
+int guest_main(uint32_t magic, uint32_t info)
+{
+	const char *cl = cmdline(info);
+	uint32_t tag = word_number(cl, "tag"), sectors = word_number(cl, "sectors");
+	bool ro = word_value(cl, "ro") != 0;
+	uint32_t ulen;
+	uint8_t st;
+	bool ok;
+
+	(void)magic;
+	irq_handler = on_irq;
+	*(volatile uint32_t *)(LAPIC + 0xf0) |= 0x100; /* APIC on */
+	__asm__ volatile("sti");
+
+	check(find_device(0) && common && isr && devcfg && notify_base &&
+		      msix_table,
+	      "4.1.4: a virtio-blk function (1af4:1042) with common, notify, "
+	      "ISR, device configuration and MSI-X capabilities");
+	if (!common)
+		return verdict();
+	check((device_features(1) & F_VERSION_1_HI) != 0,
+	      "6.1: the device offers VIRTIO_F_VERSION_1");
+	check(((device_features(0) & F_BLK_RO) != 0) == ro,
+	      "5.2.3: VIRTIO_BLK_F_RO exactly when the disk is read-only");
+	check(!(negotiate(F_INDIRECT, F_VERSION_1_HI | (1u << 8)) & S_FEATURES_OK),
+	      "3.1.1: a feature the device did not offer: FEATURES_OK stays clear");
+	check(!(negotiate(F_INDIRECT, 0) & S_FEATURES_OK),
+	      "6.1: a driver without VERSION_1 is refused (no legacy interface)");
+	check(negotiate(F_INDIRECT, F_VERSION_1_HI) & S_FEATURES_OK,
+	      "3.1.1: offered features are accepted: FEATURES_OK");
+	check(*(volatile uint32_t *)devcfg == sectors,
+	      "5.2.4: capacity is the image's size in sectors");
+
+	/* A queue size that is not a power of two (2.7: Queue Size). */
+	w16(common, 0x16, 0);
+	check(r16(common, 0x18) >= QSIZE, "4.1.4.3: queue 0 offers at least 8 entries");
+	setup_queue(6);
+	check(r8(common, 0x14) & S_NEEDS_RESET,
+	      "2.7: a queue size that is not a power of two: DEVICE_NEEDS_RESET");
+
+	negotiate(F_INDIRECT, F_VERSION_1_HI);
+	check(!(r8(common, 0x14) & S_NEEDS_RESET), "2.4: a reset clears DEVICE_NEEDS_RESET");
+	msix_on();
+	setup_queue(QSIZE);
+	/* A notification before DRIVER_OK (3.1.1) is not served. */
+	desc[0] = (struct vdesc){ (uint32_t)hdr, 16, 1, 1 };
+	desc[1] = (struct vdesc){ (uint32_t)&status, 1, 2, 0 };
+	avail.ring[0] = 0;
+	avail.idx = 1;
+	notify();
+	for (volatile int i = 0; i < 10000; i++)
+		;
+	check(used.idx == 0, "3.1.1: a notification before DRIVER_OK uses no buffer");
+	avail.idx = 0;
+	setup_queue(QSIZE); /* enable is idempotent: rings as before */
+	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+
+	ok = request(T_IN, 0, 512, true, &st, &ulen);
+	bool same = ok && st == 0;
+	for (uint32_t i = 0; same && i < 512; i++)
+		same = data[i] == pattern(0, i);
+	check(same && ulen == 513,
+	      "5.2.6: reading sector 0 gives the image's bytes, used length 513");
+	check(q_irqs >= 1, "4.1.5.1: the completion arrives on its MSI-X vector");
+
+	ok = request(T_GET_ID, 0, 20, true, &st, &ulen);
+	check(ok && st == 0 && data[0] == 'h' && data[1] == 'v' && data[2] == '-',
+	      "5.2.6: GET_ID answers the disk's serial (hv-...)");
+
+	for (uint32_t i = 0; i < 512; i++)
+		data[i] = (uint8_t)(tag + i);
+	ok = request(T_OUT, 5, 512, false, &st, &ulen);
+	check(ok && st == (ro ? 1 : 0),
+	      ro ? "5.2.6: a write to a read-only disk fails (IOERR)"
+		 : "5.2.6: a write completes (OK)");
+	check(request(T_FLUSH, 0, 0, false, &st, &ulen) && st == 0,
+	      "5.2.6: FLUSH completes");
+	/* Let the other VM on the same image write its own pattern. */
+	for (uint64_t until = rdtsc() + 30000000ull; rdtsc() < until;)
+		__asm__ volatile("pause");
+	ok = request(T_IN, 5, 512, true, &st, &ulen);
+	same = ok && st == 0;
+	for (uint32_t i = 0; same && i < 512; i++)
+		same = data[i] == (ro ? pattern(5, i) : (uint8_t)(tag + i));
+	check(same, ro ? "5.2.6: the read-only disk still holds the image's bytes"
+		       : "issue 14: this VM reads back its own write, not another VM's");
+
+	check(request(T_IN, sectors, 512, true, &st, &ulen) && st == 1,
+	      "5.2.6: a read past the end fails with IOERR");
+	check(request(99, 0, 0, false, &st, &ulen) && st == 2,
+	      "5.2.6: an unknown request type answers UNSUPP");
+	{
+		uint32_t seg[4] = { 2, 0, 4, 0 }; /* sector 2, 4 sectors, flags 0 */
+		for (unsigned i = 0; i < 16; i++)
+			data[i] = ((uint8_t *)seg)[i];
+		check(request(T_DISCARD, 0, 16, false, &st, &ulen) &&
+			      st == (ro ? 1 : 0),
+		      "5.2.6: DISCARD of a valid range completes");
+	}
+
+	/* A buffer outside the VM's RAM (2.7.5): the device must not touch
+	 * it, and marks itself broken. */
+	desc[0] = (struct vdesc){ 0x7ff00000u, 16, 1, 1 };
+	desc[1] = (struct vdesc){ (uint32_t)&status, 1, 2, 0 };
+	avail.ring[avail.idx % QSIZE] = 0;
+	avail.idx++;
+	notify();
+	for (volatile int i = 0; i < 10000; i++)
+		;
+	check(r8(common, 0x14) & S_NEEDS_RESET,
+	      "2.7: a buffer outside the VM's memory: DEVICE_NEEDS_RESET");
+	check(cfg_irqs >= 1, "4.1.5.1: and a configuration-change interrupt");
+	negotiate(F_INDIRECT, F_VERSION_1_HI);
+	msix_on();
+	setup_queue(QSIZE);
+	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	ok = request(T_IN, 3, 512, true, &st, &ulen);
+	same = ok && st == 0;
+	for (uint32_t i = 0; same && i < 512; i++)
+		same = data[i] == pattern(3, i);
+	check(same, "2.4: after a reset the device serves requests again");
+	return verdict();
+}
