@@ -285,6 +285,20 @@ int vlapic_pending_vector(const struct vcpu *v)
 	return irr_empty(v->lapic) ? -1 : pending_locked(v->lapic);
 }
 
+bool vlapic_quiet(struct vcpu *v, uint64_t now)
+{
+	const struct vlapic *a = v->lapic;
+	uint64_t deadline = __atomic_load_n(&a->deadline, __ATOMIC_RELAXED);
+	uint32_t irr = 0;
+
+	if ((deadline && now >= deadline) ||
+	    __atomic_load_n(&a->nmi_pending, __ATOMIC_RELAXED))
+		return false;
+	for (unsigned i = 0; i < 8; i++)
+		irr |= __atomic_load_n(&a->irr[i], __ATOMIC_RELAXED);
+	return !irr && !(vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic));
+}
+
 /* Under the lock, so that a bit another CPU sets in the same IRR word at
  * the same moment is not undone by this clear. */
 void vlapic_accept(struct vcpu *v, int vector)

@@ -56,6 +56,7 @@ cpus = 0-1
 """
 ROWS = [("cpuid", "CPUID (exit, filter, resume)"),
         ("pio_in", "IN from the UART (port I/O exit, device)"),
+        ("pio_out", "OUT to port 0x80 (unclaimed: dropped, counted)"),
         ("vmcall", "VMCALL version (hypercall)"),
         ("mmio_read", "MMIO read of the test device (EPT violation, decode)")]
 # vCPU 1 on the second host CPU (issue 11), XROUNDS of each.
