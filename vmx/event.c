@@ -188,22 +188,10 @@ static void inject(uint32_t info)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info | INTR_INFO_VALID);
 }
 
-void event_deliver(struct vcpu *v, uint64_t now)
+static __attribute__((noinline)) void deliver(struct vcpu *v, uint64_t now)
 {
 	struct injection d;
-	uint64_t pit_next = v->vm->pit ? vpit_next_deadline(v->vm->pit) : 0;
 
-	/* The common entry: no window asked for, no timer due, nothing
-	 * requested.  Then the full path below would update no timer,
-	 * decide INJECT_NOTHING with no window and write nothing, so it is
-	 * skipped: a few loads instead of a walk through every source.  A
-	 * request another CPU posts just after is not lost; it stays in
-	 * the IRR (or PIC) and the sender kicks this CPU, whose next entry
-	 * looks again (as before). */
-	if (!(v->cpu_ctls &
-	      (CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) &&
-	    !(pit_next && now >= pit_next) && vlapic_quiet(v, now))
-		return;
 	update_timers(v, now);
 	d = decide(v);
 	switch (d.what) {
@@ -222,6 +210,24 @@ void event_deliver(struct vcpu *v, uint64_t now)
 		break;
 	}
 	set_window_exiting(v, d.window, d.nmi_window);
+}
+
+/* The common entry: no window asked for, no timer due, nothing
+ * requested.  Then deliver() would update no timer, decide
+ * INJECT_NOTHING with no window and write nothing, so it is skipped: a
+ * few loads instead of a walk through every source (and no register
+ * saves: deliver() is out of line).  A request another CPU posts just
+ * after is not lost: it stays in the IRR (or the PIC) and the sender
+ * kicks this CPU, whose next entry looks again, as before. */
+void event_deliver(struct vcpu *v, uint64_t now)
+{
+	struct vpit *pit = v->vm->pit;
+	uint64_t pit_next = pit ? vpit_next_deadline(pit) : 0;
+
+	if ((v->cpu_ctls &
+	     (CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) ||
+	    (pit_next && now >= pit_next) || !vlapic_quiet(v, now))
+		deliver(v, now);
 }
 
 /* An exit in the middle of an IRET that had already ended virtual-NMI
