@@ -326,12 +326,13 @@ bool vlapic_accepts_pic(const struct vcpu *v)
 	return accepts_pic(v);
 }
 
-bool vlapic_quiet(struct vcpu *v, uint64_t now)
+bool vlapic_quiet(struct vcpu *v, uint64_t now, uint64_t *next)
 {
 	const struct vlapic *a = v->lapic;
 	uint64_t deadline = __atomic_load_n(&a->deadline, __ATOMIC_RELAXED);
 	uint32_t irr;
 
+	*next = deadline;
 	if ((deadline && now >= deadline) ||
 	    __atomic_load_n(&a->nmi_pending, __ATOMIC_RELAXED))
 		return false;

@@ -60,8 +60,9 @@ uint64_t vlapic_next_deadline(const struct vcpu *v);
 int vlapic_pending_vector(const struct vcpu *v);
 /* The entry path's common case in one call, lock-free: no APIC timer
  * due at `now`, no NMI, no IRR bit, no PIC request for this vCPU.  True
- * means there is nothing to deliver; false, look closer. */
-bool vlapic_quiet(struct vcpu *v, uint64_t now);
+ * means there is nothing to deliver; false, look closer.  *deadline is
+ * set to vlapic_next_deadline(v) as read here. */
+bool vlapic_quiet(struct vcpu *v, uint64_t now, uint64_t *deadline);
 /* The vector was injected: it moves from IRR to ISR. */
 void vlapic_accept(struct vcpu *v, int vector);
 /* Whether the PIC's INTR reaches this vCPU (LINT0 unmasked in ExtINT

@@ -219,15 +219,21 @@ static __attribute__((noinline)) void deliver(struct vcpu *v, uint64_t now)
  * saves: deliver() is out of line).  A request another CPU posts just
  * after is not lost: it stays in the IRR (or the PIC) and the sender
  * kicks this CPU, whose next entry looks again, as before. */
-void event_deliver(struct vcpu *v, uint64_t now)
+uint64_t event_deliver(struct vcpu *v, uint64_t now)
 {
 	struct vpit *pit = v->vm->pit;
-	uint64_t pit_next = pit ? vpit_next_deadline(pit) : 0;
+	uint64_t pit_next = pit ? vpit_next_deadline(pit) : 0, apic_next;
 
 	if ((v->cpu_ctls &
 	     (CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) ||
-	    (pit_next && now >= pit_next) || !vlapic_quiet(v, now))
+	    (pit_next && now >= pit_next) || !vlapic_quiet(v, now, &apic_next)) {
 		deliver(v, now);
+		return event_next_deadline(v);
+	}
+	/* As event_next_deadline: the PIT's IRQ 0 is the boot vCPU's. */
+	if (v->id != 0 || !pit_next || (apic_next && apic_next < pit_next))
+		return apic_next;
+	return pit_next;
 }
 
 /* An exit in the middle of an IRET that had already ended virtual-NMI
@@ -256,9 +262,8 @@ static void restore_nmi_blocking(const struct exit_info *e)
 				     BLOCKING_NMI);
 }
 
-void event_requeue_vectoring(const struct exit_info *e)
+void event_requeue(const struct exit_info *e, uint32_t info)
 {
-	uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	uint32_t type = info & INTR_TYPE_MASK;
 
 	if (!(info & INTR_INFO_VALID)) {
