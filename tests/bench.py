@@ -90,7 +90,27 @@ def main() -> int:
     for key, what in ROWS:
         print(f"  {what:<55} {figures[key][0]:>8} {figures[key][1]:>8}")
     rc = cross_cpu(log, figures, work)
+    rc = footprint(Path(args.efi), log, work) or rc
     return migration(Path(args.efi), plat) or rc
+
+
+EFI_SIZE_GOAL = 256 * 1024  # issue 15: hv.efi <= 256 KiB
+
+
+def footprint(efi: Path, log: str, work: Path) -> int:
+    """hv.efi's size against its goal, and what hv allocates per VM
+    beyond its RAM (the line vm_create logs, kernel/vm_lifecycle.c)."""
+    size = efi.stat().st_size
+    print(f"hv.efi: {size} bytes ({size / 1024:.1f} KiB), goal <= "
+          f"{EFI_SIZE_GOAL // 1024} KiB: {'met' if size <= EFI_SIZE_GOAL else 'NOT met'}")
+    m = re.search(r"vm bench: hv memory (\d+) KiB beyond its RAM \((.*)\)$",
+                  log, re.M)
+    if not m:
+        print(f"bench: no per-VM memory line; log in {work}")
+        return 1
+    print(f"hv memory per VM beyond its RAM (vm bench, 4 MiB, 2 vCPUs): "
+          f"{m[1]} KiB\n  ({m[2]})")
+    return 0
 
 
 def migration(efi: Path, plat: str) -> int:
