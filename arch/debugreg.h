@@ -42,6 +42,7 @@ struct dr_context {
 #define DR6_BD (1ull << 13)     /* debug register access detected */
 #define DR6_BS (1ull << 14)     /* single step */
 #define DR7_ENABLED(dr7, n) (((dr7) >> (2 * (n))) & 3) /* Ln, Gn */
+#define DR7_ENABLE_BITS 0xffull /* L0-L3, G0-G3 */
 #define DR7_GD (1ull << 13)
 #define DR7_RW(dr7, n) (((dr7) >> (16 + 4 * (n))) & 3)
 #define DR7_LEN(dr7, n) (((dr7) >> (18 + 4 * (n))) & 3)

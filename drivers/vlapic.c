@@ -300,7 +300,8 @@ void vlapic_accept(struct vcpu *v, int vector)
 /* Lock-free: IA32_APIC_BASE and LINT0 are written by the owner vCPU
  * (the one asking) or by an INIT, which stops the owner anyway; each is
  * one aligned word, read whole. */
-bool vlapic_accepts_pic(const struct vcpu *v)
+static inline __attribute__((always_inline)) bool
+accepts_pic(const struct vcpu *v)
 {
 	struct vlapic *a = v->lapic;
 	uint32_t lint0 = __atomic_load_n(&a->lvt[LVT_INDEX(APIC_LVT_LINT0)],
@@ -318,6 +319,36 @@ bool vlapic_accepts_pic(const struct vcpu *v)
 	if (!(__atomic_load_n(&a->base_msr, __ATOMIC_RELAXED) & APIC_BASE_EN))
 		return true; /* the PIC's INTR goes straight to the CPU */
 	return !(lint0 & LVT_MASKED) && LVT_DELIVERY(lint0) == APIC_DM_EXTINT;
+}
+
+bool vlapic_accepts_pic(const struct vcpu *v)
+{
+	return accepts_pic(v);
+}
+
+bool vlapic_quiet(struct vcpu *v, uint64_t now, uint64_t *next)
+{
+	const struct vlapic *a = v->lapic;
+	uint64_t deadline = __atomic_load_n(&a->deadline, __ATOMIC_RELAXED);
+	uint32_t irr;
+
+	*next = deadline;
+	if ((deadline && now >= deadline) ||
+	    __atomic_load_n(&a->nmi_pending, __ATOMIC_RELAXED))
+		return false;
+	/* Spelt out: a loop here costs more than the loads themselves,
+	 * and this runs before every VM entry. */
+	irr = __atomic_load_n(&a->irr[0], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[1], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[2], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[3], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[4], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[5], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[6], __ATOMIC_RELAXED) |
+	      __atomic_load_n(&a->irr[7], __ATOMIC_RELAXED);
+	if (irr)
+		return false;
+	return !(accepts_pic(v) && vpic_has_pending(v->vm->pic));
 }
 
 /* An atomic flag: senders set it, the owner reads or takes it. */

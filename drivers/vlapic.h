@@ -58,6 +58,11 @@ uint64_t vlapic_next_deadline(const struct vcpu *v);
 /* The vector to inject now, or -1: the highest request above the
  * processor priority (SDM Vol. 3A 11.8.3). */
 int vlapic_pending_vector(const struct vcpu *v);
+/* The entry path's common case in one call, lock-free: no APIC timer
+ * due at `now`, no NMI, no IRR bit, no PIC request for this vCPU.  True
+ * means there is nothing to deliver; false, look closer.  *deadline is
+ * set to vlapic_next_deadline(v) as read here. */
+bool vlapic_quiet(struct vcpu *v, uint64_t now, uint64_t *deadline);
 /* The vector was injected: it moves from IRR to ISR. */
 void vlapic_accept(struct vcpu *v, int vector);
 /* Whether the PIC's INTR reaches this vCPU (LINT0 unmasked in ExtINT

@@ -5,6 +5,7 @@
  * simply absent from it. */
 #include "vm_lifecycle.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,11 +160,52 @@ static void vm_destroy(struct vm *vm)
 	free(vm);
 }
 
+/* What hv itself holds at one moment: page frames in use and bytes of
+ * heap in use (newlib's mallinfo), for the per-VM cost that vm_create
+ * logs and `make bench` reads. */
+struct mem_mark {
+	uint64_t frames_free;
+	size_t heap_used;
+};
+
+static struct mem_mark mem_mark(void)
+{
+	return (struct mem_mark){ page_alloc_free_frames(),
+				  (size_t)mallinfo().uordblks };
+}
+
+static unsigned long kib_between(struct mem_mark a, struct mem_mark b)
+{
+	return (unsigned long)(((a.frames_free - b.frames_free) * PAGE_SIZE +
+				(b.heap_used - a.heap_used)) >> 10);
+}
+
+/* One line per VM: what hv allocated for it beyond its RAM, by part.
+ * m[0] is before anything, m[1] after the RAM, its EPT and the bitmaps,
+ * m[2] after the vCPUs, m[3] after devices and the loaded image. */
+static void log_hv_memory(const struct vm *vm, const struct mem_mark m[4])
+{
+	unsigned long ram_kib = (unsigned long)(vm->ram_size >> 10);
+	unsigned long bitmaps_kib = 3 * PAGE_SIZE / 1024; /* I/O 2, MSR 1 */
+	unsigned long ept_kib = kib_between(m[0], m[1]) - ram_kib - bitmaps_kib;
+	unsigned long vcpus_kib = kib_between(m[1], m[2]);
+	unsigned long total_kib = kib_between(m[0], m[3]) - ram_kib;
+
+	log_info("vm %s: hv memory %lu KiB beyond its RAM (EPT %lu KiB, I/O "
+		 "and MSR bitmaps %lu KiB, vCPUs %lu KiB: VMCS, XSAVE, APIC, "
+		 "state and exit stats %lu KiB; VM and devices %lu KiB)",
+		 vm->name, total_kib, ept_kib, bitmaps_kib, vcpus_kib,
+		 (unsigned long)(vm->nvcpus * sizeof(struct exit_stats) >> 10),
+		 total_kib - ept_kib - bitmaps_kib - vcpus_kib);
+}
+
 struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 {
+	struct mem_mark mark[4] = { mem_mark() };
 	struct vm *vm = calloc(1, sizeof(*vm));
 	const char *why = "out of memory";
-	uint64_t free_before = page_alloc_free_frames();
+	uint64_t free_before = mark[0].frames_free;
+	bool ok;
 
 	if (!vm) {
 		log_error("vm %s: not started: out of memory", cfg->name);
@@ -176,9 +218,13 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	io_bus_init(&vm->pio, 0, 0x10000);
 	spin_init(&vm->lifecycle, "vm lifecycle");
-	if (alloc_memory(vm) && create_vcpus(vm) &&
-	    vm_devices_attach(vm, &why) && passthrough_attach(vm, &why) &&
+	ok = alloc_memory(vm);
+	mark[1] = mem_mark();
+	ok = ok && create_vcpus(vm);
+	mark[2] = mem_mark();
+	if (ok && vm_devices_attach(vm, &why) && passthrough_attach(vm, &why) &&
 	    load_image(vm, &why) && vm_audit(vm, &why)) {
+		mark[3] = mem_mark();
 		/* Set up here, on the boot CPU; each vCPU runs on the CPU
 		 * the scheduler gives it, which loads it there. */
 		for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -186,6 +232,7 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 		log_info("vm %s: %lu MiB at host %#lx, %u vCPU(s), entry %#lx",
 			 vm->name, vm->ram_size >> 20, vm->ram_hpa, vm->nvcpus,
 			 vm->entry);
+		log_hv_memory(vm, mark);
 		return vm;
 	}
 	log_error("vm %s: not started: %s", cfg->name, why);

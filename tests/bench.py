@@ -33,6 +33,16 @@ vcpus = 2
 cpus = 0-1
 sched = dedicated
 """
+# The slice-end row: one vCPU alone on host CPU 0, not dedicated, so its
+# slices end by the preemption timer with nothing else to run.
+SLICE_CFG = """[hypervisor]
+on_idle = poweroff
+[vm slice]
+kernel = \\guests\\bench.elf
+memory = 4M
+cmdline = slice
+cpus = 0
+"""
 # The migration row: an honest vCPU pulled back and forth between two
 # host CPUs by two hoppers that sleep out of phase (as vms.smp_migrate);
 # hv times each move, the sending CPU's half and the receiving one's.
@@ -56,6 +66,7 @@ cpus = 0-1
 """
 ROWS = [("cpuid", "CPUID (exit, filter, resume)"),
         ("pio_in", "IN from the UART (port I/O exit, device)"),
+        ("pio_out", "OUT to port 0x80 (unclaimed: dropped, counted)"),
         ("vmcall", "VMCALL version (hypercall)"),
         ("mmio_read", "MMIO read of the test device (EPT violation, decode)")]
 # vCPU 1 on the second host CPU (issue 11), XROUNDS of each.
@@ -89,7 +100,52 @@ def main() -> int:
     for key, what in ROWS:
         print(f"  {what:<55} {figures[key][0]:>8} {figures[key][1]:>8}")
     rc = cross_cpu(log, figures, work)
+    rc = footprint(Path(args.efi), log, work) or rc
+    rc = slice_end(Path(args.efi), Path(args.guest), plat) or rc
     return migration(Path(args.efi), plat) or rc
+
+
+def slice_end(efi: Path, guest: Path, plat: str) -> int:
+    """A slice's end with nothing else runnable, as the guest sees it."""
+    work = ROOT / "build/bench-slice"
+    shutil.rmtree(work, ignore_errors=True)
+    esp = emu.make_esp(work / "esp", efi, SLICE_CFG,
+                       {"guests/bench.elf": str(guest)})
+    log, reason = emu.boot(plat, esp, work, 300, r"hv: power off: ")
+    m = re.search(r"^\[slice\] BENCH slice_end (\d+) (\d+)$", log, re.M)
+    fig = (int(m[1]), int(m[2])) if m else None
+    if fig is None:
+        print(f"bench: no slice-end figure ({reason}); log in {work}")
+        return 1
+    print("Preemption-timer slice end, nothing else runnable (a lone, "
+          "not dedicated vCPU), 64 of them, in TSC ticks:")
+    print(f"  {'operation':<55} {'mean':>8} {'best':>8}")
+    print(f"  {'slice end: timer exit, scheduler, re-entry':<55} "
+          f"{fig[0]:>8} {fig[1]:>8}")
+    m = re.search(r"vm slice: hv memory (\d+) KiB beyond its RAM", log)
+    if m:
+        print(f"hv memory per VM beyond its RAM (vm slice, 4 MiB, 1 vCPU): "
+              f"{m[1]} KiB (goal <= 64 KiB plus EPT pages)")
+    return 0
+
+
+EFI_SIZE_GOAL = 256 * 1024  # issue 15: hv.efi <= 256 KiB
+
+
+def footprint(efi: Path, log: str, work: Path) -> int:
+    """hv.efi's size against its goal, and what hv allocates per VM
+    beyond its RAM (the line vm_create logs, kernel/vm_lifecycle.c)."""
+    size = efi.stat().st_size
+    print(f"hv.efi: {size} bytes ({size / 1024:.1f} KiB), goal <= "
+          f"{EFI_SIZE_GOAL // 1024} KiB: {'met' if size <= EFI_SIZE_GOAL else 'NOT met'}")
+    m = re.search(r"vm bench: hv memory (\d+) KiB beyond its RAM \((.*)\)$",
+                  log, re.M)
+    if not m:
+        print(f"bench: no per-VM memory line; log in {work}")
+        return 1
+    print(f"hv memory per VM beyond its RAM (vm bench, 4 MiB, 2 vCPUs): "
+          f"{m[1]} KiB\n  ({m[2]})")
+    return 0
 
 
 def migration(efi: Path, plat: str) -> int:

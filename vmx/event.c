@@ -155,6 +155,10 @@ static struct injection decide(struct vcpu *v)
 	bool nmi = vlapic_take_nmi(v, false);
 	uint32_t blocking;
 
+	/* Nothing to deliver (the common case): no window either, whatever
+	 * the entry field holds, and no VMREAD is needed to say so. */
+	if (!nmi && irq == IRQ_NONE)
+		return d;
 	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
 		/* The windows open after that event is delivered (SDM Vol.
 		 * 3C 27.7.5, 27.7.6: window exits follow injection). */
@@ -162,8 +166,6 @@ static struct injection decide(struct vcpu *v)
 		d.nmi_window = nmi && vmx_ctls.nmi_window;
 		return d;
 	}
-	if (!nmi && irq == IRQ_NONE)
-		return d;
 	blocking = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (nmi && !(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
 		d.what = INJECT_NMI;
@@ -186,7 +188,7 @@ static void inject(uint32_t info)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info | INTR_INFO_VALID);
 }
 
-void event_deliver(struct vcpu *v, uint64_t now)
+static __attribute__((noinline)) void deliver(struct vcpu *v, uint64_t now)
 {
 	struct injection d;
 
@@ -208,6 +210,30 @@ void event_deliver(struct vcpu *v, uint64_t now)
 		break;
 	}
 	set_window_exiting(v, d.window, d.nmi_window);
+}
+
+/* The common entry: no window asked for, no timer due, nothing
+ * requested.  Then deliver() would update no timer, decide
+ * INJECT_NOTHING with no window and write nothing, so it is skipped: a
+ * few loads instead of a walk through every source (and no register
+ * saves: deliver() is out of line).  A request another CPU posts just
+ * after is not lost: it stays in the IRR (or the PIC) and the sender
+ * kicks this CPU, whose next entry looks again, as before. */
+uint64_t event_deliver(struct vcpu *v, uint64_t now)
+{
+	struct vpit *pit = v->vm->pit;
+	uint64_t pit_next = pit ? vpit_next_deadline(pit) : 0, apic_next;
+
+	if ((v->cpu_ctls &
+	     (CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) ||
+	    (pit_next && now >= pit_next) || !vlapic_quiet(v, now, &apic_next)) {
+		deliver(v, now);
+		return event_next_deadline(v);
+	}
+	/* As event_next_deadline: the PIT's IRQ 0 is the boot vCPU's. */
+	if (v->id != 0 || !pit_next || (apic_next && apic_next < pit_next))
+		return apic_next;
+	return pit_next;
 }
 
 /* An exit in the middle of an IRET that had already ended virtual-NMI
@@ -236,9 +262,8 @@ static void restore_nmi_blocking(const struct exit_info *e)
 				     BLOCKING_NMI);
 }
 
-void event_requeue_vectoring(const struct exit_info *e)
+void event_requeue(const struct exit_info *e, uint32_t info)
 {
-	uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	uint32_t type = info & INTR_TYPE_MASK;
 
 	if (!(info & INTR_INFO_VALID)) {

@@ -8,6 +8,9 @@
 #include <stdint.h>
 
 #include "../kernel/vm.h"
+#include "exit.h"
+#include "exit_reason.h"
+#include "vmcs.h"
 
 /* Interruption-information format, the same in the VM-entry field and in
  * the exit and IDT-vectoring fields (SDM Vol. 3C 25.8.3, 25.9.2, 25.9.3). */
@@ -31,8 +34,10 @@
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
 
 /* Before entering v: advance its VM's timer to `now`, inject a pending
- * interrupt or request an interrupt window.  v's VMCS is current. */
-void event_deliver(struct vcpu *v, uint64_t now);
+ * interrupt or request an interrupt window.  v's VMCS is current.
+ * Returns what event_next_deadline(v) would then say (the loop programs
+ * the preemption timer with it), from the loads the check made anyway. */
+uint64_t event_deliver(struct vcpu *v, uint64_t now);
 
 /* Whether v has an interrupt waiting (wakes a vCPU halted with IF=1). */
 bool event_pending(struct vcpu *v, uint64_t now);
@@ -43,7 +48,18 @@ uint64_t event_next_deadline(const struct vcpu *v);
 /* After exit e: an event whose delivery the exit interrupted is
  * re-injected on the next entry (SDM Vol. 3C 28.2.4, 27.6), and NMI
  * blocking an interrupted IRET had ended is set again (SDM 28.2.3). */
-struct exit_info;
-void event_requeue_vectoring(const struct exit_info *e);
+void event_requeue(const struct exit_info *e, uint32_t idt_vectoring);
+
+/* Inline, as the common exit (nothing was being delivered, not an
+ * exception or EPT violation, which may report an IRET's NMI unblocking)
+ * has nothing to do but read the field. */
+static inline void event_requeue_vectoring(const struct exit_info *e)
+{
+	uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+
+	if ((info & INTR_INFO_VALID) || e->reason == EXIT_REASON_EXCEPTION_NMI ||
+	    e->reason == EXIT_REASON_EPT_VIOLATION)
+		event_requeue(e, info);
+}
 
 #endif

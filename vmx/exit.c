@@ -90,6 +90,10 @@ static uint64_t data_breakpoints(const struct exit_info *e)
 	uint64_t dr7 = vmcs_readn(GUEST_DR7), hits = 0;
 	uint64_t first = e->data_linear, last = first + e->data_size - 1;
 
+	/* No breakpoint enabled, the common case: decided without the
+	 * loop. */
+	if (!(dr7 & DR7_ENABLE_BITS))
+		return 0;
 	for (unsigned n = 0; n < 4; n++) {
 		unsigned rw = DR7_RW(dr7, n);
 

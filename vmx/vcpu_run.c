@@ -95,10 +95,10 @@ static void switch_to(struct percpu *cpu, struct vcpu *v)
  * exit (exit control "save VMX-preemption timer value"), so the timer is
  * rewritten only when that end moves: the common exit-and-resume path
  * pays no VMWRITE for it. */
-static void set_slice_end(struct vcpu *v, uint64_t now, uint64_t slice_end,
+static void set_slice_end(uint64_t deadline, uint64_t now, uint64_t slice_end,
 			  uint64_t *programmed)
 {
-	uint64_t end = slice_end, deadline = event_next_deadline(v);
+	uint64_t end = slice_end;
 
 	if (deadline && deadline < end)
 		end = deadline;
@@ -235,8 +235,7 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 						__ATOMIC_RELAXED);
 	}
 	for (;;) {
-		event_deliver(v, now);
-		set_slice_end(v, now, slice_end, &programmed);
+		set_slice_end(event_deliver(v, now), now, slice_end, &programmed);
 		spec_before_entry();
 		int rc = vmx_enter(&v->regs, v->launched);
 		uint64_t exited = rdtsc();

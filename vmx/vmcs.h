@@ -14,6 +14,44 @@
 uint64_t vmcs_read_checked(enum vmcs_field f);
 void vmcs_write_checked(enum vmcs_field f, uint64_t v);
 
+/* The same, inline: VMREAD/VMWRITE and one branch (CF or ZF set: the
+ * instruction failed, SDM Vol. 3C 31.2) on the exit path, instead of a
+ * call, two SETcc and a compare.  A failure goes to the checked
+ * function, which does it again (nothing changed meanwhile, so it fails
+ * the same way) and panics with the VM-instruction error. */
+static inline __attribute__((always_inline)) uint64_t
+vmcs_read_inline(enum vmcs_field f)
+{
+	uint64_t v;
+
+	__asm__ goto("vmread %1, %0; jbe %l[failed]"
+		     : "=r"(v) : "r"((uint64_t)f) : "cc" : failed);
+	return v;
+failed:
+	return vmcs_read_checked(f);
+}
+
+static inline __attribute__((always_inline)) void
+vmcs_write_inline(enum vmcs_field f, uint64_t v)
+{
+	__asm__ goto("vmwrite %1, %0; jbe %l[failed]"
+		     : : "r"((uint64_t)f), "rm"(v) : "cc" : failed);
+	return;
+failed:
+	vmcs_write_checked(f, v);
+}
+
+/* Files built for size (the Makefile's KERNEL_COLD: loaders, start-up,
+ * the monitor) and those that ask (VMCS set-up: hundreds of VMWRITEs,
+ * once per vCPU) keep the call: smaller, and off the exit path. */
+#if defined(__OPTIMIZE_SIZE__) || defined(VMCS_ACCESS_OUT_OF_LINE)
+#define VMCS_READ vmcs_read_checked
+#define VMCS_WRITE vmcs_write_checked
+#else
+#define VMCS_READ vmcs_read_inline
+#define VMCS_WRITE vmcs_write_inline
+#endif
+
 /* A struct with a static assertion in it: zero cost, fails the build when
  * an accessor of the wrong width meets a field. */
 #define VMCS_WIDTH_IS(f, w)                                                 \
@@ -23,14 +61,17 @@ void vmcs_write_checked(enum vmcs_field f, uint64_t v);
 		int unused;                                                 \
 	}))
 
-#define vmcs_read16(f) (VMCS_WIDTH_IS(f, VMCS_W16), (uint16_t)vmcs_read_checked(f))
-#define vmcs_read32(f) (VMCS_WIDTH_IS(f, VMCS_W32), (uint32_t)vmcs_read_checked(f))
-#define vmcs_read64(f) (VMCS_WIDTH_IS(f, VMCS_W64), vmcs_read_checked(f))
-#define vmcs_readn(f) (VMCS_WIDTH_IS(f, VMCS_WNAT), vmcs_read_checked(f))
-#define vmcs_write16(f, v) (VMCS_WIDTH_IS(f, VMCS_W16), vmcs_write_checked(f, (uint16_t)(v)))
-#define vmcs_write32(f, v) (VMCS_WIDTH_IS(f, VMCS_W32), vmcs_write_checked(f, (uint32_t)(v)))
-#define vmcs_write64(f, v) (VMCS_WIDTH_IS(f, VMCS_W64), vmcs_write_checked(f, (uint64_t)(v)))
-#define vmcs_writen(f, v) (VMCS_WIDTH_IS(f, VMCS_WNAT), vmcs_write_checked(f, (uint64_t)(v)))
+#define vmcs_read16(f) (VMCS_WIDTH_IS(f, VMCS_W16), (uint16_t)VMCS_READ(f))
+#define vmcs_read32(f) (VMCS_WIDTH_IS(f, VMCS_W32), (uint32_t)VMCS_READ(f))
+#define vmcs_read64(f) (VMCS_WIDTH_IS(f, VMCS_W64), VMCS_READ(f))
+#define vmcs_readn(f) (VMCS_WIDTH_IS(f, VMCS_WNAT), VMCS_READ(f))
+#define vmcs_write16(f, v) (VMCS_WIDTH_IS(f, VMCS_W16), VMCS_WRITE(f, (uint16_t)(v)))
+#define vmcs_write32(f, v) (VMCS_WIDTH_IS(f, VMCS_W32), VMCS_WRITE(f, (uint32_t)(v)))
+#define vmcs_write64(f, v) (VMCS_WIDTH_IS(f, VMCS_W64), VMCS_WRITE(f, (uint64_t)(v)))
+#define vmcs_writen(f, v) (VMCS_WIDTH_IS(f, VMCS_WNAT), VMCS_WRITE(f, (uint64_t)(v)))
+/* Inline whatever the file asked: for the exit path's reads in a file
+ * that keeps the calls. */
+#define vmcs_readn_inline(f) (VMCS_WIDTH_IS(f, VMCS_WNAT), vmcs_read_inline(f))
 
 /* Fields chosen at run time (segment n, PDPTE n) come from constant
  * tables of these typed fields.  Each entry is width-checked where the

@@ -1,6 +1,10 @@
 /* Building a vCPU's VMCS (SDM Vol. 3C chapter 25 for the fields, 27.2-27.3
  * for the checks VM entry makes).  Written in the order of the SDM's
  * sections: controls, host state, guest state. */
+/* Set-up writes hundreds of fields once per vCPU: calls, not inline
+ * VMWRITEs (vmx/vmcs.h); guest_cr0/guest_cr4, on the exit path, read
+ * inline all the same. */
+#define VMCS_ACCESS_OUT_OF_LINE
 #include "vmcs_setup.h"
 
 #include <string.h>
@@ -48,15 +52,15 @@ uint64_t vmcs_cr4_host_owned(void)
 uint64_t guest_cr0(void)
 {
 	uint64_t mask = vmcs_cr0_host_owned();
-	return (vmcs_readn(GUEST_CR0) & ~mask) |
-	       (vmcs_readn(CR0_READ_SHADOW) & mask);
+	return (vmcs_readn_inline(GUEST_CR0) & ~mask) |
+	       (vmcs_readn_inline(CR0_READ_SHADOW) & mask);
 }
 
 uint64_t guest_cr4(void)
 {
 	uint64_t mask = vmcs_cr4_host_owned();
-	return (vmcs_readn(GUEST_CR4) & ~mask) |
-	       (vmcs_readn(CR4_READ_SHADOW) & mask);
+	return (vmcs_readn_inline(GUEST_CR4) & ~mask) |
+	       (vmcs_readn_inline(CR4_READ_SHADOW) & mask);
 }
 
 static void setup_controls(struct vcpu *v)

@@ -557,4 +557,52 @@ TEST(apic_base_mode_transitions_and_state_after_reenable)
 	CHECK(x2rd(0, MSR_IA32_APIC_BASE, &val) && val == (base | (1u << 11)));
 }
 
+/* vlapic_quiet, the entry path's shortcut (vmx/event.c): it may say
+ * "nothing" only when the full walk would find nothing, so each source
+ * alone must make it say "look closer": a due timer, an IRR bit (even one
+ * the processor priority holds back), an NMI, the PIC's INTR where it
+ * reaches the vCPU (the boot vCPU in virtual-wire mode, or an ExtINT
+ * message's target). */
+TEST(quiet_only_when_no_source_has_anything)
+{
+	struct apic_msg fixed = { .dest = 1, .mode = APIC_DM_FIXED, .vector = 0x40 };
+	struct apic_msg nmi = { .dest = 0, .mode = APIC_DM_NMI };
+	struct apic_msg extint = { .dest = 1, .mode = APIC_DM_EXTINT };
+	uint64_t deadline = 1;
+
+	setup(2);
+	enable(0);
+	enable(1);
+	CHECK(vlapic_quiet(&vcpus[0], now, &deadline) && deadline == 0);
+	CHECK(vlapic_quiet(&vcpus[1], now, &deadline));
+
+	wr(0, TIMER_DCR, DCR_DIV1);
+	wr(0, LVT_TIMER, 0x30);
+	wr(0, TIMER_ICR, 100); /* due at 1200 */
+	CHECK(vlapic_quiet(&vcpus[0], 1199, &deadline) && deadline == 1200);
+	CHECK(!vlapic_quiet(&vcpus[0], 1200, &deadline));
+	vlapic_update(&vcpus[0], 1200); /* fired: 0x30 waits in the IRR */
+	CHECK(!vlapic_quiet(&vcpus[0], 1200, &deadline));
+
+	wr(1, TPR, 0xf0); /* holds 0x40 back: still for the full walk */
+	vlapic_send(&vm, NULL, &fixed);
+	CHECK(!vlapic_quiet(&vcpus[1], now, &deadline));
+	CHECK_EQ_U64(vlapic_pending_vector(&vcpus[1]), (uint64_t)-1);
+
+	setup(2);
+	vlapic_send(&vm, NULL, &nmi);
+	CHECK(!vlapic_quiet(&vcpus[0], now, &deadline));
+	CHECK(vlapic_quiet(&vcpus[1], now, &deadline));
+
+	setup(2);
+	pic_pending = true; /* vCPU 0's LINT0 is ExtINT at reset */
+	CHECK(!vlapic_quiet(&vcpus[0], now, &deadline));
+	CHECK(vlapic_quiet(&vcpus[1], now, &deadline)); /* INTR is not wired */
+	vlapic_send(&vm, NULL, &extint);
+	CHECK(!vlapic_quiet(&vcpus[1], now, &deadline));
+	pic_pending = false;
+	CHECK(vlapic_quiet(&vcpus[0], now, &deadline));
+	CHECK(vlapic_quiet(&vcpus[1], now, &deadline));
+}
+
 UNIT_MAIN("vlapic")
