@@ -23,4 +23,8 @@ bool vpci_add_host_device(struct vm *vm, uint16_t bdf,
  * sized, SERR#/parity enables clear, Interrupt Line as firmware set it). */
 void vpci_reset_host_devices(struct vm *vm);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vpci_snap;
+
 #endif

@@ -33,6 +33,7 @@
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
+#include "snapshot.h"
 #include "vm_audit.h"
 #include "vm_lifecycle.h"
 
@@ -193,6 +194,7 @@ static void run_vms(void)
 	/* With on_idle = halt hv stays up for the operator after the last
 	 * vCPU stops: the monitor can start a VM again. */
 	monitor_init(vms, config.nvms, config.on_idle != CFG_IDLE_POWEROFF);
+	snapshot_init(config.snapshot_memory);
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vm_config *c = &config.vms[i];
 		bool dedicated = c->sched == CFG_SCHED_DEDICATED;
