@@ -5,6 +5,8 @@ One boot, typed at through the serial socket (a BootTest script):
              every 4 M guest TSC ticks; S checksums a RAM region that each
              count rewrites from its old contents, T is the guest's TSC;
   ticker     a second VM, for the refusals;
+(snapcount runs on CPU 1 and ticker on CPU 0, where the monitor runs: the
+snapshot's CPU-local half is asked of another CPU;)
   pt         hello with a passed-through port (autostart = no).
 snapshot_memory = 66M: snapcount's snapshot (64 MiB and a few KiB) fits,
 a second one of ticker (4 MiB more) does not.
@@ -124,8 +126,8 @@ _LINE = r"^\[snapcount\] count \d+ sum"
 SNAPSHOT = BootTest(
     name="vms.snapshot",
     cfg=("[hypervisor]\non_idle = poweroff\nsnapshot_memory = 66M\n"
-         + vm("snapcount", "snapcount", memory="64M")
-         + vm("ticker", "ticker")
+         + vm("snapcount", "snapcount", memory="64M", extra="cpus = 1\n")
+         + vm("ticker", "ticker", extra="cpus = 0\n")
          + vm("pt", "hello", extra="autostart = no\npassthrough_io = 0xe9\n")),
     files={f"guests/{g}.elf": f"build/guests/{g}.elf"
            for g in ("snapcount", "ticker", "hello")},
