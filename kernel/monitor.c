@@ -643,13 +643,19 @@ static void cmd_snapshots(const struct cmd_ctx *c)
 		if (c->json)
 			out("%s{\"tag\":\"%s\",\"vm\":\"%s\",\"bytes\":%lu,"
 			    "\"taken_ms\":%lu,\"pause_ticks\":%lu,"
-			    "\"restore_ticks\":%lu}", i ? "," : "", si.tag, si.vm,
-			    si.bytes, si.taken_tsc / ms, si.pause_ticks,
-			    si.restore_ticks);
+			    "\"restore_ticks\":%lu,\"shares_ram\":%s,"
+			    "\"cow_copies\":%lu,\"cow_ticks\":%lu}", i ? "," : "",
+			    si.tag, si.vm, si.bytes, si.taken_tsc / ms,
+			    si.pause_ticks, si.restore_ticks,
+			    si.cow_pending ? "true" : "false", si.cow_copies,
+			    si.cow_ticks);
 		else
 			out("  %-16s vm %-16s %8lu KiB  taken at %lu ms  held "
-			    "%lu ticks\n", si.tag, si.vm, si.bytes >> 10,
-			    si.taken_tsc / ms, si.pause_ticks);
+			    "%lu ticks  %s, %lu copied at writes (%lu ticks)\n",
+			    si.tag, si.vm, si.bytes >> 10, si.taken_tsc / ms,
+			    si.pause_ticks, si.cow_pending ? "shares RAM"
+							 : "RAM copied",
+			    si.cow_copies, si.cow_ticks);
 	}
 	if (c->json)
 		out("]}\n");

@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../arch/cpu.h"
@@ -26,6 +27,7 @@
 #include "../arch/smp.h"
 #include "../arch/tsc.h"
 #include "../drivers/vlapic.h"
+#include "../vmx/ept.h"
 #include "../vmx/vcpu_run.h"
 #include "../vmx/vcpu_state.h"
 #include "fpu.h"
@@ -33,6 +35,7 @@
 #include "memory.h"
 #include "page_alloc.h"
 #include "sched.h"
+#include "spinlock.h"
 #include "vm.h"
 #include "vm_devices.h"
 #include "vm_lifecycle.h"
@@ -88,12 +91,26 @@ struct snapshot {
 	struct vm *vm;
 	uint64_t hpa, frames;
 	uint64_t pause_ticks, restore_ticks;
+	/* Copy-on-write: bit i set when RAM chunk i (COW_CHUNK bytes) is in
+	 * the buffer.  NULL once all of RAM is (or it was copied whole). */
+	uint8_t *copied;
+	uint64_t cow_copies, cow_ticks; /* chunks copied at writes, their cost */
 };
+
+/* The unit of copy-on-write: the EPT maps RAM with 2 MiB pages where it
+ * can (kernel/vm_lifecycle.c), so a write fault copies at least that. */
+#define COW_CHUNK (2ull << 20)
 
 static uint64_t budget, used;
 static struct snapshot snaps[SNAPSHOT_MAX];
 static unsigned nsnaps;
 static char why[200];
+/* Taken by the EPT write fault (on the CPU of the vCPU that writes), a
+ * hypervisor write to guest RAM, and the monitor while it changes the
+ * table or a snapshot's copy-on-write state: a chunk is copied before any
+ * CPU may write it, once. */
+static struct spinlock cow_lock;
+static unsigned cow_active; /* snapshots with `copied`: a fast "none" */
 
 static uint64_t align_up(uint64_t x, uint64_t a)
 {
@@ -103,6 +120,7 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 void snapshot_init(uint64_t bytes)
 {
 	budget = bytes;
+	spin_init(&cow_lock, "snapshot copy-on-write");
 }
 
 uint64_t snapshot_budget(void)
@@ -127,6 +145,9 @@ bool snapshot_get(unsigned i, struct snapshot_info *out)
 	out->taken_tsc = ((const struct snap_header *)phys_to_virt(s->hpa))->host_tsc;
 	out->pause_ticks = s->pause_ticks;
 	out->restore_ticks = s->restore_ticks;
+	out->cow_copies = s->cow_copies;
+	out->cow_ticks = s->cow_ticks;
+	out->cow_pending = s->copied != NULL;
 	return true;
 }
 
@@ -149,6 +170,98 @@ static struct snapshot *find(const char *tag)
 		if (!strcmp(snaps[i].tag, tag))
 			return &snaps[i];
 	return NULL;
+}
+
+/* ---- copy-on-write ---- */
+
+static uint8_t *ram_in(const struct snapshot *s)
+{
+	const struct snap_header *h = phys_to_virt(s->hpa);
+
+	return (uint8_t *)phys_to_virt(s->hpa) + h->ram_offset;
+}
+
+/* RAM chunks overlapping [gpa, gpa+len) into s, those not there yet.
+ * Under cow_lock. */
+static void copy_chunks(struct snapshot *s, uint64_t gpa, uint64_t len)
+{
+	uint64_t ram = s->vm->ram_size;
+	uint8_t *dst = ram_in(s);
+	const uint8_t *src = phys_to_virt(s->vm->ram_hpa);
+
+	if (!len || gpa >= ram)
+		return;
+	if (len > ram - gpa)
+		len = ram - gpa;
+	for (uint64_t c = gpa / COW_CHUNK; c <= (gpa + len - 1) / COW_CHUNK;
+	     c++) {
+		uint64_t off = c * COW_CHUNK;
+		uint64_t n = ram - off < COW_CHUNK ? ram - off : COW_CHUNK;
+
+		if (s->copied[c / 8] & (1u << (c % 8)))
+			continue;
+		memcpy(dst + off, src + off, n);
+		s->copied[c / 8] |= (uint8_t)(1u << (c % 8));
+	}
+}
+
+/* The VM's snapshot that still shares RAM with it, or NULL.  Under
+ * cow_lock. */
+static struct snapshot *cow_of(const struct vm *vm)
+{
+	for (unsigned i = 0; i < nsnaps; i++)
+		if (snaps[i].vm == vm && snaps[i].copied)
+			return &snaps[i];
+	return NULL;
+}
+
+/* s takes the rest of RAM and shares none with the VM any more; its RAM
+ * is writable again.  Under cow_lock. */
+static void cow_end(struct snapshot *s, bool copy_rest)
+{
+	if (copy_rest)
+		copy_chunks(s, 0, s->vm->ram_size);
+	ept_ram_set_writable(s->vm, 0, s->vm->ram_size, true);
+	free(s->copied);
+	s->copied = NULL;
+	cow_active--;
+}
+
+bool snapshot_cow_fault(struct vm *vm, uint64_t gpa)
+{
+	struct snapshot *s;
+	uint64_t base, size, t0 = rdtsc();
+	uint64_t flags;
+
+	if (!__atomic_load_n(&cow_active, __ATOMIC_ACQUIRE))
+		return false;
+	flags = spin_lock_irqsave(&cow_lock);
+	s = cow_of(vm);
+	if (!s || !ept_ram_leaf(vm, gpa, &base, &size)) {
+		spin_unlock_irqrestore(&cow_lock, flags);
+		return false;
+	}
+	copy_chunks(s, base, size);
+	ept_ram_set_writable(vm, base, size, true);
+	s->cow_copies++;
+	s->cow_ticks += rdtsc() - t0;
+	spin_unlock_irqrestore(&cow_lock, flags);
+	return true;
+}
+
+void snapshot_host_write(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct snapshot *s;
+	uint64_t flags;
+
+	if (!__atomic_load_n(&cow_active, __ATOMIC_ACQUIRE))
+		return;
+	flags = spin_lock_irqsave(&cow_lock);
+	if ((s = cow_of(vm))) {
+		copy_chunks(s, gpa, len);
+		ept_ram_set_writable(vm, gpa, len, true);
+	}
+	spin_unlock_irqrestore(&cow_lock, flags);
 }
 
 /* ---- the CPU-local half ---- */
@@ -372,8 +485,9 @@ static const char *can_hold(const struct vm *vm)
 const char *snapshot_take(struct vm *vm, const char *tag)
 {
 	struct snap_header h;
-	struct snapshot *s;
-	uint8_t *base;
+	struct snapshot *s, *older;
+	uint8_t *base, *copied;
+	uint64_t cow_flags;
 	uint64_t t0, frames, now;
 	bool was_paused;
 	const char *no;
@@ -416,8 +530,10 @@ const char *snapshot_take(struct vm *vm, const char *tag)
 		return why;
 	}
 	base = phys_to_virt(s->hpa);
+	copied = calloc(1, (vm->ram_size + 8 * COW_CHUNK - 1) / (8 * COW_CHUNK));
 	t0 = rdtsc();
 	if (!hold(vm, &was_paused)) {
+		free(copied);
 		page_free(s->hpa, frames);
 		snprintf(why, sizeof(why), "vm %s is busy with another "
 			 "request; try again", vm->name);
@@ -434,16 +550,33 @@ const char *snapshot_take(struct vm *vm, const char *tag)
 		save_vcpu(vm->vcpus[i], (struct snap_vcpu *)(base + h.vcpu_offset +
 					 i * h.vcpu_record_bytes), now);
 	save_devices(vm, base + h.device_offset);
-	memcpy(base + h.ram_offset, phys_to_virt(vm->ram_hpa), vm->ram_size);
 	memcpy(base, &h, sizeof(h));
-	release(vm, was_paused);
 	snprintf(s->tag, sizeof(s->tag), "%s", tag);
 	s->vm = vm;
 	s->frames = frames;
-	s->pause_ticks = rdtsc() - t0;
-	s->restore_ticks = 0;
-	used += h.total_bytes;
+	s->restore_ticks = s->cow_copies = s->cow_ticks = 0;
+	/* RAM: copy-on-write.  The VM's EPT loses its write rights and
+	 * every CPU flushes it before it next enters the VM (ept_gen); a
+	 * chunk is copied here when the guest (snapshot_cow_fault) or hv
+	 * (snapshot_host_write) first writes it.  An older snapshot of the
+	 * VM still sharing RAM takes the rest of it first. */
+	cow_flags = spin_lock_irqsave(&cow_lock);
+	if ((older = cow_of(vm)))
+		cow_end(older, true);
+	s->copied = copied;
+	if (copied) {
+		cow_active++;
+		ept_ram_set_writable(vm, 0, vm->ram_size, false);
+		__atomic_add_fetch(&vm->ept_gen, 1, __ATOMIC_SEQ_CST);
+	} else { /* no bitmap: a full copy now */
+		memcpy(base + h.ram_offset, phys_to_virt(vm->ram_hpa),
+		       vm->ram_size);
+	}
 	nsnaps++;
+	spin_unlock_irqrestore(&cow_lock, cow_flags);
+	release(vm, was_paused);
+	s->pause_ticks = rdtsc() - t0;
+	used += h.total_bytes;
 	log_info("vm %s: snapshot '%s' taken: %lu KiB, VM held %lu TSC ticks",
 		 vm->name, tag, h.total_bytes >> 10, s->pause_ticks);
 	return NULL;
@@ -454,7 +587,7 @@ const char *snapshot_restore(struct vm *vm, const char *tag)
 	struct snapshot *s = find(tag);
 	const struct snap_header *h;
 	const uint8_t *base;
-	uint64_t t0, now, delta;
+	uint64_t t0, now, delta, flags;
 	bool was_paused, ok = true;
 	const char *no;
 
@@ -479,7 +612,29 @@ const char *snapshot_restore(struct vm *vm, const char *tag)
 		return why;
 	}
 	unload_all(vm);
-	memcpy(phys_to_virt(vm->ram_hpa), base + h->ram_offset, h->ram_size);
+	flags = spin_lock_irqsave(&cow_lock);
+	if (s->copied) {
+		/* Still sharing RAM with the VM: a chunk not copied yet was
+		 * not written since, so only the copied ones go back. */
+		uint8_t *ram = phys_to_virt(vm->ram_hpa);
+
+		for (uint64_t c = 0; c * COW_CHUNK < h->ram_size; c++) {
+			uint64_t off = c * COW_CHUNK;
+
+			if (s->copied[c / 8] & (1u << (c % 8)))
+				memcpy(ram + off, base + h->ram_offset + off,
+				       h->ram_size - off < COW_CHUNK
+					       ? h->ram_size - off : COW_CHUNK);
+		}
+	} else {
+		struct snapshot *newer = cow_of(vm);
+
+		if (newer) /* it keeps what RAM holds now */
+			cow_end(newer, true);
+		memcpy(phys_to_virt(vm->ram_hpa), base + h->ram_offset,
+		       h->ram_size);
+	}
+	spin_unlock_irqrestore(&cow_lock, flags);
 	now = rdtsc();
 	delta = now - h->host_tsc;
 	for (unsigned i = 0; i < h->nvcpus; i++)
@@ -507,8 +662,14 @@ const char *snapshot_drop(const char *tag)
 			 "lists them)", tag);
 		return why;
 	}
-	page_free(s->hpa, s->frames);
-	used -= s->frames * PAGE_SIZE;
+	uint64_t hpa = s->hpa, frames = s->frames, flags;
+
+	flags = spin_lock_irqsave(&cow_lock);
+	if (s->copied)
+		cow_end(s, false);
 	*s = snaps[--nsnaps];
+	spin_unlock_irqrestore(&cow_lock, flags);
+	page_free(hpa, frames);
+	used -= frames * PAGE_SIZE;
 	return NULL;
 }

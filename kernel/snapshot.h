@@ -50,12 +50,24 @@ struct snapshot_info {
 	uint64_t taken_tsc;   /* host TSC when it was taken */
 	uint64_t pause_ticks; /* how long the VM was held for it */
 	uint64_t restore_ticks; /* the last restore's, 0: never restored */
+	uint64_t cow_copies;  /* write faults that copied RAM into it */
+	uint64_t cow_ticks;   /* what they cost, in all */
+	bool cow_pending;     /* it still shares RAM with its VM */
 };
 
 /* The i-th snapshot (0-based), or false past the last. */
 bool snapshot_get(unsigned i, struct snapshot_info *out);
 uint64_t snapshot_budget(void);
 uint64_t snapshot_used(void);
+
+/* Copy-on-write RAM (the EPT write-protected at the snapshot).  The
+ * guest wrote RAM at gpa and took an EPT violation: if a snapshot of vm
+ * shares that RAM, the leaf's chunks are copied into it, the leaf is made
+ * writable, and true says the write can be retried. */
+bool snapshot_cow_fault(struct vm *vm, uint64_t gpa);
+/* The hypervisor is about to write guest RAM [gpa, gpa+len) itself (not
+ * through the EPT): the same copy first. */
+void snapshot_host_write(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* On a CPU that runs vCPUs, in its scheduler loop: carries out the
  * CPU-local half that the monitor asked for its vCPUs (vcpu->unload_asked). */

@@ -14,6 +14,9 @@ The script snapshots snapcount once count 4 is out, tries the refusals
 (over budget, a snapshot of another VM, an unknown tag, a VM with
 passthrough), lets it count on, restores it, lets it count on, restores
 it from the same snapshot again (in JSON), drops the snapshot and ends.
+The snapshot is copy-on-write: the VM is held for at most 1 M TSC ticks
+(a 64 MiB copy takes 20 M in Bochs), and it lists the chunks that the
+guest's writes copied since.
 Judged: the counts after each restore go back to the same N (after the
 snapshot's count 4), with for every N the sum the first run printed, the
 first line one count period of guest TSC after the snapshot's last line,
@@ -111,6 +114,11 @@ def _json_answers(log: str) -> str | None:
             or not 64 << 20 < s[0]["bytes"] <= a["budget"]
             or a["used"] != s[0]["bytes"] or a["budget"] != 66 << 20):
         return f"json snapshots: {a}"
+    # Copy-on-write: the snapshot shares RAM with the VM, and the VM was
+    # held for far less than a copy of its 64 MiB takes (20 M ticks here):
+    # the goal, at most 1 M TSC ticks.
+    if not s[0]["shares_ram"] or s[0]["pause_ticks"] > 1_000_000:
+        return f"json snapshots: not copy-on-write, or held too long: {s[0]}"
     if b["snapshots"] or b["used"] != 0:
         return f"after 'drop s1' json snapshots still shows {b}"
     restores = [x for x in answers if "restore_ticks" in x]
@@ -154,7 +162,8 @@ SNAPSHOT = BootTest(
         (r"hv monitor: closed", ""),
         *[(_LINE, "") for _ in range(8)],
         (_LINE, "\x01m"),
-        (_MON, "drop s1" + _CMD),
+        (_MON, "snapshots" + _CMD),
+        (r"^  s1 +vm snapcount", "drop s1" + _CMD),
         (r"snapshot 's1' dropped", "json snapshots" + _CMD),
         (r'"ok":true,"budget"', "kill snapcount" + _CMD),
         (r"vm snapcount: killed", "kill ticker" + _CMD),
@@ -179,6 +188,10 @@ SNAPSHOT = BootTest(
                     r"error: snapshot 's1' exists"]),
         "snapshot.json": Judge(expect=[r'"ok":true,"budget"'],
                                check=_json_answers),
+        # The guest's writes since the snapshot were copied chunk by chunk.
+        "snapshot.cow": Judge(
+            expect=[r"^  s1 +vm snapcount +65544 KiB  taken at \d+ ms  held "
+                    r"\d+ ticks  shares RAM, [1-9]\d* copied at writes"]),
     },
 )
 
