@@ -23,6 +23,10 @@ first line one count period of guest TSC after the snapshot's last line,
 and both restores alike: RAM, registers and guest time continue exactly
 from the snapshot, twice.  vms.monitor checks
 the refusal without a budget.
+
+vms.snapshot_linux: Linux (128 MiB) at its busybox shell: snapshot, make
+/root/made-after, restore: the file is gone, the shell answers, and two
+readings of /proc/uptime around `sleep 1` are about a second apart.
 """
 
 from __future__ import annotations
