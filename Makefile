@@ -211,7 +211,10 @@ KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS))) \
 	       arch/stacktrace.c arch/trap.c arch/spec_ctrl.c arch/paging.c \
 	       drivers/pci.c drivers/pci_bar.c drivers/vpci.c drivers/vpci_func.c \
 	       drivers/fw_cfg.c drivers/pc_testdev.c drivers/vrtc.c \
-	       drivers/vacpi_pm.c
+	       drivers/vacpi_pm.c drivers/virtio_pci.c drivers/virtio_blk.c \
+	       drivers/virtq.c drivers/msix.c drivers/msi.c \
+	       vmx/vcpu_state.c vmx/vmcs_setup.c vmx/vmx.c vmx/vmx_caps.c \
+	       vmx/vmx_controls.c vmx/vmx_adjust.c
 $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_COLD)): KERNEL_CFLAGS += -Os
 
 # Every object waits for newlib's headers.
@@ -246,7 +249,7 @@ $(BUILD)/kernel/%.S.o: %.S $(ASM_OFFSETS)
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJS) linker.ld $(NEWLIB_LIBC)
 	@echo "  LD      $@"
-	@$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
+	@$(LD) -nostdlib -static -n -z max-page-size=4096 -z noexecstack --gc-sections \
 	  -T linker.ld -o $@ $(KERNEL_OBJS) $(NEWLIB_LIBC) $(LIBGCC)
 
 $(BUILD)/boot/%.c.o: %.c $(NEWLIB_LIBC)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC 0x4856424f4f54494eull /* "HVBOOTIN" */
-#define BOOT_INFO_VERSION 1
+#define BOOT_INFO_VERSION 2
 
 /* OS-defined UEFI memory type (UEFI 2.10 7.2: 0x80000000..0xFFFFFFFF are
  * reserved for OS loaders) marking memory the kernel owns from the start:
@@ -97,6 +97,11 @@ struct boot_info {
 
 	uint64_t config_text;      /* phys of hv.cfg's bytes */
 	uint64_t config_size;
+	/* phys of hv.cfg as the UEFI stage parsed and checked it: a struct
+	 * hv_config (kernel/config.h), plain data, of config_parsed_size
+	 * bytes (the kernel checks it is its own struct's size: one build). */
+	uint64_t config_parsed;
+	uint64_t config_parsed_size;
 
 	uint32_t nmodules;
 	uint32_t pad;

@@ -172,20 +172,26 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
 static EFI_STATUS prepare(EFI_HANDLE image, struct boot_info *bi,
 			  struct kernel_image *k)
 {
-	/* About 31 KiB with the module lines: from the firmware's pool, not
-	 * its stack, and not a static that hv.efi would carry as zeros. */
-	struct hv_config *cfg = AllocateZeroPool(sizeof(*cfg));
+	/* About 40 KiB: in hv's own pages, not the firmware's stack nor a
+	 * static that hv.efi would carry as zeros; the kernel takes it as it
+	 * is (one parser, in this stage). */
+	uint64_t at = 0;
+	struct hv_config *cfg;
 	EFI_STATUS st;
 
-	if (!cfg) {
+	st = alloc_hv_pages(EFI_SIZE_TO_PAGES(sizeof(*cfg)), AllocateAnyPages,
+			    &at);
+	if (EFI_ERROR(st)) {
 		boot_log(L"hv-boot: error: no memory for the configuration");
-		return EFI_OUT_OF_RESOURCES;
+		return st;
 	}
+	cfg = (struct hv_config *)at;
 	mp_info_collect(bi); /* first: the config is checked against it */
 	st = load_config(image, bi, cfg);
-	FreePool(cfg);
 	if (EFI_ERROR(st))
 		return st;
+	bi->config_parsed = at;
+	bi->config_parsed_size = sizeof(*cfg);
 	find_rsdp(bi);
 	bi->efi_system_table = (uint64_t)ST;
 	bi->efi_reset_system = (uint64_t)ST->RuntimeServices->ResetSystem;

@@ -1,9 +1,11 @@
 #include "fw_cfg.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 
 #define FW_CFG_ITEM_MAX 8
 
@@ -17,6 +19,9 @@ struct fw_cfg {
 	uint8_t item[FW_CFG_ITEM_MAX];
 	uint32_t item_len;
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap fw_cfg_snap = DEV_SNAP_FROM(struct fw_cfg, key, NULL);
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {

@@ -22,4 +22,8 @@ enum fw_cfg_key {
 
 bool fw_cfg_attach(struct vm *vm, void **state);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap fw_cfg_snap;
+
 #endif

@@ -1,9 +1,11 @@
 #include "pc_testdev.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 #include "../kernel/vm_irq.h"
 
 #define PORT_SCRATCH 0x0
@@ -21,6 +23,10 @@ struct pc_testdev {
 	bool line[VM_IRQ_LINES];
 	uint8_t iomem[PC_TESTDEV_IOMEM_SIZE];
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap pc_testdev_snap =
+	DEV_SNAP_FROM(struct pc_testdev, scratch, NULL);
 
 /* Ports 0xe0-0xeb: the access must lie inside one 4-port register. */
 static enum io_result port_read(void *dev, struct vcpu *v, uint64_t port,

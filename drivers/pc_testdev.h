@@ -31,4 +31,8 @@
 /* Attaches nothing unless the VM's config says `testdev = qemu`. */
 bool pc_testdev_attach(struct vm *vm, void **state);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap pc_testdev_snap;
+
 #endif

@@ -1,6 +1,9 @@
 #include "testdev.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+
+#include "../kernel/snapshot.h"
 
 enum { REG_ID = 0x00, REG_SCRATCH = 0x04, REG_COUNT = 0x08 };
 
@@ -11,6 +14,10 @@ struct testdev {
 	uint64_t scratch;
 	uint32_t count;
 };
+
+/* A snapshot keeps it whole. */
+const struct dev_snap testdev_snap =
+	DEV_SNAP_FROM(struct testdev, scratch, NULL);
 
 static enum io_result testdev_read(void *dev, struct vcpu *v,
 				   uint64_t gpa, unsigned size, uint64_t *val)

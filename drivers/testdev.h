@@ -16,4 +16,8 @@
 
 bool testdev_attach(struct vm *vm, void **state);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap testdev_snap;
+
 #endif

@@ -1,9 +1,11 @@
 #include "vacpi_pm.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../arch/tsc.h"
 #include "../kernel/acpi_tables.h"
+#include "../kernel/snapshot.h"
 #include "../kernel/spinlock.h"
 
 #define PM_TIMER_HZ 3579545ull
@@ -18,6 +20,10 @@ struct vacpi_pm {
 	struct vm *vm;
 	uint16_t sts, en, cnt;
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap vacpi_pm_snap =
+	DEV_SNAP_FROM(struct vacpi_pm, sts, NULL);
 
 static uint32_t pm_timer(void)
 {

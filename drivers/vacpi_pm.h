@@ -10,4 +10,8 @@
 
 bool vacpi_pm_attach(struct vm *vm, void **state);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vacpi_pm_snap;
+
 #endif

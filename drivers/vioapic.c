@@ -5,9 +5,11 @@
  * local APIC's EOI, which calls vioapic_eoi(). */
 #include "vioapic.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 #include "vlapic.h"
 
 #define IOREGSEL 0x00
@@ -49,6 +51,11 @@ struct vioapic {
 	} eoi_watch[VIOAPIC_PINS];
 	unsigned nwatched;
 };
+
+/* Everything but the lock, the VM and the EOI watchers (the I/O
+ * APIC's callbacks into the hypervisor). */
+const struct dev_snap vioapic_snap =
+	DEV_SNAP_RANGE(struct vioapic, regsel, eoi_watch, NULL);
 
 static void send(struct vioapic *io, unsigned pin)
 {

@@ -33,4 +33,8 @@ void vioapic_watch_eoi(struct vioapic *io, unsigned pin, vioapic_eoi_fn fn,
 /* Whether any pin is watched: the local APIC then reports edge EOIs too. */
 bool vioapic_watches_eoi(const struct vm *vm);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vioapic_snap;
+
 #endif

@@ -984,3 +984,37 @@ bool vlapic_create(struct vcpu *v)
 	vlapic_reset(v);
 	return true;
 }
+
+/* ---- snapshots (kernel/snapshot.c) ------------------------------------- */
+
+/* Everything from base_msr on: the VM's logged-once flags and the lock
+ * stay with the running hypervisor. */
+#define VLAPIC_SNAP_FROM offsetof(struct vlapic, base_msr)
+
+size_t vlapic_snap_size(void)
+{
+	return sizeof(struct vlapic) - VLAPIC_SNAP_FROM;
+}
+
+void vlapic_snap_save(const struct vcpu *v, void *buf)
+{
+	memcpy(buf, (const uint8_t *)v->lapic + VLAPIC_SNAP_FROM,
+	       vlapic_snap_size());
+}
+
+/* The timer's start and deadline are host TSC values: a restore comes
+ * delta ticks after the snapshot, and the count goes on from where it
+ * was.  IA32_TSC_DEADLINE is the guest's TSC, which the restore carries
+ * on from the snapshot's, so it stays. */
+void vlapic_snap_restore(struct vcpu *v, const void *buf, uint64_t delta)
+{
+	struct vlapic *a = v->lapic;
+	uint64_t flags = spin_lock_irqsave(&a->lock);
+
+	memcpy((uint8_t *)a + VLAPIC_SNAP_FROM, buf, vlapic_snap_size());
+	if (a->timer_start)
+		a->timer_start += delta;
+	if (a->deadline)
+		a->deadline += delta;
+	spin_unlock_irqrestore(&a->lock, flags);
+}

@@ -11,6 +11,7 @@
 #define DRIVERS_VLAPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../kernel/vm.h"
@@ -82,5 +83,12 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 /* CR8 is TPR[7:4] (SDM Vol. 3A 11.8.6). */
 uint64_t vlapic_read_cr8(const struct vcpu *v);
 void vlapic_write_cr8(struct vcpu *v, uint64_t cr8);
+
+/* Snapshots (kernel/snapshot.c): the bytes of v's APIC state a snapshot
+ * keeps, copied out, and copied back with its timer moved delta host TSC
+ * ticks later (the restore's time minus the snapshot's). */
+size_t vlapic_snap_size(void);
+void vlapic_snap_save(const struct vcpu *v, void *buf);
+void vlapic_snap_restore(struct vcpu *v, const void *buf, uint64_t delta);
 
 #endif

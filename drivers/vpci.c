@@ -1,8 +1,10 @@
 #include "vpci.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../kernel/log.h"
+#include "../kernel/snapshot.h"
 #include "../kernel/spinlock.h"
 #include "pci.h"
 #include "vpci_func.h"
@@ -43,6 +45,9 @@ struct vpci {
 	unsigned nfuncs;
 	struct vpci_func *funcs[VPCI_MAX_FUNCS]; /* emulated, vpci_func.h */
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap vpci_snap = DEV_SNAP_FROM(struct vpci, address, NULL);
 
 /* Config space of 00:00.0 (PCI Local Bus 3.0, 6.1): Intel 82441FX host
  * bridge, class 06/00/00, header type 0; everything else reads zero. */

@@ -31,4 +31,8 @@ bool vpci_add_func(struct vm *vm, struct vpci_func *f);
 /* A VM reset: every emulated function and its device at power-on. */
 void vpci_reset_functions(struct vm *vm);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vpci_snap;
+
 #endif

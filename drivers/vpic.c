@@ -2,9 +2,11 @@
  * ICW4, OCW1 (mask), OCW2 (EOI), OCW3 (IRR/ISR read select). */
 #include "vpic.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 
 #define ICW1_INIT 0x10
 #define ICW1_NEED_ICW4 0x01
@@ -31,6 +33,9 @@ struct vpic {
 	struct spinlock lock;
 	struct i8259 chip[2]; /* master, slave */
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap vpic_snap = DEV_SNAP_FROM(struct vpic, chip, NULL);
 
 /* The highest-priority (lowest-numbered) set bit, or -1. */
 static int highest(uint8_t bits)

@@ -16,4 +16,8 @@ void vpic_raise_irq(struct vpic *pic, unsigned irq);
 bool vpic_has_pending(const struct vpic *pic);
 unsigned vpic_ack(struct vpic *pic);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vpic_snap;
+
 #endif

@@ -5,10 +5,12 @@
  * 0x61, which Linux uses to calibrate the TSC. */
 #include "vpit.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../arch/tsc.h"
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 #include "../kernel/vm_irq.h"
 
 #define PIT_HZ 1193182ull
@@ -45,6 +47,12 @@ struct vpit {
 	uint8_t port_b;
 	bool refresh;
 };
+
+static void vpit_shift_time(void *state, uint64_t delta);
+/* Everything after the lock and the VM; counts go on from the
+ * snapshot's time (vpit_shift_time). */
+const struct dev_snap vpit_snap =
+	DEV_SNAP_FROM(struct vpit, ch, vpit_shift_time);
 
 static uint64_t ticks_since(const struct pit_channel *c, uint64_t now)
 {
@@ -261,4 +269,17 @@ bool vpit_attach(struct vm *vm, void **state)
 	vm->pit = p;
 	return io_bus_register(&vm->pio, 0x40, 4, &vpit_ops, p) == 0 &&
 	       io_bus_register(&vm->pio, PORT_B, 1, &vpit_ops, p) == 0;
+}
+
+/* A restore comes delta host TSC ticks after the snapshot: each counting
+ * channel started that much later, and IRQ 0 is due that much later. */
+static void vpit_shift_time(void *state, uint64_t delta)
+{
+	struct vpit *p = state;
+
+	for (unsigned i = 0; i < 3; i++)
+		if (p->ch[i].start)
+			p->ch[i].start += delta;
+	if (p->next_irq)
+		p->next_irq += delta;
 }

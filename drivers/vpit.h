@@ -15,4 +15,8 @@ void vpit_update(struct vpit *pit, uint64_t now);
 /* TSC of the next channel-0 interrupt, or 0 if none is due. */
 uint64_t vpit_next_deadline(const struct vpit *pit);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vpit_snap;
+
 #endif

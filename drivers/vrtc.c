@@ -1,9 +1,11 @@
 #include "vrtc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../arch/io.h"
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 
 #define RTC_INDEX 0x70
 #define RTC_DATA 0x71
@@ -25,6 +27,9 @@ struct vrtc {
 	uint8_t index;
 	uint8_t cmos[128];
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap vrtc_snap = DEV_SNAP_FROM(struct vrtc, index, NULL);
 
 /* Seconds, minutes, hours, weekday, day, month, year, century. */
 static bool is_time_register(uint8_t r)

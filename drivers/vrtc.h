@@ -17,4 +17,8 @@ uint8_t vrtc_host_read(uint8_t r);
  * mask) always set. */
 uint8_t vrtc_host_index(uint8_t r);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vrtc_snap;
+
 #endif

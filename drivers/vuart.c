@@ -6,9 +6,11 @@
  * depend on. */
 #include "vuart.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../kernel/spinlock.h"
+#include "../kernel/snapshot.h"
 #include "../kernel/vm_console.h"
 #include "../kernel/vm_irq.h"
 
@@ -43,6 +45,9 @@ struct vuart {
 	bool irq_line;     /* level of the UART's interrupt output */
 	bool pulse;        /* a rising edge to send after unlocking */
 };
+
+/* A snapshot keeps everything after the lock and the VM. */
+const struct dev_snap vuart_snap = DEV_SNAP_FROM(struct vuart, ier, NULL);
 
 /* The interrupt output reaches the PIC only through OUT2 on a PC; the
  * PIC is edge-triggered, so a rising level is one interrupt: set in

@@ -15,4 +15,8 @@
 bool vuart_attach(struct vm *vm, void **state);
 void vuart_detach(struct vm *vm, void *state);
 
+/* What a snapshot keeps of its state (kernel/snapshot.h). */
+struct dev_snap;
+extern const struct dev_snap vuart_snap;
+
 #endif

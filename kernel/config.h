@@ -8,7 +8,7 @@
  *
  * Format summary (see docs for the full grammar):
  *   # comment            ; comment
- *   [hypervisor]         serial, log, on_idle, selftest
+ *   [hypervisor]         serial, log, on_idle, selftest, snapshot_memory
  *   [vm NAME]            type, kernel, initrd, module (repeatable),
  *                        cmdline (may be empty), memory, vcpus,
  *                        cpus, sched, weight, on_crash, time_limit,
@@ -125,6 +125,8 @@ struct hv_config {
 	enum cfg_log_level log;    /* default info */
 	enum cfg_on_idle on_idle;  /* default halt */
 	bool selftest;             /* default no */
+	uint64_t snapshot_memory;  /* bytes for the monitor's snapshots
+				      (kernel/snapshot.c); 0 (default): none */
 	unsigned nvms;             /* vms[0..nvms-1] are valid, file order */
 	struct vm_config vms[CFG_MAX_VMS];
 };

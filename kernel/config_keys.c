@@ -208,11 +208,28 @@ static const char *set_selftest(struct parser *p, struct str v)
 	return NULL;
 }
 
+/* The budget of the monitor's snapshots (kernel/snapshot.c), in page
+ * frames taken from the hypervisor's own memory; none by default. */
+static const char *set_snapshot_memory(struct parser *p, struct str v)
+{
+	uint64_t bytes;
+
+	if (!parse_size(v, &bytes))
+		return "a size like 512M";
+	if (bytes % 4096)
+		return "a multiple of 4K";
+	if (bytes > CFG_MEMORY_MAX)
+		return "at most 64G";
+	p->cfg->snapshot_memory = bytes;
+	return NULL;
+}
+
 const struct key_def cfg_hv_keys[] = {
 	{ "serial", set_serial, 0, 0 },
 	{ "log", set_log, 0, 0 },
 	{ "on_idle", set_on_idle, 0, 0 },
 	{ "selftest", set_selftest, 0, 0 },
+	{ "snapshot_memory", set_snapshot_memory, 0, 0 },
 	{ NULL, NULL, 0, 0 },
 };
 

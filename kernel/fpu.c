@@ -36,6 +36,11 @@ static size_t area_size(void)
 	return area_bytes;
 }
 
+size_t fpu_area_size(void)
+{
+	return area_size();
+}
+
 static uint64_t xgetbv0(void)
 {
 	uint32_t lo, hi;

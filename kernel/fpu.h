@@ -8,11 +8,14 @@
 #define KERNEL_FPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vm.h"
 
 /* Gives v a save area in the power-up state; false if out of memory. */
 bool fpu_create(struct vcpu *v);
+/* The bytes of each vCPU's save area (a snapshot copies them). */
+size_t fpu_area_size(void);
 /* Gives the save area back (a VM that failed to start). */
 void fpu_destroy(struct vcpu *v);
 /* Back to the power-up state (a VM reset). */

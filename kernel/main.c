@@ -33,6 +33,7 @@
 #include "power.h"
 #include "sched.h"
 #include "selftest.h"
+#include "snapshot.h"
 #include "vm_audit.h"
 #include "vm_console.h"
 #include "vm_lifecycle.h"
@@ -51,14 +52,14 @@ static uint32_t bsp_apic_id(const struct boot_info *bi)
 
 /* The UEFI stage already accepted this text; a failure here means the two
  * disagree, which is our bug. */
+/* hv.cfg as the UEFI stage parsed and checked it (the parser lives there
+ * alone; the kernel does not carry a second copy). */
 static void load_config(const struct boot_info *bi)
 {
-	struct config_error err;
-
-	if (config_parse(phys_to_virt(bi->config_text), bi->config_size,
-			 &config, &err) < 0)
-		panic("hv.cfg:%u: %s (accepted by the UEFI stage)", err.line,
-		      err.msg);
+	if (bi->config_parsed_size != sizeof(config))
+		panic("boot_info: parsed hv.cfg of %lu bytes, expected %zu",
+		      bi->config_parsed_size, sizeof(config));
+	memcpy(&config, phys_to_virt(bi->config_parsed), sizeof(config));
 	console_init(config.serial_port);
 	log_set_level(config.log);
 	panic_set_poweroff(config.on_idle == CFG_IDLE_POWEROFF);
@@ -210,6 +211,7 @@ static void run_vms(void)
 	/* With on_idle = halt hv stays up for the operator after the last
 	 * vCPU stops: the monitor can start a VM again. */
 	monitor_init(vms, config.nvms, config.on_idle != CFG_IDLE_POWEROFF);
+	snapshot_init(config.snapshot_memory);
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vm_config *c = &config.vms[i];
 		bool dedicated = c->sched == CFG_SCHED_DEDICATED;

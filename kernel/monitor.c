@@ -16,6 +16,7 @@
 #include "../drivers/vlapic.h"
 #include "../vmx/exit_stats.h"
 #include "log.h"
+#include "snapshot.h"
 #include "vm.h"
 #include "vm_console.h"
 #include "vm_devices.h"
@@ -564,6 +565,120 @@ static void cmd_quit(const struct cmd_ctx *c)
 	monitor_close();
 }
 
+/* Snapshots (kernel/snapshot.c): the VM is held paused while one is
+ * taken or restored, and goes on running after unless it was paused. */
+static void cmd_snapshot(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+	struct snapshot_info si;
+	const char *no;
+
+	if (!vm)
+		return;
+	if (c->argc != 3) {
+		fail(c, "snapshot takes a VM and a tag: snapshot VM TAG");
+		return;
+	}
+	if ((no = snapshot_take(vm, c->argv[2]))) {
+		fail(c, "%s", no);
+		return;
+	}
+	for (unsigned i = 0; snapshot_get(i, &si); i++) {
+		if (strcmp(si.tag, c->argv[2]))
+			continue;
+		if (c->json)
+			out("{\"ok\":true,\"vm\":\"%s\",\"tag\":\"%s\","
+			    "\"bytes\":%lu,\"pause_ticks\":%lu,\"state\":\"%s\"}\n",
+			    vm->name, si.tag, si.bytes, si.pause_ticks,
+			    vm_state_name(vm));
+		else
+			out("vm %s: snapshot '%s' taken, %lu KiB, VM held %lu TSC "
+			    "ticks (now %s)\n", vm->name, si.tag, si.bytes >> 10,
+			    si.pause_ticks, vm_state_name(vm));
+	}
+}
+
+static void cmd_restore(const struct cmd_ctx *c)
+{
+	struct vm *vm = find_vm(c, 1);
+	struct snapshot_info si;
+	const char *no;
+
+	if (!vm)
+		return;
+	if (c->argc != 3) {
+		fail(c, "restore takes a VM and a tag: restore VM TAG");
+		return;
+	}
+	if ((no = snapshot_restore(vm, c->argv[2]))) {
+		fail(c, "%s", no);
+		return;
+	}
+	for (unsigned i = 0; snapshot_get(i, &si); i++) {
+		if (strcmp(si.tag, c->argv[2]))
+			continue;
+		if (c->json)
+			out("{\"ok\":true,\"vm\":\"%s\",\"tag\":\"%s\","
+			    "\"restore_ticks\":%lu,\"state\":\"%s\"}\n", vm->name,
+			    si.tag, si.restore_ticks, vm_state_name(vm));
+		else
+			out("vm %s: restored from snapshot '%s', VM held %lu TSC "
+			    "ticks (now %s)\n", vm->name, si.tag, si.restore_ticks,
+			    vm_state_name(vm));
+	}
+}
+
+static void cmd_snapshots(const struct cmd_ctx *c)
+{
+	struct snapshot_info si;
+	uint64_t ms = tsc_hz() / 1000 + 1;
+
+	if (c->json)
+		out("{\"ok\":true,\"budget\":%lu,\"used\":%lu,\"snapshots\":[",
+		    snapshot_budget(), snapshot_used());
+	else
+		out("snapshot_memory: %lu KiB used of %lu KiB\n",
+		    snapshot_used() >> 10, snapshot_budget() >> 10);
+	for (unsigned i = 0; snapshot_get(i, &si); i++) {
+		if (c->json)
+			out("%s{\"tag\":\"%s\",\"vm\":\"%s\",\"bytes\":%lu,"
+			    "\"taken_ms\":%lu,\"pause_ticks\":%lu,"
+			    "\"restore_ticks\":%lu,\"shares_ram\":%s,"
+			    "\"cow_copies\":%lu,\"cow_ticks\":%lu}", i ? "," : "",
+			    si.tag, si.vm, si.bytes, si.taken_tsc / ms,
+			    si.pause_ticks, si.restore_ticks,
+			    si.cow_pending ? "true" : "false", si.cow_copies,
+			    si.cow_ticks);
+		else
+			out("  %-16s vm %-16s %8lu KiB  taken at %lu ms  held "
+			    "%lu ticks  %s, %lu copied at writes (%lu ticks)\n",
+			    si.tag, si.vm, si.bytes >> 10, si.taken_tsc / ms,
+			    si.pause_ticks, si.cow_pending ? "shares RAM"
+							 : "RAM copied",
+			    si.cow_copies, si.cow_ticks);
+	}
+	if (c->json)
+		out("]}\n");
+}
+
+static void cmd_drop(const struct cmd_ctx *c)
+{
+	const char *no;
+
+	if (c->argc != 2) {
+		fail(c, "drop takes a tag: drop TAG");
+		return;
+	}
+	if ((no = snapshot_drop(c->argv[1]))) {
+		fail(c, "%s", no);
+		return;
+	}
+	if (c->json)
+		out("{\"ok\":true,\"dropped\":\"%s\"}\n", c->argv[1]);
+	else
+		out("snapshot '%s' dropped\n", c->argv[1]);
+}
+
 static void cmd_help(const struct cmd_ctx *c);
 
 struct command {
@@ -590,6 +705,13 @@ static const struct command commands[] = {
 		  "afresh)", cmd_kill },
 	{ "start", "start VM             start a VM with autostart = no, or a "
 		   "stopped one afresh", cmd_start },
+	{ "snapshot", "snapshot VM TAG      capture the VM whole (vCPUs, devices, "
+		      "RAM) in hypervisor memory", cmd_snapshot },
+	{ "restore", "restore VM TAG       put the VM back as it was at snapshot "
+		     "TAG", cmd_restore },
+	{ "snapshots", "snapshots            every snapshot: tag, VM, size, when "
+		       "taken; the budget", cmd_snapshots },
+	{ "drop", "drop TAG             free snapshot TAG", cmd_drop },
 	{ "log", "log LEVEL            error, warn, info or debug", cmd_log },
 	{ "console", "console VM           send console input to VM and leave "
 		     "the monitor", cmd_console },

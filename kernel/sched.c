@@ -16,6 +16,7 @@
 #include "monitor.h"
 #include "panic.h"
 #include "passthrough.h"
+#include "snapshot.h"
 #include "vm_console.h"
 #include "vm_lifecycle.h"
 
@@ -399,6 +400,9 @@ void sched_run(void)
 		__atomic_store_n(&cpu->resched, false, __ATOMIC_SEQ_CST);
 		send_moves(q);
 		__atomic_store_n(&idling[me], true, __ATOMIC_SEQ_CST);
+		/* After `idling`: the monitor sets unload_asked, then kicks
+		 * this CPU if it idles; one side sees the other. */
+		snapshot_serve(q);
 		balance(me, false);
 		if (__atomic_load_n(&incoming[me], __ATOMIC_SEQ_CST)) {
 			/* It pulled a vCPU to run next: wait for it (its

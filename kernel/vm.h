@@ -113,6 +113,10 @@ struct vcpu {
 	 * CPU holds for it, its VMCS, its VPID's TLB entries) is still to be
 	 * done, by the CPU that runs it next (vmx/vcpu_run.c). */
 	bool reset_pending;
+	/* The monitor asks the CPU that holds v's VMCS and lazily switched
+	 * registers to put them in memory (vcpu_unload) for a snapshot or
+	 * a restore (kernel/snapshot.c); that CPU clears it when done. */
+	bool unload_asked;
 	struct sched_entity sched; /* the scheduler's accounting, kernel/sched.h */
 };
 

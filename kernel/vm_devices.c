@@ -20,6 +20,7 @@
 #include "../drivers/vrtc.h"
 #include "../drivers/virtio_blk.h"
 #include "../drivers/vuart.h"
+#include "snapshot.h"
 #include "vm.h"
 
 /* attach stores its state in *state as soon as it has one, so that a
@@ -29,22 +30,23 @@ struct vm_device {
 	const char *name;
 	bool (*attach)(struct vm *vm, void **state);
 	void (*detach)(struct vm *vm, void *state);
+	const struct dev_snap *snap; /* what a snapshot keeps; NULL: none */
 };
 
 static const struct vm_device devices[] = {
-	{ "COM1 UART", vuart_attach, vuart_detach },
-	{ "debug exit port", debug_exit_attach, NULL },
-	{ "fw_cfg", fw_cfg_attach, NULL },
-	{ "test device", testdev_attach, NULL },
-	{ "QEMU pc-testdev", pc_testdev_attach, NULL },
-	{ "8259 PIC", vpic_attach, NULL },
-	{ "8254 PIT", vpit_attach, NULL },
-	{ "CMOS RTC", vrtc_attach, NULL },
-	{ "PCI configuration ports", vpci_attach, NULL },
-	{ "virtio-blk disks", virtio_blk_attach, virtio_blk_detach },
-	{ "ACPI PM registers", vacpi_pm_attach, NULL },
-	{ "I/O APIC", vioapic_attach, NULL },
-	{ "local APIC page", vlapic_attach, NULL },
+	{ "COM1 UART", vuart_attach, vuart_detach, &vuart_snap },
+	{ "debug exit port", debug_exit_attach, NULL, NULL },
+	{ "fw_cfg", fw_cfg_attach, NULL, &fw_cfg_snap },
+	{ "test device", testdev_attach, NULL, &testdev_snap },
+	{ "QEMU pc-testdev", pc_testdev_attach, NULL, &pc_testdev_snap },
+	{ "8259 PIC", vpic_attach, NULL, &vpic_snap },
+	{ "8254 PIT", vpit_attach, NULL, &vpit_snap },
+	{ "CMOS RTC", vrtc_attach, NULL, &vrtc_snap },
+	{ "PCI configuration ports", vpci_attach, NULL, &vpci_snap },
+	{ "virtio-blk disks", virtio_blk_attach, virtio_blk_detach, NULL },
+	{ "ACPI PM registers", vacpi_pm_attach, NULL, &vacpi_pm_snap },
+	{ "I/O APIC", vioapic_attach, NULL, &vioapic_snap },
+	{ "local APIC page", vlapic_attach, NULL, NULL },
 };
 
 _Static_assert(sizeof(devices) / sizeof(devices[0]) <= VM_MAX_DEVICES,
@@ -80,6 +82,16 @@ void vm_devices_reset(struct vm *vm)
 		if (devices[i].attach == virtio_blk_attach)
 			virtio_blk_vm_reset(vm, vm->device_state[i]);
 	vpci_reset_functions(vm);
+}
+
+unsigned vm_device_count(void)
+{
+	return sizeof(devices) / sizeof(devices[0]);
+}
+
+const struct dev_snap *vm_device_snap(unsigned i)
+{
+	return i < vm_device_count() ? devices[i].snap : NULL;
 }
 
 const char *vm_device_name(const struct vm *vm, unsigned i)

@@ -20,4 +20,10 @@ void vm_devices_reset(struct vm *vm);
  * past the table's end). */
 const char *vm_device_name(const struct vm *vm, unsigned i);
 
+/* For snapshots (kernel/snapshot.c): the table's length, and what a
+ * snapshot keeps of device i's state (NULL: it has none to keep). */
+struct dev_snap;
+unsigned vm_device_count(void);
+const struct dev_snap *vm_device_snap(unsigned i);
+
 #endif

@@ -32,6 +32,7 @@
 #include "multiboot_image.h"
 #include "passthrough.h"
 #include "page_alloc.h"
+#include "snapshot.h"
 #include "vm_audit.h"
 #include "vm_console.h"
 #include "vm_devices.h"
@@ -327,6 +328,8 @@ void vm_reset_step(struct vm *vm)
 
 	if (n > VM_RESET_CHUNK)
 		n = VM_RESET_CHUNK;
+	/* A snapshot sharing this RAM copy-on-write copies it first. */
+	snapshot_host_write(vm, vm->reset_zeroed, n);
 	memset((uint8_t *)phys_to_virt(vm->ram_hpa) + vm->reset_zeroed, 0, n);
 	vm->reset_zeroed += n;
 	if (vm->reset_zeroed == vm->ram_size && !finish_reset(vm, &why)) {

@@ -1,3 +1,7 @@
+/* Not on the fast paths make bench measures: VMCS accessors out of
+ * line, for size (vmx/vmcs.h). */
+#define VMCS_ACCESS_OUT_OF_LINE
+
 #include "ept.h"
 
 /* Tables grant RWX so the leaf decides; a leaf carries its own rights and
@@ -27,6 +31,7 @@ uint64_t ept_pointer(uint64_t root, int ad_flags)
  * ones, the default): the decoded instruction reads all ones and its
  * write goes nowhere; or, with unassigned_memory = stop, the VM stops. */
 #include "../kernel/log.h"
+#include "../kernel/snapshot.h"
 #include "event.h"
 #include "exit.h"
 #include "vmcs.h"
@@ -57,6 +62,11 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 
 	if (io_bus_find(&v->vm->mmio, gpa, 1))
 		return mmio_emulate(v, e, gpa);
+	/* A write to RAM that a copy-on-write snapshot protects: the page's
+	 * old contents go to the snapshot first, then the guest writes. */
+	if ((q & EPT_QUAL_WRITE) && gpa < v->vm->ram_size &&
+	    snapshot_cow_fault(v->vm, gpa))
+		return EXIT_RESUME;
 	if (completes_as_ones(v, q)) {
 		if (!v->vm->unassigned_logged) {
 			v->vm->unassigned_logged = true;
@@ -83,4 +93,55 @@ enum exit_action handle_ept_misconfig(struct vcpu *v,
 		  "hypervisor bug",
 		  v->vm->name, vmcs_read64(GUEST_PHYSICAL_ADDRESS));
 	return exit_unexpected(v, e);
+}
+
+/* ---- write protection for copy-on-write snapshots (kernel/snapshot.c) */
+
+/* The leaf entry that maps gpa, and the guest-physical range it maps;
+ * NULL where nothing is mapped.  A walk as the CPU does it (SDM Vol. 3C
+ * 29.3.2): bit 7 ends it early at a 1 GiB or 2 MiB page. */
+static uint64_t *ept_leaf(struct vm *vm, uint64_t gpa, uint64_t *base,
+			  uint64_t *size)
+{
+	uint64_t *table = phys_to_virt(vm->ept.root);
+
+	for (int level = 3; level >= 0; level--) {
+		unsigned shift = 12 + 9 * (unsigned)level;
+		uint64_t *e = &table[(gpa >> shift) & 511];
+
+		if (!(*e & EPT_RWX))
+			return NULL;
+		if (level == 0 || (*e & PTE_PS)) {
+			*size = 1ull << shift;
+			*base = gpa & ~(*size - 1);
+			return e;
+		}
+		table = phys_to_virt(*e & PTE_ADDR_MASK);
+	}
+	return NULL;
+}
+
+void ept_ram_set_writable(struct vm *vm, uint64_t gpa, uint64_t len,
+			  bool writable)
+{
+	uint64_t end = gpa + len < vm->ram_size ? gpa + len : vm->ram_size;
+
+	while (gpa < end) {
+		uint64_t base, size, *e = ept_leaf(vm, gpa, &base, &size);
+
+		if (!e) {
+			gpa = (gpa + PAGE_SIZE) & ~(PAGE_SIZE - 1);
+			continue;
+		}
+		if (writable)
+			__atomic_or_fetch(e, EPT_W, __ATOMIC_SEQ_CST);
+		else
+			__atomic_and_fetch(e, ~EPT_W, __ATOMIC_SEQ_CST);
+		gpa = base + size;
+	}
+}
+
+bool ept_ram_leaf(struct vm *vm, uint64_t gpa, uint64_t *base, uint64_t *size)
+{
+	return ept_leaf(vm, gpa, base, size) != NULL;
 }

@@ -3,6 +3,7 @@
 #ifndef VMX_EPT_H
 #define VMX_EPT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../arch/paging.h"
@@ -30,5 +31,17 @@ uint64_t ept_pointer(uint64_t root, int ad_flags);
 /* With GLA_VALID: the access was to the linear address's translation,
  * not to one of its guest paging-structure entries. */
 #define EPT_QUAL_GLA_TRANSLATED (1ull << 8)
+
+/* Copy-on-write snapshots (kernel/snapshot.c): the W right of every EPT
+ * leaf that maps RAM in [gpa, gpa+len), set or cleared (a leaf larger
+ * than the range is changed whole); and the guest-physical range of the
+ * leaf that maps gpa.  Taking W away needs an INVEPT on every CPU before
+ * the guest runs again (vm->ept_gen); giving it back does not (a stale
+ * read-only translation only faults once more, and an EPT violation
+ * drops the translations it used: SDM Vol. 3C 29.4.3.1). */
+struct vm;
+void ept_ram_set_writable(struct vm *vm, uint64_t gpa, uint64_t len,
+			  bool writable);
+bool ept_ram_leaf(struct vm *vm, uint64_t gpa, uint64_t *base, uint64_t *size);
 
 #endif

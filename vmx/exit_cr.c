@@ -1,3 +1,7 @@
+/* Not on the fast paths make bench measures: VMCS accessors out of
+ * line, for size (vmx/vmcs.h). */
+#define VMCS_ACCESS_OUT_OF_LINE
+
 /* Control registers.  The host owns the CR0 and CR4 bits that VMX
  * operation pins (CR0.NE, CR4.VMXE; plus CR0.CD/NW); the guest sees its own
  * values through the read shadows and exits only when it changes one of

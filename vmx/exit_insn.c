@@ -1,3 +1,7 @@
+/* Not on the fast paths make bench measures: VMCS accessors out of
+ * line, for size (vmx/vmcs.h). */
+#define VMCS_ACCESS_OUT_OF_LINE
+
 /* Instructions a guest may execute but gets no service from: what a CPU
  * without the feature, or with nothing for it to do, would answer. */
 #include "../arch/idt.h"

@@ -1,9 +1,14 @@
+/* Not on the fast paths make bench measures: VMCS accessors out of
+ * line, for size (vmx/vmcs.h). */
+#define VMCS_ACCESS_OUT_OF_LINE
+
 #include "guest_walk.h"
 
 #include <string.h>
 
 #include "../arch/idt.h"
 #include "../arch/paging.h"
+#include "../kernel/snapshot.h"
 #include "event.h"
 #include "guest_mem.h"
 #include "vmcs.h"
@@ -88,7 +93,7 @@ enum guest_access guest_linear_copy(struct vcpu *v, uint64_t linear,
 {
 	uint8_t *host[2] = { NULL, NULL };
 	unsigned len[2];
-	uint64_t addr[2];
+	uint64_t addr[2], piece_gpa[2];
 
 	/* At most two pieces: the part in the first page, the rest. */
 	len[0] = (unsigned)(PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
@@ -105,13 +110,18 @@ enum guest_access guest_linear_copy(struct vcpu *v, uint64_t linear,
 			return GUEST_ACCESS_FAULTED;
 		}
 		host[i] = vm_gpa_to_hva(v->vm, *gpa, len[i]);
+		piece_gpa[i] = *gpa;
 		if (!host[i])
 			return GUEST_ACCESS_NOT_RAM;
 	}
 	for (int i = 0, done = 0; how != CHECK_WRITABLE && i < 2 && len[i];
 	     done += len[i++]) {
-		if (how == COPY_TO_GUEST)
+		if (how == COPY_TO_GUEST) {
+			/* Not through the EPT: a snapshot sharing this RAM
+			 * copies it first (kernel/snapshot.c). */
+			snapshot_host_write(v->vm, piece_gpa[i], len[i]);
 			memcpy(host[i], (uint8_t *)buf + done, len[i]);
+		}
 		else
 			memcpy((uint8_t *)buf + done, host[i], len[i]);
 	}

@@ -16,6 +16,7 @@ One module per boot or family of boots, each a list TESTS:
   smp_reset.py    vms.smp_reset: a 2-vCPU VM reset and crashed across CPUs
   pc.py           vms.pc: unassigned memory and firmware tables as on a PC
   monitor.py      vms.monitor: the operator's monitor, typed at over serial
+  snapshot.py     vms.snapshot: the monitor's snapshots and restores
   boot_formats.py vms.boot_formats: Multiboot2, ELF64 Multiboot v1, refusals
   virtio.py       vms.virtio: virtio-blk disks, driven by hand
   conform_apic.py vms.conform_apic: local APIC, MSRs, delivery modes per the SDM
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 from . import (attacks, boot_formats, conform_apic, conform_events,
                contained, fuzz, isolation, linux, monitor, passthrough,
-               pc, smp, smp_ipi, smp_reset, uefi, virtio, vms)
+               pc, smp, smp_ipi, smp_reset, snapshot, uefi, virtio, vms)
 from .table import BootTest, Judge, TableError, check_table, table_problems
 
 __all__ = ["BOOT_TESTS", "BootTest", "Judge", "TableError", "check_table",
@@ -50,6 +51,7 @@ BOOT_TESTS: list[BootTest] = [
     *contained.TESTS,
     *pc.TESTS,
     *monitor.TESTS,
+    *snapshot.TESTS,
     *boot_formats.TESTS,
     *virtio.TESTS,
     *conform_apic.TESTS,

@@ -164,7 +164,8 @@ MONITOR = BootTest(
         (r'"vm":"ticker","state":"paused"', "start later" + _CMD),
         (r"vm later: exited with status", "json info ticker" + _CMD),
         (r'"vm":"ticker","state":"paused"', "resume ticker" + _CMD),
-        (r"vm ticker: resumed \(now running\)", "quit" + _CMD),
+        (r"vm ticker: resumed \(now running\)", "snapshot ticker x" + _CMD),
+        (r"error: snapshots are off", "quit" + _CMD),
         (r"hv monitor: closed", ""),
         (r"\[ticker\] tick 8\b", "\x01m"),
         (_MON, "reset ticker" + _CMD),
@@ -199,6 +200,9 @@ MONITOR = BootTest(
                     r"I/O APIC, local APIC page",
                     r"vm later: started \(now \w+\)",
                     r"vm ticker: resumed \(now running\)",
+                    # No snapshot_memory in this boot's [hypervisor].
+                    r"error: snapshots are off: no snapshot_memory in "
+                    r"\[hypervisor\]",
                     r"vm ticker: reset by the operator; restarting",
                     r"error: no VM 'nosuchvm'",
                     r"vm ticker: stopped: killed by the operator",

@@ -609,4 +609,19 @@ TEST(cmdline_empty_value)
               "duplicate key 'cmdline' in [vm a]");
 }
 
+/* The monitor's snapshot budget: none unless set; a size in 4 KiB pages. */
+TEST(snapshot_memory_values)
+{
+    CHECK_OK("[hypervisor]\n");
+    CHECK_EQ_U64(cfg.snapshot_memory, 0);
+    CHECK_OK("[hypervisor]\nsnapshot_memory = 512M\n");
+    CHECK_EQ_U64(cfg.snapshot_memory, 512ull << 20);
+    CHECK_OK("[hypervisor]\nsnapshot_memory = 64K\n");
+    CHECK_EQ_U64(cfg.snapshot_memory, 64ull << 10);
+    CHECK_ERR("[hypervisor]\nsnapshot_memory = lots\n", 2,
+              "bad value 'lots' for 'snapshot_memory' (expected a size like 512M)");
+    CHECK_ERR("[hypervisor]\nsnapshot_memory = 1000\n", 2,
+              "bad value '1000' for 'snapshot_memory' (expected a multiple of 4K)");
+}
+
 UNIT_MAIN("config")

@@ -21,6 +21,7 @@ void vm_handle_request(struct vm *vm) { (void)vm; }
 void vm_stop(struct vm *vm, const char *fmt, ...) { (void)vm; (void)fmt; }
 void vm_console_poll_input(void) { }
 bool monitor_holds_run(void) { return false; }
+void snapshot_serve(struct runqueue *q) { (void)q; }
 bool irq_any(void) { return false; }
 bool passthrough_has_irq(const struct vm *vm) { (void)vm; return has_irq; }
 void log_msg(enum cfg_log_level level, const char *fmt, ...) { (void)level; (void)fmt; }
