@@ -12,6 +12,7 @@
 #define HEADER_SIZE 36
 #define FADT_SIZE 276
 #define FACS_SIZE 64
+#define DSDT_MAX 320 /* room for the DSDT: \_S5 and \_SB.PCI0 */
 
 /* FADT field offsets (ACPI 6.5 Table 5.9). */
 #define FADT_FIRMWARE_CTRL 36
@@ -173,12 +174,149 @@ static uint32_t madt(uint8_t *t, unsigned ncpus)
 	return off;
 }
 
-uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus)
+/* ---- \_SB.PCI0: the PCI host bridge (ACPI 6.5 6.1, 6.2, 6.4; PCI
+ * Firmware 3.3 4.1) ----
+ * An OS finds PCI through it: Linux scans bus 0 only for a PNP0A03
+ * device (without one, on an ACPI system, it sees no PCI function at
+ * all), takes BARs only inside its _CRS windows, and routes INTx by its
+ * _PRT.  Bus 0; configuration ports 0xcf8-0xcff; I/O 0-0xcf7 and
+ * 0xd00-0xffff; memory from above RAM (at least 3 GiB) up to the I/O
+ * APIC, where hv's PCI window (drivers/vpci_func.h) and passed-through
+ * functions' BARs lie; INTA# of slots 4-11 on GSI ACPI_PCI_GSI. */
+
+/* PkgLength (20.2.4): one byte up to 63, else two (bits 0-3 in the first
+ * byte, the rest in the second); the length counts its own bytes. */
+static unsigned aml_pkglen(uint8_t *p, unsigned body)
+{
+	if (body + 1 < 64) {
+		p[0] = (uint8_t)(body + 1);
+		return 1;
+	}
+	body += 2;
+	p[0] = (uint8_t)(0x40 | (body & 0xf));
+	p[1] = (uint8_t)(body >> 4);
+	return 2;
+}
+
+/* Wraps body (already at p + room) with `op` bytes and a PkgLength,
+ * moving it into place; returns the total length. */
+static unsigned aml_wrap(uint8_t *p, const uint8_t *op, unsigned nop,
+			 const uint8_t *body, unsigned len)
+{
+	uint8_t pl[2];
+	unsigned n = aml_pkglen(pl, len);
+
+	memmove(p + nop + n, body, len);
+	memcpy(p, op, nop);
+	memcpy(p + nop, pl, n);
+	return nop + n + len;
+}
+
+static unsigned aml_name_seg(uint8_t *p, const char *seg)
+{
+	p[0] = 0x08; /* NameOp */
+	memcpy(p + 1, seg, 4);
+	return 5;
+}
+
+/* Word Address Space Descriptor (6.4.3.5.3) of type t: min..max. */
+static unsigned res_word(uint8_t *p, uint8_t type, uint8_t tflags,
+			 uint16_t min, uint16_t max)
+{
+	const uint8_t h[] = { 0x88, 13, 0, type, 0x0c, tflags };
+
+	memcpy(p, h, sizeof(h));
+	put16(p, 6, 0);            /* granularity */
+	put16(p, 8, min);
+	put16(p, 10, max);
+	put16(p, 12, 0);           /* translation */
+	put16(p, 14, (uint16_t)(max - min + 1));
+	return 16;
+}
+
+static unsigned pci0_crs(uint8_t *p, uint64_t ram_size)
+{
+	/* MinFixed, MaxFixed, producer (6.4.3.5: general flags 0x0c). */
+	static const uint8_t cf8[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c,
+				       0x01, 0x08 };
+	uint64_t lo = (ram_size + 0xfffff) & ~0xfffffull;
+	unsigned n = 0;
+
+	n += res_word(p + n, 2, 0, 0, 0);           /* bus 0 */
+	memcpy(p + n, cf8, sizeof(cf8));             /* I/O 0xcf8, 8 bytes */
+	n += sizeof(cf8);
+	n += res_word(p + n, 1, 3, 0x0000, 0x0cf7);  /* I/O, entire range */
+	n += res_word(p + n, 1, 3, 0x0d00, 0xffff);
+	if (lo < 0xc0000000ull)
+		lo = 0xc0000000ull;
+	if (lo < ACPI_IOAPIC_BASE) {
+		/* DWord Memory (6.4.3.5.2): read/write, non-cacheable. */
+		const uint8_t h[] = { 0x87, 23, 0, 0, 0x0c, 0x01 };
+		memcpy(p + n, h, sizeof(h));
+		put32(p, n + 6, 0);
+		put32(p, n + 10, (uint32_t)lo);
+		put32(p, n + 14, ACPI_IOAPIC_BASE - 1);
+		put32(p, n + 18, 0);
+		put32(p, n + 22, (uint32_t)(ACPI_IOAPIC_BASE - lo));
+		n += 26;
+	}
+	p[n++] = 0x79; /* End Tag, checksum 0 */
+	p[n++] = 0;
+	return n;
+}
+
+/* Builds Device (\_SB.PCI0) { _HID, _UID, _CRS, _PRT } at p. */
+static unsigned dsdt_pci0(uint8_t *p, uint64_t ram_size)
+{
+	static const uint8_t dev_op[] = { 0x5b, 0x82 };
+	static const uint8_t path[] = { '\\', 0x2e, '_', 'S', 'B', '_',
+					'P', 'C', 'I', '0' };
+	uint8_t body[512], crs[128], prt[160];
+	unsigned n = 0, c, r = 0;
+
+	memcpy(body, path, sizeof(path));
+	n = sizeof(path);
+	n += aml_name_seg(body + n, "_HID");
+	body[n++] = 0x0c;                        /* DWordConst */
+	put32(body, n, 0x030ad041);              /* EISAID("PNP0A03") */
+	n += 4;
+	n += aml_name_seg(body + n, "_UID");
+	body[n++] = 0x00;                        /* Zero */
+	/* Name (_CRS, Buffer (len) { ... }) */
+	c = pci0_crs(crs + 2, ram_size);
+	crs[0] = 0x0a;                           /* BytePrefix: the size */
+	crs[1] = (uint8_t)c;
+	n += aml_name_seg(body + n, "_CRS");
+	n += aml_wrap(body + n, (const uint8_t[]){ 0x11 }, 1, crs, c + 2);
+	/* Name (_PRT, Package () { Package () { 0xSSSSffff, 0, 0, GSI },
+	 * ... }): INTA# of each emulated slot (6.2.13). */
+	prt[r++] = 8;                            /* NumElements */
+	for (unsigned slot = 4; slot < 12; slot++) {
+		uint8_t e[12];
+		unsigned m = 0;
+		e[m++] = 4;                      /* NumElements */
+		e[m++] = 0x0c;
+		put32(e, m, slot << 16 | 0xffff);
+		m += 4;
+		e[m++] = 0x00;                   /* pin: INTA# */
+		e[m++] = 0x00;                   /* source: none (GSI) */
+		e[m++] = 0x0a;
+		e[m++] = ACPI_PCI_GSI;
+		r += aml_wrap(prt + r, (const uint8_t[]){ 0x12 }, 1, e, m);
+	}
+	n += aml_name_seg(body + n, "_PRT");
+	n += aml_wrap(body + n, (const uint8_t[]){ 0x12 }, 1, prt, r);
+	return aml_wrap(p, dev_op, sizeof(dev_op), body, n);
+}
+
+uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus,
+		    uint64_t ram_size)
 {
 	enum { xsdt = 64, fadt_at = xsdt + 64, facs = fadt_at + 320,
-	       dsdt = facs + FACS_SIZE, madt_at = dsdt + 64,
+	       dsdt = facs + FACS_SIZE, madt_at = dsdt + DSDT_MAX,
 	       rsdt = madt_at + ((MADT_MAX_SIZE(ACPI_MAX_CPUS) + 15) & ~15) };
 	uint8_t *r = buf;
+	unsigned dsdt_len;
 
 	_Static_assert(rsdt + HEADER_SIZE + 8 <= ACPI_TABLES_MAX,
 		       "the MADT for ACPI_MAX_CPUS and the RSDT fit");
@@ -186,9 +324,11 @@ uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus)
 		ncpus = ACPI_MAX_CPUS;
 
 	memset(buf, 0, ACPI_TABLES_MAX);
-	/* DSDT */
-	header(buf + dsdt, "DSDT", HEADER_SIZE + sizeof(dsdt_aml), 2);
+	/* DSDT: \_S5, then the PCI host bridge */
 	memcpy(buf + dsdt + HEADER_SIZE, dsdt_aml, sizeof(dsdt_aml));
+	dsdt_len = HEADER_SIZE + sizeof(dsdt_aml);
+	dsdt_len += dsdt_pci0(buf + dsdt + dsdt_len, ram_size);
+	header(buf + dsdt, "DSDT", dsdt_len, 2);
 	finish(buf + dsdt);
 	/* FACS: no checksum, no header (ACPI 6.5 5.2.10) */
 	memcpy(buf + facs, "FACS", 4);

@@ -1,6 +1,7 @@
 /* ACPI tables for a guest (ACPI 6.5 chapter 5): RSDP, RSDT, XSDT, FADT, FACS,
  * a DSDT that declares \_S5, so an OS finds its power-management
- * registers and can power the VM off, and a MADT with the vCPUs' local
+ * registers and can power the VM off, and the PCI host bridge \_SB.PCI0
+ * (bus 0, its windows, INTx routing), and a MADT with the vCPUs' local
  * APICs and the I/O APIC.  Pure: builds into a buffer that
  * will sit at guest-physical `gpa`; unit-tested on the host. */
 #ifndef KERNEL_ACPI_TABLES_H
@@ -15,6 +16,7 @@
 #define ACPI_PM1_CNT (ACPI_PM_BASE + 4) /* control: 2 bytes */
 #define ACPI_PM_TMR (ACPI_PM_BASE + 8)  /* 24-bit timer, 3.579545 MHz */
 #define ACPI_SCI_IRQ 9
+#define ACPI_PCI_GSI 11 /* INTA# of the emulated PCI slots (_PRT) */
 #define ACPI_S5_SLP_TYP 5  /* the \_S5 value in our DSDT */
 #define ACPI_RESET_PORT 0xcf9
 #define ACPI_RESET_VALUE 0x06
@@ -43,11 +45,13 @@
 #define ACPI_EBDA_RSDP_OFF 0x10  /* after the size byte; 16-byte aligned */
 #define ACPI_BDA_EBDA_SEG 0x40eu /* BIOS data area: the EBDA's segment */
 
-/* Writes the tables for ncpus (1..ACPI_MAX_CPUS) processors into buf (at
+/* Writes the tables for ncpus (1..ACPI_MAX_CPUS) processors and ram_size
+ * bytes of RAM from 0 (the PCI memory window starts above it) into buf (at
  * least ACPI_TABLES_MAX bytes, which will live at guest-physical gpa).
  * Returns the RSDP's guest-physical address; the RSDP is at the start of
  * buf. */
-uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus);
+uint64_t acpi_build(uint8_t *buf, uint64_t gpa, unsigned ncpus,
+		    uint64_t ram_size);
 
 /* Fills in the EBDA and its pointer: low_mem is guest-physical 0 up to
  * ACPI_EBDA_GPA + ACPI_EBDA_SIZE; rsdp is the RSDP acpi_build wrote. */

@@ -118,7 +118,7 @@ static bool load_image(struct vm *vm, const char **why)
 		return false;
 	}
 	acpi_build(vm_gpa_to_hva(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX),
-		   ACPI_TABLES_GPA, vm->nvcpus);
+		   ACPI_TABLES_GPA, vm->nvcpus, vm->ram_size);
 	acpi_build_ebda(vm_gpa_to_hva(vm, 0, ACPI_EBDA_GPA + ACPI_EBDA_SIZE),
 			vm_gpa_to_hva(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX));
 	if (vm->cfg->type == CFG_VM_LINUX)

@@ -43,7 +43,7 @@ static const uint8_t *xsdt_entry(unsigned i)
 
 TEST(rsdp_and_xsdt)
 {
-	uint64_t rsdp = acpi_build(buf, GPA, 1);
+	uint64_t rsdp = acpi_build(buf, GPA, 1, 64ull << 20);
 	const uint8_t *x;
 
 	CHECK_EQ_U64(rsdp, GPA);
@@ -67,7 +67,7 @@ TEST(ebda_holds_the_rsdp)
 	size_t untouched = 0;
 
 	memset(low, 0xcc, sizeof(low));
-	acpi_build(buf, GPA, 2);
+	acpi_build(buf, GPA, 2, 64ull << 20);
 	acpi_build_ebda(low, buf);
 	memcpy(&seg, low + 0x40e, 2);
 	CHECK_EQ_U64((uint64_t)seg << 4, ACPI_EBDA_GPA);
@@ -84,7 +84,7 @@ TEST(rsdt_matches_xsdt)
 {
 	const uint8_t *x, *r;
 
-	acpi_build(buf, GPA, 4);
+	acpi_build(buf, GPA, 4, 64ull << 20);
 	x = table(get64(buf + 24));
 	r = table(get32(buf + 16));
 	CHECK(r && memcmp(r, "RSDT", 4) == 0);
@@ -100,7 +100,7 @@ TEST(fadt_and_dsdt)
 	const uint8_t *f, *d;
 	uint8_t a, b;
 
-	acpi_build(buf, GPA, 1);
+	acpi_build(buf, GPA, 1, 64ull << 20);
 	f = xsdt_entry(0);
 	CHECK(f && memcmp(f, "FACP", 4) == 0);
 	CHECK_EQ_U64(sum(f, get32(f + 4)), 0);
@@ -110,6 +110,61 @@ TEST(fadt_and_dsdt)
 	CHECK_EQ_U64(sum(d, get32(d + 4)), 0);
 	CHECK(acpi_aml_s5(d + 36, get32(d + 4) - 36, &a, &b));
 	CHECK_EQ_U64(a, ACPI_S5_SLP_TYP);
+}
+
+/* PkgLength (ACPI 6.5 20.2.4): the value and how many bytes encode it. */
+static unsigned pkglen(const uint8_t *p, unsigned *bytes)
+{
+	unsigned extra = p[0] >> 6, v = p[0] & (extra ? 0x0f : 0x3f);
+
+	for (unsigned i = 0; i < extra; i++)
+		v |= (unsigned)p[1 + i] << (4 + 8 * i);
+	*bytes = 1 + extra;
+	return v;
+}
+
+static const uint8_t *find(const uint8_t *p, size_t len, const void *what,
+			   size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(p + i, what, n))
+			return p + i;
+	return NULL;
+}
+
+/* \_SB.PCI0 (ACPI 6.1, 6.4.3.5; what Linux needs to scan bus 0): a
+ * PNP0A03 device right after \_S5 whose PkgLength ends exactly at the
+ * table's end, a _CRS with bus 0, the config ports, and a memory window
+ * from above RAM (3 GiB at least) to below the I/O APIC; a _PRT. */
+static void check_pci0(uint64_t ram, uint32_t window_lo)
+{
+	static const uint8_t hid[] = { '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	static const uint8_t mem[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01 };
+	const uint8_t *d, *dev, *m;
+	unsigned len, nb;
+
+	acpi_build(buf, GPA, 1, ram);
+	d = table(get64(xsdt_entry(0) + 140));
+	CHECK(d != NULL);
+	len = get32(d + 4);
+	dev = find(d + 36, len - 36, "\x5b\x82", 2);
+	CHECK(dev != NULL);
+	CHECK_EQ_U64((size_t)(dev - d) + 2 + pkglen(dev + 2, &nb), len);
+	CHECK(memcmp(dev + 2 + nb, "\\\x2e_SB_PCI0", 10) == 0);
+	CHECK(find(dev, len - (size_t)(dev - d), hid, sizeof(hid)) != NULL);
+	CHECK(find(dev, len - (size_t)(dev - d), "_PRT", 4) != NULL);
+	m = find(dev, len - (size_t)(dev - d), mem, sizeof(mem));
+	CHECK(m != NULL);
+	CHECK_EQ_U64(get32(m + 10), window_lo);
+	CHECK_EQ_U64(get32(m + 14), ACPI_IOAPIC_BASE - 1);
+	CHECK_EQ_U64(get32(m + 22), ACPI_IOAPIC_BASE - window_lo);
+	CHECK_EQ_U64(sum(d, len), 0);
+}
+
+TEST(dsdt_pci_host_bridge)
+{
+	check_pci0(64ull << 20, 0xc0000000u);
+	check_pci0(0xe0000000ull + 4096, 0xe0100000u);
 }
 
 /* Walks the MADT's structures, counting each type; fails on a structure
@@ -132,7 +187,7 @@ static void check_madt(unsigned ncpus)
 {
 	const uint8_t *m, *e;
 
-	acpi_build(buf, GPA, ncpus);
+	acpi_build(buf, GPA, ncpus, 64ull << 20);
 	m = xsdt_entry(1);
 	CHECK(m && memcmp(m, "APIC", 4) == 0);
 	CHECK_EQ_U64(sum(m, get32(m + 4)), 0);
@@ -160,7 +215,7 @@ TEST(madt_parse_round_trip)
 	struct acpi_madt_info info;
 	const uint8_t *m;
 
-	acpi_build(buf, GPA, 4);
+	acpi_build(buf, GPA, 4, 64ull << 20);
 	m = xsdt_entry(1);
 	CHECK(m != NULL);
 	CHECK(acpi_madt_parse(m, get32(m + 4), &info));
@@ -253,7 +308,7 @@ TEST(madt_parse_refuses_truncation)
 	uint8_t copy[ACPI_TABLES_MAX];
 	const uint8_t *m;
 
-	acpi_build(buf, GPA, 2);
+	acpi_build(buf, GPA, 2, 64ull << 20);
 	m = xsdt_entry(1);
 	CHECK(m != NULL);
 	uint32_t len = get32(m + 4);
