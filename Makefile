@@ -18,7 +18,7 @@ PYTHON := python3
 
 DEB_PKGS := gcc make binutils gnu-efi newlib-source xz-utils python3 \
 	    qemu-system-x86 ovmf bochs bochs-term bochsbios vgabios mtools \
-	    busybox-static cpio gzip clang libclang-rt-14-dev
+	    busybox-static cpio gzip clang libclang-rt-14-dev e2fsprogs
 
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
@@ -327,27 +327,59 @@ fuzzers: $(FUZZERS)
 
 # ---- a real guest: Debian's own kernel, and a busybox initramfs ----
 LINUX_DIR := $(BUILD)/linux
-linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img
+linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img $(LINUX_DIR)/disk.img
 
-# The kernel that linux-image-amd64 currently depends on, unmodified.
-$(LINUX_DIR)/vmlinuz:
+# The kernel that linux-image-amd64 currently depends on, unmodified, and
+# the modules the tests load from the initramfs, in load order (their
+# `depends=` first): virtio-blk over PCI, and ext4 (which mounts ext2).
+LINUX_MODULES := virtio_ring virtio virtio_pci_modern_dev \
+		 virtio_pci_legacy_dev virtio_pci virtio_blk crc16 mbcache \
+		 jbd2 crc32c_generic ext4
+$(LINUX_DIR)/linux-image.deb:
 	@mkdir -p $(LINUX_DIR)/pkg
 	@echo "  APT     linux-image (Debian's kernel, downloaded once)"
 	@cd $(LINUX_DIR)/pkg && pkg() { apt-cache depends linux-image-amd64 | \
 	    awk '/Depends: linux-image-/ {print $$2; exit}'; } && \
 	  { apt-get download -qq "$$(pkg)" 2>/dev/null || \
-	    { apt-get update -qq && apt-get download -qq "$$(pkg)"; }; } && \
-	  dpkg-deb --fsys-tarfile linux-image-*.deb | \
+	    { apt-get update -qq && apt-get download -qq "$$(pkg)"; }; }
+	@mv $(LINUX_DIR)/pkg/linux-image-*.deb $@
+	@rm -rf $(LINUX_DIR)/pkg
+
+$(LINUX_DIR)/vmlinuz: $(LINUX_DIR)/linux-image.deb
+	@rm -rf $(LINUX_DIR)/pkg && mkdir -p $(LINUX_DIR)/pkg
+	@cd $(LINUX_DIR)/pkg && dpkg-deb --fsys-tarfile ../linux-image.deb | \
 	    tar -x --wildcards './boot/vmlinuz-*'
 	@mv $(LINUX_DIR)/pkg/boot/vmlinuz-* $@
 	@rm -rf $(LINUX_DIR)/pkg
 
-$(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox
+$(LINUX_DIR)/modules/order: $(LINUX_DIR)/linux-image.deb
+	@echo "  MODULES $(LINUX_MODULES)"
+	@rm -rf $(LINUX_DIR)/pkg $(LINUX_DIR)/modules && \
+	  mkdir -p $(LINUX_DIR)/pkg $(LINUX_DIR)/modules
+	@cd $(LINUX_DIR)/pkg && dpkg-deb --fsys-tarfile ../linux-image.deb | \
+	    tar -x --wildcards $(foreach m,$(LINUX_MODULES),'./lib/modules/*/$(m).ko*')
+	@for m in $(LINUX_MODULES); do \
+	  f=$$(find $(LINUX_DIR)/pkg -name "$$m.ko*" | head -1); \
+	  [ -n "$$f" ] || { echo "linux-image has no $$m.ko"; exit 1; }; \
+	  case $$f in *.xz) xz -dc $$f > $(LINUX_DIR)/modules/$$m.ko;; \
+	    *) cp $$f $(LINUX_DIR)/modules/$$m.ko;; esac; done
+	@echo $(LINUX_MODULES) > $@
+	@rm -rf $(LINUX_DIR)/pkg
+
+# The test disk: an ext2 file system with tests/linux/disk/ in it.
+$(LINUX_DIR)/disk.img: $(wildcard tests/linux/disk/*)
+	@echo "  MKE2FS  $@"
+	@rm -f $@ && /sbin/mke2fs -q -t ext2 -b 1024 -d tests/linux/disk $@ 4M
+
+$(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox $(LINUX_DIR)/modules/order
 	@echo "  CPIO    $@"
 	@rm -rf $(LINUX_DIR)/root && mkdir -p $(LINUX_DIR)/root/bin \
-	  $(LINUX_DIR)/root/proc $(LINUX_DIR)/root/sys $(LINUX_DIR)/root/dev
+	  $(LINUX_DIR)/root/proc $(LINUX_DIR)/root/sys $(LINUX_DIR)/root/dev \
+	  $(LINUX_DIR)/root/lib/hv-modules
 	@cp /bin/busybox $(LINUX_DIR)/root/bin/busybox
 	@cp tests/linux/init $(LINUX_DIR)/root/init
+	@cp $(LINUX_DIR)/modules/*.ko $(LINUX_DIR)/modules/order \
+	  $(LINUX_DIR)/root/lib/hv-modules/
 	@cd $(LINUX_DIR)/root && find . | cpio -o -H newc --quiet | gzip -9 > ../initrd.img
 
 $(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h tests/guests/ap.h

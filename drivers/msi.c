@@ -28,9 +28,13 @@ bool msi_decode(uint64_t addr, uint32_t data, struct apic_msg *m,
 	}
 	*m = (struct apic_msg){
 		.dest = MSI_DEST(addr),
-		/* DM is ignored when RH is 0: the destination is then the
-		 * APIC ID in physical mode (11.11.1). */
-		.logical = (addr & MSI_RH) && (addr & MSI_DM),
+		/* DM picks physical or logical destination whatever RH says:
+		 * RH only allows redirection among the destinations (11.11.1
+		 * "the message is sent ahead independent of whether the
+		 * physical or logical destination mode is used"), and Linux
+		 * sends logical messages with RH clear in flat mode, as KVM
+		 * and QEMU deliver them. */
+		.logical = (addr & MSI_DM) != 0,
 		.mode = (enum apic_delivery)mode,
 		.vector = (uint8_t)MSI_VECTOR(data),
 		.level = (data & MSI_TRIGGER_LEVEL) != 0,

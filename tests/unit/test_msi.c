@@ -28,14 +28,17 @@ TEST(fixed_physical)
     CHECK(m.vector == 0x41 && !m.level && m.shorthand == 0);
 }
 
-/* 11.11.1: DM counts only with RH set. */
-TEST(destination_mode_needs_redirection_hint)
+/* 11.11.1: DM gives the destination mode with or without RH (Linux's
+ * flat logical mode sends DM = 1, RH = 0). */
+TEST(destination_mode_with_and_without_redirection_hint)
 {
     struct apic_msg m;
     const char *why;
 
     CHECK(msi_decode(0xfee0f004, 0x0030, &m, &why)); /* DM, no RH */
-    CHECK(!m.logical && m.dest == 0x0f);
+    CHECK(m.logical && m.dest == 0x0f);
+    CHECK(msi_decode(0xfee01000, 0x0030, &m, &why)); /* physical */
+    CHECK(!m.logical && m.dest == 0x01);
     CHECK(msi_decode(0xfee0f00c, 0x0130, &m, &why)); /* RH + DM, lowest */
     CHECK(m.logical && m.mode == APIC_DM_LOWEST);
 }
