@@ -186,7 +186,7 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 }
 
 /* A few VMREADs once per turn, not per exit: what `info` shows. */
-static void save_view(struct vcpu *v)
+void vcpu_save_view(struct vcpu *v)
 {
 	v->view = (struct vcpu_view){
 		.rip = vmcs_readn(GUEST_RIP),
@@ -267,7 +267,7 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		if (now >= slice_end)
 			break;
 	}
-	save_view(v);
+	vcpu_save_view(v);
 	cpu->current = NULL;
 	return rdtsc() - start;
 }

@@ -26,6 +26,10 @@ void vcpu_forget(struct vcpu *v);
  * CPU v last ran on, with v not running. */
 void vcpu_unload(struct vcpu *v);
 
+/* Copies the guest registers the monitor's `info` shows from v's VMCS,
+ * which must be current on this CPU, into v->view. */
+void vcpu_save_view(struct vcpu *v);
+
 /* The CPU-local half of v's reset (its VM was reset): on the CPU that
  * runs v, which holds its MSRs, debug registers, FPU/XCR0 state and VMCS:
  * all to their reset values, its VPID's TLB entries flushed. */

@@ -1,5 +1,6 @@
 #include "vcpu_state.h"
 
+#include "vcpu_run.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"
 #include "vmx_insn.h"
@@ -75,17 +76,7 @@ bool vcpu_state_restore(struct vcpu *v, const struct vmcs_field_value *in,
 	}
 	vmcs_write64(TSC_OFFSET, tsc_offset);
 	v->tsc_offset = tsc_offset;
-	v->view = (struct vcpu_view){
-		.rip = vmcs_readn(GUEST_RIP),
-		.rsp = vmcs_readn(GUEST_RSP),
-		.rflags = vmcs_readn(GUEST_RFLAGS),
-		.cr0 = guest_cr0(),
-		.cr3 = vmcs_readn(GUEST_CR3),
-		.cr4 = guest_cr4(),
-		.efer = vmcs_read64(GUEST_IA32_EFER),
-		.cs_ar = vmcs_read32(GUEST_CS_AR_BYTES),
-		.valid = true,
-	};
+	vcpu_save_view(v);
 	vmcs_put(v);
 	return ok;
 }
