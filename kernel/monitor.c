@@ -583,19 +583,17 @@ static void cmd_snapshot(const struct cmd_ctx *c)
 		fail(c, "%s", no);
 		return;
 	}
-	for (unsigned i = 0; snapshot_get(i, &si); i++) {
-		if (strcmp(si.tag, c->argv[2]))
-			continue;
-		if (c->json)
-			out("{\"ok\":true,\"vm\":\"%s\",\"tag\":\"%s\","
-			    "\"bytes\":%lu,\"pause_ticks\":%lu,\"state\":\"%s\"}\n",
-			    vm->name, si.tag, si.bytes, si.pause_ticks,
-			    vm_state_name(vm));
-		else
-			out("vm %s: snapshot '%s' taken, %lu KiB, VM held %lu TSC "
-			    "ticks (now %s)\n", vm->name, si.tag, si.bytes >> 10,
-			    si.pause_ticks, vm_state_name(vm));
-	}
+	if (!snapshot_get_tag(c->argv[2], &si))
+		return;
+	if (c->json)
+		out("{\"ok\":true,\"vm\":\"%s\",\"tag\":\"%s\","
+		    "\"bytes\":%lu,\"pause_ticks\":%lu,\"state\":\"%s\"}\n",
+		    vm->name, si.tag, si.bytes, si.pause_ticks,
+		    vm_state_name(vm));
+	else
+		out("vm %s: snapshot '%s' taken, %lu KiB, VM held %lu TSC "
+		    "ticks (now %s)\n", vm->name, si.tag, si.bytes >> 10,
+		    si.pause_ticks, vm_state_name(vm));
 }
 
 static void cmd_restore(const struct cmd_ctx *c)
@@ -614,18 +612,16 @@ static void cmd_restore(const struct cmd_ctx *c)
 		fail(c, "%s", no);
 		return;
 	}
-	for (unsigned i = 0; snapshot_get(i, &si); i++) {
-		if (strcmp(si.tag, c->argv[2]))
-			continue;
-		if (c->json)
-			out("{\"ok\":true,\"vm\":\"%s\",\"tag\":\"%s\","
-			    "\"restore_ticks\":%lu,\"state\":\"%s\"}\n", vm->name,
-			    si.tag, si.restore_ticks, vm_state_name(vm));
-		else
-			out("vm %s: restored from snapshot '%s', VM held %lu TSC "
-			    "ticks (now %s)\n", vm->name, si.tag, si.restore_ticks,
-			    vm_state_name(vm));
-	}
+	if (!snapshot_get_tag(c->argv[2], &si))
+		return;
+	if (c->json)
+		out("{\"ok\":true,\"vm\":\"%s\",\"tag\":\"%s\","
+		    "\"restore_ticks\":%lu,\"state\":\"%s\"}\n", vm->name,
+		    si.tag, si.restore_ticks, vm_state_name(vm));
+	else
+		out("vm %s: restored from snapshot '%s', VM held %lu TSC "
+		    "ticks (now %s)\n", vm->name, si.tag, si.restore_ticks,
+		    vm_state_name(vm));
 }
 
 static void cmd_snapshots(const struct cmd_ctx *c)

@@ -172,6 +172,13 @@ static struct snapshot *find(const char *tag)
 	return NULL;
 }
 
+bool snapshot_get_tag(const char *tag, struct snapshot_info *out)
+{
+	const struct snapshot *s = find(tag);
+
+	return s && snapshot_get((unsigned)(s - snaps), out);
+}
+
 /* ---- copy-on-write ---- */
 
 static uint8_t *ram_in(const struct snapshot *s)

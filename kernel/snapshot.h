@@ -57,6 +57,8 @@ struct snapshot_info {
 
 /* The i-th snapshot (0-based), or false past the last. */
 bool snapshot_get(unsigned i, struct snapshot_info *out);
+/* The snapshot with that tag, or false. */
+bool snapshot_get_tag(const char *tag, struct snapshot_info *out);
 uint64_t snapshot_budget(void);
 uint64_t snapshot_used(void);
 
