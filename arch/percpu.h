@@ -35,6 +35,10 @@ struct percpu {
 	struct cpu_tables tables;
 	/* What runs here (vmx/vcpu_run.c, kernel/sched.c). */
 	struct vcpu *current;   /* whose VM exit is being handled, or NULL */
+	/* The VM whose guest this CPU is in (from just before VM entry to
+	 * just after the exit), or NULL: vm_ept_shootdown waits only for
+	 * CPUs that may be using a VM's EPT translations now. */
+	struct vm *in_guest;
 	struct vcpu *last_run;  /* whose MSRs, DRs, XCR0, FPU the CPU holds */
 	struct vm *last_vm;     /* whose vCPU ran here last: for the IBPB */
 	uint64_t current_vmcs;  /* the VMCS current here (VMPTRLD), or 0 */

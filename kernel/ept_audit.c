@@ -181,6 +181,11 @@ static void check_leaf(const struct ept_audit *a, struct ept_audit_result *r,
 	if (inside(hpa, size, a->ram_hpa, a->ram_size) &&
 	    gpa == hpa - a->ram_hpa)
 		return;
+	/* (c) a clone's shared page: the snapshot's copy, never writable. */
+	if (a->shared_hpa && !(e & EPT_W) &&
+	    inside(hpa, size, a->shared_hpa, a->ram_size) &&
+	    gpa == hpa - a->shared_hpa)
+		return;
 	/* (b) a BAR of its own device, 1:1 and clear of all RAM. */
 	bar = find(a->bars, a->nbars, hpa, size);
 	if (bar && gpa == hpa && inside(hpa, size, bar->base, bar->size)) {

@@ -3,7 +3,9 @@
  * makes a VM a VM.  A leaf may map only
  *   (a) the VM's own RAM run, at gpa = hpa - ram_hpa (vm.c maps it so), or
  *   (b) a passthrough BAR of the VM's own functions, at gpa = hpa, that
- *       lies outside all RAM in the host's memory map;
+ *       lies outside all RAM in the host's memory map, or
+ *   (c) for a clone, the snapshot copy of RAM it shares, read-only, at
+ *       gpa = hpa - shared_hpa (kernel/clone_ram.c);
  * so no frame of the hypervisor (its image, page tables, heap, bitmaps,
  * VMCSs, these very EPT tables) or of another VM can be reached, and the
  * MMIO hole above RAM maps no RAM.  Every entry must also be well formed
@@ -53,6 +55,7 @@ struct ept_audit {
 	bool execute_only;        /* the CPU has execute-only EPT entries */
 	/* What it may map. */
 	uint64_t ram_hpa, ram_size;          /* rule (a) */
+	uint64_t shared_hpa;                 /* rule (c); 0: none */
 	const struct ept_region *bars;       /* rule (b), page-aligned */
 	unsigned nbars;
 	/* The host: every RAM range of its memory map, and the ranges worth

@@ -26,7 +26,7 @@
 #define MONITOR_ARGS_MAX 4
 #define PROMPT "hv> "
 
-static struct vm *const *vm_table;
+static struct vm **vm_table; /* CFG_MAX_VMS entries: clones go last */
 static unsigned vm_count;
 static bool keep_up;
 static bool open_now;
@@ -38,7 +38,7 @@ static size_t line_len;
 static uint64_t sample_tsc, sample_used[CFG_MAX_VMS];
 static unsigned permille_last_second[CFG_MAX_VMS];
 
-void monitor_init(struct vm *const *vms, unsigned n, bool keep)
+void monitor_init(struct vm **vms, unsigned n, bool keep)
 {
 	vm_table = vms;
 	vm_count = n < CFG_MAX_VMS ? n : CFG_MAX_VMS;
@@ -255,21 +255,31 @@ static void cmd_vms(const struct cmd_ctx *c)
 		for (unsigned j = 0; j < vm->nvcpus && n < sizeof(cpus); j++)
 			n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%u",
 					      j ? "," : "", vm->vcpus[j]->cpu);
+		/* A clone's pages still shared with its snapshot. */
+		uint64_t shared = __atomic_load_n(&vm->cow_hpa, __ATOMIC_ACQUIRE)
+					  ? vm->cow_shared * PAGE_SIZE : 0;
+
 		if (c->json) {
 			out("%s{\"n\":%u,\"name\":\"%s\",\"state\":\"%s\","
 			    "\"vcpus\":%u,\"cpus\":[%s],\"memory\":%lu,"
-			    "\"cpu_ticks\":%lu,\"cpu_permille_last_second\":%u,"
-			    "\"exits\":%lu}", first ? "" : ",", i + 1, vm->name,
+			    "\"shared\":%lu,\"cpu_ticks\":%lu,"
+			    "\"cpu_permille_last_second\":%u,\"exits\":%lu}",
+			    first ? "" : ",", i + 1, vm->name,
 			    vm_state_name(vm), vm->nvcpus, cpus, vm->ram_size,
-			    vm_used(vm), permille_last_second[i], vm_exits(vm));
+			    shared, vm_used(vm), permille_last_second[i],
+			    vm_exits(vm));
 			first = 0;
 		} else {
 			out("%2u %-16s %-8s vcpus %u on cpus %-8s memory %4lu MiB "
-			    "cpu %lu ticks (%u.%u%% last second) exits %lu\n",
+			    "cpu %lu ticks (%u.%u%% last second) exits %lu",
 			    i + 1, vm->name, vm_state_name(vm), vm->nvcpus, cpus,
 			    vm->ram_size >> 20, vm_used(vm),
 			    permille_last_second[i] / 10,
 			    permille_last_second[i] % 10, vm_exits(vm));
+			if (shared)
+				out(" (%lu KiB shared with its snapshot)",
+				    shared >> 10);
+			out("\n");
 		}
 	}
 	if (c->json)
@@ -675,6 +685,49 @@ static void cmd_drop(const struct cmd_ctx *c)
 		out("snapshot '%s' dropped\n", c->argv[1]);
 }
 
+/* A new VM from a snapshot (kernel/snapshot.c): it takes the next
+ * number and runs at once. */
+static void cmd_clone(const struct cmd_ctx *c)
+{
+	const char *no, *name = c->argv[2];
+	struct vm *vm;
+
+	if (c->argc != 3) {
+		fail(c, "clone takes a tag and a new VM's name: clone TAG NEWNAME");
+		return;
+	}
+	for (unsigned i = 0; i < vm_count; i++)
+		if (vm_table[i] && !strcmp(vm_table[i]->name, name)) {
+			fail(c, "a VM named '%s' exists", name);
+			return;
+		}
+	if (strspn(name, "0123456789") == strlen(name)) {
+		fail(c, "'%s' is a number, which names VM %s: pick a name "
+		     "with a letter", name, name);
+		return;
+	}
+	if (vm_count == CFG_MAX_VMS) {
+		fail(c, "hv runs at most %u VMs", CFG_MAX_VMS);
+		return;
+	}
+	if ((no = snapshot_clone(c->argv[1], name, vm_count, &vm))) {
+		fail(c, "%s", no);
+		return;
+	}
+	vm_table[vm_count] = vm;
+	sample_used[vm_count] = 0;
+	permille_last_second[vm_count++] = 0;
+	if (c->json)
+		out("{\"ok\":true,\"vm\":\"%s\",\"n\":%u,\"tag\":\"%s\","
+		    "\"shared\":%lu,\"state\":\"%s\"}\n", vm->name, vm_count,
+		    c->argv[1], vm->cow_shared * PAGE_SIZE, vm_state_name(vm));
+	else
+		out("vm %s (number %u): cloned from snapshot '%s', %lu KiB "
+		    "shared copy-on-write (now %s)\n", vm->name, vm_count,
+		    c->argv[1], (vm->cow_shared * PAGE_SIZE) >> 10,
+		    vm_state_name(vm));
+}
+
 static void cmd_help(const struct cmd_ctx *c);
 
 struct command {
@@ -707,7 +760,10 @@ static const struct command commands[] = {
 		     "TAG", cmd_restore },
 	{ "snapshots", "snapshots            every snapshot: tag, VM, size, when "
 		       "taken; the budget", cmd_snapshots },
-	{ "drop", "drop TAG             free snapshot TAG", cmd_drop },
+	{ "clone", "clone TAG NEWNAME    start a new VM from snapshot TAG, its "
+		   "RAM shared copy-on-write", cmd_clone },
+	{ "drop", "drop TAG             free snapshot TAG (its clones keep "
+		  "copies)", cmd_drop },
 	{ "log", "log LEVEL            error, warn, info or debug", cmd_log },
 	{ "console", "console VM           send console input to VM and leave "
 		     "the monitor", cmd_console },

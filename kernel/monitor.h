@@ -11,11 +11,12 @@
 
 struct vm;
 
-/* The VMs it controls, in hv.cfg order (VM number = index + 1); NULL
+/* The VMs it controls, in hv.cfg order (VM number = index + 1), an
+ * array of CFG_MAX_VMS where `clone` adds VMs after the n; NULL
  * entries are VMs that could not be created.  With `keep_up`, the boot
  * CPU keeps serving the monitor when no vCPU has anything left to do
  * (on_idle = halt), so a stopped VM can still be started. */
-void monitor_init(struct vm *const *vms, unsigned n, bool keep_up);
+void monitor_init(struct vm **vms, unsigned n, bool keep_up);
 
 bool monitor_is_open(void);
 void monitor_open(void);

@@ -30,6 +30,7 @@
 #include "../vmx/ept.h"
 #include "../vmx/vcpu_run.h"
 #include "../vmx/vcpu_state.h"
+#include "clone_ram.h"
 #include "fpu.h"
 #include "log.h"
 #include "memory.h"
@@ -95,6 +96,10 @@ struct snapshot {
 	 * the buffer.  NULL once all of RAM is (or it was copied whole). */
 	uint8_t *copied;
 	uint64_t cow_copies, cow_ticks; /* chunks copied at writes, their cost */
+	/* VMs cloned from it (kernel/clone_ram.c): each may still map pages
+	 * of its RAM; a drop gives them their own copies first. */
+	struct vm *clones[SNAPSHOT_CLONES_MAX];
+	unsigned nclones;
 };
 
 /* The unit of copy-on-write: the EPT maps RAM with 2 MiB pages where it
@@ -528,6 +533,10 @@ const char *snapshot_take(struct vm *vm, const char *tag)
 		return "the snapshot table is full ('drop TAG' frees one)";
 	if ((no = can_hold(vm)))
 		return no;
+	/* A clone's shared pages are another snapshot's; this one's
+	 * copy-on-write works on the clone's own RAM, so it owns it all
+	 * first. */
+	clone_ram_unshare(vm, true);
 	layout(vm, &h);
 	frames = h.total_bytes / PAGE_SIZE;
 	if (used + h.total_bytes > budget) {
@@ -678,6 +687,10 @@ const char *snapshot_drop(const char *tag)
 	}
 	uint64_t hpa = s->hpa, frames = s->frames, flags;
 
+	/* Its clones keep running on copies of their own. */
+	for (unsigned i = 0; i < s->nclones; i++)
+		if (__atomic_load_n(&s->clones[i]->cow_hpa, __ATOMIC_ACQUIRE))
+			clone_ram_unshare(s->clones[i], true);
 	flags = spin_lock_irqsave(&cow_lock);
 	if (s->copied)
 		cow_end(s, false);
@@ -685,5 +698,86 @@ const char *snapshot_drop(const char *tag)
 	spin_unlock_irqrestore(&cow_lock, flags);
 	page_free(hpa, frames);
 	used -= frames * PAGE_SIZE;
+	return NULL;
+}
+
+/* ---- clones ---- */
+
+/* VM names are printed in JSON and prefix console lines: the tag's
+ * characters, within the config's length. */
+const char *snapshot_clone(const char *tag, const char *name, unsigned id,
+			   struct vm **out)
+{
+	struct snapshot *s = find(tag);
+	const struct snap_header *h;
+	const uint8_t *base;
+	struct vm_config *cfg;
+	struct vm *vm;
+	uint64_t flags, now, delta;
+	bool ok = true;
+
+	if (!s) {
+		snprintf(why, sizeof(why), "no snapshot '%s' ('snapshots' "
+			 "lists them)", tag);
+		return why;
+	}
+	if (!valid_tag(name) || strlen(name) >= CFG_NAME_MAX) {
+		snprintf(why, sizeof(why), "a VM name is 1 to %u letters, "
+			 "digits, '-', '_' or '.'",
+			 (CFG_NAME_MAX < SNAPSHOT_TAG_MAX ? CFG_NAME_MAX
+							  : SNAPSHOT_TAG_MAX) - 1);
+		return why;
+	}
+	if (s->nclones == SNAPSHOT_CLONES_MAX) {
+		snprintf(why, sizeof(why), "snapshot '%s' has %u clones, the "
+			 "most it takes", tag, SNAPSHOT_CLONES_MAX);
+		return why;
+	}
+	if (s->vm->cfg->sched == CFG_SCHED_DEDICATED) {
+		snprintf(why, sizeof(why), "vm %s owns its CPUs (sched = "
+			 "dedicated): a clone would have to share them",
+			 s->vm->name);
+		return why;
+	}
+	/* A snapshot still sharing RAM with its VM takes the rest of it
+	 * now: the clone maps the snapshot's copy, which must be whole and
+	 * never change again. */
+	flags = spin_lock_irqsave(&cow_lock);
+	if (s->copied)
+		cow_end(s, true);
+	spin_unlock_irqrestore(&cow_lock, flags);
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return "out of memory";
+	*cfg = *s->vm->cfg;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", name);
+	cfg->autostart = true;
+	base = phys_to_virt(s->hpa);
+	h = (const struct snap_header *)base;
+	vm = vm_create_clone(cfg, id, s->hpa + h->ram_offset);
+	if (!vm) {
+		free(cfg);
+		snprintf(why, sizeof(why), "vm %s could not be created (the "
+			 "log says why)", name);
+		return why;
+	}
+	now = rdtsc();
+	delta = now - h->host_tsc;
+	for (unsigned i = 0; i < h->nvcpus; i++)
+		ok &= load_vcpu(vm->vcpus[i],
+				(const struct snap_vcpu *)(base + h->vcpu_offset +
+				i * h->vcpu_record_bytes), now, delta);
+	load_devices(vm, base + h->device_offset, h->device_bytes, delta);
+	s->clones[s->nclones++] = vm;
+	log_info("vm %s: cloned from snapshot '%s' of vm %s: %lu KiB of RAM "
+		 "shared copy-on-write", name, tag, s->vm->name,
+		 vm->ram_size >> 10);
+	if (!ok)
+		vm_stop(vm, "clone of snapshot '%s': a VMCS field was refused",
+			tag);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		sched_add(vm->vcpus[i], s->vm->vcpus[i < s->vm->nvcpus ? i : 0]
+						->sched.allowed, false);
+	*out = vm;
 	return NULL;
 }

@@ -42,6 +42,13 @@ void snapshot_init(uint64_t budget);
 const char *snapshot_take(struct vm *vm, const char *tag);
 const char *snapshot_restore(struct vm *vm, const char *tag);
 const char *snapshot_drop(const char *tag);
+/* A new VM named name (number id) from snapshot tag: the snapshot's
+ * vCPUs and devices, and its RAM shared copy-on-write (kernel/clone_ram.c),
+ * running at once on the CPUs its original may use.  The caller checked
+ * that no VM has that name.  *out gets the VM. */
+#define SNAPSHOT_CLONES_MAX 16
+const char *snapshot_clone(const char *tag, const char *name, unsigned id,
+			   struct vm **out);
 
 struct snapshot_info {
 	char tag[SNAPSHOT_TAG_MAX];

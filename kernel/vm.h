@@ -197,6 +197,14 @@ struct vm {
 	/* The monitor's `stat reset`: each vCPU clears its exit statistics
 	 * when it next runs and finds its own generation older. */
 	uint32_t stats_gen;
+	/* A clone (kernel/clone_ram.c): RAM pages it has not written yet are
+	 * still the snapshot's, mapped read-only from cow_hpa + gpa; 0 once
+	 * it shares none.  cow_shared counts them; cow_lock orders the
+	 * copies; cow_copies/cow_ticks are what the copies cost. */
+	uint64_t cow_hpa;
+	uint64_t cow_shared;
+	uint64_t cow_copies, cow_ticks;
+	struct spinlock cow_lock;
 };
 
 /* The requests (kernel/vm_request.c).  The first one made wins until the
@@ -241,11 +249,19 @@ static inline bool vm_has_request(const struct vm *vm)
  * another). */
 void vcpu_notify(struct vcpu *v);
 
-/* Host pointer to guest RAM [gpa, gpa+len), or NULL if not all RAM. */
+/* A clone's pages in [gpa, gpa+len) become its own (kernel/clone_ram.c). */
+void clone_ram_own(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Host pointer to guest RAM [gpa, gpa+len), or NULL if not all RAM.  In
+ * a clone the range is first made the clone's own, so that what hv
+ * reads is what the guest sees and what it writes stays the clone's. */
 static inline void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
 		return NULL;
+	if (__builtin_expect(__atomic_load_n(&vm->cow_hpa, __ATOMIC_ACQUIRE) != 0,
+			     0))
+		clone_ram_own(vm, gpa, len);
 	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
 }
 

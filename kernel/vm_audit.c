@@ -130,6 +130,7 @@ bool vm_audit(struct vm *vm, const char **why)
 		.allow_1g = (cap & EPT_CAP_PAGE_1G) != 0,
 		.execute_only = (cap & EPT_CAP_EXEC_ONLY) != 0,
 		.ram_hpa = vm->ram_hpa, .ram_size = vm->ram_size,
+		.shared_hpa = vm->cow_hpa,
 		.bars = bars, .nbars = nbars,
 		.host_ram = host_ram, .nhost_ram = nhost_ram,
 		.named = named, .nnamed = nnamed,

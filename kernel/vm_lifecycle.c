@@ -24,6 +24,7 @@
 #include "../vmx/vmx.h"
 #include "../vmx/vmx_insn.h"
 #include "acpi_tables.h"
+#include "clone_ram.h"
 #include "fpu.h"
 #include "log.h"
 #include "memory.h"
@@ -41,7 +42,10 @@
 
 static uint16_t next_vpid = 1; /* VPID 0 is the host's (SDM Vol. 3C 29.1) */
 
-static bool alloc_memory(struct vm *vm)
+/* shared_hpa: a clone's, whose RAM starts as the snapshot's copy there
+ * (kernel/clone_ram.c): its own pages are not cleared, as none is mapped
+ * before it is filled from that copy. */
+static bool alloc_memory(struct vm *vm, uint64_t shared_hpa)
 {
 	vm->ram_size = vm->cfg->memory;
 	vm->ram_hpa = page_alloc(vm->ram_size / PAGE_SIZE, FRAMES_2M);
@@ -50,16 +54,19 @@ static bool alloc_memory(struct vm *vm)
 	/* RAM is mapped: an access there never exits, so no device may
 	 * claim it. */
 	io_bus_init(&vm->mmio, vm->ram_size, ~0ull);
-	memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
+	if (!shared_hpa)
+		memset(phys_to_virt(vm->ram_hpa), 0, vm->ram_size);
 	vm->ept = (struct pt_ctx){ .fmt = &pt_format_ept,
 				   .alloc_table = page_table_alloc,
 				   .free_table = page_table_free,
 				   .phys_to_virt = phys_to_virt };
 	/* 1 GiB EPT pages where the CPU has them and the VM is that large. */
 	vm->ept.allow_1g = (rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_PAGE_1G) != 0;
-	if (pt_init(&vm->ept) ||
-	    pt_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size,
-		   EPT_RWX | EPT_MT_WB, true))
+	if (pt_init(&vm->ept))
+		return false;
+	if (shared_hpa ? !clone_ram_map(vm, shared_hpa)
+		       : pt_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size,
+				EPT_RWX | EPT_MT_WB, true))
 		return false;
 	vm->eptp = ept_pointer(vm->ept.root, vmx_ctls.ept_ad);
 	/* The EPT's pages may have backed another EPT before: every CPU
@@ -200,7 +207,10 @@ static void log_hv_memory(const struct vm *vm, const struct mem_mark m[4])
 		 total_kib - ept_kib - bitmaps_kib - vcpus_kib);
 }
 
-struct vm *vm_create(const struct vm_config *cfg, unsigned id)
+/* A clone (shared_hpa set) gets no image: the snapshot's state is put
+ * in it next (kernel/snapshot.c). */
+static struct vm *create(const struct vm_config *cfg, unsigned id,
+			 uint64_t shared_hpa)
 {
 	struct mem_mark mark[4] = { mem_mark() };
 	struct vm *vm = calloc(1, sizeof(*vm));
@@ -219,12 +229,13 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	vm->time_limit_tsc = tsc_from_ms(cfg->time_limit_ms);
 	io_bus_init(&vm->pio, 0, 0x10000);
 	spin_init(&vm->lifecycle, "vm lifecycle");
-	ok = alloc_memory(vm);
+	spin_init(&vm->cow_lock, "clone copy-on-write");
+	ok = alloc_memory(vm, shared_hpa);
 	mark[1] = mem_mark();
 	ok = ok && create_vcpus(vm);
 	mark[2] = mem_mark();
 	if (ok && vm_devices_attach(vm, &why) && passthrough_attach(vm, &why) &&
-	    load_image(vm, &why) && vm_audit(vm, &why)) {
+	    (shared_hpa || load_image(vm, &why)) && vm_audit(vm, &why)) {
 		mark[3] = mem_mark();
 		/* Set up here, on the boot CPU; each vCPU runs on the CPU
 		 * the scheduler gives it, which loads it there. */
@@ -242,6 +253,17 @@ struct vm *vm_create(const struct vm_config *cfg, unsigned id)
 	log_info("vm %s: page frames free: %lu before it, %lu after", cfg->name,
 		 free_before, page_alloc_free_frames());
 	return NULL;
+}
+
+struct vm *vm_create(const struct vm_config *cfg, unsigned id)
+{
+	return create(cfg, id, 0);
+}
+
+struct vm *vm_create_clone(const struct vm_config *cfg, unsigned id,
+			   uint64_t shared_hpa)
+{
+	return create(cfg, id, shared_hpa);
 }
 
 /* Also reports how many VM exits the VM took over its whole life (resets
@@ -328,6 +350,10 @@ void vm_reset_step(struct vm *vm)
 
 	if (n > VM_RESET_CHUNK)
 		n = VM_RESET_CHUNK;
+	/* A clone starts again from its image, as any VM: its RAM is all
+	 * its own from now on (cleared next, not copied). */
+	if (!vm->reset_zeroed)
+		clone_ram_unshare(vm, false);
 	/* A snapshot sharing this RAM copy-on-write copies it first. */
 	snapshot_host_write(vm, vm->reset_zeroed, n);
 	memset((uint8_t *)phys_to_virt(vm->ram_hpa) + vm->reset_zeroed, 0, n);

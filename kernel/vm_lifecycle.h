@@ -10,6 +10,11 @@
  * its image loaded.  On failure logs why and returns NULL; nothing of it
  * remains (pages, device state, console input, host interrupt routes). */
 struct vm *vm_create(const struct vm_config *cfg, unsigned id);
+/* The same for a clone: no image; its RAM is the snapshot copy at
+ * shared_hpa, copy-on-write (kernel/clone_ram.c), and the caller puts
+ * the snapshot's vCPU and device state in it. */
+struct vm *vm_create_clone(const struct vm_config *cfg, unsigned id,
+			   uint64_t shared_hpa);
 
 /* Carries out the VM's pending request, if any. */
 void vm_handle_request(struct vm *vm);

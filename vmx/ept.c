@@ -30,6 +30,7 @@ uint64_t ept_pointer(uint64_t root, int ad_flags)
  * behaves as on a PC's bus, where no one answers (unassigned_memory =
  * ones, the default): the decoded instruction reads all ones and its
  * write goes nowhere; or, with unassigned_memory = stop, the VM stops. */
+#include "../kernel/clone_ram.h"
 #include "../kernel/log.h"
 #include "../kernel/snapshot.h"
 #include "event.h"
@@ -67,6 +68,11 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 	if ((q & EPT_QUAL_WRITE) && gpa < v->vm->ram_size &&
 	    snapshot_cow_fault(v->vm, gpa))
 		return EXIT_RESUME;
+	/* A clone writes a page it still shares with its snapshot: it gets
+	 * its own copy, then writes. */
+	if ((q & EPT_QUAL_WRITE) && gpa < v->vm->ram_size &&
+	    clone_ram_fault(v->vm, gpa))
+		return EXIT_RESUME;
 	if (completes_as_ones(v, q)) {
 		if (!v->vm->unassigned_logged) {
 			v->vm->unassigned_logged = true;
@@ -97,11 +103,10 @@ enum exit_action handle_ept_misconfig(struct vcpu *v,
 
 /* ---- write protection for copy-on-write snapshots (kernel/snapshot.c) */
 
-/* The leaf entry that maps gpa, and the guest-physical range it maps;
- * NULL where nothing is mapped.  A walk as the CPU does it (SDM Vol. 3C
- * 29.3.2): bit 7 ends it early at a 1 GiB or 2 MiB page. */
-static uint64_t *ept_leaf(struct vm *vm, uint64_t gpa, uint64_t *base,
-			  uint64_t *size)
+/* A walk as the CPU does it (SDM Vol. 3C 29.3.2): bit 7 ends it early
+ * at a 1 GiB or 2 MiB page. */
+uint64_t *ept_leaf(struct vm *vm, uint64_t gpa, uint64_t *base,
+		   uint64_t *size)
 {
 	uint64_t *table = phys_to_virt(vm->ept.root);
 

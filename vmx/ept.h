@@ -43,5 +43,9 @@ struct vm;
 void ept_ram_set_writable(struct vm *vm, uint64_t gpa, uint64_t len,
 			  bool writable);
 bool ept_ram_leaf(struct vm *vm, uint64_t gpa, uint64_t *base, uint64_t *size);
+/* The leaf entry that maps gpa, and the guest-physical range it maps;
+ * NULL where nothing is mapped (kernel/clone_ram.c rewrites a clone's). */
+uint64_t *ept_leaf(struct vm *vm, uint64_t gpa, uint64_t *base,
+		   uint64_t *size);
 
 #endif

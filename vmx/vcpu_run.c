@@ -5,6 +5,7 @@
 #include "../arch/cpu.h"
 #include "../arch/irq.h"
 #include "../arch/percpu.h"
+#include "../arch/smp.h"
 #include "../arch/spec_ctrl.h"
 #include "../arch/xcr0.h"
 #include "../kernel/fpu.h"
@@ -65,7 +66,28 @@ static void ept_sync(struct percpu *cpu, struct vm *vm)
 	if (vm->ept_gen_seen[cpu->cpu_id] == gen)
 		return;
 	invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
-	vm->ept_gen_seen[cpu->cpu_id] = gen;
+	__atomic_store_n(&vm->ept_gen_seen[cpu->cpu_id], gen, __ATOMIC_RELEASE);
+}
+
+void vm_ept_shootdown(struct vm *vm)
+{
+	uint32_t gen = __atomic_add_fetch(&vm->ept_gen, 1, __ATOMIC_SEQ_CST);
+	unsigned me = this_cpu_id();
+
+	for (unsigned c = 0; c < smp_online_cpus(); c++) {
+		struct percpu *p = percpu_of(c);
+
+		if (c == me || __atomic_load_n(&p->in_guest, __ATOMIC_SEQ_CST) != vm)
+			continue;
+		smp_kick(c);
+		/* Until it left the guest (it flushes before it enters again)
+		 * or it flushed this generation (or a later one) on its way
+		 * back in. */
+		while (__atomic_load_n(&p->in_guest, __ATOMIC_SEQ_CST) == vm &&
+		       (int32_t)(__atomic_load_n(&vm->ept_gen_seen[c],
+						 __ATOMIC_ACQUIRE) - gen) < 0)
+			cpu_relax();
+	}
 }
 
 /* The VMCS is loaded whatever last_run says: a VM reset or a loader may
@@ -208,7 +230,6 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 
 	if (__atomic_load_n(&v->reset_pending, __ATOMIC_ACQUIRE))
 		vcpu_reset_local(v);
-	ept_sync(cpu, v->vm);
 	switch_to(cpu, v);
 	if (v->sched.arrived) { /* the receiving half of a move's cost */
 		v->sched.move_ticks += rdtsc() - start;
@@ -236,10 +257,19 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 	}
 	for (;;) {
 		set_slice_end(event_deliver(v, now), now, slice_end, &programmed);
+		/* In the guest from here on for vm_ept_shootdown, then the
+		 * flush it may ask for: the store is ordered before the load
+		 * of ept_gen (a locked exchange), so either the shootdown
+		 * sees this CPU in the guest and waits for it, or this CPU
+		 * sees the new generation and flushes. */
+		__atomic_store_n(&cpu->in_guest, v->vm, __ATOMIC_SEQ_CST);
+		ept_sync(cpu, v->vm);
 		spec_before_entry();
 		int rc = vmx_enter(&v->regs, v->launched);
 		uint64_t exited = rdtsc();
 		enum exit_action act;
+
+		__atomic_store_n(&cpu->in_guest, NULL, __ATOMIC_RELEASE);
 
 		if (rc) {
 			entry_failed(v, rc);

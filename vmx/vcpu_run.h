@@ -35,6 +35,15 @@ void vcpu_save_view(struct vcpu *v);
  * all to their reset values, its VPID's TLB entries flushed. */
 void vcpu_reset_local(struct vcpu *v);
 
+/* vm's EPT changed in a way that stale translations must not outlive
+ * (a page remapped, a right taken away) while its vCPUs may run: every
+ * CPU flushes before it next enters the VM (vm->ept_gen), and this
+ * waits until each CPU that is in one of its guests now has left it or
+ * flushed (a kick makes it leave).  The waited-for CPUs need nothing but
+ * to exit, so the caller may hold a lock; KVM's KVM_REQ_TLB_FLUSH with
+ * its vcpu->mode handshake is the same protocol. */
+void vm_ept_shootdown(struct vm *vm);
+
 /* Its exit handlers (HLT, PAUSE, preemption timer, external interrupt,
  * exception or NMI) are declared with the others in exit.h. */
 

@@ -21,12 +21,17 @@ Judged: the counts after each restore go back to the same N (after the
 snapshot's count 4), with for every N the sum the first run printed, the
 first line one count period of guest TSC after the snapshot's last line,
 and both restores alike: RAM, registers and guest time continue exactly
-from the snapshot, twice.  vms.monitor checks
+from the snapshot, twice.  Then `clone s1 snapc2` starts a fourth VM
+from the snapshot: it counts on from the same count with the same sums
+beside snapcount, shares most of its RAM with the snapshot (json vms),
+and goes on counting after `drop s1` gives it its own copies.  vms.monitor checks
 the refusal without a budget.
 
 vms.snapshot_linux: Linux (128 MiB) at its busybox shell: snapshot, make
 /root/made-after, restore: the file is gone, the shell answers, and two
-readings of /proc/uptime around `sleep 1` are about a second apart.
+readings of /proc/uptime around `sleep 1` are about a second apart.  Then
+`clone l1 shell2`: a second Linux from the snapshot answers its own
+console beside the first, and a file each makes the other does not see.
 """
 
 from __future__ import annotations
@@ -134,6 +139,59 @@ def _json_answers(log: str) -> str | None:
 
 _CMD = "\r"
 _LINE = r"^\[snapcount\] count \d+ sum"
+_CLONE_LINE = r"^\[snapc2\] count \d+ sum"
+_CLONE_COUNT = re.compile(r"^\[snapc2\] count (\d+) sum (\d+) tsc (\d+)\s*$",
+                          re.MULTILINE)
+
+
+def _clone_continues(log: str) -> str | None:
+    """The clone snapc2 counts on from the snapshot exactly as the
+    restores did: the same first count K, every line with the sum the
+    original printed for that count (its RAM is the snapshot's), its
+    guest TSC going on from the snapshot's; it keeps counting after its
+    snapshot is dropped (its shared pages became its own copies); and
+    while it ran, `json vms` showed it sharing most of its 64 MiB (only
+    the pages it wrote were copied)."""
+    runs = _runs(log)
+    if len(runs) < 2:
+        return f"no restore run to compare the clone with: {len(runs)} runs"
+    sums: dict[int, int] = {}
+    for r in runs:
+        for n, s, _ in r:
+            sums.setdefault(n, s)
+    first = {n: t for n, _, t in runs[0]}
+    lines = [tuple(int(g) for g in m.groups())
+             for m in _CLONE_COUNT.finditer(log)]
+    k = runs[1][0][0]
+    if len(lines) < 9 or [n for n, _, _ in lines] != list(
+            range(k, k + len(lines))):
+        return f"the clone does not count on from {k}: {lines[:12]}"
+    for n, s, _ in lines:
+        if n in sums and sums[n] != s:
+            return f"clone count {n} has sum {s}, the original had {sums[n]}"
+    if not any(n in sums for n, _, _ in lines):
+        return "no clone count to compare with the original's"
+    n, _, t = lines[0]
+    if n - 1 not in first or not (
+            COUNT_TSC * 3 // 4 < t - first[n - 1] < COUNT_TSC * 5 // 4):
+        return (f"clone count {n} at guest TSC {t}: guest time did not "
+                f"continue from the snapshot's")
+    dropped = log.find("snapshot 's1' dropped")
+    after = [m for m in _CLONE_COUNT.finditer(log) if m.start() > dropped]
+    if dropped < 0 or len(after) < 3:
+        return f"the clone printed {len(after)} counts after the drop"
+    vms = None
+    for m in _JSON.finditer(log):
+        a = json.loads(m.group(0))
+        if "vms" in a:
+            vms = {v["name"]: v for v in a["vms"]}
+    if not vms or "snapc2" not in vms:
+        return f"json vms does not list the clone: {vms}"
+    c = vms["snapc2"]
+    if c["n"] != 4 or c["memory"] != 64 << 20 or not (
+            48 << 20 < c["shared"] < 64 << 20):
+        return f"json vms: the clone is not number 4 sharing most RAM: {c}"
+    return None
 
 SNAPSHOT = BootTest(
     name="vms.snapshot",
@@ -167,12 +225,26 @@ SNAPSHOT = BootTest(
         *[(_LINE, "") for _ in range(8)],
         (_LINE, "\x01m"),
         (_MON, "snapshots" + _CMD),
-        (r"^  s1 +vm snapcount", "drop s1" + _CMD),
+        (r"^  s1 +vm snapcount", "clone s1 4" + _CMD),
+        (r"error: '4' is a number", "clone s1 snapcount" + _CMD),
+        (r"error: a VM named 'snapcount' exists", "clone nosuch c" + _CMD),
+        (r"error: no snapshot 'nosuch'", "json clone s1 snapc2" + _CMD),
+        (r'"ok":true,"vm":"snapc2"', "quit" + _CMD),
+        (r"hv monitor: closed", ""),
+        *[(_CLONE_LINE, "") for _ in range(5)],
+        (_CLONE_LINE, "\x01m"),
+        (_MON, "json vms" + _CMD),
+        (r'"ok":true,"vms"', "drop s1" + _CMD),
         (r"snapshot 's1' dropped", "json snapshots" + _CMD),
-        (r'"ok":true,"budget"', "kill snapcount" + _CMD),
+        (r'"ok":true,"budget"', "quit" + _CMD),
+        (r"hv monitor: closed", ""),
+        *[(_CLONE_LINE, "") for _ in range(3)],
+        (_CLONE_LINE, "\x01m"),
+        (_MON, "kill snapcount" + _CMD),
         (r"vm snapcount: killed", "kill ticker" + _CMD),
         (r"vm ticker: killed", "kill pt" + _CMD),
-        (r"vm pt: killed", "quit" + _CMD),
+        (r"vm pt: killed", "kill snapc2" + _CMD),
+        (r"vm snapc2: killed", "quit" + _CMD),
     ],
     # A restore that breaks the guest ends the boot at once, not at the
     # timeout (the script would wait for counts that never come).
@@ -194,6 +266,13 @@ SNAPSHOT = BootTest(
                     r"error: snapshot 's1' exists"]),
         "snapshot.json": Judge(expect=[r'"ok":true,"budget"'],
                                check=_json_answers),
+        "snapshot.clone": Judge(
+            expect=[r"error: '4' is a number",
+                    r"error: a VM named 'snapcount' exists",
+                    r"error: no snapshot 'nosuch'",
+                    r"vm snapc2: cloned from snapshot 's1' of vm snapcount: "
+                    r"65536 KiB of RAM shared copy-on-write"],
+            check=_clone_continues),
         # The guest's writes since the snapshot were copied chunk by chunk.
         "snapshot.cow": Judge(
             expect=[r"^  s1 +vm snapcount +65544 KiB  taken at \d+ ms  held "
@@ -244,7 +323,26 @@ SNAPSHOT_LINUX = BootTest(
         (r"^\[shell\] file=gone",
          "echo up $(cut -d' ' -f1 /proc/uptime) ; sleep 1 ; "
          "echo up $(cut -d' ' -f1 /proc/uptime) x\n"),
-        (r"^\[shell\] up [0-9.]+ x", "exit\n"),
+        (r"^\[shell\] up [0-9.]+ x", "\x01m"),
+        # The clone starts where the snapshot was taken: at the prompt.
+        (_MON, "clone l1 shell2" + _CMD),
+        (r"vm shell2 \(number 2\): cloned", "console shell2" + _CMD),
+        (r"hv monitor: closed",
+         "echo clone=$((6*7)) ; touch /root/in-clone\n"),
+        (r"^\[shell2\] clone=42", "\x01m"),
+        (_MON, "console shell" + _CMD),
+        (r"hv monitor: closed",
+         "touch /root/in-src ; ls /root/in-clone 2>/dev/null || "
+         "echo src=clean\n"),
+        (r"^\[shell\] src=clean", "\x01m"),
+        (_MON, "console shell2" + _CMD),
+        (r"hv monitor: closed",
+         "ls /root/in-src 2>/dev/null || echo clone=clean ; "
+         "ls /root/in-clone\n"),
+        (r"^\[shell2\] /root/in-clone\s*$", "exit\n"),
+        (r"vm shell2: powered off", "\x01m"),
+        (_MON, "console shell" + _CMD),
+        (r"hv monitor: closed", "exit\n"),
     ],
     expect=[r"vm shell: snapshot 'l1' taken: \d+ KiB, VM held \d+ TSC ticks",
             r"^\[shell\] /root/made-after\s*$",
@@ -252,10 +350,21 @@ SNAPSHOT_LINUX = BootTest(
             r"^\[shell\] file=gone",
             r"^\[shell\] INIT: shell exited",
             r"vm shell: powered off \(ACPI S5\)"],
+    # shell2 must not stop the boot: only the original's end does.
+
     reject=[r"PANIC", r"Kernel panic", r"^\[shell\] .*Oops",
             r"^\[shell\] .*BUG:", r"VMCS field was refused"],
     subtests={"snapshot.linux_timers": Judge(
-        expect=[r"^\[shell\] up [0-9.]+ x"], check=_uptime_advances)},
+        expect=[r"^\[shell\] up [0-9.]+ x"], check=_uptime_advances),
+        # Two Linux VMs from one snapshot, side by side, each answering
+        # its own console; what one writes the other does not see.
+        "snapshot.linux_clone": Judge(
+            expect=[r"vm shell2: cloned from snapshot 'l1' of vm shell",
+                    r"^\[shell2\] clone=42",
+                    r"^\[shell\] src=clean",
+                    r"^\[shell2\] clone=clean",
+                    r"^\[shell2\] /root/in-clone\s*$",
+                    r"vm shell2: powered off \(ACPI S5\)"])},
 )
 
 TESTS = [SNAPSHOT, SNAPSHOT_LINUX]

@@ -337,6 +337,53 @@ TEST(table_in_hypervisor_image)
 		  "the hypervisor's image");
 }
 
+/* A clone (kernel/clone_ram.c): its first 2 MiB still the snapshot's
+ * copy, read-only, page by page; rule (c). */
+#define SHARED_HPA (5 * GiB)
+static int build_clone(void)
+{
+	if (build_good())
+		return -1;
+	*entry_at(0, 1) = 0; /* the first 2 MiB page goes, */
+	if (pt_map(&ept, 0, SHARED_HPA, 2 * MiB, EPT_R | EPT_X | EPT_MT_WB,
+		   false) ||
+	    pt_map(&ept, 0x1000, RAM_HPA + 0x1000, PAGE_SIZE,
+		   EPT_RWX | EPT_MT_WB, false))
+		return -1;
+	audit.shared_hpa = SHARED_HPA;
+	return 0;
+}
+
+TEST(clone_shares_read_only)
+{
+	CHECK(build_clone() == 0);
+	CHECK(ept_audit_run(&audit, &res));
+	CHECK_EQ_U64(res.violations, 0);
+	/* The same EPT without the clone's rule: every shared page is a
+	 * foreign frame. */
+	audit.shared_hpa = 0;
+	CHECK(!ept_audit_run(&audit, &res));
+	CHECK_EQ_U64(res.violations, 2 * MiB / PAGE_SIZE - 1);
+}
+
+TEST(clone_shared_page_writable)
+{
+	CHECK(build_clone() == 0);
+	uint64_t *e = entry_at(0x5000, 0);
+	*e |= EPT_W;
+	CHECK_ONE(EPT_FOREIGN, 0x5000, SHARED_HPA + 0x5000,
+		  "host RAM outside this VM");
+}
+
+TEST(clone_shared_page_elsewhere)
+{
+	CHECK(build_clone() == 0);
+	uint64_t *e = entry_at(0x5000, 0);
+	*e = (*e & ~PTE_ADDR_MASK) | (SHARED_HPA + 0x6000);
+	CHECK_ONE(EPT_FOREIGN, 0x5000, SHARED_HPA + 0x6000,
+		  "host RAM outside this VM");
+}
+
 TEST(unreadable_root)
 {
 	CHECK(build_good() == 0);
