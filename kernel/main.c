@@ -227,7 +227,7 @@ static void run_vms(void)
 			sched_add(vms[i]->vcpus[j],
 				  dedicated ? 1ull << placement.vcpu_cpu[i][j]
 					    : placement.cpus[i],
-				  dedicated);
+				  dedicated, -1);
 	}
 	console_hint();
 	/* Every CPU runs its share; the run ends when none has work. */

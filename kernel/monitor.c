@@ -262,12 +262,13 @@ static void cmd_vms(const struct cmd_ctx *c)
 		if (c->json) {
 			out("%s{\"n\":%u,\"name\":\"%s\",\"state\":\"%s\","
 			    "\"vcpus\":%u,\"cpus\":[%s],\"memory\":%lu,"
-			    "\"shared\":%lu,\"cpu_ticks\":%lu,"
-			    "\"cpu_permille_last_second\":%u,\"exits\":%lu}",
+			    "\"shared\":%lu,\"cow_copies\":%lu,\"ept_kicks\":%lu,"
+			    "\"cpu_ticks\":%lu,\"cpu_permille_last_second\":%u,"
+			    "\"exits\":%lu}",
 			    first ? "" : ",", i + 1, vm->name,
 			    vm_state_name(vm), vm->nvcpus, cpus, vm->ram_size,
-			    shared, vm_used(vm), permille_last_second[i],
-			    vm_exits(vm));
+			    shared, vm->cow_copies, vm->ept_kicks, vm_used(vm),
+			    permille_last_second[i], vm_exits(vm));
 			first = 0;
 		} else {
 			out("%2u %-16s %-8s vcpus %u on cpus %-8s memory %4lu MiB "

@@ -74,13 +74,17 @@ void sched_init(unsigned ncpus)
 	}
 }
 
-void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated)
+void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated, int near)
 {
 	int cpu;
 
 	sched_entity_init(&v->sched, v->vm->cfg ? v->vm->cfg->weight : 0,
 			  allowed, dedicated);
-	cpu = sched_place(runqueues, nqueues, v, -1);
+	if (near >= 0 && (unsigned)near < nqueues && !dedicated &&
+	    ((allowed >> near) & 1) && !sched_queue_dedicated(&runqueues[near]))
+		cpu = near;
+	else
+		cpu = sched_place(runqueues, nqueues, v, -1);
 	if (cpu < 0) /* config_place() guarantees a CPU: our bug */
 		panic("vm %s: vCPU %u has no CPU to run on", v->vm->name,
 		      v->id);

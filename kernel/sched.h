@@ -77,8 +77,10 @@ static inline bool sched_has_work(const struct vcpu *v)
 void sched_init(unsigned ncpus);
 /* Puts v on the run queue of the CPU sched_place() chooses among
  * `allowed` (config_place()'s answer for its VM), with its VM's weight;
- * a dedicated vCPU's `allowed` is its one CPU. */
-void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated);
+ * a dedicated vCPU's `allowed` is its one CPU.  A shared vCPU goes on CPU
+ * `near` instead where it may run there (a clone's vCPU beside its
+ * original's); -1: no such wish. */
+void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated, int near);
 /* Runs this CPU's vCPUs until no vCPU on any CPU can run any more; every
  * CPU in sched_init's range calls it. */
 void sched_run(void);

@@ -322,6 +322,12 @@ static void unload_all(struct vm *vm)
 				snapshot_serve(this_cpu()->runq);
 				continue;
 			}
+			/* The vCPU that CPU runs now (another VM's, maybe,
+			 * spinning without exits) ends its turn at the kick,
+			 * not at its slice's end: the scheduler loop serves
+			 * the ask. */
+			__atomic_store_n(&percpu_of(cpu)->resched, true,
+					 __ATOMIC_SEQ_CST);
 			smp_kick(cpu);
 			while (__atomic_load_n(&v->unload_asked, __ATOMIC_SEQ_CST) &&
 			       rdtsc() < until)
@@ -775,9 +781,15 @@ const char *snapshot_clone(const char *tag, const char *name, unsigned id,
 	if (!ok)
 		vm_stop(vm, "clone of snapshot '%s': a VMCS field was refused",
 			tag);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		sched_add(vm->vcpus[i], s->vm->vcpus[i < s->vm->nvcpus ? i : 0]
-						->sched.allowed, false);
+	/* Each vCPU starts on the CPU its original's runs on (the
+	 * balancer moves it later like any other), so a clone of an SMP
+	 * guest runs spread as that guest does. */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *o = s->vm->vcpus[i];
+
+		sched_add(vm->vcpus[i], o->sched.allowed, false,
+			  (int)__atomic_load_n(&o->cpu, __ATOMIC_RELAXED));
+	}
 	*out = vm;
 	return NULL;
 }

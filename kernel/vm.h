@@ -205,6 +205,8 @@ struct vm {
 	uint64_t cow_shared;
 	uint64_t cow_copies, cow_ticks;
 	struct spinlock cow_lock;
+	/* CPUs vm_ept_shootdown had to kick out of its guests. */
+	uint64_t ept_kicks;
 };
 
 /* The requests (kernel/vm_request.c).  The first one made wins until the

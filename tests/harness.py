@@ -64,6 +64,9 @@ def say(*lines: str) -> None:
 
 
 def selected(k: str | None, *names: str) -> bool:
+    """-k SUBSTR, or -k NAME$ for that one test alone."""
+    if k and k.endswith("$"):
+        return k[:-1] in names
     return not k or any(k in n for n in names)
 
 
@@ -371,7 +374,7 @@ def main(argv=None) -> int:
                     help="folder of unit-test executables")
     ap.add_argument("--runs-dir", default=str(ROOT / "build" / "test-runs"),
                     help="work folders of boot tests (default: build/test-runs)")
-    ap.add_argument("-k", metavar="SUBSTR", help="run only tests whose name contains SUBSTR")
+    ap.add_argument("-k", metavar="SUBSTR", help="run only tests whose name contains SUBSTR (NAME$: that test alone)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--jobs", type=int, default=2, help="boot tests at a time (default 2)")
     ap.add_argument("--no-unit", action="store_true", help="skip the unit tests")

@@ -73,6 +73,15 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 	if ((q & EPT_QUAL_WRITE) && gpa < v->vm->ram_size &&
 	    clone_ram_fault(v->vm, gpa))
 		return EXIT_RESUME;
+	/* The EPT allows the access now: the translation this CPU used was
+	 * stale, from before a right was given back (a snapshot's copy-on-
+	 * write ended, another vCPU's fault made the page writable), which
+	 * needs no flush.  The violation itself dropped that translation
+	 * (SDM Vol. 3C 29.4.3.1), so the retry uses the EPT as it is.  The
+	 * qualification's bits 2:0 (read, write, fetch) line up with a
+	 * leaf's R, W, X (Table 28-7, 29.3.2). */
+	if (gpa < v->vm->ram_size && ept_allows(v->vm, gpa, q & EPT_RWX))
+		return EXIT_RESUME;
 	if (completes_as_ones(v, q)) {
 		if (!v->vm->unassigned_logged) {
 			v->vm->unassigned_logged = true;
@@ -144,6 +153,13 @@ void ept_ram_set_writable(struct vm *vm, uint64_t gpa, uint64_t len,
 			__atomic_and_fetch(e, ~EPT_W, __ATOMIC_SEQ_CST);
 		gpa = base + size;
 	}
+}
+
+bool ept_allows(struct vm *vm, uint64_t gpa, uint64_t rights)
+{
+	uint64_t base, size, *e = ept_leaf(vm, gpa, &base, &size);
+
+	return e && rights && !(rights & ~__atomic_load_n(e, __ATOMIC_ACQUIRE));
 }
 
 bool ept_ram_leaf(struct vm *vm, uint64_t gpa, uint64_t *base, uint64_t *size)

@@ -43,6 +43,9 @@ struct vm;
 void ept_ram_set_writable(struct vm *vm, uint64_t gpa, uint64_t len,
 			  bool writable);
 bool ept_ram_leaf(struct vm *vm, uint64_t gpa, uint64_t *base, uint64_t *size);
+/* Whether the leaf that maps gpa has every right in `rights` (EPT_R,
+ * EPT_W, EPT_X). */
+bool ept_allows(struct vm *vm, uint64_t gpa, uint64_t rights);
 /* The leaf entry that maps gpa, and the guest-physical range it maps;
  * NULL where nothing is mapped (kernel/clone_ram.c rewrites a clone's). */
 uint64_t *ept_leaf(struct vm *vm, uint64_t gpa, uint64_t *base,

@@ -80,6 +80,7 @@ void vm_ept_shootdown(struct vm *vm)
 		if (c == me || __atomic_load_n(&p->in_guest, __ATOMIC_SEQ_CST) != vm)
 			continue;
 		smp_kick(c);
+		__atomic_add_fetch(&vm->ept_kicks, 1, __ATOMIC_RELAXED);
 		/* Until it left the guest (it flushes before it enters again)
 		 * or it flushed this generation (or a later one) on its way
 		 * back in. */
