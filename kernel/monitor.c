@@ -262,12 +262,13 @@ static void cmd_vms(const struct cmd_ctx *c)
 		if (c->json) {
 			out("%s{\"n\":%u,\"name\":\"%s\",\"state\":\"%s\","
 			    "\"vcpus\":%u,\"cpus\":[%s],\"memory\":%lu,"
-			    "\"shared\":%lu,\"cow_copies\":%lu,\"ept_kicks\":%lu,"
-			    "\"cpu_ticks\":%lu,\"cpu_permille_last_second\":%u,"
-			    "\"exits\":%lu}",
+			    "\"shared\":%lu,\"cow_copies\":%lu,\"cow_ticks\":%lu,"
+			    "\"ept_kicks\":%lu,\"cpu_ticks\":%lu,"
+			    "\"cpu_permille_last_second\":%u,\"exits\":%lu}",
 			    first ? "" : ",", i + 1, vm->name,
 			    vm_state_name(vm), vm->nvcpus, cpus, vm->ram_size,
-			    shared, vm->cow_copies, vm->ept_kicks, vm_used(vm),
+			    shared, vm->cow_copies, vm->cow_ticks, vm->ept_kicks,
+			    vm_used(vm),
 			    permille_last_second[i], vm_exits(vm));
 			first = 0;
 		} else {
@@ -436,6 +437,18 @@ static void cmd_stat(const struct cmd_ctx *c)
 			out("{\"ok\":true}\n");
 		else
 			out("exit statistics cleared\n");
+		return;
+	}
+	if (c->argc == 2 && (!strcmp(c->argv[1], "on") ||
+			     !strcmp(c->argv[1], "off"))) {
+		__atomic_store_n(&exit_stats_on, c->argv[1][1] == 'n',
+				 __ATOMIC_RELAXED);
+		if (c->json)
+			out("{\"ok\":true,\"counting\":%s}\n",
+			    exit_stats_on ? "true" : "false");
+		else
+			out("exit statistics %s\n", exit_stats_on
+				? "counted" : "not counted (stat on counts again)");
 		return;
 	}
 	if (c->argc == 2 && !(one = find_vm(c, 1)))
@@ -744,8 +757,9 @@ static const struct command commands[] = {
 	{ "info", "info VM              each vCPU: state, CPU, exits, mode and "
 		  "registers, pending interrupts; the VM's devices",
 	  cmd_info },
-	{ "stat", "stat [VM]|reset      exits per reason: count, TSC ticks in "
-		  "root (total, mean), log2 histogram", cmd_stat },
+	{ "stat", "stat [VM]|reset|on|off exits per reason: count, TSC ticks "
+		  "in root (total, mean), log2 histogram; off: not counted",
+	  cmd_stat },
 	{ "pause", "pause VM             stop running its vCPUs (state kept)",
 	  cmd_pause },
 	{ "resume", "resume VM            run a paused VM again", cmd_resume },

@@ -719,7 +719,7 @@ const char *snapshot_clone(const char *tag, const char *name, unsigned id,
 	const uint8_t *base;
 	struct vm_config *cfg;
 	struct vm *vm;
-	uint64_t flags, now, delta;
+	uint64_t flags, now, delta, t0 = rdtsc();
 	bool ok = true;
 
 	if (!s) {
@@ -776,8 +776,8 @@ const char *snapshot_clone(const char *tag, const char *name, unsigned id,
 	load_devices(vm, base + h->device_offset, h->device_bytes, delta);
 	s->clones[s->nclones++] = vm;
 	log_info("vm %s: cloned from snapshot '%s' of vm %s: %lu KiB of RAM "
-		 "shared copy-on-write", name, tag, s->vm->name,
-		 vm->ram_size >> 10);
+		 "shared copy-on-write (VM created in %lu TSC ticks)", name,
+		 tag, s->vm->name, vm->ram_size >> 10, rdtsc() - t0);
 	if (!ok)
 		vm_stop(vm, "clone of snapshot '%s': a VMCS field was refused",
 			tag);

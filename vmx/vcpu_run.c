@@ -69,6 +69,8 @@ static void ept_sync(struct percpu *cpu, struct vm *vm)
 	__atomic_store_n(&vm->ept_gen_seen[cpu->cpu_id], gen, __ATOMIC_RELEASE);
 }
 
+bool exit_stats_on = true;
+
 void vm_ept_shootdown(struct vm *vm)
 {
 	uint32_t gen = __atomic_add_fetch(&vm->ept_gen, 1, __ATOMIC_SEQ_CST);
@@ -200,7 +202,8 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	e.data_size = 0;
 	v->exits++;
-	v->exit_reason = e.reason;
+	/* Bounded here, once: the telemetry indexes by it. */
+	v->exit_reason = e.reason < EXIT_REASON_MAX ? e.reason : 0;
 	/* An event the exit interrupted goes in again first. */
 	event_requeue_vectoring(&e);
 	if (e.reason < EXIT_REASON_MAX && exit_handlers[e.reason])
@@ -285,7 +288,8 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		 * exit to here (its handler), the TSC read the slice check
 		 * needs anyway. */
 		now = rdtsc();
-		exit_stat_add(v->stats, v->exit_reason, now - exited);
+		if (__atomic_load_n(&exit_stats_on, __ATOMIC_RELAXED))
+			exit_stat_add(v->stats, v->exit_reason, now - exited);
 		if (act != EXIT_RESUME || v->state != VCPU_RUNNABLE ||
 		    vm_has_request(v->vm) ||
 		    __atomic_load_n(&cpu->resched, __ATOMIC_RELAXED))
