@@ -16,8 +16,10 @@
  * `make bench`'s figure of what it costs), `stat on` back on (default). */
 extern bool exit_stats_on;
 
-/* Bucket b counts costs in [2^b, 2^(b+1)); the last one all above. */
-#define EXIT_STAT_BUCKETS 20
+/* Bucket b counts costs in [2^b, 2^(b+1)), b < 32: a mask, not a
+ * compare, keeps the index in bounds (an exit of 2^32 ticks or more, over
+ * a second in root, would land in a low bucket). */
+#define EXIT_STAT_BUCKETS 32
 
 struct exit_stat {
 	uint64_t count;
@@ -33,9 +35,8 @@ struct exit_stats {
 /* ticks | 1: a BSR with no zero test (0 and 1 both land in bucket 0). */
 static inline unsigned exit_stat_bucket(uint64_t ticks)
 {
-	unsigned b = 63u - (unsigned)__builtin_clzll(ticks | 1);
-
-	return b < EXIT_STAT_BUCKETS ? b : EXIT_STAT_BUCKETS - 1;
+	return (63u - (unsigned)__builtin_clzll(ticks | 1)) &
+	       (EXIT_STAT_BUCKETS - 1);
 }
 
 /* reason < EXIT_REASON_MAX (vmx/vcpu_run.c keeps v->exit_reason so):
