@@ -212,7 +212,8 @@ KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS))) \
 	       drivers/pci.c drivers/pci_bar.c drivers/vpci.c drivers/vpci_func.c \
 	       drivers/fw_cfg.c drivers/pc_testdev.c drivers/vrtc.c \
 	       drivers/vacpi_pm.c drivers/virtio_pci.c drivers/virtio_blk.c \
-	       drivers/virtq.c drivers/msix.c drivers/msi.c \
+	       drivers/virtq.c drivers/msix.c drivers/msi.c drivers/virtio_net.c \
+	       drivers/vswitch.c \
 	       vmx/vcpu_state.c vmx/vmcs_setup.c vmx/vmx.c vmx/vmx_caps.c \
 	       vmx/vmx_controls.c vmx/vmx_adjust.c
 $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_COLD)): KERNEL_CFLAGS += -Os

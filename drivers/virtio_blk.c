@@ -76,39 +76,13 @@ static struct stream stream_of(const struct virtq_chain *c, struct vm *vm,
 }
 
 /* Copies `len` bytes at stream offset `off` to (or from) `buf`; a NULL
- * buf on a writable stream writes zeros.  The buffers were checked to be
- * in RAM when the chain was taken (drivers/virtq.c). */
+ * buf on a writable stream writes zeros (drivers/virtq.c). */
 static void stream_copy(const struct stream *s, uint64_t off, void *buf,
 			uint64_t len)
 {
-	uint8_t *p = buf;
+	struct virtq_mem m = virtio_guest_mem(s->vm);
 
-	for (unsigned i = 0; i < s->c->n && len; i++) {
-		const struct virtq_buf *b = &s->c->buf[i];
-		uint64_t n;
-		uint8_t *g;
-
-		if (b->device_writes != s->writable)
-			continue;
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		n = b->len - off < len ? b->len - off : len;
-		g = vm_gpa_to_hva(s->vm, b->gpa + off, n);
-		if (g) {
-			if (!s->writable)
-				memcpy(p, g, n);
-			else if (p)
-				memcpy(g, p, n);
-			else
-				memset(g, 0, n);
-		}
-		if (p)
-			p += n;
-		len -= n;
-		off = 0;
-	}
+	virtq_chain_copy(s->c, &m, s->writable, off, buf, len);
 }
 
 /* Moves disk bytes [pos, pos+len) to or from stream s at offset soff,
@@ -375,8 +349,8 @@ void virtio_blk_vm_reset(struct vm *vm, void *state)
 
 	(void)vm;
 	for (unsigned i = 0; set && i < set->n; i++) {
-		spin_lock(&set->disk[i]->vp.lock);
+		spin_lock(set->disk[i]->vp.lock);
 		drop_layer(set->disk[i]);
-		spin_unlock(&set->disk[i]->vp.lock);
+		spin_unlock(set->disk[i]->vp.lock);
 	}
 }

@@ -258,6 +258,14 @@ static unsigned common_field_size(unsigned off)
 	return off < 0x3c ? 2 : 0;
 }
 
+bool virtio_pci_queue_ready(const struct virtio_pci *vp, unsigned q)
+{
+	return q < vp->nqueues && vp->vq[q].enabled &&
+	       (vp->status & (STATUS_DRIVER_OK | STATUS_NEEDS_RESET)) ==
+		       STATUS_DRIVER_OK &&
+	       vpci_func_bus_master(&vp->func);
+}
+
 static void notify(struct virtio_pci *vp, unsigned q)
 {
 	if (q >= vp->nqueues || !vp->vq[q].enabled ||
@@ -286,7 +294,7 @@ static enum io_result bar_read(void *dev, struct vcpu *v, uint64_t off,
 	struct virtio_pci *vp = dev;
 
 	(void)v;
-	spin_lock(&vp->lock);
+	spin_lock(vp->lock);
 	*val = 0;
 	if (msix_bar_read(&vp->msix, off, size, val)) {
 		/* handled */
@@ -304,7 +312,7 @@ static enum io_result bar_read(void *dev, struct vcpu *v, uint64_t off,
 		*val = vp->ops->config_read(vp->dev, (unsigned)(off - DEVICE_OFF),
 					    size);
 	}
-	spin_unlock(&vp->lock);
+	spin_unlock(vp->lock);
 	return IO_HANDLED;
 }
 
@@ -314,7 +322,7 @@ static enum io_result bar_write(void *dev, struct vcpu *v, uint64_t off,
 	struct virtio_pci *vp = dev;
 
 	(void)v;
-	spin_lock(&vp->lock);
+	spin_lock(vp->lock);
 	if (msix_bar_write(&vp->msix, vp->vm, off, size, val)) {
 		/* handled */
 	} else if (off < COMMON_LEN) {
@@ -328,7 +336,7 @@ static enum io_result bar_write(void *dev, struct vcpu *v, uint64_t off,
 		   off < NOTIFY_OFF + NOTIFY_MULT * vp->nqueues) {
 		notify(vp, (unsigned)((off - NOTIFY_OFF) / NOTIFY_MULT));
 	}
-	spin_unlock(&vp->lock);
+	spin_unlock(vp->lock);
 	return IO_HANDLED;
 }
 
@@ -337,22 +345,22 @@ static void cfg_write(void *dev, unsigned reg)
 	struct virtio_pci *vp = dev;
 
 	(void)reg;
-	spin_lock(&vp->lock);
+	spin_lock(vp->lock);
 	msix_cfg_written(&vp->msix, vp->vm);
 	update_intx(vp);
-	spin_unlock(&vp->lock);
+	spin_unlock(vp->lock);
 }
 
 static void func_reset(void *dev)
 {
 	struct virtio_pci *vp = dev;
 
-	spin_lock(&vp->lock);
+	spin_lock(vp->lock);
 	msix_reset(&vp->msix);
 	vp->intx_high = true; /* so that the line is lowered */
 	vp->isr = 0;
 	device_reset(vp);
-	spin_unlock(&vp->lock);
+	spin_unlock(vp->lock);
 }
 
 static const struct vpci_func_ops func_ops = {
@@ -368,7 +376,8 @@ bool virtio_pci_create(struct virtio_pci *vp, struct vm *vm, unsigned slot,
 
 	if (nqueues > VIRTIO_MAX_QUEUES)
 		return false;
-	spin_init(&vp->lock, "virtio");
+	spin_init(&vp->own_lock, "virtio");
+	vp->lock = &vp->own_lock;
 	vp->vm = vm;
 	vp->ops = ops;
 	vp->dev = dev;
@@ -376,11 +385,13 @@ bool virtio_pci_create(struct virtio_pci *vp, struct vm *vm, unsigned slot,
 	vp->features = features | VIRTIO_F_VERSION_1;
 	vp->nqueues = nqueues;
 	vp->queue_max = queue_max;
-	/* Class: mass storage / other (01/80) for block; the PCI IDs of a
+	/* Class: mass storage / other (01/80) for block, network /
+	 * Ethernet (02/00) for net; the PCI IDs of a
 	 * modern-only device (4.1.2.1): 0x1040 + ID, revision 1. */
 	vpci_func_init(f, slot, VIRTIO_PCI_VENDOR,
 		       (uint16_t)(VIRTIO_PCI_DEVICE_BASE + device_id),
-		       device_id == 2 ? 0x018000 : 0xff0000, 1,
+		       device_id == 2 ? 0x018000 : device_id == 1 ? 0x020000
+						       : 0xff0000, 1,
 		       VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + device_id),
 		       VIRTIO_PCI_IRQ, BAR_SIZE, &func_ops, vp);
 	add_vendor_cap(vp, VIRTIO_PCI_CAP_COMMON_CFG, COMMON_OFF, COMMON_LEN, 0);

@@ -45,7 +45,10 @@ struct virtio_queue {
 };
 
 struct virtio_pci {
-	struct spinlock lock;   /* all of it; held while a queue is served */
+	/* All of it; held while a queue is served.  Its own lock, or one
+	 * it shares with devices it hands data to (virtio-net's switch). */
+	struct spinlock *lock;
+	struct spinlock own_lock;
 	struct vm *vm;
 	struct vpci_func func;
 	struct msix msix;
@@ -77,6 +80,10 @@ static inline struct virtq_mem virtio_guest_mem(struct vm *vm)
 {
 	return (struct virtq_mem){ virtio_guest_mem_ops.map, vm };
 }
+
+/* Whether the device may use queue q now: DRIVER_OK without
+ * NEEDS_RESET, the queue enabled, Bus Master on.  With vp->lock held. */
+bool virtio_pci_queue_ready(const struct virtio_pci *vp, unsigned q);
 
 /* Signals the driver that queue q has used buffers (MSI-X vector or
  * INTx), as EVENT_IDX / NO_INTERRUPT allow.  With vp->lock held. */

@@ -226,3 +226,37 @@ bool virtq_needs_interrupt(struct virtq *q, const struct virtq_mem *m)
 	       virtq_need_event(load16(avail + 4 + 2ull * q->size),
 				q->used_idx, old);
 }
+
+void virtq_chain_copy(const struct virtq_chain *c, const struct virtq_mem *m,
+		      bool writable, uint64_t off, void *buf, uint64_t len)
+{
+	uint8_t *p = buf;
+
+	for (unsigned i = 0; i < c->n && len; i++) {
+		const struct virtq_buf *b = &c->buf[i];
+		uint64_t n;
+		uint8_t *g;
+
+		if (b->device_writes != writable)
+			continue;
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		n = b->len - off < len ? b->len - off : len;
+		/* In RAM: virtq_pop checked every buffer. */
+		g = m->map(m->ctx, b->gpa + off, n);
+		if (g) {
+			if (!writable)
+				memcpy(p, g, n);
+			else if (p)
+				memcpy(g, p, n);
+			else
+				memset(g, 0, n);
+		}
+		if (p)
+			p += n;
+		len -= n;
+		off = 0;
+	}
+}

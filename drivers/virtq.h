@@ -80,6 +80,14 @@ enum virtq_result virtq_pop(struct virtq *q, const struct virtq_mem *m,
 int virtq_push(struct virtq *q, const struct virtq_mem *m, uint16_t head,
 	       uint32_t written, const char **why);
 
+/* Copies len bytes at offset off of the chain's device-readable bytes
+ * into buf (writable false), or from buf into its device-writable bytes
+ * (writable true; a NULL buf writes zeros), the chain's buffers taken as
+ * one stream (2.6.4: a device assumes nothing of how a message is split
+ * into buffers).  What lies past the stream's end is left out. */
+void virtq_chain_copy(const struct virtq_chain *c, const struct virtq_mem *m,
+		      bool writable, uint64_t off, void *buf, uint64_t len);
+
 /* Whether the driver wants an interrupt for what was pushed since the
  * last one (2.7.7.2: used_event with EVENT_IDX, else NO_INTERRUPT); when
  * it returns true the caller sends one. */

@@ -14,7 +14,7 @@
  *                        cpus, sched, weight, on_crash, time_limit,
  *                        passthrough_io, passthrough_pci,
  *                        unassigned_memory, autostart, testdev,
- *                        disk (repeatable)
+ *                        disk (repeatable), net (repeatable)
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -32,6 +32,8 @@
 #define CFG_CMDLINE_MAX 512  /* including NUL */
 #define CFG_MODULES_MAX 4        /* `module` lines per VM */
 #define CFG_DISKS_MAX 4          /* `disk` lines per VM */
+#define CFG_NETS_MAX 2           /* `net` lines per VM */
+#define CFG_SWITCH_NAME_MAX 16   /* a virtual switch's name, with NUL */
 #define CFG_MODULE_ARGS_MAX 128  /* a module's arguments, including NUL */
 
 /* Limits on [vm] values, exposed so callers and docs agree with the parser. */
@@ -70,6 +72,15 @@ struct cfg_disk {
 	unsigned line;
 };
 
+/* A virtio-net NIC on a virtual switch between VMs (`net = sw0` or
+ * `net = sw0, mac=52:54:00:12:34:56`). */
+struct cfg_net {
+	char sw[CFG_SWITCH_NAME_MAX];
+	uint8_t mac[6];
+	bool mac_set; /* else 52:54:00:68:<VM number>:<NIC index> */
+	unsigned line;
+};
+
 struct cfg_module {
 	char path[CFG_PATH_MAX];       /* as written, up to the first blank */
 	char args[CFG_MODULE_ARGS_MAX]; /* the rest, trimmed; "" when none */
@@ -92,6 +103,9 @@ struct vm_config {
 	/* virtio-blk disks in file order (PCI 00:04.0, 00:05.0, ...). */
 	struct cfg_disk disks[CFG_DISKS_MAX];
 	unsigned ndisks;
+	/* virtio-net NICs in file order (PCI 00:08.0, 00:09.0). */
+	struct cfg_net nets[CFG_NETS_MAX];
+	unsigned nnets;
 	unsigned nmodules;
 	uint64_t memory;               /* bytes; >0, 4 KiB multiple, <= 64G */
 	unsigned vcpus;                /* 1..64, default 1 */

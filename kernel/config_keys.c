@@ -310,6 +310,61 @@ static const char *set_disk(struct parser *p, struct str v)
 	return NULL;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "SWITCH" or "SWITCH, mac=XX:XX:XX:XX:XX:XX" (a unicast address). */
+static const char *set_net(struct parser *p, struct str v)
+{
+	static const char usage[] = "a switch name (letters, digits, '_', "
+		"'-'; up to 15), then optionally ', mac=52:54:00:12:34:56'";
+	struct cfg_net *n;
+	size_t comma = str_find(v, ',');
+	struct str sw = trim((struct str){ v.p, comma });
+	struct str opt = comma < v.n ? trim((struct str){ v.p + comma + 1,
+						       v.n - comma - 1 })
+				    : (struct str){ v.p + v.n, 0 };
+
+	if (p->vm->nnets == CFG_NETS_MAX) {
+		cfg_fail(p, "too many 'net' lines (max %d)", CFG_NETS_MAX);
+		return cfg_already_reported;
+	}
+	if (!sw.n || sw.n >= CFG_SWITCH_NAME_MAX)
+		return usage;
+	for (size_t i = 0; i < sw.n; i++) {
+		char c = sw.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return usage;
+	}
+	n = &p->vm->nets[p->vm->nnets];
+	n->mac_set = comma < v.n;
+	if (n->mac_set) {
+		if (opt.n != 4 + 17 || opt.p[0] != 'm' || opt.p[1] != 'a' ||
+		    opt.p[2] != 'c' || opt.p[3] != '=')
+			return usage;
+		for (unsigned i = 0; i < 6; i++) {
+			const char *h = opt.p + 4 + 3 * i;
+			int hi = hex_digit(h[0]), lo = hex_digit(h[1]);
+			if (hi < 0 || lo < 0 || (i < 5 && h[2] != ':'))
+				return usage;
+			n->mac[i] = (uint8_t)(hi << 4 | lo);
+		}
+		if (n->mac[0] & 1)
+			return "mac= must be a unicast address (the first "
+			       "octet even)";
+	}
+	str_copy(n->sw, sizeof(n->sw), sw);
+	n->line = p->line;
+	p->vm->nnets++;
+	return NULL;
+}
+
 static const char *set_cmdline(struct parser *p, struct str v)
 {
 	str_copy(p->vm->cmdline, sizeof(p->vm->cmdline), v);
@@ -440,6 +495,7 @@ const struct key_def cfg_vm_keys[] = {
 	{ "module", set_module, CFG_PATH_MAX + CFG_MODULE_ARGS_MAX, KEY_REPEAT },
 	{ "cmdline", set_cmdline, CFG_CMDLINE_MAX - 1, KEY_EMPTY },
 	{ "disk", set_disk, CFG_PATH_MAX + 8, KEY_REPEAT },
+	{ "net", set_net, 48, KEY_REPEAT },
 	{ "memory", set_memory, 0, 0 },
 	{ "vcpus", set_vcpus, 0, 0 },
 	{ "cpus", set_cpus, 0, 0 },

@@ -518,11 +518,13 @@ const char *snapshot_take(struct vm *vm, const char *tag)
 			 "cannot hold", vm->name);
 		return why;
 	}
-	if (vm->cfg->ndisks) {
-		/* Their queues' and copy-on-write layers' state is not in the
-		 * snapshot format yet: refused rather than restored wrong. */
-		snprintf(why, sizeof(why), "vm %s has virtio disks, which "
-			 "snapshots do not hold yet", vm->name);
+	if (vm->cfg->ndisks || vm->cfg->nnets) {
+		/* Their queues' (and disks' copy-on-write layers') state is
+		 * not in the snapshot format yet: refused rather than
+		 * restored wrong. */
+		snprintf(why, sizeof(why), "vm %s has virtio %s, which "
+			 "snapshots do not hold yet", vm->name,
+			 vm->cfg->ndisks ? "disks" : "NICs");
 		return why;
 	}
 	if (!valid_tag(tag)) {

@@ -9,12 +9,17 @@ to sector 5 at about the same time and must each read back only their own
 guest also tries what a hostile driver does (a queue size that is not a
 power of two, a notification before DRIVER_OK, a buffer outside its RAM)
 and checks the device's answer; a neighbour VM without a disk runs beside.
+
+In the same boot, virtio-net (tests/guests/vnet.c): net_a and net_b on
+switch sw0 exchange broadcasts and acknowledged unicast frames, net_c alone
+on sw1 must hear nothing, and net_a's spoofed frame (net_b's MAC as
+source) must be dropped by the switch.
 """
 
 from __future__ import annotations
 
 from .helpers import ROOT_FAULT, passes, vm
-from .table import BootTest
+from .table import BootTest, Judge
 
 SECTORS = 128
 
@@ -29,14 +34,24 @@ def _disk(name: str, args: str, ro: bool = False) -> str:
                      f"cmdline = {args} sectors={SECTORS}\n"))
 
 
+def _nic(name: str, switch: str, args: str) -> str:
+    me = args.split()[0].split("=")[1]
+    return vm(name, "vnet", extra=(f"net = {switch}, mac=52:54:00:00:00:0{me}\n"
+                                   f"cmdline = {args}\n"))
+
+
 VIRTIO = BootTest(
     name="vms.virtio",
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + _disk("vblk_a", "tag=17")
          + _disk("vblk_b", "tag=99")
          + _disk("vblk_ro", "tag=5 ro=1", ro=True)
-         + vm("neighbour", "hello")),
+         + vm("neighbour", "hello")
+         + _nic("net_a", "sw0", "me=1 peer=2")
+         + _nic("net_b", "sw0", "me=2 peer=1")
+         + _nic("net_c", "sw1", "me=3 alone=1")),
     files={"guests/vblk.elf": "build/guests/vblk.elf",
+           "guests/vnet.elf": "build/guests/vnet.elf",
            "guests/hello.elf": "build/guests/hello.elf",
            "guests/disk.img": _image()},
     timeout_s=300,
@@ -45,13 +60,25 @@ VIRTIO = BootTest(
             r"vm vblk_a: virtio-blk 0 at pci 00:04\.0: \\guests\\disk\.img, "
             rf"{SECTORS} sectors",
             r"vm vblk_ro: virtio-blk 0 at pci 00:04\.0: .*, read-only",
-            r"hv: power off: idle; VMs: 4 exited, 0 stopped, 0 not started"],
+            r"vm net_a: virtio-net 0 at pci 00:08\.0 on switch sw0, mac "
+            r"52:54:00:00:00:01",
+            r"hv: power off: idle; VMs: 7 exited, 0 stopped, 0 not started"],
     reject=[*ROOT_FAULT, r"not started:"],
     subtests={
         "virtio.blk_a": passes("vblk_a"),
         "virtio.blk_b": passes("vblk_b"),
         "virtio.blk_ro": passes("vblk_ro"),
         "virtio.neighbour": passes("neighbour"),
+        # virtio-net on a switch between VMs: net_a and net_b exchange
+        # broadcasts and acknowledged unicasts on sw0; net_c, alone on
+        # sw1, hears nothing; net_a's frame with net_b's MAC as source
+        # is dropped (logged once).
+        "virtio.net_a": passes("net_a"),
+        "virtio.net_b": passes("net_b"),
+        "virtio.net_c": passes("net_c"),
+        "virtio.net_spoof": Judge(
+            expect=[r"switch sw0: vm net_a's virtio-net 0 sent frames with "
+                    r"vm net_b's virtio-net 0's MAC as source: dropped"]),
     },
 )
 
