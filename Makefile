@@ -102,6 +102,7 @@ UNIT_DEPS_test_host_ports := kernel/host_ports.c
 UNIT_DEPS_test_io_bus := kernel/io_bus.c
 UNIT_DEPS_test_vpic := drivers/vpic.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_virtq := drivers/virtq.c
+UNIT_DEPS_test_vswitch := drivers/vswitch.c kernel/spinlock.c
 UNIT_DEPS_test_msi := drivers/msi.c
 UNIT_DEPS_test_vpit := drivers/vpit.c kernel/io_bus.c kernel/spinlock.c
 UNIT_DEPS_test_vioapic := drivers/vioapic.c kernel/io_bus.c kernel/spinlock.c
