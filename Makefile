@@ -335,8 +335,8 @@ linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img $(LINUX_DIR)/disk.img
 # the modules the tests load from the initramfs, in load order (their
 # `depends=` first): virtio-blk over PCI, and ext4 (which mounts ext2).
 LINUX_MODULES := virtio_ring virtio virtio_pci_modern_dev \
-		 virtio_pci_legacy_dev virtio_pci virtio_blk crc16 mbcache \
-		 jbd2 crc32c_generic ext4
+		 virtio_pci_legacy_dev virtio_pci virtio_blk failover \
+		 net_failover virtio_net crc16 mbcache jbd2 crc32c_generic ext4
 $(LINUX_DIR)/linux-image.deb:
 	@mkdir -p $(LINUX_DIR)/pkg
 	@echo "  APT     linux-image (Debian's kernel, downloaded once)"
@@ -354,7 +354,7 @@ $(LINUX_DIR)/vmlinuz: $(LINUX_DIR)/linux-image.deb
 	@mv $(LINUX_DIR)/pkg/boot/vmlinuz-* $@
 	@rm -rf $(LINUX_DIR)/pkg
 
-$(LINUX_DIR)/modules/order: $(LINUX_DIR)/linux-image.deb
+$(LINUX_DIR)/modules/order: $(LINUX_DIR)/linux-image.deb Makefile
 	@echo "  MODULES $(LINUX_MODULES)"
 	@rm -rf $(LINUX_DIR)/pkg $(LINUX_DIR)/modules && \
 	  mkdir -p $(LINUX_DIR)/pkg $(LINUX_DIR)/modules
