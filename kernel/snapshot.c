@@ -485,6 +485,23 @@ static void load_devices(struct vm *vm, const uint8_t *p, uint64_t len,
 	}
 }
 
+/* Every vCPU record and device record of the snapshot at base into vm,
+ * guest time going on from the snapshot's; false if a VMCS field was
+ * refused. */
+static bool load_state(struct vm *vm, const uint8_t *base)
+{
+	const struct snap_header *h = (const struct snap_header *)base;
+	uint64_t now = rdtsc(), delta = now - h->host_tsc;
+	bool ok = true;
+
+	for (unsigned i = 0; i < h->nvcpus; i++)
+		ok &= load_vcpu(vm->vcpus[i],
+				(const struct snap_vcpu *)(base + h->vcpu_offset +
+				i * h->vcpu_record_bytes), now, delta);
+	load_devices(vm, base + h->device_offset, h->device_bytes, delta);
+	return ok;
+}
+
 static const char *can_hold(const struct vm *vm)
 {
 	if (vm->state != VM_RUNNING || vm->waits_for_start) {
@@ -618,7 +635,7 @@ const char *snapshot_restore(struct vm *vm, const char *tag)
 	struct snapshot *s = find(tag);
 	const struct snap_header *h;
 	const uint8_t *base;
-	uint64_t t0, now, delta, flags;
+	uint64_t t0, flags;
 	bool was_paused, ok = true;
 	const char *no;
 
@@ -666,13 +683,7 @@ const char *snapshot_restore(struct vm *vm, const char *tag)
 		       h->ram_size);
 	}
 	spin_unlock_irqrestore(&cow_lock, flags);
-	now = rdtsc();
-	delta = now - h->host_tsc;
-	for (unsigned i = 0; i < h->nvcpus; i++)
-		ok &= load_vcpu(vm->vcpus[i],
-				(const struct snap_vcpu *)(base + h->vcpu_offset +
-				i * h->vcpu_record_bytes), now, delta);
-	load_devices(vm, base + h->device_offset, h->device_bytes, delta);
+	ok = load_state(vm, base);
 	release(vm, was_paused);
 	s->restore_ticks = rdtsc() - t0;
 	log_info("vm %s: restored from snapshot '%s' (VM held %lu TSC ticks)%s",
@@ -721,7 +732,7 @@ const char *snapshot_clone(const char *tag, const char *name, unsigned id,
 	const uint8_t *base;
 	struct vm_config *cfg;
 	struct vm *vm;
-	uint64_t flags, now, delta, t0 = rdtsc();
+	uint64_t flags, t0 = rdtsc();
 	bool ok = true;
 
 	if (!s) {
@@ -769,13 +780,7 @@ const char *snapshot_clone(const char *tag, const char *name, unsigned id,
 			 "log says why)", name);
 		return why;
 	}
-	now = rdtsc();
-	delta = now - h->host_tsc;
-	for (unsigned i = 0; i < h->nvcpus; i++)
-		ok &= load_vcpu(vm->vcpus[i],
-				(const struct snap_vcpu *)(base + h->vcpu_offset +
-				i * h->vcpu_record_bytes), now, delta);
-	load_devices(vm, base + h->device_offset, h->device_bytes, delta);
+	ok = load_state(vm, base);
 	s->clones[s->nclones++] = vm;
 	log_info("vm %s: cloned from snapshot '%s' of vm %s: %lu KiB of RAM "
 		 "shared copy-on-write (VM created in %lu TSC ticks)", name,

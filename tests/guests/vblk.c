@@ -13,10 +13,8 @@
  * read-only: writes must fail), "sectors=N" (the image's size).  Two VMs
  * with the same image write different patterns to sector 5 and must
  * each read back only their own (copy-on-write per VM). */
-#include "guest.h"
+#include "pci_guest.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
 #define LAPIC 0xfee00000u
 #define MSI_VECTOR_Q 0x40
 #define MSI_VECTOR_CFG 0x41
@@ -41,7 +39,6 @@
 static volatile uint8_t *common, *isr, *devcfg, *notify_base;
 static uint32_t notify_mult;
 static volatile uint32_t *msix_table;
-static uint32_t bdf;
 static volatile uint32_t q_irqs, cfg_irqs;
 
 /* The queue: 16-aligned descriptors, 2-aligned available ring, 4-aligned
@@ -58,24 +55,6 @@ static uint8_t hdr[16] __attribute__((aligned(16)));
 static uint8_t data[4096] __attribute__((aligned(4096)));
 static volatile uint8_t status;
 
-static uint32_t cfg_read(unsigned reg)
-{
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | reg);
-	return inl(PCI_DATA);
-}
-
-static void cfg_write(unsigned reg, uint32_t v)
-{
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | reg);
-	outl(PCI_DATA, v);
-}
-
-static void w8(volatile uint8_t *b, unsigned off, uint8_t v) { b[off] = v; }
-static void w16(volatile uint8_t *b, unsigned off, uint16_t v) { *(volatile uint16_t *)(b + off) = v; }
-static void w32(volatile uint8_t *b, unsigned off, uint32_t v) { *(volatile uint32_t *)(b + off) = v; }
-static uint8_t r8(volatile uint8_t *b, unsigned off) { return b[off]; }
-static uint16_t r16(volatile uint8_t *b, unsigned off) { return *(volatile uint16_t *)(b + off); }
-static uint32_t r32(volatile uint8_t *b, unsigned off) { return *(volatile uint32_t *)(b + off); }
 
 static void on_irq(uint32_t vector)
 {

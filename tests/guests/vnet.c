@@ -18,10 +18,8 @@
  *   - finally gives the device a transmit buffer outside its RAM: the
  *     device must set DEVICE_NEEDS_RESET (2.1.2), and a reset clears it.
  * The serial log carries the CHECK lines and RESULT. */
-#include "guest.h"
+#include "pci_guest.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
 #define S_ACK 1
 #define S_DRIVER 2
 #define S_DRIVER_OK 4
@@ -52,27 +50,10 @@ static struct vq txq __attribute__((aligned(4096)));
 static uint8_t rxbuf[QSIZE][BUF] __attribute__((aligned(16)));
 static uint8_t txbuf[BUF + 64] __attribute__((aligned(16)));
 static volatile uint8_t *common, *devcfg, *notify_base;
-static uint32_t notify_mult, bdf;
+static uint32_t notify_mult;
 static uint8_t my_mac[6], peer_mac[6];
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static uint32_t cfg_read(unsigned reg)
-{
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | reg);
-	return inl(PCI_DATA);
-}
-
-static void cfg_write(unsigned reg, uint32_t v)
-{
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | reg);
-	outl(PCI_DATA, v);
-}
-
-static void w8(volatile uint8_t *b, unsigned off, uint8_t v) { b[off] = v; }
-static void w16(volatile uint8_t *b, unsigned off, uint16_t v) { *(volatile uint16_t *)(b + off) = v; }
-static void w32(volatile uint8_t *b, unsigned off, uint32_t v) { *(volatile uint32_t *)(b + off) = v; }
-static uint8_t r8(volatile uint8_t *b, unsigned off) { return b[off]; }
-static uint16_t r16(volatile uint8_t *b, unsigned off) { return *(volatile uint16_t *)(b + off); }
 
 static bool find_device(void)
 {
