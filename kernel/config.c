@@ -112,7 +112,7 @@ static int begin_vm(struct parser *p, struct str name)
 				"bad VM name %s (expected 1..31 chars of A-Z a-z 0-9 _ -)",
 				cfg_quote(name).s);
 	if (c->nvms >= CFG_MAX_VMS)
-		return cfg_fail(p, "too many VMs (max 16)");
+		return cfg_fail(p, "too many VMs (max %d)", CFG_MAX_VMS);
 	for (unsigned i = 0; i < c->nvms; i++)
 		if (str_eq(name, c->vms[i].name))
 			return cfg_fail(p, "duplicate VM name %s",

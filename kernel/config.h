@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_MAX_VMS 16
+#define CFG_MAX_VMS 64
 #define CFG_NAME_MAX 32      /* including NUL */
 #define CFG_PATH_MAX 128     /* including NUL */
 #define CFG_CMDLINE_MAX 512  /* including NUL */

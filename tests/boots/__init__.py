@@ -4,7 +4,8 @@ tests/boots/table.py for what a BootTest and a Judge are).
 
 One module per boot or family of boots, each a list TESTS:
   uefi.py         boot.*: the UEFI stage, self-tests, config errors
-  vms.py          vms.multiboot: the Multiboot test guests, all in one boot
+  vms.py          vms.multiboot: the Multiboot test guests, all in one boot;
+                  vms.many: 64 VMs (the most hv runs) side by side
   passthrough.py  vms.passthrough: host ports and a PCI function for one VM
   linux.py        vms.linux, vms.linux_shell: Debian's kernel as a guest
   isolation.py    vms.isolation, vms.isolation_avx512: isolation under attack

@@ -111,21 +111,21 @@ static size_t build_vms(int count)
     return n;
 }
 
-TEST(sixteen_vms_ok)
+TEST(sixty_four_vms_ok)
 {
-    build_vms(16);
+    build_vms(64);
     CHECK_OK(big);
-    CHECK_EQ_U64(cfg.nvms, 16);
-    CHECK_STR(cfg.vms[15].name, "vm15");
-    CHECK_STR(cfg.vms[15].kernel, "k15");
-    CHECK_EQ_U64(cfg.vms[15].line, 31);
-    CHECK_EQ_U64(cfg.vms[15].kernel_line, 32);
+    CHECK_EQ_U64(cfg.nvms, 64);
+    CHECK_STR(cfg.vms[63].name, "vm63");
+    CHECK_STR(cfg.vms[63].kernel, "k63");
+    CHECK_EQ_U64(cfg.vms[63].line, 127);
+    CHECK_EQ_U64(cfg.vms[63].kernel_line, 128);
 }
 
-TEST(seventeen_vms_error)
+TEST(sixty_five_vms_error)
 {
-    build_vms(17);
-    CHECK_ERR(big, 33, "too many VMs (max 16)");
+    build_vms(65);
+    CHECK_ERR(big, 129, "too many VMs (max 64)");
 }
 
 TEST(error_missing_kernel_at_header_line)
