@@ -205,10 +205,14 @@ static void queue_notify(void *dev, struct virtio_pci *vp, unsigned qi)
 	struct virtq_mem m = virtio_guest_mem(b->vm);
 	struct virtq_chain c;
 	const char *why = "";
-	enum virtq_result r;
+	enum virtq_result r = VIRTQ_EMPTY;
 	bool done = false;
 
-	while ((r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN) {
+	/* At most the ring's size of requests per notification, so one exit
+	 * does a bounded amount of work; a driver that made more available
+	 * meanwhile notifies again (or finds them on its next kick). */
+	for (unsigned i = 0; i < vp->vq[qi].size &&
+	     (r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN; i++) {
 		struct stream out = stream_of(&c, b->vm, true);
 		uint32_t written;
 		uint8_t status;

@@ -101,7 +101,7 @@ static void transmit(struct vnet *n)
 	struct virtq_chain c;
 	uint8_t frame[FRAME_MAX];
 	const char *why = "";
-	enum virtq_result r;
+	enum virtq_result r = VIRTQ_EMPTY;
 	bool done = false;
 
 	/* At most the ring's size per notification: the ring bounds what
