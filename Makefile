@@ -202,7 +202,8 @@ $(NEWLIB_LIBC): $(NEWLIB_TAR)
 # Kernel code that runs once or seldom (hv.cfg, loading images, ACPI,
 # start-up, self-tests, the monitor; host CPU set-up; PCI config space and
 # the devices guests touch rarely, the legacy PIT and PIC included, which
-# guests leave for the local APIC once up) is built for size, so hv.efi stays
+# guests leave for the local APIC once up, and the I/O APIC; CR-access
+# exits, rare with EPT) is built for size, so hv.efi stays
 # small; the exit path (vmx/), the other devices, the rest of arch/ and
 # these run on every exit or slice and stay -O2.
 KERNEL_HOT := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c \
@@ -215,8 +216,9 @@ KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS))) \
 	       drivers/fw_cfg.c drivers/pc_testdev.c drivers/vrtc.c \
 	       drivers/vacpi_pm.c drivers/virtio_pci.c drivers/virtio_blk.c \
 	       drivers/virtq.c drivers/msix.c drivers/msi.c drivers/virtio_net.c \
-	       drivers/vswitch.c drivers/vpit.c drivers/vpic.c \
+	       drivers/vswitch.c drivers/vpit.c drivers/vpic.c drivers/virtio_console.c \
 	       vmx/vcpu_state.c vmx/vmcs_setup.c vmx/vmx.c vmx/vmx_caps.c \
+	       vmx/exit_cr.c drivers/vioapic.c \
 	       vmx/vmx_controls.c vmx/vmx_adjust.c
 $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_COLD)): KERNEL_CFLAGS += -Os
 

@@ -14,7 +14,7 @@
  *                        cpus, sched, weight, on_crash, time_limit,
  *                        passthrough_io, passthrough_pci,
  *                        unassigned_memory, autostart, testdev,
- *                        disk (repeatable), net (repeatable)
+ *                        disk (repeatable), net (repeatable), console
  *   key = value          # trailing comment ('#' after a blank)
  * Keys and keyword values are case-sensitive (lowercase); only the memory
  * suffixes K/M/G are case-insensitive.
@@ -103,6 +103,8 @@ struct vm_config {
 	/* virtio-blk disks in file order (PCI 00:04.0, 00:05.0, ...). */
 	struct cfg_disk disks[CFG_DISKS_MAX];
 	unsigned ndisks;
+	/* `console = virtio`: a virtio console (PCI 00:0a.0) beside COM1. */
+	bool virtio_console;
 	/* virtio-net NICs in file order (PCI 00:08.0, 00:09.0). */
 	struct cfg_net nets[CFG_NETS_MAX];
 	unsigned nnets;

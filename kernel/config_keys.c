@@ -450,6 +450,17 @@ static const char *set_unassigned_memory(struct parser *p, struct str v)
 	return NULL;
 }
 
+static const char *set_console(struct parser *p, struct str v)
+{
+	static const char *const names[] = { "uart", "virtio", NULL };
+	int i = str_lookup(v, names);
+
+	if (i < 0)
+		return "uart or virtio";
+	p->vm->virtio_console = i == 1;
+	return NULL;
+}
+
 static const char *set_autostart(struct parser *p, struct str v)
 {
 	int yes = yes_no(v);
@@ -496,6 +507,7 @@ const struct key_def cfg_vm_keys[] = {
 	{ "cmdline", set_cmdline, CFG_CMDLINE_MAX - 1, KEY_EMPTY },
 	{ "disk", set_disk, CFG_PATH_MAX + 8, KEY_REPEAT },
 	{ "net", set_net, 48, KEY_REPEAT },
+	{ "console", set_console, 0, 0 },
 	{ "memory", set_memory, 0, 0 },
 	{ "vcpus", set_vcpus, 0, 0 },
 	{ "cpus", set_cpus, 0, 0 },

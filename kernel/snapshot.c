@@ -535,13 +535,14 @@ const char *snapshot_take(struct vm *vm, const char *tag)
 			 "cannot hold", vm->name);
 		return why;
 	}
-	if (vm->cfg->ndisks || vm->cfg->nnets) {
+	if (vm->cfg->ndisks || vm->cfg->nnets || vm->cfg->virtio_console) {
 		/* Their queues' (and disks' copy-on-write layers') state is
 		 * not in the snapshot format yet: refused rather than
 		 * restored wrong. */
 		snprintf(why, sizeof(why), "vm %s has virtio %s, which "
 			 "snapshots do not hold yet", vm->name,
-			 vm->cfg->ndisks ? "disks" : "NICs");
+			 vm->cfg->ndisks ? "disks" : vm->cfg->nnets ? "NICs"
+							      : "consoles");
 		return why;
 	}
 	if (!valid_tag(tag)) {

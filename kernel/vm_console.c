@@ -66,10 +66,31 @@ static bool holding;
 
 void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev)
 {
+	unsigned i;
+
 	spin_lock(&inputs_lock);
-	if (ninputs < CFG_MAX_VMS)
-		inputs[ninputs++] = (struct console_input){ vm, fn, dev };
+	for (i = 0; i < ninputs && inputs[i].vm != vm; i++)
+		;
+	if (i < CFG_MAX_VMS) {
+		inputs[i] = (struct console_input){ vm, fn, dev };
+		ninputs += i == ninputs;
+	}
 	spin_unlock(&inputs_lock);
+}
+
+bool vm_console_input_of(struct vm *vm, console_input_fn *fn, void **dev)
+{
+	bool found = false;
+
+	spin_lock(&inputs_lock);
+	for (unsigned i = 0; i < ninputs && !found; i++)
+		if (inputs[i].vm == vm) {
+			*fn = inputs[i].fn;
+			*dev = inputs[i].dev;
+			found = true;
+		}
+	spin_unlock(&inputs_lock);
+	return found;
 }
 
 void vm_console_unregister_input(struct vm *vm)

@@ -19,7 +19,11 @@ void vm_console_write(struct vm *vm, const char *buf, size_t len);
  * row, as on Xen's console) moves it to the next running VM, Ctrl-A 1-9
  * to that VM, Ctrl-A m opens the operator's monitor (kernel/monitor.c). */
 typedef void (*console_input_fn)(void *dev, uint8_t byte);
+/* A VM's later registration replaces its earlier one (its virtio console
+ * takes over from its UART, passing on what it cannot take). */
 void vm_console_register_input(struct vm *vm, console_input_fn fn, void *dev);
+/* The VM's registered input, if any. */
+bool vm_console_input_of(struct vm *vm, console_input_fn *fn, void **dev);
 /* The VM's input goes away (it failed to start). */
 void vm_console_unregister_input(struct vm *vm);
 /* Reads what the host console has received and hands it to the focused

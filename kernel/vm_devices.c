@@ -19,6 +19,7 @@
 #include "../drivers/vpit.h"
 #include "../drivers/vrtc.h"
 #include "../drivers/virtio_blk.h"
+#include "../drivers/virtio_console.h"
 #include "../drivers/virtio_net.h"
 #include "../drivers/vuart.h"
 #include "snapshot.h"
@@ -46,6 +47,7 @@ static const struct vm_device devices[] = {
 	{ "PCI configuration ports", vpci_attach, NULL, &vpci_snap },
 	{ "virtio-blk disks", virtio_blk_attach, virtio_blk_detach, NULL },
 	{ "virtio-net NICs", virtio_net_attach, virtio_net_detach, NULL },
+	{ "virtio console", virtio_console_attach, virtio_console_detach, NULL },
 	{ "ACPI PM registers", vacpi_pm_attach, NULL, &vacpi_pm_snap },
 	{ "I/O APIC", vioapic_attach, NULL, &vioapic_snap },
 	{ "local APIC page", vlapic_attach, NULL, NULL },

@@ -13,7 +13,9 @@ and checks the device's answer; a neighbour VM without a disk runs beside.
 In the same boot, virtio-net (tests/guests/vnet.c): net_a and net_b on
 switch sw0 exchange broadcasts and acknowledged unicast frames, net_c alone
 on sw1 must hear nothing, and net_a's spoofed frame (net_b's MAC as
-source) must be dropped by the switch.
+source) must be dropped by the switch.  And a virtio console (vcon.c):
+its lines reach the host log, and a line typed at the host console (after
+the monitor's `console vcon`) reaches its receive queue.
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ VIRTIO = BootTest(
          + vm("neighbour", "hello")
          + _nic("net_a", "sw0", "me=1 peer=2")
          + _nic("net_b", "sw0", "me=2 peer=1")
-         + _nic("net_c", "sw1", "me=3 alone=1")),
+         + _nic("net_c", "sw1", "me=3 alone=1")
+         + vm("vcon", "vcon", extra="console = virtio\n")),
     files={"guests/vblk.elf": "build/guests/vblk.elf",
            "guests/vnet.elf": "build/guests/vnet.elf",
+           "guests/vcon.elf": "build/guests/vcon.elf",
            "guests/hello.elf": "build/guests/hello.elf",
            "guests/disk.img": _image()},
     timeout_s=300,
@@ -62,7 +66,12 @@ VIRTIO = BootTest(
             r"vm vblk_ro: virtio-blk 0 at pci 00:04\.0: .*, read-only",
             r"vm net_a: virtio-net 0 at pci 00:08\.0 on switch sw0, mac "
             r"52:54:00:00:00:01",
-            r"hv: power off: idle; VMs: 7 exited, 0 stopped, 0 not started"],
+            r"vm vcon: virtio-console at pci 00:0a\.0",
+            r"hv: power off: idle; VMs: 8 exited, 0 stopped, 0 not started"],
+    # Typed at the host console, after moving input to vcon.
+    script=[(r"^\[vcon\] virtio-console ready for input", "\x01m"),
+            (r"hv monitor: 'help' lists the commands", "console vcon\r"),
+            (r"hv monitor: closed", "ping 42\r")],
     reject=[*ROOT_FAULT, r"not started:"],
     subtests={
         "virtio.blk_a": passes("vblk_a"),
@@ -76,6 +85,12 @@ VIRTIO = BootTest(
         "virtio.net_a": passes("net_a"),
         "virtio.net_b": passes("net_b"),
         "virtio.net_c": passes("net_c"),
+        # virtio-console: its lines on the VM's console, typed input.
+        "virtio.console": Judge(
+            expect=[r"^\[vcon\] virtio-console says hello$",
+                    r"^\[vcon\] typed over virtio-console: ping 42$",
+                    r"^\[vcon\] RESULT: PASS"],
+            reject=[r"^\[vcon\] .*FAIL"]),
         "virtio.net_spoof": Judge(
             expect=[r"switch sw0: vm net_a's virtio-net 0 sent frames with "
                     r"vm net_b's virtio-net 0's MAC as source: dropped"]),
