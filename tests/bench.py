@@ -251,7 +251,7 @@ def snapshots(efi: Path, plat: str) -> int:
     restored = {a["vm"]: a for a in _answers(log, "restore_ticks")}
     vms = _answers(log, "vms")
     clones = {m[1]: int(m[2]) for m in re.finditer(
-        r"vm (c\d+): cloned .* \(VM created in (\d+) TSC ticks\)", log)}
+        r"vm (\w+): cloned .* \(VM created in (\d+) TSC ticks\)", log)}
     if (len(taken) != 2 or not lists or len(restored) != 2 or not vms
             or len(clones) != 3):
         print(f"bench: no snapshot figures ({reason}); log in {work}")
