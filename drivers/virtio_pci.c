@@ -1,6 +1,8 @@
 /* Virtio over PCI, modern interface (see virtio_pci.h). */
 #include "virtio_pci.h"
 
+#include <string.h>
+
 #include "../kernel/log.h"
 #include "../kernel/vm.h"
 #include "../kernel/vm_irq.h"
@@ -25,6 +27,7 @@
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
 #define VIRTIO_PCI_CAP_ISR_CFG 3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
 
 /* device_status bits (2.1). */
 #define STATUS_ACKNOWLEDGE 1u
@@ -49,14 +52,14 @@ static void *guest_map(void *ctx, uint64_t gpa, uint64_t len)
 
 const struct virtq_mem virtio_guest_mem_ops = { guest_map, NULL };
 
-static void add_vendor_cap(struct virtio_pci *vp, uint8_t type,
-			   uint32_t off, uint32_t len, unsigned extra)
+static unsigned add_vendor_cap(struct virtio_pci *vp, uint8_t type,
+			       uint32_t off, uint32_t len, unsigned extra)
 {
 	struct vpci_func *f = &vp->func;
 	unsigned at = vpci_func_add_cap(f, PCI_CAP_ID_VNDR, 16 + extra);
 
 	if (!at)
-		return;
+		return 0;
 	f->cfg[at + 2] = (uint8_t)(16 + extra); /* cap_len */
 	f->cfg[at + 3] = type;
 	f->cfg[at + 4] = 0;                     /* bar */
@@ -64,6 +67,7 @@ static void add_vendor_cap(struct virtio_pci *vp, uint8_t type,
 	vpci_put32(f->cfg + at + 12, len);
 	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
 		vpci_put32(f->cfg + at + 16, NOTIFY_MULT);
+	return at;
 }
 
 /* INTx follows the ISR's queue and configuration bits while MSI-X is
@@ -340,11 +344,53 @@ static enum io_result bar_write(void *dev, struct vcpu *v, uint64_t off,
 	return IO_HANDLED;
 }
 
+static enum io_result bar_read(void *dev, struct vcpu *v, uint64_t off,
+			       unsigned size, uint64_t *val);
+static enum io_result bar_write(void *dev, struct vcpu *v, uint64_t off,
+				unsigned size, uint64_t val);
+
+/* The PCI configuration access window (4.1.4.9): an access of `length`
+ * bytes at `offset` of the BAR named by `bar`, through pci_cfg_data.  Only
+ * BAR0 exists; lengths other than 1, 2, 4, or an offset not aligned to
+ * the length, do nothing (reads give 0). */
+static bool window(const struct virtio_pci *vp, unsigned reg,
+		   uint32_t *off, unsigned *len)
+{
+	const uint8_t *c = vp->func.cfg + vp->pci_cfg_cap;
+
+	if (!vp->pci_cfg_cap || reg != vp->pci_cfg_cap + 16u || c[4] != 0)
+		return false;
+	*off = vpci_get32(c + 8);
+	*len = vpci_get32(c + 12);
+	return (*len == 1 || *len == 2 || *len == 4) && !(*off % *len);
+}
+
+static uint32_t cfg_read(void *dev, unsigned reg, uint32_t held)
+{
+	struct virtio_pci *vp = dev;
+	uint32_t off;
+	unsigned len;
+	uint64_t v = 0;
+
+	if (!vp->pci_cfg_cap || reg != vp->pci_cfg_cap + 16u)
+		return held;
+	if (window(vp, reg, &off, &len))
+		bar_read(vp, NULL, off, len, &v);
+	return (uint32_t)v;
+}
+
 static void cfg_write(void *dev, unsigned reg)
 {
 	struct virtio_pci *vp = dev;
+	uint32_t off;
+	unsigned len;
 
-	(void)reg;
+	if (window(vp, reg, &off, &len)) {
+		bar_write(vp, NULL, off, len,
+			  vpci_get32(vp->func.cfg + reg) &
+				  (len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1));
+		return;
+	}
 	spin_lock(vp->lock);
 	msix_cfg_written(&vp->msix, vp->vm);
 	update_intx(vp);
@@ -364,7 +410,7 @@ static void func_reset(void *dev)
 }
 
 static const struct vpci_func_ops func_ops = {
-	bar_read, bar_write, cfg_write, func_reset,
+	bar_read, bar_write, cfg_write, func_reset, cfg_read,
 };
 
 bool virtio_pci_create(struct virtio_pci *vp, struct vm *vm, unsigned slot,
@@ -399,6 +445,15 @@ bool virtio_pci_create(struct virtio_pci *vp, struct vm *vm, unsigned slot,
 	add_vendor_cap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, DEVICE_OFF, DEVICE_LEN, 0);
 	add_vendor_cap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY_OFF,
 		       NOTIFY_MULT * nqueues, 4);
+	/* 4.1.4.9: every device has the configuration access window; the
+	 * driver writes bar, offset and length, then reads or writes
+	 * pci_cfg_data. */
+	vp->pci_cfg_cap = (uint8_t)add_vendor_cap(vp, VIRTIO_PCI_CAP_PCI_CFG,
+						  0, 0, 4);
+	if (vp->pci_cfg_cap) {
+		f->wmask[vp->pci_cfg_cap + 4] = 0xff;            /* bar */
+		memset(f->wmask + vp->pci_cfg_cap + 8, 0xff, 12); /* offset, length, data */
+	}
 	if (!msix_init(&vp->msix, f, nqueues + 1, MSIX_TABLE_OFF, MSIX_PBA_OFF))
 		return false;
 	vpci_func_seal(f);

@@ -64,6 +64,7 @@ struct virtio_pci {
 	uint16_t queue_max;
 	struct virtio_queue vq[VIRTIO_MAX_QUEUES];
 	bool intx_high, broken_logged, early_notify_logged;
+	uint8_t pci_cfg_cap; /* config offset of the access window's cap */
 };
 
 /* Sets up vp as virtio device `device_id` (5.x: 2 = block) in PCI slot

@@ -66,12 +66,14 @@ void vpci_func_seal(struct vpci_func *f)
 	memcpy(f->reset_cfg, f->cfg, sizeof(f->cfg));
 }
 
-uint32_t vpci_func_cfg_read(const struct vpci_func *f, unsigned reg)
+uint32_t vpci_func_cfg_read(struct vpci_func *f, unsigned reg)
 {
+	uint32_t v = vpci_get32(f->cfg + reg);
+
 	/* A BAR being sized reads its size mask (6.2.5.1). */
 	if (reg == PCI_CFG_BAR0 && f->bar_sizing)
 		return ~(f->bar_size - 1);
-	return vpci_get32(f->cfg + reg);
+	return f->ops->cfg_read ? f->ops->cfg_read(f->dev, reg, v) : v;
 }
 
 void vpci_func_cfg_write(struct vpci_func *f, unsigned reg, uint32_t val,

@@ -35,6 +35,10 @@ struct vpci_func_ops {
 				    unsigned size, uint64_t val);
 	void (*cfg_write)(void *dev, unsigned reg);
 	void (*reset)(void *dev);
+	/* Optional: the value a config read of dword `reg` returns, given
+	 * what config space holds (virtio's PCI configuration access
+	 * window reads the BAR). */
+	uint32_t (*cfg_read)(void *dev, unsigned reg, uint32_t held);
 };
 
 struct vpci_func {
@@ -68,7 +72,7 @@ unsigned vpci_func_add_cap(struct vpci_func *f, uint8_t id, unsigned len);
 void vpci_func_seal(struct vpci_func *f);
 
 /* Config space access (dword register `reg`, byte enables `bytes`). */
-uint32_t vpci_func_cfg_read(const struct vpci_func *f, unsigned reg);
+uint32_t vpci_func_cfg_read(struct vpci_func *f, unsigned reg);
 void vpci_func_cfg_write(struct vpci_func *f, unsigned reg, uint32_t val,
 			 unsigned bytes);
 /* BAR0's guest-physical address and whether it decodes now. */

@@ -195,6 +195,31 @@ static bool request(uint32_t type, uint32_t sector, uint32_t len, bool in,
 	return true;
 }
 
+/* 4.1.4.9: the VIRTIO_PCI_CAP_PCI_CFG capability's window onto BAR0:
+ * num_queues (2 bytes at 0x12) read through it equals the MMIO read, and
+ * queue_select (0x16) set to 7 through it reads back 7 over MMIO. */
+static bool pci_cfg_window(void)
+{
+	unsigned cap;
+	bool ok;
+
+	for (cap = cfg_read(0x34) & 0xff; cap; cap = (cfg_read(cap) >> 8) & 0xff)
+		if ((cfg_read(cap) & 0xff) == 0x09 && (cfg_read(cap) >> 24) == 5)
+			break;
+	if (!cap)
+		return false;
+	cfg_write(cap + 4, 0);      /* bar 0 */
+	cfg_write(cap + 8, 0x12);   /* offset: num_queues */
+	cfg_write(cap + 12, 2);     /* length */
+	ok = (cfg_read(cap + 16) & 0xffff) == r16(common, 0x12) &&
+	     r16(common, 0x12) >= 1;
+	cfg_write(cap + 8, 0x16);   /* queue_select */
+	cfg_write(cap + 16, 7);
+	ok = ok && r16(common, 0x16) == 7;
+	w16(common, 0x16, 0);
+	return ok;
+}
+
 static uint8_t pattern(uint32_t sector, uint32_t i)
 {
 	return (uint8_t)(sector * 7 + i);
@@ -220,6 +245,8 @@ int guest_main(uint32_t magic, uint32_t info)
 	      "ISR, device configuration and MSI-X capabilities");
 	if (!common)
 		return verdict();
+	check(pci_cfg_window(), "4.1.4.9: the PCI configuration access "
+	      "capability reads and writes the common configuration");
 	check((device_features(1) & F_VERSION_1_HI) != 0,
 	      "6.1: the device offers VIRTIO_F_VERSION_1");
 	check(((device_features(0) & F_BLK_RO) != 0) == ro,
