@@ -388,7 +388,7 @@ $(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox $(LINUX_DIR)/modules/orde
 	@cd $(LINUX_DIR)/root && find . | cpio -o -H newc --quiet | gzip -9 > ../initrd.img
 
 $(BUILD)/guests/%.o: tests/guests/%.c tests/guests/guest.h tests/guests/ap.h \
-		     tests/guests/pci_guest.h
+		     tests/guests/pci_guest.h tests/guests/virtio_guest.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (guest)"
 	@$(CC) $(GUEST_CFLAGS) -c $< -o $@

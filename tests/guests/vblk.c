@@ -13,37 +13,26 @@
  * read-only: writes must fail), "sectors=N" (the image's size).  Two VMs
  * with the same image write different patterns to sector 5 and must
  * each read back only their own (copy-on-write per VM). */
-#include "pci_guest.h"
+#include "virtio_guest.h"
 
 #define LAPIC 0xfee00000u
 #define MSI_VECTOR_Q 0x40
 #define MSI_VECTOR_CFG 0x41
 
 /* Status (2.1) and features. */
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 64
-#define F_VERSION_1_HI (1u << 0) /* bit 32 */
 #define F_BLK_RO (1u << 5)
 #define F_INDIRECT (1u << 28)
 
-#define QSIZE 8
 #define T_IN 0
 #define T_OUT 1
 #define T_FLUSH 4
 #define T_GET_ID 8
 #define T_DISCARD 11
 
-static volatile uint8_t *common, *isr, *devcfg, *notify_base;
-static uint32_t notify_mult;
-static volatile uint32_t *msix_table;
 static volatile uint32_t q_irqs, cfg_irqs;
 
 /* The queue: 16-aligned descriptors, 2-aligned available ring, 4-aligned
  * used ring (2.7, Table "Virtqueue Part Alignment"). */
-struct vdesc { uint64_t addr; uint32_t len; uint16_t flags, next; };
 static struct vdesc desc[QSIZE] __attribute__((aligned(16)));
 static struct { uint16_t flags, idx, ring[QSIZE], used_event; } avail
 	__attribute__((aligned(2)));
@@ -68,32 +57,7 @@ static void on_irq(uint32_t vector)
 /* Finds the first 1af4:1042 function from `from` on; its BAR0 layout. */
 static bool find_device(unsigned from)
 {
-	for (unsigned dev = from; dev < 32; dev++) {
-		bdf = dev << 3;
-		if (cfg_read(0) != 0x10421af4u)
-			continue;
-		uint8_t *bar = (uint8_t *)(cfg_read(0x10) & ~0xfu);
-		cfg_write(0x04, cfg_read(0x04) | 0x6); /* memory, bus master */
-		for (unsigned cap = cfg_read(0x34) & 0xff; cap;
-		     cap = (cfg_read(cap) >> 8) & 0xff) {
-			uint32_t h = cfg_read(cap);
-			uint8_t *p = bar + cfg_read(cap + 8);
-			if ((h & 0xff) == 0x11) {
-				msix_table = (volatile uint32_t *)(bar + (cfg_read(cap + 4) & ~7u));
-				continue;
-			}
-			if ((h & 0xff) != 0x09)
-				continue;
-			switch ((h >> 24) & 0xff) {
-			case 1: common = p; break;
-			case 2: notify_base = p; notify_mult = cfg_read(cap + 16); break;
-			case 3: isr = p; break;
-			case 4: devcfg = p; break;
-			}
-		}
-		return true;
-	}
-	return false;
+	return virtio_find(0x10421af4u, from);
 }
 
 static void msix_on(void)

@@ -5,85 +5,25 @@
  * for a line typed at the host console and echoes it: typed keys reach
  * the virtio console once its receive queue runs.  Ends with a transmit
  * buffer outside RAM (DEVICE_NEEDS_RESET, 2.1.2). */
-#include "pci_guest.h"
+#include "virtio_guest.h"
 
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 64
-#define QSIZE 8
 #define WAIT_TICKS 4000000000ull
-
-struct vdesc { uint64_t addr; uint32_t len; uint16_t flags, next; };
-struct vq {
-	struct vdesc desc[QSIZE] __attribute__((aligned(16)));
-	struct { uint16_t flags, idx, ring[QSIZE], used_event; } avail
-		__attribute__((aligned(2)));
-	volatile struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[QSIZE]; uint16_t avail_event; } used
-		__attribute__((aligned(4)));
-	uint16_t last_used;
-};
 
 static struct vq rxq __attribute__((aligned(4096)));
 static struct vq txq __attribute__((aligned(4096)));
 static char rxbuf[QSIZE][16];
 static char txbuf[128];
-static volatile uint8_t *common, *notify_base;
-static uint32_t notify_mult;
 
 static bool find_device(void)
 {
-	for (unsigned dev = 0; dev < 32; dev++) {
-		bdf = dev << 3;
-		if (cfg_read(0) != 0x10431af4u)
-			continue;
-		uint8_t *bar = (uint8_t *)(cfg_read(0x10) & ~0xfu);
-		cfg_write(0x04, cfg_read(0x04) | 0x6);
-		for (unsigned cap = cfg_read(0x34) & 0xff; cap;
-		     cap = (cfg_read(cap) >> 8) & 0xff) {
-			uint32_t h = cfg_read(cap);
-			if ((h & 0xff) != 0x09)
-				continue;
-			if (((h >> 24) & 0xff) == 1)
-				common = bar + cfg_read(cap + 8);
-			if (((h >> 24) & 0xff) == 2) {
-				notify_base = bar + cfg_read(cap + 8);
-				notify_mult = cfg_read(cap + 16);
-			}
-		}
-		return common && notify_base;
-	}
-	return false;
-}
-
-static bool setup_queue(struct vq *q, uint16_t index)
-{
-	w16(common, 0x16, index);
-	w16(common, 0x18, QSIZE);
-	w32(common, 0x20, (uint32_t)q->desc);
-	w32(common, 0x24, 0);
-	w32(common, 0x28, (uint32_t)&q->avail);
-	w32(common, 0x2c, 0);
-	w32(common, 0x30, (uint32_t)&q->used);
-	w32(common, 0x34, 0);
-	w16(common, 0x1c, 1);
-	return r16(common, 0x1c) == 1;
-}
-
-static void kick(uint16_t index)
-{
-	w16(common, 0x16, index);
-	w16(notify_base, r16(common, 0x1e) * notify_mult, index);
+	return virtio_find(0x10431af4u, 0) && common && notify_base;
 }
 
 static bool put(uint32_t addr, uint32_t len)
 {
 	txq.desc[0] = (struct vdesc){ addr, len, 0, 0 };
-	txq.avail.ring[txq.avail.idx % QSIZE] = 0;
-	__asm__ volatile("" ::: "memory");
-	txq.avail.idx++;
-	kick(1);
+	vq_offer(&txq, 0);
+	vq_kick(1);
 	for (uint64_t until = rdtsc() + WAIT_TICKS / 100;
 	     txq.used.idx == txq.last_used && rdtsc() < until;)
 		;
@@ -106,9 +46,7 @@ static bool write_line(const char *s)
 static void post_rx(uint16_t i)
 {
 	rxq.desc[i] = (struct vdesc){ (uint32_t)rxbuf[i], sizeof(rxbuf[i]), 2, 0 };
-	rxq.avail.ring[rxq.avail.idx % QSIZE] = i;
-	__asm__ volatile("" ::: "memory");
-	rxq.avail.idx++;
+	vq_offer(&rxq, i);
 }
 
 int guest_main(uint32_t magic, uint32_t info)
@@ -127,12 +65,12 @@ int guest_main(uint32_t magic, uint32_t info)
 	w32(common, 0x0c, 1); /* VERSION_1 */
 	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK);
 	check(r8(common, 0x14) & S_FEATURES_OK, "3.1.1: FEATURES_OK for VERSION_1");
-	check(setup_queue(&rxq, 0) && setup_queue(&txq, 1),
+	check(vq_setup(&rxq, 0) && vq_setup(&txq, 1),
 	      "5.3.2: port 0's receiveq and transmitq");
 	for (uint16_t i = 0; i < QSIZE; i++)
 		post_rx(i);
 	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	kick(0);
+	vq_kick(0);
 	check(write_line("virtio-console says hello"),
 	      "5.3.6: the device takes a transmit buffer");
 	write_line("virtio-console ready for input");
@@ -149,7 +87,7 @@ int guest_main(uint32_t magic, uint32_t info)
 					line[n++] = ch;
 			}
 			post_rx(id < QSIZE ? id : 0);
-			kick(0);
+			vq_kick(0);
 		}
 	}
 	line[n] = 0;

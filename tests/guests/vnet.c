@@ -18,94 +18,33 @@
  *   - finally gives the device a transmit buffer outside its RAM: the
  *     device must set DEVICE_NEEDS_RESET (2.1.2), and a reset clears it.
  * The serial log carries the CHECK lines and RESULT. */
-#include "pci_guest.h"
+#include "virtio_guest.h"
 
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 64
 #define F_MAC (1u << 5)
-#define F_VERSION_1_HI (1u << 0)
 
-#define QSIZE 8
 #define NET_HDR 12
 #define BUF 1536
 #define ETHERTYPE 0x88b5 /* IEEE local experimental */
 #define UNICASTS 20
 #define WAIT_TICKS 2000000000ull
 
-struct vdesc { uint64_t addr; uint32_t len; uint16_t flags, next; };
-struct vq {
-	struct vdesc desc[QSIZE] __attribute__((aligned(16)));
-	struct { uint16_t flags, idx, ring[QSIZE], used_event; } avail
-		__attribute__((aligned(2)));
-	volatile struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[QSIZE]; uint16_t avail_event; } used
-		__attribute__((aligned(4)));
-	uint16_t last_used;
-};
-
 static struct vq rxq __attribute__((aligned(4096)));
 static struct vq txq __attribute__((aligned(4096)));
 static uint8_t rxbuf[QSIZE][BUF] __attribute__((aligned(16)));
 static uint8_t txbuf[BUF + 64] __attribute__((aligned(16)));
-static volatile uint8_t *common, *devcfg, *notify_base;
-static uint32_t notify_mult;
 static uint8_t my_mac[6], peer_mac[6];
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 
 static bool find_device(void)
 {
-	for (unsigned dev = 0; dev < 32; dev++) {
-		bdf = dev << 3;
-		if (cfg_read(0) != 0x10411af4u)
-			continue;
-		uint8_t *bar = (uint8_t *)(cfg_read(0x10) & ~0xfu);
-		cfg_write(0x04, cfg_read(0x04) | 0x6); /* memory, bus master */
-		for (unsigned cap = cfg_read(0x34) & 0xff; cap;
-		     cap = (cfg_read(cap) >> 8) & 0xff) {
-			uint32_t h = cfg_read(cap);
-			uint8_t *p = bar + cfg_read(cap + 8);
-			if ((h & 0xff) != 0x09)
-				continue;
-			switch ((h >> 24) & 0xff) {
-			case 1: common = p; break;
-			case 2: notify_base = p; notify_mult = cfg_read(cap + 16); break;
-			case 4: devcfg = p; break;
-			}
-		}
-		return common && devcfg && notify_base;
-	}
-	return false;
-}
-
-static bool setup_queue(struct vq *q, uint16_t index)
-{
-	w16(common, 0x16, index);
-	w16(common, 0x18, QSIZE);
-	w32(common, 0x20, (uint32_t)q->desc);
-	w32(common, 0x24, 0);
-	w32(common, 0x28, (uint32_t)&q->avail);
-	w32(common, 0x2c, 0);
-	w32(common, 0x30, (uint32_t)&q->used);
-	w32(common, 0x34, 0);
-	w16(common, 0x1c, 1);
-	return r16(common, 0x1c) == 1;
-}
-
-static void kick(uint16_t index)
-{
-	w16(common, 0x16, index);
-	w16(notify_base, r16(common, 0x1e) * notify_mult, index);
+	return virtio_find(0x10411af4u, 0) && common && devcfg && notify_base;
 }
 
 static void post_rx(uint16_t i)
 {
 	rxq.desc[i] = (struct vdesc){ (uint32_t)rxbuf[i], BUF, 2, 0 };
-	rxq.avail.ring[rxq.avail.idx % QSIZE] = i;
-	__asm__ volatile("" ::: "memory");
-	rxq.avail.idx++;
+	vq_offer(&rxq, i);
 }
 
 /* Sends `len` frame bytes from txbuf + NET_HDR (the header zeroed, no
@@ -115,10 +54,8 @@ static bool send_at(uint32_t addr, uint32_t len)
 	for (unsigned i = 0; i < NET_HDR; i++)
 		txbuf[i] = 0;
 	txq.desc[0] = (struct vdesc){ addr, NET_HDR + len, 0, 0 };
-	txq.avail.ring[txq.avail.idx % QSIZE] = 0;
-	__asm__ volatile("" ::: "memory");
-	txq.avail.idx++;
-	kick(1);
+	vq_offer(&txq, 0);
+	vq_kick(1);
 	for (uint64_t until = rdtsc() + WAIT_TICKS / 20;
 	     txq.used.idx == txq.last_used && rdtsc() < until;)
 		;
@@ -165,7 +102,7 @@ static struct frame receive(uint64_t ticks)
 
 	if (pending != 0xffff) { /* give the last one's buffer back */
 		post_rx(pending);
-		kick(0);
+		vq_kick(0);
 		pending = 0xffff;
 	}
 	for (uint64_t until = rdtsc() + ticks;
@@ -289,12 +226,12 @@ int guest_main(uint32_t magic, uint32_t info)
 	for (unsigned i = 0; i < 6; i++)
 		mac_ok &= r8(devcfg, i) == my_mac[i];
 	check(mac_ok, "5.1.4: the configuration's mac is the one hv.cfg gave");
-	check(setup_queue(&rxq, 0) && setup_queue(&txq, 1),
+	check(vq_setup(&rxq, 0) && vq_setup(&txq, 1),
 	      "5.1.2: receiveq1 and transmitq1 take 8 entries");
 	for (uint16_t i = 0; i < QSIZE; i++)
 		post_rx(i);
 	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	kick(0);
+	vq_kick(0);
 
 	if (alone) {
 		/* sw0's VMs flood broadcasts meanwhile: none may come here. */
