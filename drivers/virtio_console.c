@@ -80,43 +80,25 @@ static void input(void *dev, uint8_t byte)
 		c->uart_in(c->uart, byte);
 }
 
-static void transmit(struct vcon *c)
+/* One transmitted chain: its bytes to the VM's console lines. */
+static void transmit(void *dev, const struct virtq_chain *ch,
+		     const struct virtq_mem *m)
 {
-	struct virtio_pci *vp = &c->vp;
-	struct virtq_mem m = virtio_guest_mem(c->vm);
-	struct virtq *q = &vp->vq[TXQ].q;
-	struct virtq_chain ch;
-	const char *why = "";
-	enum virtq_result r = VIRTQ_EMPTY;
-	bool done = false;
+	struct vcon *c = dev;
+	char buf[CHUNK];
 
-	for (unsigned i = 0; i < vp->vq[TXQ].size &&
-	     (r = virtq_pop(q, &m, &ch, &why)) == VIRTQ_CHAIN; i++) {
-		char buf[CHUNK];
-
-		for (uint64_t off = 0; off < ch.readable_len; off += CHUNK) {
-			uint64_t n = ch.readable_len - off < CHUNK
-					     ? ch.readable_len - off : CHUNK;
-			virtq_chain_copy(&ch, &m, false, off, buf, n);
-			vm_console_write(c->vm, buf, n);
-		}
-		if (virtq_push(q, &m, ch.head, 0, &why)) {
-			r = VIRTQ_BROKEN;
-			break;
-		}
-		done = true;
+	for (uint64_t off = 0; off < ch->readable_len; off += CHUNK) {
+		uint64_t n = ch->readable_len - off < CHUNK
+				     ? ch->readable_len - off : CHUNK;
+		virtq_chain_copy(ch, m, false, off, buf, n);
+		vm_console_write(c->vm, buf, n);
 	}
-	if (done)
-		virtio_pci_interrupt(vp, TXQ);
-	if (r == VIRTQ_BROKEN)
-		virtio_pci_broken(vp, why);
 }
 
 static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
 {
-	(void)vp;
 	if (q == TXQ)
-		transmit(dev);
+		virtio_pci_consume(vp, TXQ, transmit);
 	else
 		flush_rx(dev); /* new receive buffers: keys that waited */
 }

@@ -93,48 +93,29 @@ static void deliver(struct vswitch_port *p, const uint8_t *frame,
 	virtio_pci_interrupt(vp, RXQ);
 }
 
-static void transmit(struct vnet *n)
+/* One transmitted chain: a frame after its header, to the switch. */
+static void transmit(void *dev, const struct virtq_chain *c,
+		     const struct virtq_mem *m)
 {
-	struct virtio_pci *vp = &n->vp;
-	struct virtq_mem m = virtio_guest_mem(n->vm);
-	struct virtq *q = &vp->vq[TXQ].q;
-	struct virtq_chain c;
+	struct vnet *n = dev;
 	uint8_t frame[FRAME_MAX];
-	const char *why = "";
-	enum virtq_result r = VIRTQ_EMPTY;
-	bool done = false;
+	uint64_t len = c->readable_len - NET_HDR;
 
-	/* At most the ring's size per notification: the ring bounds what
-	 * one exit does. */
-	for (unsigned i = 0; i < vp->vq[TXQ].size &&
-	     (r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN; i++) {
-		uint64_t len = c.readable_len - NET_HDR;
-
-		if (c.readable_len < NET_HDR || len > FRAME_MAX) {
-			n->tx_dropped++; /* no header, or too long */
-		} else {
-			virtq_chain_copy(&c, &m, false, NET_HDR, frame, len);
-			n->tx_frames++;
-			vswitch_send(&n->port, frame, (uint32_t)len);
-		}
-		if (virtq_push(q, &m, c.head, 0, &why)) {
-			r = VIRTQ_BROKEN;
-			break;
-		}
-		done = true;
+	if (c->readable_len < NET_HDR || len > FRAME_MAX) {
+		n->tx_dropped++; /* no header, or too long */
+		return;
 	}
-	if (done)
-		virtio_pci_interrupt(vp, TXQ);
-	if (r == VIRTQ_BROKEN)
-		virtio_pci_broken(vp, why);
+	virtq_chain_copy(c, m, false, NET_HDR, frame, len);
+	n->tx_frames++;
+	vswitch_send(&n->port, frame, (uint32_t)len);
 }
 
 static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
 {
-	(void)vp;
+	(void)dev;
 	/* Receive buffers wait for frames; nothing to do when more come. */
 	if (q == TXQ)
-		transmit(dev);
+		virtio_pci_consume(vp, TXQ, transmit);
 }
 
 /* The configuration layout (5.1.4): mac, then status. */

@@ -262,6 +262,32 @@ static unsigned common_field_size(unsigned off)
 	return off < 0x3c ? 2 : 0;
 }
 
+void virtio_pci_consume(struct virtio_pci *vp, unsigned qi,
+			void (*take)(void *dev, const struct virtq_chain *c,
+				     const struct virtq_mem *m))
+{
+	struct virtq_mem m = virtio_guest_mem(vp->vm);
+	struct virtq *q = &vp->vq[qi].q;
+	struct virtq_chain c;
+	const char *why = "";
+	enum virtq_result r = VIRTQ_EMPTY;
+	bool done = false;
+
+	for (unsigned i = 0; i < vp->vq[qi].size &&
+	     (r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN; i++) {
+		take(vp->dev, &c, &m);
+		if (virtq_push(q, &m, c.head, 0, &why)) {
+			r = VIRTQ_BROKEN;
+			break;
+		}
+		done = true;
+	}
+	if (done)
+		virtio_pci_interrupt(vp, qi);
+	if (r == VIRTQ_BROKEN)
+		virtio_pci_broken(vp, why);
+}
+
 bool virtio_pci_queue_ready(const struct virtio_pci *vp, unsigned q)
 {
 	return q < vp->nqueues && vp->vq[q].enabled &&
