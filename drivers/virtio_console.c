@@ -49,13 +49,19 @@ static void flush_rx(struct vcon *c)
 
 		if (r == VIRTQ_EMPTY)
 			break;
-		if (r == VIRTQ_BROKEN || virtq_push(q, &m, ch.head,
-			n = ch.writable_len < c->npending ? (uint32_t)ch.writable_len
-							  : c->npending, &why)) {
+		if (r == VIRTQ_BROKEN) {
 			virtio_pci_broken(vp, why);
 			return;
 		}
+		/* The bytes go in before the used ring says so: a driver on
+		 * another CPU may read them the moment it sees the entry. */
+		n = ch.writable_len < c->npending ? (uint32_t)ch.writable_len
+						  : c->npending;
 		virtq_chain_copy(&ch, &m, true, 0, c->pending, n);
+		if (virtq_push(q, &m, ch.head, n, &why)) {
+			virtio_pci_broken(vp, why);
+			return;
+		}
 		memmove(c->pending, c->pending + n, c->npending - n);
 		c->npending -= n;
 		done = true;
