@@ -23,6 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import emu  # noqa: E402
+try:  # KVM in the same emulator, beside hv (issue 15): tests/bench_kvm.py
+    import bench_kvm  # noqa: E402
+except ImportError:
+    bench_kvm = None
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = """[hypervisor]
@@ -117,6 +121,8 @@ def main() -> int:
     for key, what in ROWS:
         print(f"  {what:<55} {figures[key][0]:>8} {figures[key][1]:>8}")
     rc = cross_cpu(log, figures, work)
+    if bench_kvm:
+        rc = bench_kvm.run(Path(args.efi), plat, figures) or rc
     rc = footprint(Path(args.efi), log, work) or rc
     rc = stats_off(Path(args.efi), Path(args.guest), plat, figures) or rc
     rc = slice_end(Path(args.efi), Path(args.guest), plat) or rc
