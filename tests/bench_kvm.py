@@ -24,6 +24,7 @@ Used by tests/bench.py (run()) and alone:
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -133,7 +134,7 @@ def run(efi: Path, plat: str, figures: dict) -> int:
               "instruction count: only Bochs makes the two comparable); "
               "hv's figures only")
         return 0
-    missing = [str(p.relative_to(ROOT)) for p in artifacts().values()
+    missing = [os.path.relpath(p, ROOT) for p in artifacts().values()
                if not p.exists()]
     if missing:
         print(f"bench: no KVM column ({', '.join(missing)} missing: "
