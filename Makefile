@@ -336,9 +336,10 @@ linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img $(LINUX_DIR)/disk.img
 
 # The kernel that linux-image-amd64 currently depends on, unmodified, and
 # the modules the tests load from the initramfs, in load order (their
-# `depends=` first): virtio-blk over PCI, and ext4 (which mounts ext2).
+# `depends=` first): virtio-blk, -net and -console over PCI, and ext4
+# (which mounts ext2).
 LINUX_MODULES := virtio_ring virtio virtio_pci_modern_dev \
-		 virtio_pci_legacy_dev virtio_pci virtio_blk failover \
+		 virtio_pci_legacy_dev virtio_pci virtio_console virtio_blk failover \
 		 net_failover virtio_net crc16 mbcache jbd2 crc32c_generic ext4
 $(LINUX_DIR)/linux-image.deb:
 	@mkdir -p $(LINUX_DIR)/pkg
@@ -376,13 +377,23 @@ $(LINUX_DIR)/disk.img: $(wildcard tests/linux/disk/*)
 	@echo "  MKE2FS  $@"
 	@rm -f $@ && /sbin/mke2fs -q -t ext2 -b 1024 -d tests/linux/disk $@ 4M
 
-$(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox $(LINUX_DIR)/modules/order
+# The bench's I/O loads (tests/linux/hvbench.c): a static program with no
+# libc, as a Linux user program, for the guest's initramfs.
+$(LINUX_DIR)/hvbench: tests/linux/hvbench.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (Linux user)"
+	@$(CC) -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie \
+	  -no-pie -O2 $(WARN) -o $@ $<
+
+$(LINUX_DIR)/initrd.img: tests/linux/init /bin/busybox $(LINUX_DIR)/modules/order \
+			 $(LINUX_DIR)/hvbench
 	@echo "  CPIO    $@"
 	@rm -rf $(LINUX_DIR)/root && mkdir -p $(LINUX_DIR)/root/bin \
 	  $(LINUX_DIR)/root/proc $(LINUX_DIR)/root/sys $(LINUX_DIR)/root/dev \
 	  $(LINUX_DIR)/root/lib/hv-modules
 	@cp /bin/busybox $(LINUX_DIR)/root/bin/busybox
 	@cp tests/linux/init $(LINUX_DIR)/root/init
+	@cp $(LINUX_DIR)/hvbench $(LINUX_DIR)/root/bin/hvbench
 	@cp $(LINUX_DIR)/modules/*.ko $(LINUX_DIR)/modules/order \
 	  $(LINUX_DIR)/root/lib/hv-modules/
 	@cd $(LINUX_DIR)/root && find . | cpio -o -H newc --quiet | gzip -9 > ../initrd.img

@@ -25,8 +25,17 @@
 #define SECTOR 512ull
 #define BLOCK 4096ull
 #define QUEUE_MAX 128
+/* One request moves at most SEG_MAX segments of SEGMENT_BYTES (offered
+ * as seg_max and size_max, 5.2.4; Linux splits its requests to fit), so
+ * one notification's work, at most QUEUE_MAX requests, copies at most
+ * 128 x 248 KiB = 31 MiB however the driver builds its chains.  A longer
+ * request fails with VIRTIO_BLK_S_IOERR. */
+#define SEG_MAX (VIRTQ_MAX_CHAIN - 2) /* header and status take two */
+#define SEGMENT_BYTES BLOCK
+#define REQUEST_MAX_BYTES (SEG_MAX * SEGMENT_BYTES)
 
 /* Features (5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX (1ull << 1)
 #define VIRTIO_BLK_F_SEG_MAX (1ull << 2)
 #define VIRTIO_BLK_F_RO (1ull << 5)
 #define VIRTIO_BLK_F_BLK_SIZE (1ull << 6)
@@ -152,7 +161,8 @@ static uint8_t request(struct vblk *b, const struct virtq_chain *c,
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		data = out.len - 1;
-		if (in.len != HEADER_BYTES || !in_range(b, sector, data))
+		if (in.len != HEADER_BYTES || data > REQUEST_MAX_BYTES ||
+		    !in_range(b, sector, data))
 			return VIRTIO_BLK_S_IOERR;
 		if (!disk_io(b, false, sector * SECTOR, data, &out, 0))
 			return VIRTIO_BLK_S_IOERR;
@@ -160,7 +170,8 @@ static uint8_t request(struct vblk *b, const struct virtq_chain *c,
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_OUT:
 		data = in.len - HEADER_BYTES;
-		if (out.len != 1 || b->ro || !in_range(b, sector, data))
+		if (out.len != 1 || b->ro || data > REQUEST_MAX_BYTES ||
+		    !in_range(b, sector, data))
 			return VIRTIO_BLK_S_IOERR;
 		return disk_io(b, true, sector * SECTOR, data, &in, HEADER_BYTES)
 			       ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
@@ -244,12 +255,13 @@ static uint64_t config_read(void *dev, unsigned off, unsigned size)
 	struct vblk *b = dev;
 	uint8_t cfg[64] = { 0 };
 	uint64_t v = 0;
-	uint32_t seg_max = VIRTQ_MAX_CHAIN - 2, blk_size = SECTOR;
+	uint32_t size_max = SEGMENT_BYTES, seg_max = SEG_MAX, blk_size = SECTOR;
 	uint32_t max_discard = b->capacity > 0xffffffffull ? 0xffffffffu
 							   : (uint32_t)b->capacity;
 	uint32_t one = 1;
 
 	memcpy(cfg + 0, &b->capacity, 8);
+	memcpy(cfg + 8, &size_max, 4);
 	memcpy(cfg + 12, &seg_max, 4);
 	memcpy(cfg + 20, &blk_size, 4);
 	memcpy(cfg + 36, &max_discard, 4);
@@ -317,7 +329,8 @@ bool virtio_blk_attach(struct vm *vm, void **state)
 		snprintf(b->name, sizeof(b->name), "virtio-blk %u", i);
 		if (!virtio_pci_create(&b->vp, vm, i, VIRTIO_ID_BLOCK,
 				       VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX |
-				       VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE |
+				       VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX |
+				       VIRTIO_BLK_F_BLK_SIZE |
 				       VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_DISCARD |
 				       (b->ro ? VIRTIO_BLK_F_RO : 0),
 				       1, QUEUE_MAX, b->name, &vblk_ops, b))

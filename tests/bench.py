@@ -129,6 +129,7 @@ def main() -> int:
     rc = snapshots(Path(args.efi), plat) or rc
     rc = linux_snapshot(Path(args.efi), plat) or rc
     rc = virtio_blk(Path(args.efi), plat) or rc
+    rc = linux_io(Path(args.efi), plat) or rc
     return migration(Path(args.efi), plat) or rc
 
 
@@ -164,6 +165,116 @@ def virtio_blk(efi: Path, plat: str) -> int:
         what = f"read of {size} bytes, request to completion"
         print(f"  {what:<55} {mean:>8} {best:>8}")
     return 0
+
+
+LINUX_IO_CFG = """[hypervisor]
+on_idle = poweroff
+[vm io]
+type = linux
+kernel = \\guests\\vmlinuz
+initrd = \\guests\\initrd.img
+memory = 128M
+disk = \\guests\\bench.img
+net = sw0
+cpus = 0
+cmdline = console=ttyS0 quiet hv.bench=io,10.0.0.1,10.0.0.2
+[vm sink]
+type = linux
+kernel = \\guests\\vmlinuz
+initrd = \\guests\\initrd.img
+memory = 128M
+net = sw0
+cpus = 1
+cmdline = console=ttyS0 quiet hv.bench=sink,10.0.0.2,10.0.0.1
+"""
+# The phases of tests/linux/init's hv.bench=io, in order: (name, what).
+LINUX_IO_PHASES = [
+    ("seq", "virtio-blk sequential read, 1 MiB O_DIRECT reads (dd)"),
+    ("rand", "virtio-blk 4 KiB random read, queue depth 8 (libaio)"),
+    ("rand1", "virtio-blk 4 KiB random read, queue depth 1"),
+    ("net", "virtio-net TCP, VM to VM on one switch, 8 MiB")]
+LINUX_IO_DISK_MIB = 8
+
+
+def linux_io(efi: Path, plat: str) -> int:
+    """Issue 14: virtio-blk and virtio-net driven by Debian's own drivers
+    in a Linux guest (tests/linux/hvbench.c), with hv's exits and root-mode
+    ticks per request: the monitor clears the exit counts before each
+    phase and reads them after it (`stat reset`, `json stat`)."""
+    work = ROOT / "build/bench-linux-io"
+    shutil.rmtree(work, ignore_errors=True)
+    linux = ROOT / "build/linux"
+    if not (linux / "vmlinuz").exists():
+        print("bench: no Linux guest (make linux); no Linux I/O rows")
+        return 0
+    disk = bytes((i * 2654435761 >> 13) & 0xff
+                 for i in range(LINUX_IO_DISK_MIB << 20))
+    esp = emu.make_esp(work / "esp", efi, LINUX_IO_CFG, {
+        "guests/vmlinuz": str(linux / "vmlinuz"),
+        "guests/initrd.img": str(linux / "initrd.img"),
+        "guests/bench.img": disk})
+    script = []
+    for name, _ in LINUX_IO_PHASES:
+        script += [(rf"^\[io\] INIT: bench {name} ready", "\x01m"),
+                   (r"hv monitor: 'help' lists", "stat reset\r"),
+                   (r"exit statistics cleared", "quit\r"),
+                   (r"hv monitor: closed", "go\n"),
+                   (rf"^\[io\] INIT: bench {name} done", "\x01m"),
+                   (r"hv monitor: 'help' lists", "json stat\r"),
+                   (r'^\{"ok":true,"stats"', "quit\r"),
+                   (r"hv monitor: closed", "go\n")]
+    log, reason = emu.boot(plat, esp, work, 2400, r"hv: power off: ",
+                           cpus=2, script=script)
+    stats = _answers(log, "stats")
+    if len(stats) != len(LINUX_IO_PHASES):
+        print(f"bench: no Linux I/O figures ({reason}); log in {work}")
+        return 1
+    print("Linux guests (Debian's virtio drivers, tests/linux/hvbench.c), "
+          "hv's exits and root-mode TSC ticks per request (net: per "
+          "packet, both VMs' exits over both NICs' packets):")
+    print(f"  {'load':<55} {'rate':>14} {'requests':>8} {'exits/req':>9} "
+          f"{'ticks/req':>9}")
+    rc = 0
+    for (name, what), answer in zip(LINUX_IO_PHASES, stats):
+        run = re.search(rf"^\[io\] INIT: HVBENCH \w+ bytes=(\d+) ops=(\d+) "
+                        rf"ticks=(\d+) ns=(\d+)\s*$", log[log.find(
+                            f"INIT: bench {name} done"):], re.M)
+        reqs = re.search(rf"^\[io\] INIT: bench {name} requests (\d+)",
+                         log, re.M)
+        if not run or not reqs:
+            print(f"  {what:<55} no figures")
+            rc = 1
+            continue
+        nbytes, ops, _ticks, ns = (int(v) for v in run.groups())
+        requests = int(reqs[1])
+        vms = answer["stats"]
+        if name == "net":
+            sink = re.search(r"^\[sink\] INIT: bench net sink packets "
+                             r"(\d+)", log, re.M)
+            requests += int(sink[1]) if sink else 0
+        else:
+            vms = [v for v in vms if v["vm"] == "io"]
+        exits = sum(v["exits"] for v in vms)
+        ticks = sum(r["ticks"] for v in vms for r in v["reasons"])
+        secs = ns / 1e9 if ns else 1
+        rate = (f"{ops / secs:.0f} IOPS" if name.startswith("rand")
+                else f"{nbytes / secs / 2**20:.1f} MiB/s")
+        per = requests or 1
+        print(f"  {what:<55} {rate:>14} {requests:>8} {exits / per:>9.2f} "
+              f"{ticks // per:>9}")
+        by_reason: dict[str, int] = {}
+        for v in vms:
+            for r in v["reasons"]:
+                by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["count"]
+        top = sorted(((c, r) for r, c in by_reason.items()), reverse=True)[:4]
+        print(f"  {'':<4}exits: " + ", ".join(f"{r} {c}" for c, r in top))
+        if name == "rand":
+            goal = exits / per <= 1
+            print(f"  {'':<4}queue depth 8: {exits / per:.2f} exits per "
+                  f"request (goal <= 1): {'met' if goal else 'NOT met'}")
+    print("  (rates are in the guest's own clock, which under Bochs runs "
+          "with its instruction count)")
+    return rc
 
 
 LINUX_SNAP_CFG = """[hypervisor]

@@ -12,7 +12,10 @@ at once.
 vms.linux_shell boots `make run`'s configuration (examples/hv.cfg: linux0
 with a shell, beside the hello and cpuid guests), checks hv's three-line
 console hint, types commands on the serial console (the BootTest's script),
-opens the monitor with Ctrl-A m between them, and judges the answers.
+opens the monitor with Ctrl-A m between them, and judges the answers.  The
+shell runs on Linux's virtio console, hvc0 (Debian's virtio_console module
+driving hv's device, `console = virtio`): `tty` must say so, and the typed
+keys reach it through hv's console input.
 """
 
 from __future__ import annotations
@@ -185,11 +188,14 @@ LINUX_SHELL = BootTest(
             (r"hv monitor: 'help' lists", "vms\r"),
             (r"^ ?3 cpuid ", "quit\r"),
             (r"hv monitor: closed", "uname -s\n"),
-            (r"^\[linux0\] Linux", "exit\n")],
-    expect=[r"console: what you type goes to vm linux0; Ctrl-A n moves it",
+            (r"^\[linux0\] Linux", "tty\n"),
+            (r"^\[linux0\] /dev/", "exit\n")],
+    expect=[r"vm linux0: virtio-console at pci 00:0a\.0",
+            r"console: what you type goes to vm linux0; Ctrl-A n moves it",
             r"console: Ctrl-A m opens hv's monitor",
             r"console: to leave, stop the machine",
-            r"^\[linux0\] INIT: shell ready",
+            r"^\[linux0\] INIT: shell ready on hvc0",
+            r"^\[linux0\] /dev/hvc0\s*$",
             r"^\[linux0\] answer=42\s*$",
             r"^ ?1 linux0 +(running|halted) +vcpus 1",
             r"^\[linux0\] Linux\s*$",

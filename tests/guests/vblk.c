@@ -4,7 +4,8 @@
  * (3.1.1: a feature the device did not offer keeps FEATURES_OK clear), a
  * split virtqueue (2.7) with MSI-X (4.1.5.1), then requests (5.2.6):
  * read the image's known pattern, get-id, write and read back, flush,
- * discard, out of range (IOERR), an unknown type (UNSUPP); and what a
+ * discard, out of range (IOERR), an unknown type (UNSUPP), a request
+ * longer than seg_max x size_max (IOERR); and what a
  * hostile driver does: a queue size that is not a power of two, a
  * notification before DRIVER_OK, a buffer outside RAM (the device sets
  * DEVICE_NEEDS_RESET and works again after a reset).
@@ -42,6 +43,11 @@ static uint16_t last_used;
 
 static uint8_t hdr[16] __attribute__((aligned(16)));
 static uint8_t data[4096] __attribute__((aligned(4096)));
+/* Where request() puts its data buffer: `data`, or a bigger scratch area
+ * for the over-long request. */
+static uint8_t *data_at = data;
+#define SCRATCH 0x200000u /* 1 MiB of the VM's 4 MiB that nothing uses */
+#define F_BLK_SIZE_MAX (1u << 1)
 static volatile uint8_t status;
 
 
@@ -140,7 +146,7 @@ static bool request(uint32_t type, uint32_t sector, uint32_t len, bool in,
 	desc[n] = (struct vdesc){ (uint32_t)hdr, 16, 1, 1 };
 	n++;
 	if (len) {
-		desc[n] = (struct vdesc){ (uint32_t)data, len, (uint16_t)(1 | (in ? 2 : 0)), 2 };
+		desc[n] = (struct vdesc){ (uint32_t)data_at, len, (uint16_t)(1 | (in ? 2 : 0)), 2 };
 		n++;
 	}
 	desc[n] = (struct vdesc){ (uint32_t)&status, 1, 2, 0 };
@@ -160,8 +166,9 @@ static bool request(uint32_t type, uint32_t sector, uint32_t len, bool in,
 }
 
 /* 4.1.4.9: the VIRTIO_PCI_CAP_PCI_CFG capability's window onto BAR0:
- * num_queues (2 bytes at 0x12) read through it equals the MMIO read, and
- * queue_select (0x16) set to 7 through it reads back 7 over MMIO. */
+ * num_queues (2 bytes at 0x12) read through it equals the MMIO read,
+ * queue_select (0x16) set to 7 through it reads back 7 over MMIO, and
+ * hostile windows do nothing. */
 static bool pci_cfg_window(void)
 {
 	unsigned cap;
@@ -181,6 +188,28 @@ static bool pci_cfg_window(void)
 	cfg_write(cap + 16, 7);
 	ok = ok && r16(common, 0x16) == 7;
 	w16(common, 0x16, 0);
+	/* Windows that name nothing: another BAR, a length other than 1, 2
+	 * or 4, an offset not aligned to it, or far past the BAR.  Reads
+	 * give 0 and writes change nothing (hv checks them all). */
+	cfg_write(cap + 4, 1);      /* bar 1: none */
+	cfg_write(cap + 12, 2);
+	cfg_write(cap + 16, 5);     /* would be queue_select */
+	ok = ok && r16(common, 0x16) == 0;
+	cfg_write(cap + 8, 0x12);
+	ok = ok && cfg_read(cap + 16) == 0;
+	cfg_write(cap + 4, 0);
+	cfg_write(cap + 12, 3);
+	ok = ok && cfg_read(cap + 16) == 0;
+	cfg_write(cap + 8, 0x13);
+	cfg_write(cap + 12, 2);
+	ok = ok && cfg_read(cap + 16) == 0;
+	cfg_write(cap + 8, 0xfffffffcu);
+	cfg_write(cap + 12, 4);
+	cfg_write(cap + 16, 0xffffffffu);
+	ok = ok && cfg_read(cap + 16) == 0;
+	cfg_write(cap + 8, 0x12);   /* and the window still works */
+	cfg_write(cap + 12, 2);
+	ok = ok && (cfg_read(cap + 16) & 0xffff) == r16(common, 0x12);
 	return ok;
 }
 
@@ -240,7 +269,8 @@ int guest_main(uint32_t magic, uint32_t info)
 	if (!common)
 		return verdict();
 	check(pci_cfg_window(), "4.1.4.9: the PCI configuration access "
-	      "capability reads and writes the common configuration");
+	      "capability reads and writes the common configuration; "
+	      "windows that name nothing read 0 and write nothing");
 	check((device_features(1) & F_VERSION_1_HI) != 0,
 	      "6.1: the device offers VIRTIO_F_VERSION_1");
 	check(((device_features(0) & F_BLK_RO) != 0) == ro,
@@ -314,6 +344,35 @@ int guest_main(uint32_t magic, uint32_t info)
 	      "5.2.6: a read past the end fails with IOERR");
 	check(request(99, 0, 0, false, &st, &ulen) && st == 2,
 	      "5.2.6: an unknown request type answers UNSUPP");
+	if (sectors >= 512) {
+		/* hv bounds one request (so one exit's copying): seg_max
+		 * segments of size_max bytes (5.2.4).  One more sector,
+		 * inside the disk, fails with IOERR and writes nothing. */
+		volatile uint32_t *cfg32 = (volatile uint32_t *)devcfg;
+		uint32_t max = cfg32[2] * cfg32[3], len = max + 512;
+		volatile uint8_t *buf = (volatile uint8_t *)SCRATCH;
+
+		check((device_features(0) & F_BLK_SIZE_MAX) && cfg32[2] &&
+		      max >= 65536 && len / 512 <= sectors,
+		      "5.2.4: the device offers size_max and seg_max (a bound "
+		      "the test disk exceeds)");
+		for (uint32_t i = 0; i < len; i += 4096)
+			buf[i] = 0xa5;
+		buf[len - 1] = 0xa5;
+		data_at = (uint8_t *)SCRATCH;
+		ok = request(T_IN, 0, len, true, &st, &ulen);
+		same = buf[len - 1] == 0xa5;
+		for (uint32_t i = 0; i < len; i += 4096)
+			same = same && buf[i] == 0xa5;
+		check(ok && st == 1 && same,
+		      "5.2.4: a read longer than seg_max x size_max fails with "
+		      "IOERR and writes nothing");
+		ok = request(T_IN, 0, max, true, &st, &ulen);
+		data_at = data;
+		check(ok && st == 0 && buf[0] == pattern(0, 0) &&
+		      buf[max - 1] == pattern((max - 1) / 512, 511),
+		      "5.2.4: a read of exactly the bound succeeds");
+	}
 	{
 		uint32_t seg[4] = { 2, 0, 4, 0 }; /* sector 2, 4 sectors, flags 0 */
 		for (unsigned i = 0; i < 16; i++)
