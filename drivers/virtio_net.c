@@ -112,10 +112,13 @@ static void transmit(void *dev, const struct virtq_chain *c,
 
 static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
 {
-	(void)dev;
+	struct vnet *n = dev;
+
 	/* Receive buffers wait for frames; nothing to do when more come. */
-	if (q == TXQ)
+	if (q == TXQ) {
+		vswitch_burst_start(&n->port);
 		virtio_pci_consume(vp, TXQ, transmit);
+	}
 }
 
 /* The configuration layout (5.1.4): mac, then status. */

@@ -131,6 +131,18 @@ void vswitch_send(struct vswitch_port *from, const uint8_t *frame,
 			to->deliver(to, frame, len);
 		return;
 	}
+	if (from->burst_floods == VSWITCH_FLOODS_PER_BURST) {
+		from->storm_dropped++;
+		if (!from->storm_logged) {
+			from->storm_logged = true;
+			log_warn("switch %s: %s flooded more than %u frames at "
+				 "once: the rest dropped (storm control; logged "
+				 "once)", sw->name, from->owner,
+				 VSWITCH_FLOODS_PER_BURST);
+		}
+		return;
+	}
+	from->burst_floods++;
 	for (unsigned i = 0; i < sw->nports; i++) /* flood */
 		if (sw->port[i] != from)
 			sw->port[i]->deliver(sw->port[i], frame, len);

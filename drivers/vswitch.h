@@ -19,6 +19,14 @@
 
 #define VSWITCH_PORTS_MAX 32
 #define ETH_ALEN 6
+/* Storm control, as hardware switches have it: a port floods (broadcast,
+ * multicast, unknown destination) at most this many frames per burst
+ * (one notification of its transmit queue); the rest of the burst's
+ * floods are dropped.  So one exit copies at most 32 x 1518 bytes to
+ * each of 31 ports (1.5 MB) for floods, under the switch's lock, however
+ * many frames a guest queues at once; ARP and neighbour discovery need
+ * a few. */
+#define VSWITCH_FLOODS_PER_BURST 32
 
 struct vswitch;
 
@@ -31,7 +39,9 @@ struct vswitch_port {
 	void (*deliver)(struct vswitch_port *p, const uint8_t *frame,
 			uint32_t len);
 	uint64_t spoofed;   /* frames dropped for a source MAC not its own */
-	bool spoof_logged;
+	uint64_t storm_dropped; /* floods over VSWITCH_FLOODS_PER_BURST */
+	unsigned burst_floods;  /* floods in this burst */
+	bool spoof_logged, storm_logged;
 };
 
 /* The switch of that name, made at its first use.  NULL when there are
@@ -43,6 +53,12 @@ struct spinlock *vswitch_lock(struct vswitch *sw);
  * (another port has that MAC, the switch is full). */
 const char *vswitch_attach(struct vswitch *sw, struct vswitch_port *p);
 void vswitch_detach(struct vswitch_port *p);
+
+/* The port starts a burst of frames: its flood budget is whole again. */
+static inline void vswitch_burst_start(struct vswitch_port *p)
+{
+	p->burst_floods = 0;
+}
 
 /* Forwards a frame the port sent.  With the switch's lock held. */
 void vswitch_send(struct vswitch_port *from, const uint8_t *frame,

@@ -164,4 +164,34 @@ TEST(group_source_and_runts_are_dropped)
 	teardown();
 }
 
+TEST(storm_control_bounds_floods_per_burst)
+{
+	uint8_t f[60], bc[6];
+	unsigned w = warnings;
+
+	memset(bc, 0xff, 6);
+	setup("a", "b");
+	frame(f, bc, port[0].mac);
+	vswitch_burst_start(&port[0]);
+	for (unsigned i = 0; i < VSWITCH_FLOODS_PER_BURST + 8; i++)
+		send_locked(0, f);
+	CHECK(got[1] == VSWITCH_FLOODS_PER_BURST);
+	CHECK(got[2] == VSWITCH_FLOODS_PER_BURST);
+	CHECK(port[0].storm_dropped == 8);
+	CHECK(warnings == w + 1);
+	/* Unicast to a known port is not a flood: it still goes. */
+	frame(f, port[1].mac, port[0].mac);
+	send_locked(0, f);
+	CHECK(got[1] == VSWITCH_FLOODS_PER_BURST + 1);
+	/* The next burst floods again; other ports were never limited. */
+	frame(f, bc, port[0].mac);
+	vswitch_burst_start(&port[0]);
+	send_locked(0, f);
+	CHECK(got[2] == VSWITCH_FLOODS_PER_BURST + 1);
+	frame(f, bc, port[2].mac);
+	send_locked(2, f);
+	CHECK(got[0] == 1);
+	teardown();
+}
+
 UNIT_MAIN("vswitch")
