@@ -7,8 +7,9 @@
  * discard, out of range (IOERR), an unknown type (UNSUPP), a request
  * longer than seg_max x size_max (IOERR); and what a
  * hostile driver does: a queue size that is not a power of two, a
- * notification before DRIVER_OK, a buffer outside RAM (the device sets
- * DEVICE_NEEDS_RESET and works again after a reset).
+ * notification before DRIVER_OK, a chain that loops, one too long, a
+ * buffer outside RAM (the device sets DEVICE_NEEDS_RESET and works again
+ * after a reset).
  *
  * Command line: "tag=N" (this VM's write pattern), "ro=1" (the disk is
  * read-only: writes must fail), "sectors=N" (the image's size).  Two VMs
@@ -112,6 +113,7 @@ static bool setup_queue(uint16_t size)
 	for (unsigned i = 0; i < QSIZE; i++)
 		desc[i].next = 0;
 	avail.idx = avail.flags = 0;
+	used.idx = 0;
 	last_used = 0;
 	w16(common, 0x16, 0);
 	w16(common, 0x18, size);
@@ -129,6 +131,28 @@ static bool setup_queue(uint16_t size)
 static void notify(void)
 {
 	w16(notify_base, r16(common, 0x1e) * notify_mult, 0);
+}
+
+#define LONG_CHAIN 65
+static struct vdesc long_chain[LONG_CHAIN] __attribute__((aligned(16)));
+
+/* Makes descriptor 0 available: the chain there breaks a queue rule.
+ * True if the device said DEVICE_NEEDS_RESET; then resets it and sets
+ * the queue up again. */
+static bool breaks_device(void)
+{
+	bool broken;
+
+	avail.ring[avail.idx % QSIZE] = 0;
+	__asm__ volatile("" ::: "memory");
+	avail.idx++;
+	notify();
+	broken = (r8(common, 0x14) & S_NEEDS_RESET) != 0;
+	negotiate(F_INDIRECT, F_VERSION_1_HI);
+	msix_on();
+	setup_queue(QSIZE);
+	w8(common, 0x14, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	return broken;
 }
 
 /* One request: header, data (len bytes, the device writes it if `in`),
@@ -381,6 +405,25 @@ int guest_main(uint32_t magic, uint32_t info)
 			      st == (ro ? 1 : 0),
 		      "5.2.6: DISCARD of a valid range completes");
 	}
+
+	/* A chain that loops (2.7.5.1: the driver MUST NOT create one),
+	 * and one longer than any chain can be (through an indirect table
+	 * of 65 entries; hv's bound is 64): DEVICE_NEEDS_RESET, each. */
+	desc[0] = (struct vdesc){ (uint32_t)hdr, 16, 1, 1 };
+	desc[1] = (struct vdesc){ (uint32_t)hdr, 16, 1, 0 };
+	check(breaks_device(), "2.7.5.1: a descriptor chain that loops: "
+	      "DEVICE_NEEDS_RESET");
+	for (unsigned i = 0; i < LONG_CHAIN; i++)
+		long_chain[i] = (struct vdesc){ (uint32_t)hdr, 16,
+						i + 1 < LONG_CHAIN ? 1 : 2,
+						(uint16_t)(i + 1) };
+	desc[0] = (struct vdesc){ (uint32_t)long_chain,
+				  sizeof(long_chain), 4 /* INDIRECT */, 0 };
+	check(breaks_device(), "2.7.5.3.1: an indirect chain of 65 "
+	      "descriptors (over the device's bound): DEVICE_NEEDS_RESET");
+	ok = request(T_IN, 3, 512, true, &st, &ulen);
+	check(ok && st == 0, "2.4: after those resets the device serves "
+	      "requests again");
 
 	/* A buffer outside the VM's RAM (2.7.5): the device must not touch
 	 * it, and marks itself broken. */
