@@ -66,7 +66,7 @@ void spec_barrier_between_vms(void)
 		wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 }
 
-void spec_before_entry(void)
+void spec_entry_flush(void)
 {
 	/* VERW's memory operand must be a usable data selector; only the
 	 * instruction's side effect matters (SDM Vol. 2C VERW; Intel's MDS

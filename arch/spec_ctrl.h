@@ -37,7 +37,14 @@ void spec_ctrl_init(void);
 void spec_ctrl_describe(char *buf, unsigned len);
 /* The barrier between two VMs' vCPUs. */
 void spec_barrier_between_vms(void);
-/* What must run right before VM entry. */
-void spec_before_entry(void);
+/* What must run right before VM entry: nothing on most CPUs, so the
+ * check is inline and the work out of line. */
+void spec_entry_flush(void);
+static inline void spec_before_entry(void)
+{
+	if (__builtin_expect(spec_caps.flush_l1d_on_entry |
+			     spec_caps.verw_on_entry, 0))
+		spec_entry_flush();
+}
 
 #endif

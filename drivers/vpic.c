@@ -75,6 +75,11 @@ void vpic_raise_irq(struct vpic *p, unsigned irq)
 bool vpic_has_pending(const struct vpic *p)
 {
 	const struct i8259 *m = &p->chip[0];
+	/* The common answer, asked before every entry of a vCPU that takes
+	 * the PIC's interrupts: no request at all (the slave's requests
+	 * show in the master's IRR as IRQ 2). */
+	if (!__atomic_load_n(&m->irr, __ATOMIC_RELAXED))
+		return false;
 	struct i8259 snap = {
 		.irr = __atomic_load_n(&m->irr, __ATOMIC_RELAXED),
 		.imr = __atomic_load_n(&m->imr, __ATOMIC_RELAXED),

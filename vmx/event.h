@@ -53,9 +53,32 @@ void event_requeue(const struct exit_info *e, uint32_t idt_vectoring);
 /* Inline, as the common exit (nothing was being delivered, not an
  * exception or EPT violation, which may report an IRET's NMI unblocking)
  * has nothing to do but read the field. */
+/* Exits caused by executing an instruction: it runs only once any event
+ * delivery before it has finished, so such an exit never occurs during
+ * event delivery and its IDT-vectoring information is never valid (SDM
+ * Vol. 3C 28.2.4 lists the exits that can: exceptions, EPT violations
+ * and misconfigurations, task switches, APIC accesses, ...).  They skip
+ * the VMREAD: the common exits of a busy guest are among them. */
+#define EXIT_BIT(r) (1ull << EXIT_REASON_##r)
+#define EXITS_BY_INSTRUCTION                                                  \
+	(EXIT_BIT(CPUID) | EXIT_BIT(HLT) | EXIT_BIT(INVD) | EXIT_BIT(INVLPG) |  \
+	 EXIT_BIT(RDPMC) | EXIT_BIT(RDTSC) | EXIT_BIT(VMCALL) |                \
+	 EXIT_BIT(VMCLEAR) | EXIT_BIT(VMLAUNCH) | EXIT_BIT(VMPTRLD) |          \
+	 EXIT_BIT(VMPTRST) | EXIT_BIT(VMREAD) | EXIT_BIT(VMRESUME) |           \
+	 EXIT_BIT(VMWRITE) | EXIT_BIT(VMXOFF) | EXIT_BIT(VMXON) |              \
+	 EXIT_BIT(CR_ACCESS) | EXIT_BIT(DR_ACCESS) | EXIT_BIT(IO_INSTRUCTION) | \
+	 EXIT_BIT(MSR_READ) | EXIT_BIT(MSR_WRITE) | EXIT_BIT(MWAIT) |          \
+	 EXIT_BIT(MONITOR) | EXIT_BIT(PAUSE) | EXIT_BIT(RDTSCP) |              \
+	 EXIT_BIT(WBINVD) | EXIT_BIT(XSETBV) | EXIT_BIT(RDRAND) |              \
+	 EXIT_BIT(INVPCID) | EXIT_BIT(VMFUNC) | EXIT_BIT(RDSEED))
+
 static inline void event_requeue_vectoring(const struct exit_info *e)
 {
-	uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	uint32_t info;
+
+	if (e->reason < 64 && ((EXITS_BY_INSTRUCTION >> e->reason) & 1))
+		return;
+	info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 
 	if ((info & INTR_INFO_VALID) || e->reason == EXIT_REASON_EXCEPTION_NMI ||
 	    e->reason == EXIT_REASON_EPT_VIOLATION)
