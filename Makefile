@@ -358,19 +358,26 @@ $(LINUX_DIR)/vmlinuz: $(LINUX_DIR)/linux-image.deb
 	@mv $(LINUX_DIR)/pkg/boot/vmlinuz-* $@
 	@rm -rf $(LINUX_DIR)/pkg
 
-$(LINUX_DIR)/modules/order: $(LINUX_DIR)/linux-image.deb Makefile
-	@echo "  MODULES $(LINUX_MODULES)"
-	@rm -rf $(LINUX_DIR)/pkg $(LINUX_DIR)/modules && \
-	  mkdir -p $(LINUX_DIR)/pkg $(LINUX_DIR)/modules
-	@cd $(LINUX_DIR)/pkg && dpkg-deb --fsys-tarfile ../linux-image.deb | \
-	    tar -x --wildcards $(foreach m,$(LINUX_MODULES),'./lib/modules/*/$(m).ko*')
-	@for m in $(LINUX_MODULES); do \
-	  f=$$(find $(LINUX_DIR)/pkg -name "$$m.ko*" | head -1); \
+# $(call linux_modules,DIR,MODULES): the MODULES' .ko files from Debian's
+# linux-image package into DIR/modules (xz-compressed ones unpacked), and
+# DIR/modules/order naming them in load order (for the test initramfs,
+# and tests/kvm/kvm.mk's).
+define linux_modules
+	@echo "  MODULES $(2)"
+	@rm -rf $(1)/pkg $(1)/modules && mkdir -p $(1)/pkg $(1)/modules
+	@cd $(1)/pkg && dpkg-deb --fsys-tarfile $(abspath $(LINUX_DIR)/linux-image.deb) | \
+	    tar -x --wildcards $(foreach m,$(2),'./lib/modules/*/$(m).ko*')
+	@for m in $(2); do \
+	  f=$$(find $(1)/pkg -name "$$m.ko*" | head -1); \
 	  [ -n "$$f" ] || { echo "linux-image has no $$m.ko"; exit 1; }; \
-	  case $$f in *.xz) xz -dc $$f > $(LINUX_DIR)/modules/$$m.ko;; \
-	    *) cp $$f $(LINUX_DIR)/modules/$$m.ko;; esac; done
-	@echo $(LINUX_MODULES) > $@
-	@rm -rf $(LINUX_DIR)/pkg
+	  case $$f in *.xz) xz -dc $$f > $(1)/modules/$$m.ko;; \
+	    *) cp $$f $(1)/modules/$$m.ko;; esac; done
+	@echo $(2) > $(1)/modules/order
+	@rm -rf $(1)/pkg
+endef
+
+$(LINUX_DIR)/modules/order: $(LINUX_DIR)/linux-image.deb Makefile
+	$(call linux_modules,$(LINUX_DIR),$(LINUX_MODULES))
 
 # The test disk: an ext2 file system with tests/linux/disk/ in it.
 $(LINUX_DIR)/disk.img: $(wildcard tests/linux/disk/*)
@@ -379,7 +386,7 @@ $(LINUX_DIR)/disk.img: $(wildcard tests/linux/disk/*)
 
 # The bench's I/O loads (tests/linux/hvbench.c): a static program with no
 # libc, as a Linux user program, for the guest's initramfs.
-$(LINUX_DIR)/hvbench: tests/linux/hvbench.c
+$(LINUX_DIR)/hvbench: tests/linux/hvbench.c tests/linux/nolibc.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (Linux user)"
 	@$(CC) -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie \

@@ -19,7 +19,7 @@ KVM_MODULES := irqbypass kvm kvm-intel
 kvm-bench: $(KVM_DIR)/linux_chain.efi $(KVM_DIR)/initrd.img \
 	   $(LINUX_DIR)/vmlinuz
 
-$(KVM_DIR)/kvm_vmm: tests/kvm/kvm_vmm.c tests/kvm/kvm.mk
+$(KVM_DIR)/kvm_vmm: tests/kvm/kvm_vmm.c tests/linux/nolibc.h tests/kvm/kvm.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@ (static, no libc)"
 	@$(CC) -std=c11 -static -nostdlib -ffreestanding -fno-stack-protector \
@@ -46,18 +46,7 @@ $(KVM_DIR)/linux_chain.efi: $(KVM_DIR)/linux_chain.so
 	  $< $@
 
 $(KVM_DIR)/modules/order: $(LINUX_DIR)/linux-image.deb tests/kvm/kvm.mk
-	@echo "  MODULES $(KVM_MODULES)"
-	@rm -rf $(KVM_DIR)/pkg $(KVM_DIR)/modules && \
-	  mkdir -p $(KVM_DIR)/pkg $(KVM_DIR)/modules
-	@cd $(KVM_DIR)/pkg && dpkg-deb --fsys-tarfile ../../linux/linux-image.deb | \
-	    tar -x --wildcards $(foreach m,$(KVM_MODULES),'./lib/modules/*/$(m).ko*')
-	@for m in $(KVM_MODULES); do \
-	  f=$$(find $(KVM_DIR)/pkg -name "$$m.ko*" | head -1); \
-	  [ -n "$$f" ] || { echo "linux-image has no $$m.ko"; exit 1; }; \
-	  case $$f in *.xz) xz -dc $$f > $(KVM_DIR)/modules/$$m.ko;; \
-	    *) cp $$f $(KVM_DIR)/modules/$$m.ko;; esac; done
-	@echo $(KVM_MODULES) > $@
-	@rm -rf $(KVM_DIR)/pkg
+	$(call linux_modules,$(KVM_DIR),$(KVM_MODULES))
 
 $(KVM_DIR)/initrd.img: tests/kvm/init /bin/busybox $(KVM_DIR)/modules/order \
 		       $(KVM_DIR)/kvm_vmm $(BUILD)/guests/bench.elf

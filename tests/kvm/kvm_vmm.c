@@ -28,15 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../linux/nolibc.h"
+
 /* ---- system calls (x86-64: number in rax, args rdi rsi rdx r10 r8 r9) ---- */
 
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_open 2
-#define SYS_close 3
 #define SYS_mmap 9
 #define SYS_ioctl 16
-#define SYS_exit_group 231
 
 #define O_RDONLY 0
 #define O_RDWR 2
@@ -47,21 +44,6 @@
 #define MAP_PRIVATE 2
 #define MAP_ANONYMOUS 0x20
 #define MAP_NORESERVE 0x4000
-
-static long syscall6(long n, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
 
 static long sys_read(int fd, void *buf, size_t n)
 {
@@ -91,12 +73,6 @@ static void *sys_mmap(size_t len, int prot, int flags, int fd)
 static long sys_ioctl(int fd, unsigned long req, long arg)
 {
 	return syscall6(SYS_ioctl, fd, (long)req, arg, 0, 0, 0);
-}
-
-static __attribute__((noreturn)) void sys_exit(int code)
-{
-	for (;;)
-		syscall6(SYS_exit_group, code, 0, 0, 0, 0, 0);
 }
 
 /* A failed system call returns -errno, which mmap reports as a pointer
@@ -503,22 +479,9 @@ static int run_vm(int argc, char **argv)
 	}
 }
 
-/* The kernel's initial stack: argc, then argv[], NULL, envp[]. */
-__attribute__((used)) static void start_c(long *sp)
+static int program_main(int argc, char **argv)
 {
-	int argc = (int)sp[0];
-	char **argv = (char **)(sp + 1);
-
 	if (argc < 2)
 		die("usage: kvm_vmm GUEST.ELF [WORD...]", 0);
-	sys_exit(run_vm(argc, argv));
+	return run_vm(argc, argv);
 }
-
-__asm__(".text\n"
-	".global _start\n"
-	"_start:\n"
-	"	xor %rbp, %rbp\n"
-	"	mov %rsp, %rdi\n"
-	"	and $-16, %rsp\n"
-	"	call start_c\n"
-	"	hlt\n");

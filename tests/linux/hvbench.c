@@ -25,10 +25,8 @@
 
 #include <linux/aio_abi.h>
 
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_open 2
-#define SYS_close 3
+#include "nolibc.h"
+
 #define SYS_lseek 8
 #define SYS_nanosleep 35
 #define SYS_socket 41
@@ -41,7 +39,6 @@
 #define SYS_io_getevents 208
 #define SYS_io_submit 209
 #define SYS_clock_gettime 228
-#define SYS_exit_group 231
 
 #define O_RDONLY 0
 #define O_DIRECT 040000
@@ -58,20 +55,7 @@
 #define MAX_QD 64
 #define NET_CHUNK 65536
 
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+#define sys6 syscall6
 #define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
 /* The block buffers are page-aligned, as O_DIRECT wants them. */
@@ -121,12 +105,6 @@ static int streq(const char *a, const char *b)
 	return *a == *b;
 }
 
-static __attribute__((noreturn)) void quit(int code)
-{
-	sys3(SYS_exit_group, code, 0, 0);
-	__builtin_unreachable();
-}
-
 static __attribute__((noreturn)) void fail(const char *name, const char *what,
 					   long err)
 {
@@ -137,7 +115,7 @@ static __attribute__((noreturn)) void fail(const char *name, const char *what,
 	put(" errno ");
 	put_u((uint64_t)-err);
 	put("\n");
-	quit(1);
+	sys_exit(1);
 }
 
 static uint64_t rdtsc(void)
@@ -349,7 +327,7 @@ static void recv_tcp(uint64_t port, uint64_t mib)
 	sys3(SYS_close, c, 0, 0);
 }
 
-static int run(int argc, char **argv)
+static int program_main(int argc, char **argv)
 {
 	if (argc == 4 && streq(argv[1], "seq"))
 		seq(argv[2], parse_u(argv[3]));
@@ -367,18 +345,3 @@ static int run(int argc, char **argv)
 	}
 	return 0;
 }
-
-/* The System V x86-64 process entry: argc at the stack pointer, argv
- * after it; the stack is 16-byte aligned there, so the call is as from
- * a function with an aligned frame. */
-__attribute__((used)) static void start_c(long *sp)
-{
-	quit(run((int)sp[0], (char **)(sp + 1)));
-}
-
-__asm__(".globl _start\n"
-	"_start:\n"
-	"	mov %rsp, %rdi\n"
-	"	and $-16, %rsp\n"
-	"	call start_c\n"
-	"	hlt\n");
