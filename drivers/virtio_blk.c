@@ -209,44 +209,33 @@ static uint8_t request(struct vblk *b, const struct virtq_chain *c,
 	}
 }
 
-static void queue_notify(void *dev, struct virtio_pci *vp, unsigned qi)
+/* One request, its status byte written: the used length.  The status is
+ * the last writable byte (5.2.6); a chain without one has nowhere to be
+ * told it failed: a broken rule. */
+static int64_t serve(void *dev, const struct virtq_chain *c,
+		     const struct virtq_mem *m, const char **why)
 {
 	struct vblk *b = dev;
-	struct virtq *q = &vp->vq[qi].q;
-	struct virtq_mem m = virtio_guest_mem(b->vm);
-	struct virtq_chain c;
-	const char *why = "";
-	enum virtq_result r = VIRTQ_EMPTY;
-	bool done = false;
+	struct stream out = stream_of(c, b->vm, true);
+	uint32_t written;
+	uint8_t status;
 
-	/* At most the ring's size of requests per notification, so one exit
-	 * does a bounded amount of work; a driver that made more available
-	 * meanwhile notifies again (or finds them on its next kick). */
-	for (unsigned i = 0; i < vp->vq[qi].size &&
-	     (r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN; i++) {
-		struct stream out = stream_of(&c, b->vm, true);
-		uint32_t written;
-		uint8_t status;
-
-		/* The status is the last writable byte (5.2.6); a chain
-		 * without one has nowhere to be told it failed. */
-		if (!out.len) {
-			r = VIRTQ_BROKEN;
-			why = "a request without a status byte";
-			break;
-		}
-		status = request(b, &c, &written);
-		stream_copy(&out, out.len - 1, &status, 1);
-		if (virtq_push(q, &m, c.head, written, &why)) {
-			r = VIRTQ_BROKEN;
-			break;
-		}
-		done = true;
+	(void)m;
+	if (!out.len) {
+		*why = "a request without a status byte";
+		return -1;
 	}
-	if (done)
-		virtio_pci_interrupt(vp, qi);
-	if (r == VIRTQ_BROKEN)
-		virtio_pci_broken(vp, why);
+	status = request(b, c, &written);
+	stream_copy(&out, out.len - 1, &status, 1);
+	return written;
+}
+
+/* At most the ring's size of requests per notification (virtio_pci_serve),
+ * so one exit does a bounded amount of work. */
+static void queue_notify(void *dev, struct virtio_pci *vp, unsigned qi)
+{
+	(void)dev;
+	virtio_pci_serve(vp, qi, serve);
 }
 
 /* The configuration layout (5.2.4); fields not listed read 0. */

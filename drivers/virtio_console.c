@@ -87,24 +87,27 @@ static void input(void *dev, uint8_t byte)
 }
 
 /* One transmitted chain: its bytes to the VM's console lines. */
-static void transmit(void *dev, const struct virtq_chain *ch,
-		     const struct virtq_mem *m)
+/* A transmitted chain: its bytes to the VM's console; nothing written. */
+static int64_t transmit(void *dev, const struct virtq_chain *ch,
+			const struct virtq_mem *m, const char **why)
 {
 	struct vcon *c = dev;
 	char buf[CHUNK];
 
+	(void)why;
 	for (uint64_t off = 0; off < ch->readable_len; off += CHUNK) {
 		uint64_t n = ch->readable_len - off < CHUNK
 				     ? ch->readable_len - off : CHUNK;
 		virtq_chain_copy(ch, m, false, off, buf, n);
 		vm_console_write(c->vm, buf, n);
 	}
+	return 0;
 }
 
 static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
 {
 	if (q == TXQ)
-		virtio_pci_consume(vp, TXQ, transmit);
+		virtio_pci_serve(vp, TXQ, transmit);
 	else
 		flush_rx(dev); /* new receive buffers: keys that waited */
 }

@@ -94,20 +94,22 @@ static void deliver(struct vswitch_port *p, const uint8_t *frame,
 }
 
 /* One transmitted chain: a frame after its header, to the switch. */
-static void transmit(void *dev, const struct virtq_chain *c,
-		     const struct virtq_mem *m)
+static int64_t transmit(void *dev, const struct virtq_chain *c,
+			const struct virtq_mem *m, const char **why)
 {
 	struct vnet *n = dev;
 	uint8_t frame[FRAME_MAX];
 	uint64_t len = c->readable_len - NET_HDR;
 
+	(void)why;
 	if (c->readable_len < NET_HDR || len > FRAME_MAX) {
 		n->tx_dropped++; /* no header, or too long */
-		return;
+		return 0;
 	}
 	virtq_chain_copy(c, m, false, NET_HDR, frame, len);
 	n->tx_frames++;
 	vswitch_send(&n->port, frame, (uint32_t)len);
+	return 0;
 }
 
 static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
@@ -117,7 +119,7 @@ static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
 	/* Receive buffers wait for frames; nothing to do when more come. */
 	if (q == TXQ) {
 		vswitch_burst_start(&n->port);
-		virtio_pci_consume(vp, TXQ, transmit);
+		virtio_pci_serve(vp, TXQ, transmit);
 	}
 }
 

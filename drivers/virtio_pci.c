@@ -262,9 +262,10 @@ static unsigned common_field_size(unsigned off)
 	return off < 0x3c ? 2 : 0;
 }
 
-void virtio_pci_consume(struct virtio_pci *vp, unsigned qi,
-			void (*take)(void *dev, const struct virtq_chain *c,
-				     const struct virtq_mem *m))
+void virtio_pci_serve(struct virtio_pci *vp, unsigned qi,
+		      int64_t (*serve)(void *dev, const struct virtq_chain *c,
+				       const struct virtq_mem *m,
+				       const char **why))
 {
 	struct virtq_mem m = virtio_guest_mem(vp->vm);
 	struct virtq *q = &vp->vq[qi].q;
@@ -275,8 +276,10 @@ void virtio_pci_consume(struct virtio_pci *vp, unsigned qi,
 
 	for (unsigned i = 0; i < vp->vq[qi].size &&
 	     (r = virtq_pop(q, &m, &c, &why)) == VIRTQ_CHAIN; i++) {
-		take(vp->dev, &c, &m);
-		if (virtq_push(q, &m, c.head, 0, &why)) {
+		int64_t written = serve(vp->dev, &c, &m, &why);
+
+		if (written < 0 ||
+		    virtq_push(q, &m, c.head, (uint32_t)written, &why)) {
 			r = VIRTQ_BROKEN;
 			break;
 		}

@@ -86,14 +86,16 @@ static inline struct virtq_mem virtio_guest_mem(struct vm *vm)
  * NEEDS_RESET, the queue enabled, Bus Master on.  With vp->lock held. */
 bool virtio_pci_queue_ready(const struct virtio_pci *vp, unsigned q);
 
-/* Serves a queue whose chains the device only reads (a transmit queue):
- * each available chain, at most the queue's size of them (so one exit's
- * work is bounded), goes to take() and then to the used ring with
- * nothing written; then one interrupt, or DEVICE_NEEDS_RESET for a
- * broken rule.  With vp->lock held. */
-void virtio_pci_consume(struct virtio_pci *vp, unsigned q,
-			void (*take)(void *dev, const struct virtq_chain *c,
-				     const struct virtq_mem *m));
+/* Serves queue q: each available chain, at most the queue's size of them
+ * (so one exit's work is bounded), goes to serve(), which returns the
+ * bytes it wrote into the chain (the used length, 2.7.8), or -1 and why
+ * for a chain that breaks a rule; then to the used ring; then one
+ * interrupt, or DEVICE_NEEDS_RESET for a broken rule.  With vp->lock
+ * held. */
+void virtio_pci_serve(struct virtio_pci *vp, unsigned q,
+		      int64_t (*serve)(void *dev, const struct virtq_chain *c,
+				       const struct virtq_mem *m,
+				       const char **why));
 
 /* Signals the driver that queue q has used buffers (MSI-X vector or
  * INTx), as EVENT_IDX / NO_INTERRUPT allow.  With vp->lock held. */
