@@ -150,7 +150,13 @@ def run(efi: Path, plat: str, figures: dict) -> int:
         print("\n".join(tail[-30:] or log.splitlines()[-20:]))
         return 1
     table(plat, figures, kvm, uptime, gap)
+    global native_uptime
+    native_uptime = uptime
     return 0
+
+
+# The native boot's uptime at /init, for tests/bench.py's row beside hv's.
+native_uptime: float | None = None
 
 
 def hv_figures(efi: Path, guest: Path, plat: str) -> dict | None:
