@@ -85,6 +85,10 @@ struct vcpu {
 	bool launched;          /* VMLAUNCH done; VMRESUME from now on */
 	enum vcpu_state state;
 	uint32_t cpu_ctls;      /* CPU_BASED_VM_EXEC_CONTROL, cached */
+	/* Until when (TSC) the last event check found nothing can be due:
+	 * its next timer deadline, never (~0), or 0 when it found work.
+	 * vcpu_run skips the check after quiet exits until then. */
+	uint64_t quiet_until;
 	uint64_t xcr0;
 	uint64_t mtrr_def_type;
 	uint64_t misc_enable;   /* IA32_MISC_ENABLE, vmx/msr.c */

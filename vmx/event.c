@@ -222,18 +222,22 @@ static __attribute__((noinline)) void deliver(struct vcpu *v, uint64_t now)
 uint64_t event_deliver(struct vcpu *v, uint64_t now)
 {
 	struct vpit *pit = v->vm->pit;
-	uint64_t pit_next = pit ? vpit_next_deadline(pit) : 0, apic_next;
+	uint64_t pit_next = pit ? vpit_next_deadline(pit) : 0, apic_next, next;
 
 	if ((v->cpu_ctls &
 	     (CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) ||
 	    (pit_next && now >= pit_next) || !vlapic_quiet(v, now, &apic_next)) {
+		v->quiet_until = 0;
 		deliver(v, now);
 		return event_next_deadline(v);
 	}
 	/* As event_next_deadline: the PIT's IRQ 0 is the boot vCPU's. */
 	if (v->id != 0 || !pit_next || (apic_next && apic_next < pit_next))
-		return apic_next;
-	return pit_next;
+		next = apic_next;
+	else
+		next = pit_next;
+	v->quiet_until = next ? next : UINT64_MAX;
+	return next;
 }
 
 /* An exit in the middle of an IRET that had already ended virtual-NMI

@@ -36,7 +36,10 @@ void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
 /* Before entering v: advance its VM's timer to `now`, inject a pending
  * interrupt or request an interrupt window.  v's VMCS is current.
  * Returns what event_next_deadline(v) would then say (the loop programs
- * the preemption timer with it), from the loads the check made anyway. */
+ * the preemption timer with it), from the loads the check made anyway.
+ * Sets v->quiet_until: if it found nothing at all to do (no window
+ * asked, no timer due, nothing requested), the next timer deadline (or
+ * ~0: none); else 0. */
 uint64_t event_deliver(struct vcpu *v, uint64_t now);
 
 /* Whether v has an interrupt waiting (wakes a vCPU halted with IF=1). */

@@ -30,6 +30,11 @@ struct exit_info {
 #define IO_QUAL_PORT(q) ((uint16_t)((q) >> 16))
 
 enum exit_action {
+	/* handled, and nothing the event check looks at changed (no
+	 * interrupt raised or acknowledged, no timer, window, PIC or APIC
+	 * register touched): enter again, skipping the check while the
+	 * last one found all quiet (vmx/vcpu_run.c) */
+	EXIT_RESUME_QUIET,
 	EXIT_RESUME,  /* handled: enter the guest again */
 	EXIT_YIELD,   /* handled: let the scheduler pick (HLT, PAUSE, timer) */
 	EXIT_STOPPED, /* the VM was stopped */

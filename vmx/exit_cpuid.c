@@ -173,5 +173,5 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 	gpr[REG_RCX] = r.ecx;
 	gpr[REG_RDX] = r.edx;
 	vcpu_skip_instruction(e);
-	return EXIT_RESUME;
+	return EXIT_RESUME_QUIET;
 }

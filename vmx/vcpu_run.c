@@ -231,6 +231,7 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 {
 	struct percpu *cpu = this_cpu();
 	uint64_t start = rdtsc(), now = start, programmed = 0;
+	enum exit_action act = EXIT_RESUME;
 
 	if (__atomic_load_n(&v->reset_pending, __ATOMIC_ACQUIRE))
 		vcpu_reset_local(v);
@@ -260,7 +261,19 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 						__ATOMIC_RELAXED);
 	}
 	for (;;) {
-		set_slice_end(event_deliver(v, now), now, slice_end, &programmed);
+		/* The event check, unless the last one found nothing to do,
+		 * none of its timers is due yet, and no exit since could have
+		 * changed that: the last exit's handler said EXIT_RESUME_QUIET
+		 * (any other exit is followed by a check, so every exit since
+		 * the check said so).  An event another CPU raises meanwhile
+		 * kicks this one (vcpu_notify: v is running), and root mode
+		 * runs with interrupts off, so the kick makes the guest exit
+		 * right after the entry, and the check after that exit sees
+		 * the event.  So a quiet exit pays no event check (issue 15:
+		 * nothing periodic on every exit when nothing is pending). */
+		if (act != EXIT_RESUME_QUIET || now >= v->quiet_until)
+			set_slice_end(event_deliver(v, now), now, slice_end,
+				      &programmed);
 		/* In the guest from here on for vm_ept_shootdown, then the
 		 * flush it may ask for: the store is ordered before the load
 		 * of ept_gen (a locked exchange), so either the shootdown
@@ -271,7 +284,6 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		spec_before_entry();
 		int rc = vmx_enter(&v->regs, v->launched);
 		uint64_t exited = rdtsc();
-		enum exit_action act;
 
 		__atomic_store_n(&cpu->in_guest, NULL, __ATOMIC_RELEASE);
 
@@ -290,7 +302,7 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		now = rdtsc();
 		if (__atomic_load_n(&exit_stats_on, __ATOMIC_RELAXED))
 			exit_stat_add(v->stats, v->exit_reason, now - exited);
-		if (act != EXIT_RESUME || v->state != VCPU_RUNNABLE ||
+		if (act > EXIT_RESUME || v->state != VCPU_RUNNABLE ||
 		    vm_has_request(v->vm) ||
 		    __atomic_load_n(&cpu->resched, __ATOMIC_RELAXED))
 			break;
