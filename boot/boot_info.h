@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC 0x4856424f4f54494eull /* "HVBOOTIN" */
-#define BOOT_INFO_VERSION 2
+#define BOOT_INFO_VERSION 3
 
 /* OS-defined UEFI memory type (UEFI 2.10 7.2: 0x80000000..0xFFFFFFFF are
  * reserved for OS loaders) marking memory the kernel owns from the start:
@@ -102,6 +102,11 @@ struct boot_info {
 	 * bytes (the kernel checks it is its own struct's size: one build). */
 	uint64_t config_parsed;
 	uint64_t config_parsed_size;
+	/* The TSC when hv.efi started and when it handed over to the kernel:
+	 * the start-up time `make bench` reports (to the first guest entry,
+	 * which the kernel logs). */
+	uint64_t start_tsc;
+	uint64_t handoff_tsc;
 
 	uint32_t nmodules;
 	uint32_t pad;

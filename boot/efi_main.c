@@ -215,6 +215,7 @@ static EFI_STATUS prepare(EFI_HANDLE image, struct boot_info *bi,
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
+	uint64_t start_tsc = rdtsc();
 	struct kernel_image k;
 	struct boot_info *bi;
 	uint64_t bi_phys = 0;
@@ -231,6 +232,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		bi = (struct boot_info *)bi_phys;
 		bi->magic = BOOT_INFO_MAGIC;
 		bi->version = BOOT_INFO_VERSION;
+		bi->start_tsc = start_tsc;
 		st = prepare(image, bi, &k);
 	}
 	if (EFI_ERROR(st)) {
@@ -247,5 +249,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		cpu_halt_forever();
 	}
 	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
+	bi->handoff_tsc = rdtsc();
 	handoff_jump(bi->boot_cr3, k.elf.entry, bi_phys);
 }

@@ -14,6 +14,7 @@
 #include "../arch/spec_ctrl.h"
 #include "../arch/tsc.h"
 #include "../boot/boot_info.h"
+#include "../vmx/vcpu_run.h"
 #include "../drivers/pci.h"
 #include "../drivers/pic8259.h"
 #include "../vmx/vmx.h"
@@ -288,6 +289,7 @@ void kmain(uint64_t boot_info_phys)
 		      bi->version);
 	load_config(bi);
 	log_info("hv: kernel started (boot_info at %lx)", boot_info_phys);
+	vcpu_run_boot_times(bi->start_tsc, bi->handoff_tsc);
 	page_alloc_init(bi);
 	mmu_init(bi);
 	heap_init();

@@ -273,6 +273,11 @@ static void run_turn(struct vcpu *v)
 		vm_handle_request(v->vm);
 }
 
+bool sched_runs_alone(void)
+{
+	return __atomic_load_n(&this_runq()->n, __ATOMIC_RELAXED) == 1;
+}
+
 /* A halted vCPU with an interrupt waiting runs again. */
 void sched_wake_halted(struct runqueue *q, uint64_t now)
 {

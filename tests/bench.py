@@ -510,6 +510,15 @@ def footprint(efi: Path, log: str, work: Path) -> int:
         return 1
     print(f"hv memory per VM beyond its RAM (vm bench, 4 MiB, 2 vCPUs): "
           f"{m[1]} KiB\n  ({m[2]})")
+    s = re.search(r"hv: first guest entry (\d+) TSC ticks after hv\.efi "
+                  r"started \(UEFI stage (\d+), kernel (\d+)\)", log)
+    if not s:
+        print(f"bench: no start-up time line; log in {work}")
+        return 1
+    print(f"Start-up, hv.efi's first instruction to the first guest entry: "
+          f"{int(s[1])} TSC ticks\n  (UEFI stage: VT-x check, hv.cfg, "
+          f"loading the files, page tables, {int(s[2])}; kernel: memory, "
+          f"CPUs, VMs, {int(s[3])})")
     return 0
 
 

@@ -231,13 +231,13 @@ uint64_t event_deliver(struct vcpu *v, uint64_t now)
 		deliver(v, now);
 		return event_next_deadline(v);
 	}
-	/* As event_next_deadline: the PIT's IRQ 0 is the boot vCPU's. */
-	if (v->id != 0 || !pit_next || (apic_next && apic_next < pit_next))
-		next = apic_next;
-	else
-		next = pit_next;
+	/* Quiet until either timer is due: any vCPU that enters after the
+	 * PIT's deadline fires it (deliver, update_timers). */
+	next = pit_next && (!apic_next || pit_next < apic_next) ? pit_next
+								: apic_next;
 	v->quiet_until = next ? next : UINT64_MAX;
-	return next;
+	/* As event_next_deadline: the PIT's IRQ 0 is the boot vCPU's. */
+	return v->id != 0 ? apic_next : next;
 }
 
 /* An exit in the middle of an IRET that had already ended virtual-NMI

@@ -10,6 +10,7 @@
 #include "../arch/xcr0.h"
 #include "../kernel/fpu.h"
 #include "../kernel/log.h"
+#include "../kernel/sched.h"
 #include "event.h"
 #include "exit_stats.h"
 #include "msr.h"
@@ -227,6 +228,28 @@ void vcpu_save_view(struct vcpu *v)
 	};
 }
 
+static uint64_t boot_efi_start, boot_handoff;
+static bool first_entry_logged;
+
+void vcpu_run_boot_times(uint64_t efi_start, uint64_t handoff)
+{
+	boot_efi_start = efi_start;
+	boot_handoff = handoff;
+}
+
+/* Once, at the first entry into any guest (issue 15: start-up time). */
+static void log_first_entry(void)
+{
+	uint64_t now = rdtsc();
+
+	if (__atomic_exchange_n(&first_entry_logged, true, __ATOMIC_RELAXED) ||
+	    !boot_efi_start)
+		return;
+	log_info("hv: first guest entry %lu TSC ticks after hv.efi started "
+		 "(UEFI stage %lu, kernel %lu)", now - boot_efi_start,
+		 boot_handoff - boot_efi_start, now - boot_handoff);
+}
+
 uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 {
 	struct percpu *cpu = this_cpu();
@@ -253,6 +276,8 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 		vmcs_set_startup_state(v->sipi_vector);
 	}
 	cpu->current = v;
+	if (!v->launched)
+		log_first_entry();
 	if (v->stats->gen != __atomic_load_n(&v->vm->stats_gen, __ATOMIC_RELAXED)) {
 		/* The monitor's `stat reset`, applied by the CPU that owns the
 		 * counters (vmx/exit_stats.h). */
@@ -354,11 +379,19 @@ enum exit_action handle_pause(struct vcpu *v, const struct exit_info *e)
 	return EXIT_YIELD;
 }
 
+/* The timer ends a slice, or came for the vCPU's own timer deadline
+ * (set_slice_end programs the nearer).  The slice's end breaks the loop
+ * by the clock anyway; for a deadline, a vCPU alone on its CPU goes on
+ * at once (the event check injects the interrupt): a guest's every timer
+ * tick need not pay a scheduler pass (issue 15: about 1,000 ticks, and
+ * a tick-driven Linux boot takes thousands).  With others in the run
+ * queue the scheduler looks at them now, as before: a halted one's
+ * wake-up may be due. */
 enum exit_action handle_preemption_timer(struct vcpu *v,
 					 const struct exit_info *e)
 {
 	(void)v, (void)e;
-	return EXIT_YIELD;
+	return sched_runs_alone() ? EXIT_RESUME : EXIT_YIELD;
 }
 
 /* A host interrupt came while the guest ran; the exit acknowledged it

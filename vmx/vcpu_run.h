@@ -15,6 +15,10 @@
  * TSC value); returns the TSC ticks it took, charged to v->tsc_used. */
 uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end);
 
+/* The TSC when hv.efi started and when its UEFI stage handed over: the
+ * first VM entry logs how long start-up took (`make bench` reads it). */
+void vcpu_run_boot_times(uint64_t efi_start, uint64_t handoff);
+
 /* v's state held by the CPU (MSRs, debug registers, FPU, XCR0) is to be
  * dropped, not saved: v was reset.  Its saved copies are loaded when it
  * next runs. */
