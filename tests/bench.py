@@ -196,23 +196,34 @@ LINUX_IO_PHASES = [
 LINUX_IO_DISK_MIB = 8
 
 
+def _linux_esp(name: str, efi: Path, cfg: str, files: dict,
+               rows: str) -> tuple[Path, Path] | None:
+    """build/NAME with an ESP holding hv.efi, cfg, Debian's kernel and
+    the test initramfs (make linux), and `files`; None, said, without
+    the Linux guest."""
+    work = ROOT / "build" / name
+    shutil.rmtree(work, ignore_errors=True)
+    linux = ROOT / "build/linux"
+    if not (linux / "vmlinuz").exists():
+        print(f"bench: no Linux guest (make linux); no {rows}")
+        return None
+    return work, emu.make_esp(work / "esp", efi, cfg, {
+        "guests/vmlinuz": str(linux / "vmlinuz"),
+        "guests/initrd.img": str(linux / "initrd.img"), **files})
+
+
 def linux_io(efi: Path, plat: str) -> int:
     """Issue 14: virtio-blk and virtio-net driven by Debian's own drivers
     in a Linux guest (tests/linux/hvbench.c), with hv's exits and root-mode
     ticks per request: the monitor clears the exit counts before each
     phase and reads them after it (`stat reset`, `json stat`)."""
-    work = ROOT / "build/bench-linux-io"
-    shutil.rmtree(work, ignore_errors=True)
-    linux = ROOT / "build/linux"
-    if not (linux / "vmlinuz").exists():
-        print("bench: no Linux guest (make linux); no Linux I/O rows")
-        return 0
     disk = bytes((i * 2654435761 >> 13) & 0xff
                  for i in range(LINUX_IO_DISK_MIB << 20))
-    esp = emu.make_esp(work / "esp", efi, LINUX_IO_CFG, {
-        "guests/vmlinuz": str(linux / "vmlinuz"),
-        "guests/initrd.img": str(linux / "initrd.img"),
-        "guests/bench.img": disk})
+    made = _linux_esp("bench-linux-io", efi, LINUX_IO_CFG,
+                      {"guests/bench.img": disk}, "Linux I/O rows")
+    if not made:
+        return 0
+    work, esp = made
     script = []
     for name, _ in LINUX_IO_PHASES:
         script += [(rf"^\[io\] INIT: bench {name} ready", "\x01m")]
@@ -320,15 +331,11 @@ cmdline = console=ttyS0 quiet hv.shell
 def linux_snapshot(efi: Path, plat: str) -> int:
     """Issue 13: the snapshot pause of a 256 MiB Linux at its shell, and
     a restore after it ran a command."""
-    work = ROOT / "build/bench-linux-snapshot"
-    shutil.rmtree(work, ignore_errors=True)
-    linux = ROOT / "build/linux"
-    if not (linux / "vmlinuz").exists():
-        print("bench: no Linux guest (make linux); no Linux snapshot row")
+    made = _linux_esp("bench-linux-snapshot", efi, LINUX_SNAP_CFG, {},
+                      "Linux snapshot row")
+    if not made:
         return 0
-    esp = emu.make_esp(work / "esp", efi, LINUX_SNAP_CFG, {
-        "guests/vmlinuz": str(linux / "vmlinuz"),
-        "guests/initrd.img": str(linux / "initrd.img")})
+    work, esp = made
     script = [(r"^\[linux\] INIT: shell ready", "echo mark=$((6*7))\n"),
               (r"^\[linux\] mark=42", "\x01m"),
               (r"hv monitor: 'help' lists", "json snapshot linux l\r"),
