@@ -36,28 +36,38 @@ static uint32_t size_mask(unsigned size)
 	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
-static uint32_t port_read(struct vcpu *v, uint16_t port, unsigned size)
+/* Both return whether a device claimed the port: an unclaimed one reads
+ * all ones, drops writes, and is counted. */
+static bool port_read(struct vcpu *v, uint16_t port, unsigned size,
+		      uint32_t *out)
 {
 	uint64_t val = 0xffffffffu;
+	bool claimed = io_bus_read(&v->vm->pio, v, port, size, &val) ==
+		       IO_HANDLED;
 
-	if (io_bus_read(&v->vm->pio, v, port, size, &val) != IO_HANDLED) {
+	if (!claimed) {
 		v->vm->unclaimed_reads++;
 		val = 0xffffffffu;
 	}
-	return (uint32_t)val & size_mask(size);
+	*out = (uint32_t)val & size_mask(size);
+	return claimed;
 }
 
-static void port_write(struct vcpu *v, uint16_t port, unsigned size,
+static bool port_write(struct vcpu *v, uint16_t port, unsigned size,
 		       uint32_t val)
 {
-	if (io_bus_write(&v->vm->pio, v, port, size, val & size_mask(size)) !=
-	    IO_HANDLED)
+	bool claimed = io_bus_write(&v->vm->pio, v, port, size,
+				    val & size_mask(size)) == IO_HANDLED;
+
+	if (!claimed)
 		v->vm->unclaimed_writes++;
+	return claimed;
 }
 
-static void port_in(struct vcpu *v, uint16_t port, unsigned size)
+static bool port_in(struct vcpu *v, uint16_t port, unsigned size)
 {
-	uint32_t val = port_read(v, port, size);
+	uint32_t val;
+	bool claimed = port_read(v, port, size, &val);
 	uint64_t *rax = &v->regs.gpr[REG_RAX];
 
 	/* IN to EAX zero-extends into RAX; to AL/AX keeps the rest. */
@@ -65,11 +75,12 @@ static void port_in(struct vcpu *v, uint16_t port, unsigned size)
 		*rax = val;
 	else
 		*rax = (*rax & ~(uint64_t)size_mask(size)) | val;
+	return claimed;
 }
 
-static void port_out(struct vcpu *v, uint16_t port, unsigned size)
+static bool port_out(struct vcpu *v, uint16_t port, unsigned size)
 {
-	port_write(v, port, size, (uint32_t)v->regs.gpr[REG_RAX]);
+	return port_write(v, port, size, (uint32_t)v->regs.gpr[REG_RAX]);
 }
 
 /* Writes a register as an instruction with this address size does: 16
@@ -126,7 +137,7 @@ static enum guest_access string_io_element(struct vcpu *v, bool in,
 	acc = guest_linear_copy(v, linear, NULL, size, CHECK_WRITABLE, gpa);
 	if (acc != GUEST_ACCESS_OK)
 		return acc;
-	val = port_read(v, port, size);
+	(void)port_read(v, port, size, &val);
 	guest_linear_copy(v, linear, &val, size, COPY_TO_GUEST, gpa);
 	return GUEST_ACCESS_OK;
 }
@@ -192,17 +203,18 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t q = e->qualification;
 	unsigned size = IO_QUAL_SIZE(q);
+	bool claimed;
 
 	if (q & IO_QUAL_STRING)
 		return string_io(v, e);
 	if (size != 1 && size != 2 && size != 4)
 		return exit_unexpected(v, e);
-	if (q & IO_QUAL_IN)
-		port_in(v, IO_QUAL_PORT(q), size);
-	else
-		port_out(v, IO_QUAL_PORT(q), size);
+	claimed = q & IO_QUAL_IN ? port_in(v, IO_QUAL_PORT(q), size)
+				 : port_out(v, IO_QUAL_PORT(q), size);
 	if (vm_has_request(v->vm))
 		return EXIT_STOPPED; /* the device asked to end or reset the VM */
 	vcpu_skip_instruction(e);
-	return EXIT_RESUME;
+	/* A port no device claims (POST codes to 0x80, Linux's I/O delay)
+	 * touched nothing the event check looks at. */
+	return claimed ? EXIT_RESUME : EXIT_RESUME_QUIET;
 }

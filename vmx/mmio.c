@@ -43,6 +43,7 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	struct exit_info done = *e;
 	uint8_t bytes[15];
 	uint64_t val = 0;
+	bool claimed;
 
 	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
 	    !mmio_decode(bytes, sizeof(bytes),
@@ -53,12 +54,14 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	 * its write is dropped. */
 	if (in.is_write) {
 		val = read_operand(v, &in);
-		if (io_bus_write(&v->vm->mmio, v, gpa, in.size, val) !=
-		    IO_HANDLED)
+		claimed = io_bus_write(&v->vm->mmio, v, gpa, in.size, val) ==
+			  IO_HANDLED;
+		if (!claimed)
 			v->vm->unclaimed_writes++;
 	} else {
-		if (io_bus_read(&v->vm->mmio, v, gpa, in.size, &val) !=
-		    IO_HANDLED) {
+		claimed = io_bus_read(&v->vm->mmio, v, gpa, in.size, &val) ==
+			  IO_HANDLED;
+		if (!claimed) {
 			v->vm->unclaimed_reads++;
 			val = ~0ull;
 		}
@@ -77,5 +80,9 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 		done.data_write = in.is_write;
 	}
 	vcpu_skip_instruction(&done);
-	return vm_has_request(v->vm) ? EXIT_STOPPED : EXIT_RESUME;
+	if (vm_has_request(v->vm))
+		return EXIT_STOPPED;
+	/* Unassigned space (all ones, writes dropped) touched nothing the
+	 * event check looks at. */
+	return claimed ? EXIT_RESUME : EXIT_RESUME_QUIET;
 }
