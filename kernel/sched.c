@@ -275,7 +275,11 @@ static void run_turn(struct vcpu *v)
 
 bool sched_runs_alone(void)
 {
-	return __atomic_load_n(&this_runq()->n, __ATOMIC_RELAXED) == 1;
+	/* Not on the boot CPU: its scheduler pass also reads the console
+	 * (vm_console_poll_input), which a lone vCPU there, dedicated and
+	 * ticking, would otherwise never let it do. */
+	return this_cpu_id() != 0 &&
+	       __atomic_load_n(&this_runq()->n, __ATOMIC_RELAXED) == 1;
 }
 
 /* A halted vCPU with an interrupt waiting runs again. */

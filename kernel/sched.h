@@ -85,8 +85,10 @@ void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated, int near);
  * CPU in sched_init's range calls it. */
 void sched_run(void);
 /* Whether the vCPU running on this CPU is the only one in its run queue
- * (nobody else to run or wake here): its timer exits need no scheduler
- * pass.  A racy read: a vCPU added meanwhile sets `resched` anyway. */
+ * (nobody else to run or wake here), on a CPU other than the boot CPU
+ * (whose pass also serves the console): its timer exits need no
+ * scheduler pass.  A racy read: a vCPU added meanwhile sets `resched`
+ * anyway. */
 bool sched_runs_alone(void);
 
 /* ---- accounting and the pick (kernel/sched_credit.c) ---- */
