@@ -16,7 +16,10 @@ struct vcpu;
 /* What a handler did with an access (Jailhouse's MMIO result enum, for
  * both kinds of access).  IO_UNHANDLED: the device does not decode it
  * (wrong size or offset); the caller then answers as an empty bus does:
- * reads give all ones, writes vanish, and both are counted. */
+ * reads give all ones, writes vanish, and both are counted.  A device
+ * says IO_UNHANDLED before it changes anything: the exit path relies on
+ * it (such an access is a quiet exit, vmx/exit_io.c and vmx/mmio.c, after
+ * which no interrupt check runs). */
 enum io_result { IO_HANDLED, IO_UNHANDLED };
 
 /* Handlers get their device, the accessing vCPU, the address (a port or a
