@@ -16,7 +16,13 @@
  *   BENCH ipi_wakeup M B    vCPU 1 halted (STI; HLT, its host CPU idle):
  *                           from vCPU 0's TSC before its ICR write to
  *                           vCPU 1's TSC in its handler (one-way: needs
- *                           TSCs in step, see tsc_skew) */
+ *                           TSCs in step, see tsc_skew)
+ * and the interrupt latency of a device, the local APIC timer in
+ * TSC-deadline mode (issue 15: fast paths must not delay interrupts):
+ *   BENCH timer_spin M B    from the deadline to the TSC its handler reads,
+ *                           the vCPU spinning in its guest
+ *   BENCH timer_halt M B    the same, the vCPU halted (STI; HLT) */
+
 #include "ap.h"
 
 /* A power of two: the 32-bit guest has no 64-bit division. */
@@ -131,9 +137,69 @@ static void print_signed(int64_t v)
 	print_dec(v < 0 ? (uint64_t)-v : (uint64_t)v);
 }
 
+/* ---- interrupt latency: the local APIC timer, TSC-deadline mode ---- */
+
+#define VEC_TIMER 0x42
+#define XAPIC_LVT_TIMER 0x320
+#define LVT_TSC_DEADLINE (2u << 17) /* SDM Vol. 3A 11.5.1 */
+#define MSR_TSC_DEADLINE 0x6e0u
+/* Far enough ahead that the WRMSR's own exit is over. */
+#define TIMER_AHEAD_TICKS 20000ull
+
+static volatile uint64_t timer_tsc;
+
+static bool timer_latency(bool halt, struct cost *c)
+{
+	uint64_t best = ~0ull, total = 0;
+
+	xapic_write(XAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
+	for (int i = 0; i < XROUNDS; i++) {
+		uint64_t deadline = rdtsc() + TIMER_AHEAD_TICKS;
+
+		timer_tsc = 0;
+		__asm__ volatile("wrmsr" : : "c"(MSR_TSC_DEADLINE),
+				 "a"((uint32_t)deadline),
+				 "d"((uint32_t)(deadline >> 32)));
+		if (halt) {
+			/* STI's shadow holds the interrupt until HLT. */
+			while (!timer_tsc && rdtsc() < deadline + WAIT_TICKS)
+				__asm__ volatile("sti; hlt; cli");
+		} else {
+			__asm__ volatile("sti");
+			while (!timer_tsc && rdtsc() < deadline + WAIT_TICKS)
+				;
+			__asm__ volatile("cli");
+		}
+		if (!timer_tsc)
+			return false;
+		uint64_t dt = timer_tsc - deadline;
+		total += dt;
+		if (dt < best)
+			best = dt;
+	}
+	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	return true;
+}
+
+static void timer_rows(void)
+{
+	struct cost c, zero = { 0, 0 };
+
+	if (timer_latency(false, &c))
+		row("timer_spin", c, zero);
+	else
+		puts_serial("BENCH: the timer never fired (spinning)\n");
+	if (timer_latency(true, &c))
+		row("timer_halt", c, zero);
+	else
+		puts_serial("BENCH: the timer never fired (halted)\n");
+}
+
 static void on_irq(uint32_t vector)
 {
-	if (vector == VEC_PONG) { /* vCPU 0 */
+	if (vector == VEC_TIMER) {
+		timer_tsc = rdtsc();
+	} else if (vector == VEC_PONG) { /* vCPU 0 */
 		pong_tsc = rdtsc();
 	} else if (vector == VEC_PING) { /* vCPU 1 */
 		if (ap_task == AP_ECHO)
@@ -333,7 +399,9 @@ int guest_main(uint32_t magic, uint32_t info)
 	row("pio_out", measure(op_pio_out), base);
 	row("vmcall", measure(op_vmcall), base);
 	row("mmio_read", measure(op_mmio), base);
-	if (!is_solo_run(info))
+	if (!is_solo_run(info)) {
 		cross_cpu_rows();
+		timer_rows();
+	}
 	return 0;
 }
