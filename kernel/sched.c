@@ -52,7 +52,9 @@ static uint64_t last_balance[MAX_CPUS];
 static bool has_timer[MAX_CPUS];
 
 /* A dedicated vCPU owns its CPU: no slice ends its turn (it leaves at
- * HLT, PAUSE, its timer, a kick or its VM's request). */
+ * HLT, PAUSE, a kick or its VM's request).  Except on the boot CPU,
+ * whose pass also reads the console: there its slices end as anyone's,
+ * so that a lone vCPU's timer exits need not (sched_runs_alone). */
 #define DEDICATED_SLICE_END (~0ull >> 1)
 
 /* How often the boot CPU looks at the host console for input while idle
@@ -256,8 +258,9 @@ static void run_turn(struct vcpu *v)
 		if (state == VCPU_RESETTING)
 			vm_reset_step(v->vm);
 		else if (state == VCPU_RUNNABLE)
-			vcpu_run(v, v->sched.dedicated ? DEDICATED_SLICE_END
-						       : start + SLICE_TSC);
+			vcpu_run(v, v->sched.dedicated && this_cpu_id() != 0
+					    ? DEDICATED_SLICE_END
+					    : start + SLICE_TSC);
 	}
 	__atomic_store_n(&v->running, false, __ATOMIC_SEQ_CST);
 	used = rdtsc() - start;
@@ -275,11 +278,10 @@ static void run_turn(struct vcpu *v)
 
 bool sched_runs_alone(void)
 {
-	/* Not on the boot CPU: its scheduler pass also reads the console
-	 * (vm_console_poll_input), which a lone vCPU there, dedicated and
-	 * ticking, would otherwise never let it do. */
-	return this_cpu_id() != 0 &&
-	       __atomic_load_n(&this_runq()->n, __ATOMIC_RELAXED) == 1;
+	/* The boot CPU too: its pass, which also reads the console
+	 * (vm_console_poll_input), still comes at every slice end, as even
+	 * a dedicated vCPU's slice ends there (run_turn). */
+	return __atomic_load_n(&this_runq()->n, __ATOMIC_RELAXED) == 1;
 }
 
 /* A halted vCPU with an interrupt waiting runs again. */

@@ -85,9 +85,8 @@ void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated, int near);
  * CPU in sched_init's range calls it. */
 void sched_run(void);
 /* Whether the vCPU running on this CPU is the only one in its run queue
- * (nobody else to run or wake here), on a CPU other than the boot CPU
- * (whose pass also serves the console): its timer exits need no
- * scheduler pass.  A racy read: a vCPU added meanwhile sets `resched`
+ * (nobody else to run or wake here): its timer exits need no scheduler
+ * pass before the slice ends.  A racy read: a vCPU added meanwhile sets `resched`
  * anyway. */
 bool sched_runs_alone(void);
 

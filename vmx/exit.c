@@ -127,23 +127,28 @@ static void raise_debug_trap(uint64_t hits)
 	vcpu_inject_exception(VEC_DB, false, 0);
 }
 
-void vcpu_skip_instruction(const struct exit_info *e)
+/* Outside 64-bit code the instruction pointer wraps at the code size (IP
+ * at 64 KiB, EIP at 4 GiB; SDM Vol. 1 3.5); a RIP past it would also fail
+ * the next VM entry (SDM Vol. 3C 27.3.1.4). */
+static __attribute__((noinline)) uint64_t wrap_rip(uint64_t rip)
 {
-	uint64_t rip = e->guest_rip + e->insn_len, rflags, hits = 0;
+	unsigned bits = guest_code_bits();
 
-	/* Outside 64-bit code the instruction pointer wraps at the code
-	 * size (IP at 64 KiB, EIP at 4 GiB; SDM Vol. 1 3.5); a RIP past it
-	 * would also fail the next VM entry (SDM Vol. 3C 27.3.1.4).  Only
-	 * a skip that crosses a 64 KiB line can need it: asked only then. */
-	if ((rip ^ e->guest_rip) >> 16) {
-		unsigned bits = guest_code_bits();
-		if (bits < 64)
-			rip &= bits == 16 ? 0xffffull : 0xffffffffull;
-	}
-	vmcs_writen(GUEST_RIP, rip);
+	if (bits < 64)
+		rip &= bits == 16 ? 0xffffull : 0xffffffffull;
+	return rip;
+}
+
+/* The rest of vcpu_skip_instruction, for an instruction that ends a
+ * blocking, clears RF, or may raise a debug trap. */
+static __attribute__((noinline)) void skip_complete(const struct exit_info *e,
+						     uint32_t intr,
+						     uint64_t rflags)
+{
+	uint64_t hits = 0;
+
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C
 	 * 25.4.2); leaving it set would block the next interrupt. */
-	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
 	/* The CPU clears RF once an instruction completes (SDM Vol. 3A
@@ -151,7 +156,6 @@ void vcpu_skip_instruction(const struct exit_info *e)
 	 * the next instruction.  An EPT violation (MMIO) saves RF = 1 (SDM
 	 * Vol. 3C 28.3.3), and the guest's IRET from a breakpoint #DB on
 	 * this very instruction sets it. */
-	rflags = vmcs_readn(GUEST_RFLAGS);
 	if (rflags & RFLAGS_RF)
 		vmcs_writen(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
 	/* TF as the instruction began: a single-step trap after it, unless
@@ -179,6 +183,27 @@ void vcpu_skip_instruction(const struct exit_info *e)
 	}
 	if (hits)
 		raise_debug_trap(hits);
+}
+
+/* The common case in a few instructions (issue 15): RIP moved on, and
+ * two VMREADs that show no blocking to end, no RF or TF; for port I/O
+ * or an emulated memory access a third, of DR7, that shows no breakpoint
+ * enabled. */
+void vcpu_skip_instruction(const struct exit_info *e)
+{
+	uint64_t rip = e->guest_rip + e->insn_len, rflags;
+	uint32_t intr;
+
+	/* Only a skip that crosses a 64 KiB line can need to wrap. */
+	if ((rip ^ e->guest_rip) >> 16)
+		rip = wrap_rip(rip);
+	vmcs_writen(GUEST_RIP, rip);
+	intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	rflags = vmcs_readn(GUEST_RFLAGS);
+	if ((intr & 3) || (rflags & (RFLAGS_RF | RFLAGS_TF)) ||
+	    ((e->reason == EXIT_REASON_IO_INSTRUCTION || e->data_size) &&
+	     (vmcs_readn(GUEST_DR7) & DR7_ENABLE_BITS)))
+		skip_complete(e, intr, rflags);
 }
 
 static void dump_guest(const struct vcpu *v)

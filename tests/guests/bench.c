@@ -383,6 +383,48 @@ static bool is_solo_run(uint32_t info)
 	return first_word_is(cmdline(info), "solo");
 }
 
+/* Command line "trace" (tests/exit_trace.py): each operation between
+ * two of Bochs's magic breakpoints (XCHG BX, BX), after two rounds to
+ * warm it up, for the debugger to trace instruction by instruction; then
+ * one timer interrupt each way, from the WRMSR that arms it to the
+ * handler's return. */
+static void magic_break(void) { __asm__ volatile("xchgw %bx, %bx"); }
+
+static void trace_timer(bool halt)
+{
+	uint64_t deadline = rdtsc() + 3000;
+
+	timer_tsc = 0;
+	magic_break();
+	__asm__ volatile("wrmsr" : : "c"(MSR_TSC_DEADLINE),
+			 "a"((uint32_t)deadline), "d"((uint32_t)(deadline >> 32)));
+	__asm__ volatile("sti");
+	while (!timer_tsc)
+		if (halt)
+			__asm__ volatile("hlt");
+	__asm__ volatile("cli");
+	magic_break();
+}
+
+static void trace_run(void)
+{
+	static void (*const ops[])(void) = { op_cpuid, op_pio, op_pio_out,
+					     op_vmcall, op_mmio };
+
+	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		ops[i]();
+		ops[i]();
+		magic_break();
+		ops[i]();
+		magic_break();
+	}
+	xapic_write(XAPIC_SVR, XAPIC_SVR_ENABLE | 0xff);
+	irq_handler = on_irq;
+	xapic_write(XAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
+	trace_timer(false);
+	trace_timer(true);
+}
+
 int guest_main(uint32_t magic, uint32_t info)
 {
 	struct cost base, zero = { 0, 0 };
@@ -390,6 +432,10 @@ int guest_main(uint32_t magic, uint32_t info)
 	(void)magic;
 	if (is_slice_run(info)) {
 		slice_row();
+		return 0;
+	}
+	if (first_word_is(cmdline(info), "trace")) {
+		trace_run();
 		return 0;
 	}
 	base = measure(op_nothing);
