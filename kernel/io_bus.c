@@ -29,5 +29,7 @@ int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len,
 	    io_bus_overlaps(bus, base, len))
 		return -1;
 	bus->r[bus->n++] = (struct io_range){ base, len, ops, dev };
+	for (uint64_t a = base; a < IO_BUS_LOW_END && a - base < len; a++)
+		bus->low_claimed[a / 64] |= 1ull << (a % 64);
 	return 0;
 }

@@ -99,7 +99,6 @@ bool guest_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t *buf, size_t len)
 	uint64_t linear = rip + (guest_is_64bit() ? 0 : vmcs_readn(GUEST_CS_BASE));
 	size_t got = 0;
 
-	memset(buf, 0, len);
 	while (got < len) {
 		uint64_t gpa;
 		size_t chunk = PAGE_SIZE - ((linear + got) & (PAGE_SIZE - 1));
@@ -113,5 +112,9 @@ bool guest_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t *buf, size_t len)
 		memcpy(buf + got, src, chunk);
 		got += chunk;
 	}
+	/* What could not be read reads as zero (only the rest: the common
+	 * whole fetch pays no memset). */
+	if (got < len)
+		memset(buf + got, 0, len - got);
 	return got > 0;
 }

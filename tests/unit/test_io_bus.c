@@ -95,6 +95,29 @@ TEST(only_whole_accesses_inside_reach_the_device)
 	CHECK(!io_bus_overlaps(&bus, 0x3f0, 8));
 }
 
+/* The legacy ports' filter: a port no range covers is unclaimed without
+ * the walk; every port a range covers is still found, at the edges too. */
+TEST(low_port_filter_keeps_every_claimed_port)
+{
+	setup(0, 0xffff);
+	CHECK_EQ_U64(io_bus_register(&bus, 0x3f8, 8, &ops, (void *)1), 0);
+	CHECK_EQ_U64(io_bus_register(&bus, 0x3fe, 4, &ops, (void *)2), (uint64_t)-1);
+	CHECK_EQ_U64(io_bus_register(&bus, 0x400, 4, &ops, (void *)3), 0);
+	CHECK_EQ_U64(io_bus_register(&bus, 0x3c, 8, &ops, (void *)4), 0);
+	CHECK_EQ_U64(io_bus_register(&bus, 0x100, 0x200, &ops, (void *)5), 0);
+	for (uint64_t p = 0; p < 0x500; p++) {
+		const struct io_range *r = io_bus_find(&bus, p, 1);
+		void *want = p >= 0x3f8 && p < 0x400   ? (void *)1
+			     : p >= 0x400 && p < 0x404 ? (void *)3
+			     : p >= 0x3c && p < 0x44   ? (void *)4
+			     : p >= 0x100 && p < 0x300 ? (void *)5
+						       : NULL;
+		CHECK(want ? r != NULL && r->dev == want : r == NULL);
+	}
+	CHECK_EQ_U64(bus.low_claimed[0x80 / 64] >> (0x80 % 64) & 1, 0);
+	CHECK_EQ_U64(bus.low_claimed[0x3ff / 64] >> (0x3ff % 64) & 1, 1);
+}
+
 TEST(handlers_get_the_vcpu_address_and_value)
 {
 	struct vcpu *who = (struct vcpu *)(uintptr_t)0x1000;
