@@ -43,7 +43,7 @@ static enum io_result port_read(void *dev, struct vcpu *v, uint64_t port,
 	*val = (t->scratch >> (8 * lane)) &
 	       (uint32_t)((1ull << (8 * size)) - 1);
 	spin_unlock(&t->lock);
-	return IO_HANDLED;
+	return IO_HANDLED_QUIET; /* storage only: no event */
 }
 
 static enum io_result port_write(void *dev, struct vcpu *v, uint64_t port,
@@ -66,7 +66,7 @@ static enum io_result port_write(void *dev, struct vcpu *v, uint64_t port,
 	t->scratch = (t->scratch & ~mask) |
 		     ((uint32_t)(val << (8 * lane)) & mask);
 	spin_unlock(&t->lock);
-	return IO_HANDLED;
+	return IO_HANDLED_QUIET;
 }
 
 static const struct io_ops port_ops = { port_read, port_write };
@@ -104,7 +104,7 @@ static enum io_result iomem_read(void *dev, struct vcpu *v, uint64_t gpa,
 	memcpy(&x, &t->iomem[gpa - PC_TESTDEV_IOMEM_BASE], size);
 	spin_unlock(&t->lock);
 	*val = x;
-	return IO_HANDLED;
+	return IO_HANDLED_QUIET;
 }
 
 static enum io_result iomem_write(void *dev, struct vcpu *v, uint64_t gpa,
@@ -116,7 +116,7 @@ static enum io_result iomem_write(void *dev, struct vcpu *v, uint64_t gpa,
 	spin_lock(&t->lock);
 	memcpy(&t->iomem[gpa - PC_TESTDEV_IOMEM_BASE], &val, size);
 	spin_unlock(&t->lock);
-	return IO_HANDLED;
+	return IO_HANDLED_QUIET;
 }
 
 static const struct io_ops iomem_ops = { iomem_read, iomem_write };

@@ -37,8 +37,9 @@ static enum io_result pm_read(void *dev, struct vcpu *v,
 			      uint64_t port, unsigned size, uint64_t *val)
 {
 	struct vacpi_pm *pm = dev;
-
-	enum io_result r = IO_HANDLED;
+	/* Reads change nothing: no event check after them (the PM timer is
+	 * what guests read most here). */
+	enum io_result r = IO_HANDLED_QUIET;
 
 	(void)v;
 	(void)size;

@@ -63,7 +63,10 @@ static void update_irq(struct vuart *u)
 	u->irq_line = level;
 }
 
-static void unlock_and_pulse(struct vuart *u)
+/* IO_HANDLED when the access raised the line (an interrupt for the
+ * event check to deliver), else IO_HANDLED_QUIET: a byte sent with
+ * interrupts off, a status read, costs no event check (issue 15). */
+static enum io_result unlock_and_pulse(struct vuart *u)
 {
 	bool pulse = u->pulse;
 
@@ -71,6 +74,7 @@ static void unlock_and_pulse(struct vuart *u)
 	spin_unlock(&u->lock);
 	if (pulse)
 		vm_isa_irq_pulse(u->vm, VUART_IRQ);
+	return pulse ? IO_HANDLED : IO_HANDLED_QUIET;
 }
 
 /* Reading IIR acknowledges a transmitter-empty interrupt (PC16550D,
@@ -113,7 +117,7 @@ static void vuart_receive(void *dev, uint8_t c)
 		u->rx_count++;
 		update_irq(u);
 	}
-	unlock_and_pulse(u);
+	(void)unlock_and_pulse(u);
 }
 
 static enum io_result vuart_read(void *dev, struct vcpu *v,
@@ -138,8 +142,7 @@ static enum io_result vuart_read(void *dev, struct vcpu *v,
 	default: *val = u->scr; break;
 	}
 	update_irq(u); /* reading data or IIR may lower the line */
-	unlock_and_pulse(u);
-	return IO_HANDLED;
+	return unlock_and_pulse(u);
 }
 
 static enum io_result vuart_write(void *dev, struct vcpu *v,
@@ -181,8 +184,7 @@ static enum io_result vuart_write(void *dev, struct vcpu *v,
 	default: break; /* LSR, MSR: read-only */
 	}
 	update_irq(u);
-	unlock_and_pulse(u);
-	return IO_HANDLED;
+	return unlock_and_pulse(u);
 }
 
 static const struct io_ops vuart_ops = { vuart_read, vuart_write };

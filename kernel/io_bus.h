@@ -19,8 +19,12 @@ struct vcpu;
  * reads give all ones, writes vanish, and both are counted.  A device
  * says IO_UNHANDLED before it changes anything: the exit path relies on
  * it (such an access is a quiet exit, vmx/exit_io.c and vmx/mmio.c, after
- * which no interrupt check runs). */
-enum io_result { IO_HANDLED, IO_UNHANDLED };
+ * which no interrupt check runs).  IO_HANDLED_QUIET: handled, and the
+ * access raised no interrupt, asked for no NMI and set no timer (it may
+ * have lowered a line): nothing the event check before the next entry
+ * looks at is new, so that exit is quiet too (issue 15: a UART byte, a
+ * PM-timer read, a scratch register).  When in doubt, IO_HANDLED. */
+enum io_result { IO_HANDLED, IO_UNHANDLED, IO_HANDLED_QUIET };
 
 /* Handlers get their device, the accessing vCPU, the address (a port or a
  * guest-physical address), the size in bytes (1, 2, 4, or 8 for MMIO),

@@ -36,38 +36,38 @@ static uint32_t size_mask(unsigned size)
 	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
-/* Both return whether a device claimed the port: an unclaimed one reads
+/* Both return whether the access may have raised an event (a device
+ * claimed it and did not say IO_HANDLED_QUIET): an unclaimed port reads
  * all ones, drops writes, and is counted. */
 static bool port_read(struct vcpu *v, uint16_t port, unsigned size,
 		      uint32_t *out)
 {
 	uint64_t val = 0xffffffffu;
-	bool claimed = io_bus_read(&v->vm->pio, v, port, size, &val) ==
-		       IO_HANDLED;
+	enum io_result r = io_bus_read(&v->vm->pio, v, port, size, &val);
 
-	if (!claimed) {
+	if (r == IO_UNHANDLED) {
 		v->vm->unclaimed_reads++;
 		val = 0xffffffffu;
 	}
 	*out = (uint32_t)val & size_mask(size);
-	return claimed;
+	return r == IO_HANDLED;
 }
 
 static bool port_write(struct vcpu *v, uint16_t port, unsigned size,
 		       uint32_t val)
 {
-	bool claimed = io_bus_write(&v->vm->pio, v, port, size,
-				    val & size_mask(size)) == IO_HANDLED;
+	enum io_result r = io_bus_write(&v->vm->pio, v, port, size,
+					val & size_mask(size));
 
-	if (!claimed)
+	if (r == IO_UNHANDLED)
 		v->vm->unclaimed_writes++;
-	return claimed;
+	return r == IO_HANDLED;
 }
 
 static bool port_in(struct vcpu *v, uint16_t port, unsigned size)
 {
 	uint32_t val;
-	bool claimed = port_read(v, port, size, &val);
+	bool eventful = port_read(v, port, size, &val);
 	uint64_t *rax = &v->regs.gpr[REG_RAX];
 
 	/* IN to EAX zero-extends into RAX; to AL/AX keeps the rest. */
@@ -75,7 +75,7 @@ static bool port_in(struct vcpu *v, uint16_t port, unsigned size)
 		*rax = val;
 	else
 		*rax = (*rax & ~(uint64_t)size_mask(size)) | val;
-	return claimed;
+	return eventful;
 }
 
 static bool port_out(struct vcpu *v, uint16_t port, unsigned size)
@@ -203,18 +203,19 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t q = e->qualification;
 	unsigned size = IO_QUAL_SIZE(q);
-	bool claimed;
+	bool eventful;
 
 	if (q & IO_QUAL_STRING)
 		return string_io(v, e);
 	if (size != 1 && size != 2 && size != 4)
 		return exit_unexpected(v, e);
-	claimed = q & IO_QUAL_IN ? port_in(v, IO_QUAL_PORT(q), size)
-				 : port_out(v, IO_QUAL_PORT(q), size);
+	eventful = q & IO_QUAL_IN ? port_in(v, IO_QUAL_PORT(q), size)
+				  : port_out(v, IO_QUAL_PORT(q), size);
 	if (vm_has_request(v->vm))
 		return EXIT_STOPPED; /* the device asked to end or reset the VM */
 	vcpu_skip_instruction(e);
-	/* A port no device claims (POST codes to 0x80, Linux's I/O delay)
-	 * touched nothing the event check looks at. */
-	return claimed ? EXIT_RESUME : EXIT_RESUME_QUIET;
+	/* A port no device claims (POST codes to 0x80, Linux's I/O delay),
+	 * or one whose device said IO_HANDLED_QUIET, touched nothing the
+	 * event check looks at. */
+	return eventful ? EXIT_RESUME : EXIT_RESUME_QUIET;
 }

@@ -43,7 +43,7 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	struct exit_info done = *e;
 	uint8_t bytes[15];
 	uint64_t val = 0;
-	bool claimed;
+	enum io_result r;
 
 	if (!guest_fetch_insn(v, e->guest_rip, bytes, sizeof(bytes)) ||
 	    !mmio_decode(bytes, sizeof(bytes),
@@ -54,14 +54,12 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	 * its write is dropped. */
 	if (in.is_write) {
 		val = read_operand(v, &in);
-		claimed = io_bus_write(&v->vm->mmio, v, gpa, in.size, val) ==
-			  IO_HANDLED;
-		if (!claimed)
+		r = io_bus_write(&v->vm->mmio, v, gpa, in.size, val);
+		if (r == IO_UNHANDLED)
 			v->vm->unclaimed_writes++;
 	} else {
-		claimed = io_bus_read(&v->vm->mmio, v, gpa, in.size, &val) ==
-			  IO_HANDLED;
-		if (!claimed) {
+		r = io_bus_read(&v->vm->mmio, v, gpa, in.size, &val);
+		if (r == IO_UNHANDLED) {
 			v->vm->unclaimed_reads++;
 			val = ~0ull;
 		}
@@ -82,7 +80,7 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 	vcpu_skip_instruction(&done);
 	if (vm_has_request(v->vm))
 		return EXIT_STOPPED;
-	/* Unassigned space (all ones, writes dropped) touched nothing the
-	 * event check looks at. */
-	return claimed ? EXIT_RESUME : EXIT_RESUME_QUIET;
+	/* Unassigned space (all ones, writes dropped), or a device that said
+	 * IO_HANDLED_QUIET, touched nothing the event check looks at. */
+	return r == IO_HANDLED ? EXIT_RESUME : EXIT_RESUME_QUIET;
 }

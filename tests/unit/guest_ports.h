@@ -21,7 +21,7 @@ static inline uint8_t inb(uint16_t port)
 {
 	uint64_t val = 0;
 
-	if (io_bus_read(&vm.pio, NULL, port, 1, &val) != IO_HANDLED)
+	if (io_bus_read(&vm.pio, NULL, port, 1, &val) == IO_UNHANDLED)
 		return 0xee;
 	return (uint8_t)val;
 }
