@@ -200,13 +200,13 @@ $(NEWLIB_LIBC): $(NEWLIB_TAR)
 	@mv $(NEWLIB_DIR)/libc.a.tmp $@
 
 # Kernel code that runs once or seldom (hv.cfg, loading images, ACPI,
-# start-up, self-tests, the monitor, VM requests, placement; host CPU set-up; PCI config space and
+# start-up, self-tests, the monitor, VM requests; host CPU set-up; PCI config space and
 # the devices guests touch rarely, the legacy PIT and PIC included, which
 # guests leave for the local APIC once up, and the I/O APIC; CR-access
 # exits, rare with EPT) is built for size, so hv.efi stays
 # small; the exit path (vmx/), the other devices, the rest of arch/ and
 # these run on every exit or slice and stay -O2.
-KERNEL_HOT := kernel/sched.c kernel/sched_credit.c \
+KERNEL_HOT := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c \
 	      kernel/io_bus.c kernel/vm_irq.c kernel/vm_console.c kernel/fpu.c \
 	      kernel/spinlock.c kernel/console.c
 KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS))) \

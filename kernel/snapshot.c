@@ -278,8 +278,17 @@ void snapshot_host_write(struct vm *vm, uint64_t gpa, uint64_t len)
 
 /* ---- the CPU-local half ---- */
 
+/* How many vCPUs are asked to unload (raised before the kick that asks,
+ * lowered once served), so that a scheduler pass with nothing asked of
+ * any CPU, the common case, returns here without the run queue's lock
+ * (issue 15: ~20 instructions of every pass, a halted vCPU's wake-up
+ * included). */
+static unsigned unloads_asked;
+
 void snapshot_serve(struct runqueue *q)
 {
+	if (!__atomic_load_n(&unloads_asked, __ATOMIC_SEQ_CST))
+		return;
 	for (;;) {
 		struct vcpu *v = NULL;
 
@@ -293,6 +302,7 @@ void snapshot_serve(struct runqueue *q)
 			return;
 		vcpu_unload(v);
 		__atomic_store_n(&v->unload_asked, false, __ATOMIC_SEQ_CST);
+		__atomic_sub_fetch(&unloads_asked, 1, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -308,8 +318,10 @@ static void unload_all(struct vm *vm)
 		if (__atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE) == this_cpu_id() &&
 		    !v->sched.leaving)
 			vcpu_unload(v);
-		else
+		else {
 			__atomic_store_n(&v->unload_asked, true, __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&unloads_asked, 1, __ATOMIC_SEQ_CST);
+		}
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
