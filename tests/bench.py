@@ -37,6 +37,7 @@ memory = 4M
 vcpus = 2
 cpus = 0-1
 sched = dedicated
+testdev = qemu
 """
 # The slice-end row: one vCPU alone on host CPU 0, not dedicated, so its
 # slices end by the preemption timer with nothing else to run.
@@ -98,7 +99,8 @@ XROUNDS = 256
 # A device interrupt, raised to the guest's handler (issue 15): the local
 # APIC timer in TSC-deadline mode, from the deadline to the handler's TSC.
 LATENCY_ROWS = [("timer_spin", "APIC timer deadline -> handler, vCPU spinning"),
-                ("timer_halt", "APIC timer deadline -> handler, vCPU halted")]
+                ("timer_halt", "APIC timer deadline -> handler, vCPU halted"),
+                ("irq_line", "device line raised (OUT, I/O APIC) -> handler")]
 
 
 def main() -> int:

@@ -21,7 +21,9 @@
  * TSC-deadline mode (issue 15: fast paths must not delay interrupts):
  *   BENCH timer_spin M B    from the deadline to the TSC its handler reads,
  *                           the vCPU spinning in its guest
- *   BENCH timer_halt M B    the same, the vCPU halted (STI; HLT) */
+ *   BENCH timer_halt M B    the same, the vCPU halted (STI; HLT)
+ *   BENCH irq_line M B      a device's line raised by an OUT (pc-testdev,
+ *                           through the I/O APIC) to its handler */
 
 #include "ap.h"
 
@@ -181,9 +183,58 @@ static bool timer_latency(bool halt, struct cost *c)
 	return true;
 }
 
+/* A device's interrupt line: pc-testdev's line 20 (a byte to port
+ * 0x2000 + 20 sets its level; `testdev = qemu`), an I/O APIC pin with no
+ * PIC input, edge-triggered to vCPU 0.  From before the OUT that raises
+ * it to the handler's TSC: the exit, the I/O APIC, the local APIC and
+ * the injection. */
+#define VEC_LINE 0x43
+#define IRQ_LINE 20
+#define IOAPIC_BASE 0xfec00000u
+
+static volatile uint64_t line_tsc;
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)IOAPIC_BASE = reg;
+	*(volatile uint32_t *)(IOAPIC_BASE + 0x10) = v;
+}
+
+static bool line_latency(struct cost *c)
+{
+	uint64_t best = ~0ull, total = 0;
+
+	ioapic_write(0x10 + 2 * IRQ_LINE + 1, 0); /* to APIC ID 0 */
+	ioapic_write(0x10 + 2 * IRQ_LINE, VEC_LINE); /* fixed, edge, unmasked */
+	for (int i = 0; i < XROUNDS; i++) {
+		line_tsc = 0;
+		uint64_t t0 = rdtsc();
+		__asm__ volatile("sti");
+		outb(0x2000 + IRQ_LINE, 1);
+		while (!line_tsc && rdtsc() < t0 + WAIT_TICKS)
+			;
+		__asm__ volatile("cli");
+		outb(0x2000 + IRQ_LINE, 0);
+		if (!line_tsc)
+			return false;
+		uint64_t dt = line_tsc - t0;
+		total += dt;
+		if (dt < best)
+			best = dt;
+	}
+	ioapic_write(0x10 + 2 * IRQ_LINE, 1u << 16); /* masked again */
+	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	return true;
+}
+
 static void timer_rows(void)
 {
 	struct cost c, zero = { 0, 0 };
+
+	if (line_latency(&c))
+		row("irq_line", c, zero);
+	else
+		puts_serial("BENCH: the device's interrupt never came\n");
 
 	if (timer_latency(false, &c))
 		row("timer_spin", c, zero);
@@ -199,6 +250,8 @@ static void on_irq(uint32_t vector)
 {
 	if (vector == VEC_TIMER) {
 		timer_tsc = rdtsc();
+	} else if (vector == VEC_LINE) {
+		line_tsc = rdtsc();
 	} else if (vector == VEC_PONG) { /* vCPU 0 */
 		pong_tsc = rdtsc();
 	} else if (vector == VEC_PING) { /* vCPU 1 */
