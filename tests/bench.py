@@ -363,6 +363,15 @@ def linux_snapshot(efi: Path, plat: str) -> int:
           f"{taken[0]['pause_ticks']:>10}")
     print(f"  {'restore after one command: VM held':<55} "
           f"{restored[0]['restore_ticks']:>10}")
+    # The same kernel alone, with no virtio device (the io VM of linux_io
+    # probes two): a second view of the uptime beside the native boot's.
+    up = re.search(r"^\[linux\] INIT: uptime at /init ([\d.]+) s", log, re.M)
+    native = bench_kvm.native_uptime if bench_kvm else None
+    if up:
+        more = (f"; {(float(up[1]) / native - 1) * 100:+.1f}% of the native "
+                f"{native:.2f} s" if native else "")
+        print(f"Linux uptime at /init under hv, alone, no virtio device: "
+              f"{float(up[1]):.2f} s{more}")
     return 0
 
 
