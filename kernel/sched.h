@@ -86,8 +86,10 @@ void sched_add(struct vcpu *v, uint64_t allowed, bool dedicated, int near);
 void sched_run(void);
 /* Whether the vCPU running on this CPU is the only one in its run queue
  * (nobody else to run or wake here): its timer exits need no scheduler
- * pass before the slice ends.  A racy read: a vCPU added meanwhile sets `resched`
- * anyway. */
+ * pass before the slice ends.  A racy read: a vCPU added meanwhile waits
+ * at most until that end, SLICE_TSC away (dedicated queues, whose slices
+ * may have no end, receive none; a CPU that pulls a vCPU waits idle for
+ * it). */
 bool sched_runs_alone(void);
 
 /* ---- accounting and the pick (kernel/sched_credit.c) ---- */
