@@ -82,6 +82,9 @@
 #define ARCH_CAP_RDCL_NO (1ull << 0)
 #define ARCH_CAP_SKIP_L1DFL_VMENTRY (1ull << 3)
 #define ARCH_CAP_MDS_NO (1ull << 5)
+/* Not affected by Indirect Target Selection: never set by a CPU, only by
+ * a hypervisor for its guests (Intel's ITS guidance). */
+#define ARCH_CAP_ITS_NO (1ull << 62)
 
 /* IA32_VMX_BASIC bit 55: the TRUE_* control MSRs exist (SDM Vol. 3D A.1). */
 #define VMX_BASIC_TRUE_CTLS (1ull << 55)

@@ -130,7 +130,7 @@ static void raise_debug_trap(uint64_t hits)
 /* Outside 64-bit code the instruction pointer wraps at the code size (IP
  * at 64 KiB, EIP at 4 GiB; SDM Vol. 1 3.5); a RIP past it would also fail
  * the next VM entry (SDM Vol. 3C 27.3.1.4). */
-static __attribute__((noinline)) uint64_t wrap_rip(uint64_t rip)
+static __attribute__((noinline, cold)) uint64_t wrap_rip(uint64_t rip)
 {
 	unsigned bits = guest_code_bits();
 
@@ -141,7 +141,7 @@ static __attribute__((noinline)) uint64_t wrap_rip(uint64_t rip)
 
 /* The rest of vcpu_skip_instruction, for an instruction that ends a
  * blocking, clears RF, or may raise a debug trap. */
-static __attribute__((noinline)) void skip_complete(const struct exit_info *e,
+static __attribute__((noinline, cold)) void skip_complete(const struct exit_info *e,
 						     uint32_t intr,
 						     uint64_t rflags)
 {

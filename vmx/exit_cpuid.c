@@ -37,11 +37,14 @@
 #define CPUID_EXT1_EDX_NX (1u << 20)
 /* IA32_MISC_ENABLE[22] limits CPUID.0:EAX to 2 (SDM Vol. 4 Table 2-2). */
 #define LIMIT_CPUID_MAX 2u
-/* Speculation controls (IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28,
- * ARCH_CAPABILITIES 29, SSBD 31) show as the host has them: their MSRs
- * are the guest's own (arch/spec_ctrl.h, vmx/msr.c), so a guest can
- * protect itself.  Hidden: IA32_CORE_CAPABILITIES (30), not emulated. */
+/* Speculation controls (IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28, SSBD 31)
+ * show as the host has them: their MSRs are the guest's own
+ * (arch/spec_ctrl.h, vmx/msr.c), so a guest can protect itself.
+ * ARCH_CAPABILITIES (29) always shows: vmx/msr.c answers it, with ITS_NO
+ * where the host is not affected.  Hidden: IA32_CORE_CAPABILITIES (30),
+ * not emulated. */
 #define CPUID7_EDX_HIDDEN (1u << 30)
+#define CPUID7_EDX_ARCH_CAPABILITIES (1u << 29)
 #define CPUID1_ECX_OSXSAVE (1u << 27)
 #define CPUID7_EBX_INVPCID (1u << 10)
 #define CPUID_EXT1_EDX_RDTSCP (1u << 27)
@@ -120,8 +123,10 @@ static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		if (!(vmx_ctls.cpu2 & CPU2_ENABLE_INVPCID))
 			r->ebx &= ~CPUID7_EBX_INVPCID;
 		r->edx &= ~CPUID7_EDX_HIDDEN;
-		if (sub == 0)
+		if (sub == 0) {
 			r->ebx |= CPUID7_EBX_TSC_ADJUST;
+			r->edx |= CPUID7_EDX_ARCH_CAPABILITIES;
+		}
 		break;
 	case 0xb: /* x2APIC topology: one thread per core, nvcpus cores */
 	case 0x1f:

@@ -128,10 +128,11 @@ static bool emulate_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = v->mtrr_def_type;
 		return true;
 	case MSR_IA32_ARCH_CAPABILITIES:
-		/* The host's answer: the guest's CPU is the host's.  Only when
-		 * CPUID shows the MSR (a guest without it gets #GP). */
-		*val = spec_caps.arch_cap_val;
-		return spec_caps.arch_caps;
+		/* The host's answer (the guest's CPU is the host's), with
+		 * ITS_NO where the host is not affected (arch/spec_ctrl.h);
+		 * CPUID always shows the MSR.  Read-only: a write is #GP. */
+		*val = spec_caps.guest_arch_caps;
+		return true;
 	default:
 		return vlapic_msr_read(v, msr, val);
 	}

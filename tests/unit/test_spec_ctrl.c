@@ -63,4 +63,47 @@ TEST(arch_caps_value_ignored_when_cpuid_lacks_it)
     CHECK(c.flush_l1d_on_entry);
 }
 
+/* Indirect Target Selection: ITS_NO goes to guests only where the host
+ * is not affected, by the rules Linux applies to itself. */
+#define ITS_NO (1ull << 62)
+
+static struct spec_cpu_id intel6(unsigned model, unsigned stepping)
+{
+    return (struct spec_cpu_id){ .intel = true, .family = 6,
+                                 .model = model, .stepping = stepping };
+}
+
+TEST(its_affected_models_and_steppings)
+{
+    struct spec_cpu_id id = intel6(0x55, 5); /* Skylake-X up to 5: no */
+    CHECK(!spec_its_affected(&id, 0));
+    id = intel6(0x55, 7); /* Cascade Lake */
+    CHECK(spec_its_affected(&id, 0));
+    id = intel6(0x9e, 0xc);
+    CHECK(!spec_its_affected(&id, 0));
+    id = intel6(0x9e, 0xd); /* Coffee Lake */
+    CHECK(spec_its_affected(&id, 0));
+    id = intel6(0x8c, 1); /* Tiger Lake L, any stepping */
+    CHECK(spec_its_affected(&id, 0));
+    id = intel6(0x3c, 3); /* Haswell (Bochs's model here): not listed */
+    CHECK(!spec_its_affected(&id, 0));
+    id = intel6(0x97, 2); /* Alder Lake: not listed */
+    CHECK(!spec_its_affected(&id, 0));
+}
+
+TEST(its_no_bhi_ctrl_vendor_and_nesting)
+{
+    struct spec_cpu_id id = intel6(0x8c, 1);
+    CHECK(!spec_its_affected(&id, ITS_NO)); /* told so by our own host */
+    id.bhi_ctrl = true; /* no affected CPU has BHI_CTRL */
+    CHECK(!spec_its_affected(&id, 0));
+    id = intel6(0x3c, 3);
+    id.hypervisor = true; /* nested, not told: the real CPU is unknown */
+    CHECK(spec_its_affected(&id, 0));
+    CHECK(!spec_its_affected(&id, ITS_NO));
+    id = (struct spec_cpu_id){ .intel = false, .family = 0x19,
+                               .hypervisor = true };
+    CHECK(!spec_its_affected(&id, 0)); /* AMD */
+}
+
 UNIT_MAIN("spec_ctrl")
