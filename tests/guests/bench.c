@@ -53,6 +53,25 @@ static struct cost measure(void (*op)(void))
 	return (struct cost){ total >> ROUNDS_LOG2, best };
 }
 
+/* The samples of a row that is not a tight loop (cross-CPU, interrupt
+ * latency): summed, and the least of them. */
+struct tally {
+	uint64_t total, best;
+};
+#define TALLY_INIT { 0, ~0ull }
+
+static void tally_add(struct tally *t, uint64_t dt)
+{
+	t->total += dt;
+	if (dt < t->best)
+		t->best = dt;
+}
+
+static struct cost tally_cost(const struct tally *t, unsigned log2)
+{
+	return (struct cost){ t->total >> log2, t->best };
+}
+
 static void op_nothing(void) { }
 static void op_cpuid(void) { uint32_t r[4]; cpuid(0, 0, r); }
 static void op_pio(void) { (void)inb(0x3ff); }
@@ -152,7 +171,7 @@ static volatile uint64_t timer_tsc;
 
 static bool timer_latency(bool halt, struct cost *c)
 {
-	uint64_t best = ~0ull, total = 0;
+	struct tally t = TALLY_INIT;
 
 	xapic_write(XAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
 	for (int i = 0; i < XROUNDS; i++) {
@@ -175,11 +194,9 @@ static bool timer_latency(bool halt, struct cost *c)
 		if (!timer_tsc)
 			return false;
 		uint64_t dt = timer_tsc - deadline;
-		total += dt;
-		if (dt < best)
-			best = dt;
+		tally_add(&t, dt);
 	}
-	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	*c = tally_cost(&t, XROUNDS_LOG2);
 	return true;
 }
 
@@ -202,7 +219,7 @@ static void ioapic_write(uint32_t reg, uint32_t v)
 
 static bool line_latency(struct cost *c)
 {
-	uint64_t best = ~0ull, total = 0;
+	struct tally t = TALLY_INIT;
 
 	ioapic_write(0x10 + 2 * IRQ_LINE + 1, 0); /* to APIC ID 0 */
 	ioapic_write(0x10 + 2 * IRQ_LINE, VEC_LINE); /* fixed, edge, unmasked */
@@ -218,12 +235,10 @@ static bool line_latency(struct cost *c)
 		if (!line_tsc)
 			return false;
 		uint64_t dt = line_tsc - t0;
-		total += dt;
-		if (dt < best)
-			best = dt;
+		tally_add(&t, dt);
 	}
 	ioapic_write(0x10 + 2 * IRQ_LINE, 1u << 16); /* masked again */
-	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	*c = tally_cost(&t, XROUNDS_LOG2);
 	return true;
 }
 
@@ -302,7 +317,7 @@ static void ap_run(enum ap_task t)
 /* Mean and best of XROUNDS samples; false if one never came. */
 static bool ipi_roundtrip(struct cost *c)
 {
-	uint64_t best = ~0ull, total = 0;
+	struct tally t = TALLY_INIT;
 
 	for (int i = 0; i < XROUNDS; i++) {
 		pong_tsc = 0;
@@ -312,17 +327,15 @@ static bool ipi_roundtrip(struct cost *c)
 			if (rdtsc() - t0 > WAIT_TICKS)
 				return false;
 		uint64_t dt = pong_tsc - t0;
-		total += dt;
-		if (dt < best)
-			best = dt;
+		tally_add(&t, dt);
 	}
-	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	*c = tally_cost(&t, XROUNDS_LOG2);
 	return true;
 }
 
 static bool ipi_wakeup(struct cost *c)
 {
-	uint64_t best = ~0ull, total = 0;
+	struct tally t = TALLY_INIT;
 
 	for (int i = 0; i < XROUNDS; i++) {
 		uint64_t t0 = rdtsc();
@@ -340,11 +353,9 @@ static bool ipi_wakeup(struct cost *c)
 			if (rdtsc() - t0 > WAIT_TICKS)
 				return false;
 		uint64_t dt = ping_tsc - t0;
-		total += dt;
-		if (dt < best)
-			best = dt;
+		tally_add(&t, dt);
 	}
-	*c = (struct cost){ total >> XROUNDS_LOG2, best };
+	*c = tally_cost(&t, XROUNDS_LOG2);
 	return true;
 }
 
@@ -401,7 +412,8 @@ static void cross_cpu_rows(void)
 
 static void slice_row(void)
 {
-	uint64_t best = ~0ull, total = 0, last = rdtsc();
+	struct tally gaps = TALLY_INIT;
+	uint64_t last = rdtsc();
 	unsigned n = 0;
 
 	while (n < (1u << SLICE_ROUNDS_LOG2)) {
@@ -409,13 +421,11 @@ static void slice_row(void)
 
 		last = t;
 		if (dt > SLICE_GAP_TICKS) {
-			total += dt;
-			if (dt < best)
-				best = dt;
+			tally_add(&gaps, dt);
 			n++;
 		}
 	}
-	row("slice_end", (struct cost){ total >> SLICE_ROUNDS_LOG2, best },
+	row("slice_end", tally_cost(&gaps, SLICE_ROUNDS_LOG2),
 	    (struct cost){ 0, 0 });
 }
 
