@@ -37,7 +37,6 @@ memory = 4M
 vcpus = 2
 cpus = 0-1
 sched = dedicated
-testdev = qemu
 """
 # The slice-end row: one vCPU alone on host CPU 0, not dedicated, so its
 # slices end by the preemption timer with nothing else to run.
@@ -100,7 +99,7 @@ XROUNDS = 256
 # APIC timer in TSC-deadline mode, from the deadline to the handler's TSC.
 LATENCY_ROWS = [("timer_spin", "APIC timer deadline -> handler, vCPU spinning"),
                 ("timer_halt", "APIC timer deadline -> handler, vCPU halted"),
-                ("irq_line", "device line raised (OUT, I/O APIC) -> handler")]
+                ("irq_line", "UART interrupt raised (OUT to IER) -> handler")]
 
 
 def main() -> int:
