@@ -179,9 +179,8 @@ static bool timer_latency(bool halt, struct cost *c)
 		uint64_t deadline = rdtsc() + TIMER_AHEAD_TICKS;
 
 		timer_tsc = 0;
-		__asm__ volatile("wrmsr" : : "c"(MSR_TSC_DEADLINE),
-				 "a"((uint32_t)deadline),
-				 "d"((uint32_t)(deadline >> 32)));
+		if (!wrmsr_safe(MSR_TSC_DEADLINE, deadline))
+			return false;
 		if (halt) {
 			/* STI's shadow holds the interrupt until HLT. */
 			while (!timer_tsc && rdtsc() < deadline + WAIT_TICKS)
@@ -469,8 +468,7 @@ static void trace_timer(bool halt)
 
 	timer_tsc = 0;
 	magic_break();
-	__asm__ volatile("wrmsr" : : "c"(MSR_TSC_DEADLINE),
-			 "a"((uint32_t)deadline), "d"((uint32_t)(deadline >> 32)));
+	(void)wrmsr_safe(MSR_TSC_DEADLINE, deadline);
 	__asm__ volatile("sti");
 	while (!timer_tsc)
 		if (halt)
