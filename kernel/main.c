@@ -199,7 +199,7 @@ static void console_hint(void)
 static void run_vms(void)
 {
 	static struct cfg_placement placement;
-	char line[160];
+	char line[256]; /* spec_ctrl_describe's line, ~190 characters */
 
 	if (!config.nvms || !vmx_ready)
 		return;
