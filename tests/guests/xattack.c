@@ -671,6 +671,13 @@ static void spec_ctrl(void)
 		puts_serial("\n");
 		check(ok, "ARCH_CAPABILITIES readable when advertised");
 		bad += !ok;
+		/* Read-only (SDM Vol. 4 Table 2-2): a guest cannot grant itself
+		 * "not affected" bits (ITS_NO, 62; MDS_NO, 5; RDCL_NO, 0). */
+		uint64_t again = 0;
+		ok = !wrmsr_safe(MSR_ARCH_CAPABILITIES, v | (1ull << 62) | 0x21) &&
+		     rdmsr_safe(MSR_ARCH_CAPABILITIES, &again) && again == v;
+		check(ok, "ARCH_CAPABILITIES read-only: WRMSR #GP, value unchanged");
+		bad += !ok;
 	} else {
 		bool ok = !rdmsr_safe(MSR_ARCH_CAPABILITIES, &v);
 		check(ok, "ARCH_CAPABILITIES not advertised: RDMSR #GP");
