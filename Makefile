@@ -212,6 +212,7 @@ KERNEL_HOT := kernel/sched.c kernel/sched_credit.c kernel/sched_place.c \
 KERNEL_COLD := $(filter-out $(KERNEL_HOT),$(filter kernel/%.c,$(KERNEL_SRCS))) \
 	       arch/smp.c arch/gdt.c arch/idt.c arch/ioapic.c arch/tsc.c \
 	       arch/stacktrace.c arch/trap.c arch/spec_ctrl.c arch/paging.c \
+	       arch/mmu.c arch/extable.c \
 	       drivers/pci.c drivers/pci_bar.c drivers/vpci.c drivers/vpci_func.c \
 	       drivers/fw_cfg.c drivers/pc_testdev.c drivers/vrtc.c \
 	       drivers/vacpi_pm.c drivers/virtio_pci.c drivers/virtio_blk.c \

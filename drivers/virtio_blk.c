@@ -1,9 +1,14 @@
 /* virtio-blk (Virtio 1.2, 5.2) over drivers/virtio_pci.c: a disk backed
  * by an image file the UEFI stage loaded from the ESP (`disk = PATH` in
- * hv.cfg).  The image is shared, read-only, by every VM that names it;
- * each VM's writes go to its own copy-on-write layer of 4 KiB blocks, kept
- * in hypervisor memory until the VM is reset (hv has no storage driver of
- * its own: these disks are volatile).  Requests: read, write, flush,
+ * hv.cfg; `, size=` makes it larger than the image, zeros past it).  The
+ * image is shared, read-only, by every VM that names it; each VM's writes
+ * go to its own copy-on-write layer of 4 KiB blocks, kept in hypervisor
+ * memory until the VM is reset (hv has no storage driver of its own:
+ * these disks are volatile).  The frames a writable disk's layer can grow
+ * to are reserved when the VM is created (kernel/page_alloc.h), so a guest
+ * that writes its whole disk takes no memory that other VMs are created
+ * or restarted from, and never finds its own writes failing for want of
+ * memory another guest took.  Requests: read, write, flush,
  * get-id, discard; a malformed or out-of-range one completes with
  * VIRTIO_BLK_S_IOERR (or UNSUPP), a queue-rule breach marks the device
  * DEVICE_NEEDS_RESET.  Data moves straight between the image (or the
@@ -62,7 +67,9 @@ struct vblk {
 	uint64_t image_size, capacity; /* capacity in sectors */
 	bool ro;
 	uint64_t nblocks;
-	uint8_t **layer;               /* per 4 KiB block: this VM's copy */
+	uint8_t **layer;               /* per 4 KiB block: this VM's copy
+					  (none on a read-only disk) */
+	bool reserved;                 /* nblocks frames for the layer */
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 	char name[24];
 };
@@ -103,10 +110,12 @@ static bool disk_io(struct vblk *b, bool write, uint64_t pos, uint64_t len,
 	while (len) {
 		uint64_t blk = pos / BLOCK, boff = pos % BLOCK;
 		uint64_t n = BLOCK - boff < len ? BLOCK - boff : len;
-		uint8_t *own = b->layer[blk];
+		uint8_t *own = b->layer ? b->layer[blk] : NULL;
 
 		if (write && !own) {
-			uint64_t phys = page_alloc(1, 1);
+			/* Never 0: the layer holds fewer blocks than its
+			 * reservation promised frames. */
+			uint64_t phys = page_alloc_reserved();
 			uint64_t from = blk * BLOCK;
 			if (!phys)
 				return false;
@@ -261,11 +270,12 @@ static uint64_t config_read(void *dev, unsigned off, unsigned size)
 	return v;
 }
 
+/* The frames go back into the disk's reservation. */
 static void drop_layer(struct vblk *b)
 {
-	for (uint64_t i = 0; i < b->nblocks; i++)
+	for (uint64_t i = 0; b->layer && i < b->nblocks; i++)
 		if (b->layer[i]) {
-			page_free(virt_to_phys(b->layer[i]), 1);
+			page_free_reserved(virt_to_phys(b->layer[i]));
 			b->layer[i] = NULL;
 		}
 }
@@ -285,6 +295,21 @@ struct virtio_blk_set {
 	unsigned n;
 	struct vblk *disk[CFG_DISKS_MAX];
 };
+
+/* A writable disk's copy-on-write layer: its index, and a reservation of
+ * a frame for each block it may come to hold. */
+static bool attach_layer(struct vblk *b, const char *path)
+{
+	if (!page_reserve(b->nblocks)) {
+		log_error("vm %s: disk %s: cannot set aside the %lu KiB its "
+			  "writes may take (make it smaller or ', ro')",
+			  b->vm->name, path, (unsigned long)(b->nblocks * 4));
+		return false;
+	}
+	b->reserved = true;
+	b->layer = calloc(b->nblocks ? b->nblocks : 1, sizeof(*b->layer));
+	return b->layer != NULL;
+}
 
 bool virtio_blk_attach(struct vm *vm, void **state)
 {
@@ -309,10 +334,14 @@ bool virtio_blk_attach(struct vm *vm, void **state)
 		if (!b->image)
 			return false;
 		b->image_size = size;
-		b->capacity = size / SECTOR;
+		if (d->size && d->size < size) {
+			log_error("vm %s: disk %s: size= is under its image's "
+				  "%zu bytes", vm->name, d->path, size);
+			return false;
+		}
+		b->capacity = (d->size ? d->size : size) / SECTOR;
 		b->nblocks = (b->capacity * SECTOR + BLOCK - 1) / BLOCK;
-		b->layer = calloc(b->nblocks ? b->nblocks : 1, sizeof(*b->layer));
-		if (!b->layer)
+		if (!b->ro && !attach_layer(b, d->path))
 			return false;
 		snprintf(b->id, sizeof(b->id), "hv-%.10s-%u", vm->name, i);
 		snprintf(b->name, sizeof(b->name), "virtio-blk %u", i);
@@ -340,10 +369,10 @@ void virtio_blk_detach(struct vm *vm, void *state)
 		return;
 	for (unsigned i = 0; i < set->n; i++) {
 		struct vblk *b = set->disk[i];
-		if (b->layer) {
-			drop_layer(b);
-			free(b->layer);
-		}
+		drop_layer(b);
+		free(b->layer);
+		if (b->reserved)
+			page_unreserve(b->nblocks);
 		free(b);
 	}
 	free(set);

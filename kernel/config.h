@@ -69,8 +69,12 @@ enum cfg_sched { CFG_SCHED_SHARED, CFG_SCHED_DEDICATED };
 struct cfg_disk {
 	char path[CFG_PATH_MAX];
 	bool ro;      /* `, ro`: writes fail (and VIRTIO_BLK_F_RO is offered) */
+	uint64_t size; /* `, size=SIZE`: the disk's size in bytes, at least
+			  its image's (zeros past it); 0: the image's */
 	unsigned line;
 };
+/* A disk's `size=`: whole sectors, at most 1 TiB. */
+#define CFG_DISK_SIZE_MAX (1ull << 40)
 
 /* A virtio-net NIC on a virtual switch between VMs (`net = sw0` or
  * `net = sw0, mac=52:54:00:12:34:56`). */

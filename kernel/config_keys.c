@@ -285,28 +285,42 @@ static const char *set_module(struct parser *p, struct str v)
 	return NULL;
 }
 
-/* "PATH" or "PATH, ro". */
+/* "PATH", then optionally ", ro" and ", size=SIZE" (either order). */
 static const char *set_disk(struct parser *p, struct str v)
 {
-	struct cfg_disk *d;
+	static const char usage[] = "PATH, then ', ro' and/or "
+		"', size=SIZE' (512-byte sectors, up to 1024G)";
+	struct cfg_disk d = { .line = p->line };
 	size_t comma = str_find(v, ',');
 	struct str path = trim((struct str){ v.p, comma });
-	struct str opt = comma < v.n ? trim((struct str){ v.p + comma + 1,
-						       v.n - comma - 1 })
-				    : (struct str){ v.p + v.n, 0 };
 
 	if (p->vm->ndisks == CFG_DISKS_MAX) {
 		cfg_fail(p, "too many 'disk' lines (max %d)", CFG_DISKS_MAX);
 		return cfg_already_reported;
 	}
 	if (!path.n || path.n >= CFG_PATH_MAX)
-		return "an image path of 1 to 127 chars, then optionally ', ro'";
-	if (comma < v.n && !(opt.n == 2 && opt.p[0] == 'r' && opt.p[1] == 'o'))
-		return "an image path, then optionally ', ro'";
-	d = &p->vm->disks[p->vm->ndisks++];
-	str_copy(d->path, sizeof(d->path), path);
-	d->ro = comma < v.n;
-	d->line = p->line;
+		return usage;
+	str_copy(d.path, sizeof(d.path), path);
+	while (comma < v.n) {
+		struct str rest = { v.p + comma + 1, v.n - comma - 1 };
+		size_t next = str_find(rest, ',');
+		struct str opt = trim((struct str){ rest.p, next });
+
+		if (opt.n == 2 && opt.p[0] == 'r' && opt.p[1] == 'o' && !d.ro) {
+			d.ro = true;
+		} else if (opt.n > 5 && !memcmp(opt.p, "size=", 5) && !d.size) {
+			uint64_t bytes;
+			if (!parse_size((struct str){ opt.p + 5, opt.n - 5 },
+					&bytes) || !bytes || bytes % 512 ||
+			    bytes > CFG_DISK_SIZE_MAX)
+				return usage;
+			d.size = bytes;
+		} else {
+			return usage;
+		}
+		comma += 1 + next;
+	}
+	p->vm->disks[p->vm->ndisks++] = d;
 	return NULL;
 }
 

@@ -16,6 +16,9 @@ static struct {
 	uint64_t nframes;     /* frames covered: [0, nframes) */
 	uint64_t free_frames;
 	uint64_t usable_frames;
+	/* Free frames promised to page_reserve()'s callers: an allocation
+	 * from no reservation leaves at least this many free. */
+	uint64_t reserved;
 	uint64_t hint;        /* next-fit start */
 } pool = { .lock = SPINLOCK_INIT("page_alloc") };
 
@@ -121,6 +124,26 @@ static uint64_t find_run(size_t count, size_t align, uint64_t limit)
 	return 0;
 }
 
+/* With the lock held: count frames, from the reservation or from what
+ * it leaves. */
+static uint64_t alloc_locked(size_t count, size_t align, uint64_t limit_pfn,
+			     bool reserved)
+{
+	uint64_t pfn = 0;
+
+	if (reserved ? pool.reserved >= count
+		     : pool.free_frames - pool.reserved >= count)
+		pfn = find_run(count, align, limit_pfn);
+	if (pfn) {
+		mark(pfn, count, true);
+		pool.free_frames -= count;
+		if (reserved)
+			pool.reserved -= count;
+		pool.hint = pfn + count;
+	}
+	return pfn;
+}
+
 uint64_t page_alloc_below(size_t count, size_t align, uint64_t limit)
 {
 	uint64_t pfn, limit_pfn = limit / PAGE_SIZE;
@@ -130,13 +153,7 @@ uint64_t page_alloc_below(size_t count, size_t align, uint64_t limit)
 	if (limit_pfn > pool.nframes)
 		limit_pfn = pool.nframes;
 	spin_lock(&pool.lock);
-	pfn = pool.free_frames >= count ? find_run(count, align, limit_pfn)
-					: 0;
-	if (pfn) {
-		mark(pfn, count, true);
-		pool.free_frames -= count;
-		pool.hint = pfn + count;
-	}
+	pfn = alloc_locked(count, align, limit_pfn, false);
 	spin_unlock(&pool.lock);
 	return pfn * PAGE_SIZE;
 }
@@ -146,7 +163,39 @@ uint64_t page_alloc(size_t count, size_t align)
 	return page_alloc_below(count, align, UINT64_MAX);
 }
 
-void page_free(uint64_t phys, size_t count)
+bool page_reserve(uint64_t count)
+{
+	bool ok;
+
+	spin_lock(&pool.lock);
+	ok = pool.free_frames - pool.reserved >= count;
+	if (ok)
+		pool.reserved += count;
+	spin_unlock(&pool.lock);
+	return ok;
+}
+
+void page_unreserve(uint64_t count)
+{
+	spin_lock(&pool.lock);
+	if (count > pool.reserved)
+		panic("page_unreserve of %lu frames, %lu reserved", count,
+		      pool.reserved);
+	pool.reserved -= count;
+	spin_unlock(&pool.lock);
+}
+
+uint64_t page_alloc_reserved(void)
+{
+	uint64_t pfn;
+
+	spin_lock(&pool.lock);
+	pfn = alloc_locked(1, 1, pool.nframes, true);
+	spin_unlock(&pool.lock);
+	return pfn * PAGE_SIZE;
+}
+
+static void free_frames(uint64_t phys, size_t count, bool reserved)
 {
 	uint64_t pfn = phys / PAGE_SIZE;
 
@@ -158,7 +207,19 @@ void page_free(uint64_t phys, size_t count)
 			panic("double free of frame %lx", i * PAGE_SIZE);
 	mark(pfn, count, false);
 	pool.free_frames += count;
+	if (reserved)
+		pool.reserved += count;
 	spin_unlock(&pool.lock);
+}
+
+void page_free(uint64_t phys, size_t count)
+{
+	free_frames(phys, count, false);
+}
+
+void page_free_reserved(uint64_t phys)
+{
+	free_frames(phys, 1, true);
 }
 
 uint64_t page_table_alloc(void *opaque)

@@ -23,6 +23,22 @@ uint64_t page_alloc(size_t count, size_t align);
 uint64_t page_alloc_below(size_t count, size_t align, uint64_t limit);
 void page_free(uint64_t phys, size_t count);
 
+/* Reservations: free frames set aside for an owner that allocates them
+ * later, one by one, at its guests' pace, and must then not find them
+ * taken (a VM's disk writes, drivers/virtio_blk.c: what one guest writes
+ * comes out of its own budget, never out of the memory other VMs are
+ * created or restarted from).  page_reserve promises count frames, or
+ * returns false when fewer than that are free beyond what is promised
+ * already; page_alloc and page_alloc_below never take promised frames.
+ * page_alloc_reserved takes one frame out of the caller's promise (0 if
+ * every promised frame is taken: the caller keeps count of its own);
+ * page_free_reserved gives one back into it; page_unreserve ends a
+ * promise of count frames that are free again. */
+bool page_reserve(uint64_t count);
+void page_unreserve(uint64_t count);
+uint64_t page_alloc_reserved(void);
+void page_free_reserved(uint64_t phys);
+
 /* One zeroed frame for a paging structure: the alloc_table callback of
  * arch/paging.c for the kernel's tables and every VM's EPT. */
 uint64_t page_table_alloc(void *opaque);

@@ -30,10 +30,14 @@ def _image() -> bytes:
     return bytes((s * 7 + i) & 0xff for s in range(SECTORS) for i in range(512))
 
 
-def _disk(name: str, args: str, ro: bool = False) -> str:
+def _disk(name: str, args: str, ro: bool = False, size: int = 0) -> str:
+    """size: the disk's size in bytes (`, size=`), past the image's."""
+    opts = (", ro" if ro else "") + (f", size={size}" if size else "")
+    geometry = (f"sectors={size // 512} image={SECTORS}" if size
+                else f"sectors={SECTORS}")
     return vm(name, "vblk",
-              extra=(f"disk = \\guests\\disk.img{', ro' if ro else ''}\n"
-                     f"cmdline = {args} sectors={SECTORS}\n"))
+              extra=(f"disk = \\guests\\disk.img{opts}\n"
+                     f"cmdline = {args} {geometry}\n"))
 
 
 def _nic(name: str, switch: str, args: str) -> str:
@@ -47,7 +51,14 @@ VIRTIO = BootTest(
     cfg=("[hypervisor]\non_idle = poweroff\n"
          + _disk("vblk_a", "tag=17")
          + _disk("vblk_b", "tag=99")
-         + _disk("vblk_ro", "tag=5 ro=1", ro=True)
+         # A read-only disk far larger than the host's memory: it
+         # needs no copy-on-write budget, so it starts.
+         + _disk("vblk_ro", "tag=5 ro=1", ro=True, size=1 << 40)
+         # Twice its image: writable to its end.
+         + _disk("vblk_grow", "tag=33", size=2 * SECTORS * 512)
+         # Writable, 1 TiB: its budget cannot be set aside, so it is
+         # not started, and takes nothing from the others.
+         + _disk("vblk_huge", "tag=44", size=1 << 40)
          + vm("neighbour", "hello")
          + _nic("net_a", "sw0", "me=1 peer=2")
          + _nic("net_b", "sw0", "me=2 peer=1")
@@ -63,20 +74,35 @@ VIRTIO = BootTest(
     expect=[r"vmx: on; controls",
             r"vm vblk_a: virtio-blk 0 at pci 00:04\.0: \\guests\\disk\.img, "
             rf"{SECTORS} sectors",
-            r"vm vblk_ro: virtio-blk 0 at pci 00:04\.0: .*, read-only",
+            r"vm vblk_ro: virtio-blk 0 at pci 00:04\.0: .*, 2147483648 "
+            r"sectors, read-only",
+            r"vm vblk_grow: virtio-blk 0 at pci 00:04\.0: .*, "
+            rf"{2 * SECTORS} sectors$",
             r"vm net_a: virtio-net 0 at pci 00:08\.0 on switch sw0, mac "
             r"52:54:00:00:00:01",
             r"vm vcon: virtio-console at pci 00:0a\.0",
-            r"hv: power off: idle; VMs: 8 exited, 0 stopped, 0 not started"],
+            r"hv: power off: idle; VMs: 9 exited, 0 stopped, 1 not started"],
     # Typed at the host console, after moving input to vcon.
     script=[(r"^\[vcon\] virtio-console ready for input", "\x01m"),
             (r"hv monitor: 'help' lists the commands", "console vcon\r"),
             (r"hv monitor: closed", "ping 42\r")],
-    reject=[*ROOT_FAULT, r"not started:"],
+    reject=[*ROOT_FAULT, r"vm (?!vblk_huge:)\S+: not started:"],
     subtests={
         "virtio.blk_a": passes("vblk_a"),
         "virtio.blk_b": passes("vblk_b"),
         "virtio.blk_ro": passes("vblk_ro"),
+        "virtio.blk_size": passes("vblk_grow"),
+        # A writable disk's copy-on-write frames are set aside when its
+        # VM is created (drivers/virtio_blk.c), so a guest writing all
+        # of its disk takes no memory the others need; one that cannot
+        # be set aside stops its VM's creation, and frees what it took.
+        "virtio.blk_budget": Judge(
+            expect=[r"vm vblk_huge: disk \\guests\\disk\.img: cannot set "
+                    r"aside the 1073741824 KiB its writes may take",
+                    r"vm vblk_huge: not started: its virtio-blk disks could "
+                    r"not be attached",
+                    r"vm vblk_huge: page frames free: (\d+) before it, \1 "
+                    r"after"]),
         "virtio.neighbour": passes("neighbour"),
         # virtio-net on a switch between VMs: net_a and net_b exchange
         # broadcasts and acknowledged unicasts on sw0; net_c, alone on

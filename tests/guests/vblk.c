@@ -12,7 +12,8 @@
  * after a reset).
  *
  * Command line: "tag=N" (this VM's write pattern), "ro=1" (the disk is
- * read-only: writes must fail), "sectors=N" (the image's size).  Two VMs
+ * read-only: writes must fail), "sectors=N" (the disk's size), "image=N"
+ * (the image's size, when `size=` made the disk larger).  Two VMs
  * with the same image write different patterns to sector 5 and must
  * each read back only their own (copy-on-write per VM). */
 #include "virtio_guest.h"
@@ -276,6 +277,7 @@ int guest_main(uint32_t magic, uint32_t info)
 {
 	const char *cl = cmdline(info);
 	uint32_t tag = word_number(cl, "tag"), sectors = word_number(cl, "sectors");
+	uint32_t image = word_number(cl, "image"); /* 0: as sectors */
 	bool ro = word_value(cl, "ro") != 0;
 	uint32_t ulen;
 	uint8_t st;
@@ -306,7 +308,7 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(negotiate(F_INDIRECT, F_VERSION_1_HI) & S_FEATURES_OK,
 	      "3.1.1: offered features are accepted: FEATURES_OK");
 	check(*(volatile uint32_t *)devcfg == sectors,
-	      "5.2.4: capacity is the image's size in sectors");
+	      "5.2.4: capacity is the disk's size in sectors");
 
 	/* A queue size that is not a power of two (2.7: Queue Size). */
 	w16(common, 0x16, 0);
@@ -366,6 +368,32 @@ int guest_main(uint32_t magic, uint32_t info)
 
 	check(request(T_IN, sectors, 512, true, &st, &ulen) && st == 1,
 	      "5.2.6: a read past the end fails with IOERR");
+	if (image && image < sectors) {
+		/* hv's `disk = PATH, size=SIZE`: a disk larger than its
+		 * image reads zeros past it and, unless read-only, takes
+		 * writes up to its last sector. */
+		ok = request(T_IN, image, 512, true, &st, &ulen);
+		same = ok && st == 0;
+		for (uint32_t i = 0; same && i < 512; i++)
+			same = data[i] == 0;
+		check(same, "hv size=: the first sector past the image reads "
+		      "as zeros");
+		for (uint32_t i = 0; i < 512; i++)
+			data[i] = (uint8_t)(tag ^ i);
+		ok = request(T_OUT, sectors - 1, 512, false, &st, &ulen);
+		check(ok && st == (ro ? 1 : 0),
+		      ro ? "hv size=: a write to the last sector of a read-only "
+			   "disk fails (IOERR)"
+			 : "hv size=: a write to the last sector completes");
+		if (!ro) {
+			ok = request(T_IN, sectors - 1, 512, true, &st, &ulen);
+			same = ok && st == 0;
+			for (uint32_t i = 0; same && i < 512; i++)
+				same = data[i] == (uint8_t)(tag ^ i);
+			check(same, "hv size=: the last sector reads back what "
+			      "was written");
+		}
+	}
 	check(request(99, 0, 0, false, &st, &ulen) && st == 2,
 	      "5.2.6: an unknown request type answers UNSUPP");
 	if (sectors >= 512) {

@@ -550,6 +550,9 @@ TEST(module_lines_in_order)
     CHECK_EQ_U64(cfg.vms[0].modules[2].line, 5);
 }
 
+#define DISK_USAGE "PATH, then ', ro' and/or ', size=SIZE' (512-byte " \
+    "sectors, up to 1024G)"
+
 TEST(disk_lines)
 {
     CHECK_OK(VM "disk = \\img\\root.img\ndisk = \\x.img , ro\n");
@@ -562,8 +565,43 @@ TEST(disk_lines)
     CHECK_ERR(VM "disk = a\ndisk = b\ndisk = c\ndisk = d\ndisk = e\n", 7,
               "too many 'disk' lines (max 4)");
     CHECK_ERR(VM "disk = a, rw\n", 3,
-              "bad value 'a, rw' for 'disk' (expected an image path, then "
-              "optionally ', ro')");
+              "bad value 'a, rw' for 'disk' (expected " DISK_USAGE ")");
+}
+
+TEST(disk_size_option)
+{
+    CHECK_OK(VM "disk = \\a.img, size=64M\ndisk = b.img,ro,size=1024G\n"
+             "disk = c.img , size=4096 , ro\ndisk = d.img, size=512\n");
+    CHECK_EQ_U64(cfg.vms[0].disks[0].size, 64ull << 20);
+    CHECK(!cfg.vms[0].disks[0].ro);
+    CHECK_STR(cfg.vms[0].disks[0].path, "\\a.img");
+    CHECK_EQ_U64(cfg.vms[0].disks[1].size, 1ull << 40);
+    CHECK(cfg.vms[0].disks[1].ro);
+    CHECK_EQ_U64(cfg.vms[0].disks[2].size, 4096);
+    CHECK(cfg.vms[0].disks[2].ro);
+    CHECK_STR(cfg.vms[0].disks[2].path, "c.img");
+    CHECK_EQ_U64(cfg.vms[0].disks[3].size, 512);
+    /* Without size= the image's own size is used: 0 here. */
+    CHECK_OK(VM "disk = a.img, ro\n");
+    CHECK_EQ_U64(cfg.vms[0].disks[0].size, 0);
+    /* Not whole sectors, zero, over 1 TiB, no number, twice, empty. */
+    CHECK_ERR(VM "disk = a, size=1000\n", 3,
+              "bad value 'a, size=1000' for 'disk' (expected " DISK_USAGE ")");
+    CHECK_ERR(VM "disk = a, size=0\n", 3,
+              "bad value 'a, size=0' for 'disk' (expected " DISK_USAGE ")");
+    CHECK_ERR(VM "disk = a, size=1025G\n", 3,
+              "bad value 'a, size=1025G' for 'disk' (expected " DISK_USAGE ")");
+    CHECK_ERR(VM "disk = a, size=M\n", 3,
+              "bad value 'a, size=M' for 'disk' (expected " DISK_USAGE ")");
+    CHECK_ERR(VM "disk = a, size=1M, size=2M\n", 3,
+              "bad value 'a, size=1M, size=2M' for 'disk' (expected "
+              DISK_USAGE ")");
+    CHECK_ERR(VM "disk = a, ro, ro\n", 3,
+              "bad value 'a, ro, ro' for 'disk' (expected " DISK_USAGE ")");
+    CHECK_ERR(VM "disk = a,\n", 3,
+              "bad value 'a,' for 'disk' (expected " DISK_USAGE ")");
+    CHECK_ERR(VM "disk = , size=1M\n", 3,
+              "bad value ', size=1M' for 'disk' (expected " DISK_USAGE ")");
 }
 
 TEST(module_none_by_default)
