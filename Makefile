@@ -310,10 +310,13 @@ $(BUILD)/hv.so: $(BOOT_OBJS) $(BUILD)/boot/kernel_blob.o $(NEWLIB_LIBC) $(BUILD)
 	  echo "$@: sections outside .data:"; readelf -SW $@ | \
 	  grep -E '\] \.(s?bss[^ ]*|data[^ ]+) '; rm -f $@; exit 1; fi
 
+# --strip-all: no COFF symbol table in hv.efi (13 KiB that no firmware
+# reads); hv.so keeps the symbols for gdb.
 $(BUILD)/hv.efi: $(BUILD)/hv.so
 	@echo "  EFI     $@"
 	@$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym \
-	  -j .rel -j .rela -j .reloc --target efi-app-x86_64 --subsystem=10 \
+	  -j .rel -j .rela -j .reloc --strip-all \
+	  --target efi-app-x86_64 --subsystem=10 \
 	  $< $@
 
 .SECONDEXPANSION:

@@ -108,6 +108,7 @@ struct vcpu {
 	bool start_pending;     /* a SIPI came: start at sipi_vector << 12 */
 	uint8_t sipi_vector;
 	bool halted_for_good;   /* HLT with interrupts off: only NMI/INIT wake */
+	bool hlt_nmi_blocked;   /* HLT in its NMI handler: NMIs do not wake */
 	/* Where it runs (kernel/sched.c): the CPU whose run queue holds it,
 	 * and whether that CPU is inside vcpu_run with it now.  A VM's
 	 * request is carried out only while none of its vCPUs runs. */

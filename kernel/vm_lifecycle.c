@@ -329,6 +329,7 @@ static bool finish_reset(struct vm *vm, const char **why)
 		v->mtrr_def_type = MTRR_DEF_TYPE_WB_ENABLED;
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->start_pending = v->halted_for_good = false;
+		v->hlt_nmi_blocked = false;
 		v->tsc_adjust = 0;
 		v->misc_enable = MISC_ENABLE_RESET;
 		vlapic_reset(v);

@@ -108,13 +108,22 @@ static enum irq_source next_irq(const struct vcpu *v, int *apic_vector)
 	return *apic_vector >= 0 ? IRQ_APIC : IRQ_NONE;
 }
 
+/* HLT ends at an NMI that can be taken, not at one the blocking holds
+ * back (SDM Vol. 2A HLT: "an enabled interrupt (including NMI ...) will
+ * resume execution"; Vol. 3A 6.7.1): a vCPU halted in its NMI handler
+ * sleeps on, and that NMI comes after the next IRET. */
 bool event_pending(struct vcpu *v, uint64_t now)
 {
 	int vec;
 
 	update_timers(v, now);
-	return vlapic_take_nmi(v, false) ||
+	return (!v->hlt_nmi_blocked && vlapic_take_nmi(v, false)) ||
 	       (!v->halted_for_good && next_irq(v, &vec) != IRQ_NONE);
+}
+
+bool event_nmi_blocked(void)
+{
+	return vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & BLOCKING_NMI;
 }
 
 uint64_t event_next_deadline(const struct vcpu *v)

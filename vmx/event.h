@@ -42,8 +42,15 @@ void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error);
  * ~0: none); else 0. */
 uint64_t event_deliver(struct vcpu *v, uint64_t now);
 
-/* Whether v has an interrupt waiting (wakes a vCPU halted with IF=1). */
+/* Whether an event waits that ends v's HLT: an NMI, unless NMIs were
+ * blocked when it halted (v->hlt_nmi_blocked), or, if it halted with
+ * IF=1, an interrupt. */
 bool event_pending(struct vcpu *v, uint64_t now);
+
+/* Whether the current VMCS's guest has NMIs blocked: it is in its NMI
+ * handler, before the IRET (virtual-NMI blocking, SDM Vol. 3C 25.4.2
+ * Table 25-3). */
+bool event_nmi_blocked(void);
 
 /* TSC at which v next needs to be entered for a timer, or 0. */
 uint64_t event_next_deadline(const struct vcpu *v);

@@ -266,6 +266,7 @@ uint64_t vcpu_run(struct vcpu *v, uint64_t slice_end)
 	if (v->start_pending) {
 		/* The start-up IPI's state needs this vCPU's VMCS current. */
 		v->start_pending = v->halted_for_good = false;
+		v->hlt_nmi_blocked = false;
 		/* The INIT before it cleared DR0-DR3 and DR6 (DR7 is the
 		 * VMCS's), but left MSRs and x87/SSE state alone (SDM Vol. 3A
 		 * 10.1.1, Table 10-1).  switch_to() made this CPU hold v's
@@ -363,6 +364,7 @@ enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
 {
 	vcpu_skip_instruction(e);
 	v->halted_for_good = !(vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF);
+	v->hlt_nmi_blocked = event_nmi_blocked();
 	if (v->halted_for_good && !others_alive(v)) {
 		vm_stop(v->vm, "halted with interrupts disabled");
 		return EXIT_STOPPED;

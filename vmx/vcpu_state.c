@@ -1,5 +1,6 @@
 #include "vcpu_state.h"
 
+#include "event.h"
 #include "vcpu_run.h"
 #include "vmcs.h"
 #include "vmcs_setup.h"
@@ -76,6 +77,9 @@ bool vcpu_state_restore(struct vcpu *v, const struct vmcs_field_value *in,
 	}
 	vmcs_write64(TSC_OFFSET, tsc_offset);
 	v->tsc_offset = tsc_offset;
+	/* Not in the snapshot: the restored blocking says it (a vCPU
+	 * halted in its NMI handler, event_pending). */
+	v->hlt_nmi_blocked = event_nmi_blocked();
 	vcpu_save_view(v);
 	vmcs_put(v);
 	return ok;

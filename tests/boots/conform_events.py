@@ -68,6 +68,8 @@ _NMI = {
     "ipi_held": r"Vol\. 3A 6\.7\.1: a second NMI IPI",
     "ipi_after_iret": r"Vol\. 3A 6\.7\.1: it arrives right after that IRET, with",
     "ipi_once": r"Vol\. 3A 6\.7\.1: NMI IPIs held",
+    "hlt_held": r"Vol\. 2A HLT: in the NMI handler, a held NMI",
+    "hlt_after_iret": r"Vol\. 3A 6\.7\.1: the timer handler's IRET ends",
 }
 
 CONFORM_EVENTS = BootTest(

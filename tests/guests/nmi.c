@@ -15,7 +15,13 @@
  *      address; neither lost nor doubled;
  *   3. the same with NMI IPIs from vCPU 1: one taken, a second one sent
  *      while vCPU 0 sits in its handler waits for the IRET, then comes at
- *      once.
+ *      once;
+ *   4. a HLT in the NMI handler is not ended by a second NMI, which the
+ *      blocking holds (SDM Vol. 2A HLT: an *enabled* interrupt, NMI
+ *      included, resumes execution), but by the APIC timer's interrupt
+ *      (IF = 1); the timer handler's IRET ends the NMI blocking (any
+ *      IRET does, Vol. 3A 6.7.1), so the held NMI comes right after it,
+ *      at the instruction after the HLT, inside the first handler.
  * Needs vcpus = 2. */
 #include "ap.h"
 
@@ -25,16 +31,28 @@
 #define WAIT_TICKS 2000000000ull
 #define AP_START_TICKS 100000000ull
 
-enum { MODE_PLAIN, MODE_NEST_SELF, MODE_NEST_AP };
+#define XAPIC_LVT_TIMER 0x320
+#define XAPIC_TMICT 0x380
+#define XAPIC_TDCR 0x3e0
+#define TDCR_DIVIDE_1 0xbu
+#define VEC_TIMER 0x41u
+#define HLT_TIMER_COUNT 1000000u /* one-shot, in bus ticks */
+
+enum { MODE_PLAIN, MODE_NEST_SELF, MODE_NEST_AP, MODE_NEST_HLT };
 
 static volatile unsigned nmi_count, during, mode;
 static volatile uint32_t nmi_eip[MAX_NMIS];
 static volatile uint32_t ap_go, ap_in_handler, ap_sent, ap_timeout;
 
-static volatile unsigned other_irqs;
+static volatile unsigned other_irqs, timer_irqs, timer_seen;
+static volatile uint32_t after_hlt; /* the instruction after the HLT */
 static void on_irq(uint32_t vector)
 {
-	(void)vector;
+	if (vector == VEC_TIMER) {
+		timer_irqs++;
+		xapic_write(XAPIC_EOI, 0);
+		return;
+	}
 	other_irqs++;
 }
 
@@ -78,6 +96,16 @@ void nmi_trap(struct trap_frame *f)
 	if (mode == MODE_NEST_SELF) {
 		send_nmi(0); /* ourselves: must wait for our IRET */
 		spin(SPIN_LOOPS);
+		during = nmi_count;
+	} else if (mode == MODE_NEST_HLT) {
+		xapic_write(XAPIC_TDCR, TDCR_DIVIDE_1);
+		xapic_write(XAPIC_LVT_TIMER, VEC_TIMER); /* one-shot */
+		xapic_write(XAPIC_TMICT, HLT_TIMER_COUNT);
+		send_nmi(0); /* held: must not end the HLT */
+		uint32_t next;
+		__asm__ volatile("hlt\n1:\n\tmovl $1b, %0" : "=r"(next));
+		after_hlt = next;
+		timer_seen = timer_irqs;
 		during = nmi_count;
 	} else if (mode == MODE_NEST_AP) {
 		ap_in_handler = 1;
@@ -202,5 +230,19 @@ int guest_main(uint32_t magic, uint32_t info)
 	      "one's return address");
 	check(nmi_count == 2,
 	      "Vol. 3A 6.7.1: NMI IPIs held, not lost, not doubled");
+
+	/* IF = 1 here (above) and in the handler: the timer can end the
+	 * HLT, the held NMI must not. */
+	start_mode(MODE_NEST_HLT);
+	timer_irqs = timer_seen = 0;
+	c = self_nmi_then_count();
+	spin(SPIN_LOOPS);
+	report("HLT in the handler", c);
+	check(timer_seen == 1,
+	      "Vol. 2A HLT: in the NMI handler, a held NMI does not end HLT; "
+	      "the timer's interrupt does");
+	check(during == 2 && nmi_count == 2 && nmi_eip[1] == after_hlt,
+	      "Vol. 3A 6.7.1: the timer handler's IRET ends the NMI blocking: "
+	      "the held NMI comes right after it, once");
 	return verdict();
 }
