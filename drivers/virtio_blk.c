@@ -132,10 +132,14 @@ static bool disk_io(struct vblk *b, bool write, uint64_t pos, uint64_t len,
 			stream_copy(s, soff, own + boff, n);
 		} else {
 			uint64_t at = blk * BLOCK + boff;
-			if (at + n <= b->image_size)
-				stream_copy(s, soff, (void *)(b->image + at), n);
-			else
-				stream_copy(s, soff, NULL, n); /* past the image */
+			uint64_t in = at >= b->image_size ? 0
+				      : b->image_size - at < n ? b->image_size - at : n;
+			/* The image's bytes, then zeros past its end (an
+			 * image whose size is not whole blocks). */
+			if (in)
+				stream_copy(s, soff, (void *)(b->image + at), in);
+			if (in < n)
+				stream_copy(s, soff + in, NULL, n - in);
 		}
 		pos += n;
 		soff += n;
@@ -197,7 +201,10 @@ static uint8_t request(struct vblk *b, const struct virtq_chain *c,
 		/* Segments {le64 sector, le32 num_sectors, le32 flags}
 		 * (5.2.6.2); the contents of a discarded range are then
 		 * undefined, so checking it is all there is to do. */
-		if ((in.len - HEADER_BYTES) % DISCARD_SEG_BYTES || in.len == HEADER_BYTES)
+		/* One segment, as max_discard_seg offers: the check of more
+		 * would be the guest's to make as long as it likes (a chain
+		 * of descriptors all over the same zeroed RAM). */
+		if (in.len != HEADER_BYTES + DISCARD_SEG_BYTES)
 			return VIRTIO_BLK_S_IOERR;
 		for (uint64_t off = HEADER_BYTES; off < in.len;
 		     off += DISCARD_SEG_BYTES) {

@@ -23,6 +23,13 @@
 #define CONSOLE_SLOT (CFG_DISKS_MAX + CFG_NETS_MAX)
 #define PENDING_MAX 64
 #define CHUNK 128
+/* What one notification may print: the host console is written as the
+ * exit runs, so a driver that offers 64 chains of all its RAM would hold
+ * this CPU (and CPU 0's console input, which takes vp.lock) for as long
+ * as the host UART takes.  Linux's hvc sends one buffer of at most a page
+ * and waits for it, so 16 KiB never cuts its output; beyond, the rest of
+ * the notification's bytes are dropped (logged once). */
+#define TX_NOTIFY_MAX (16u * 1024)
 
 struct vcon {
 	struct virtio_pci vp;
@@ -31,6 +38,8 @@ struct vcon {
 	void *uart;
 	uint8_t pending[PENDING_MAX];
 	unsigned npending;
+	uint32_t tx_left;   /* of TX_NOTIFY_MAX, in this notification */
+	bool tx_cut_logged;
 };
 
 /* Pending keys into the guest's receive buffers.  Under vp.lock. */
@@ -51,6 +60,14 @@ static void flush_rx(struct vcon *c)
 			break;
 		if (r == VIRTQ_BROKEN) {
 			virtio_pci_broken(vp, why);
+			return;
+		}
+		/* A receive buffer is device-writable (5.3.6.1): one with no
+		 * writable byte would take no key and leave this loop with
+		 * nothing done, for as long as the driver offers more. */
+		if (!ch.writable_len) {
+			virtio_pci_broken(vp, "a receive buffer with no "
+					  "device-writable byte");
 			return;
 		}
 		/* The bytes go in before the used ring says so: a driver on
@@ -92,22 +109,32 @@ static int64_t transmit(void *dev, const struct virtq_chain *ch,
 			const struct virtq_mem *m, const char **why)
 {
 	struct vcon *c = dev;
+	uint64_t len = ch->readable_len < c->tx_left ? ch->readable_len
+						     : c->tx_left;
 	char buf[CHUNK];
 
 	(void)why;
-	for (uint64_t off = 0; off < ch->readable_len; off += CHUNK) {
-		uint64_t n = ch->readable_len - off < CHUNK
-				     ? ch->readable_len - off : CHUNK;
+	for (uint64_t off = 0; off < len; off += CHUNK) {
+		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 		virtq_chain_copy(ch, m, false, off, buf, n);
 		vm_console_write(c->vm, buf, n);
+	}
+	c->tx_left -= (uint32_t)len;
+	if (len < ch->readable_len && !c->tx_cut_logged) {
+		c->tx_cut_logged = true;
+		log_warn("vm %s: virtio-console: over %u bytes in one "
+			 "notification: the rest dropped (logged once)",
+			 c->vm->name, TX_NOTIFY_MAX);
 	}
 	return 0;
 }
 
 static void queue_notify(void *dev, struct virtio_pci *vp, unsigned q)
 {
-	if (q == TXQ)
+	if (q == TXQ) {
+		((struct vcon *)dev)->tx_left = TX_NOTIFY_MAX;
 		virtio_pci_serve(vp, TXQ, transmit);
+	}
 	else
 		flush_rx(dev); /* new receive buffers: keys that waited */
 }

@@ -77,9 +77,13 @@ static void update_intx(struct virtio_pci *vp)
 	bool high = vp->isr && !msix_enabled(&vp->msix) &&
 		    !(vpci_get16(vp->func.cfg + 0x04) & PCI_COMMAND_INTX_DISABLE);
 
+	/* The line the function is wired to, as at power-on: Interrupt
+	 * Line is a register software writes for itself, with no effect on
+	 * the routing (PCI 3.0 6.2.4); a guest that rewrote it while INTx
+	 * was high must not leave that line high, or lower another. */
 	if (high != vp->intx_high) {
 		vp->intx_high = high;
-		vm_irq_line_set(vp->vm, vp->func.cfg[0x3c], high);
+		vm_irq_line_set(vp->vm, vp->func.reset_cfg[0x3c], high);
 	}
 }
 

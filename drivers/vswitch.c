@@ -9,8 +9,13 @@
 
 #define VSWITCH_MAX 8
 /* Addresses learned beyond the ports' own (a guest that changed its
- * MAC); when full, frames to others are flooded. */
-#define VSWITCH_LEARN_MAX 64
+ * MAC, or bridges others): at most VSWITCH_LEARN_PER_PORT per port, so
+ * the table never fills and no guest can make the addresses another
+ * guest uses unlearnable (its frames would then be flooded to every
+ * port, the attacker's included).  A port's further addresses are not
+ * learned: frames to them are flooded. */
+#define VSWITCH_LEARN_PER_PORT 4
+#define VSWITCH_LEARN_MAX (VSWITCH_PORTS_MAX * VSWITCH_LEARN_PER_PORT)
 
 struct learned {
 	uint8_t mac[ETH_ALEN];
@@ -101,6 +106,16 @@ void vswitch_detach(struct vswitch_port *p)
 	p->sw = NULL;
 }
 
+static unsigned learned_by(const struct vswitch *sw,
+			   const struct vswitch_port *p)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < sw->nlearned; i++)
+		n += sw->learned[i].port == p;
+	return n;
+}
+
 void vswitch_send(struct vswitch_port *from, const uint8_t *frame,
 		  uint32_t len)
 {
@@ -121,7 +136,7 @@ void vswitch_send(struct vswitch_port *from, const uint8_t *frame,
 		}
 		return;
 	}
-	if (!src_owner && sw->nlearned < VSWITCH_LEARN_MAX) {
+	if (!src_owner && learned_by(sw, from) < VSWITCH_LEARN_PER_PORT) {
 		memcpy(sw->learned[sw->nlearned].mac, src, ETH_ALEN);
 		sw->learned[sw->nlearned++].port = from;
 	}

@@ -26,17 +26,22 @@ from .table import BootTest, Judge
 SECTORS = 512  # over hv's one-request bound (248 KiB), for vblk.c
 
 
-def _image() -> bytes:
-    return bytes((s * 7 + i) & 0xff for s in range(SECTORS) for i in range(512))
+def _image(sectors: int = SECTORS) -> bytes:
+    return bytes((s * 7 + i) & 0xff for s in range(sectors) for i in range(512))
 
 
-def _disk(name: str, args: str, ro: bool = False, size: int = 0) -> str:
+# One sector more than disk.img: its end is inside a 4 KiB block.
+ODD_SECTORS = SECTORS + 1
+
+
+def _disk(name: str, args: str, ro: bool = False, size: int = 0,
+          img: str = "disk.img", img_sectors: int = SECTORS) -> str:
     """size: the disk's size in bytes (`, size=`), past the image's."""
     opts = (", ro" if ro else "") + (f", size={size}" if size else "")
-    geometry = (f"sectors={size // 512} image={SECTORS}" if size
+    geometry = (f"sectors={size // 512} image={img_sectors}" if size
                 else f"sectors={SECTORS}")
     return vm(name, "vblk",
-              extra=(f"disk = \\guests\\disk.img{opts}\n"
+              extra=(f"disk = \\guests\\{img}{opts}\n"
                      f"cmdline = {args} {geometry}\n"))
 
 
@@ -54,8 +59,10 @@ VIRTIO = BootTest(
          # A read-only disk far larger than the host's memory: it
          # needs no copy-on-write budget, so it starts.
          + _disk("vblk_ro", "tag=5 ro=1", ro=True, size=1 << 40)
-         # Twice its image: writable to its end.
-         + _disk("vblk_grow", "tag=33", size=2 * SECTORS * 512)
+         # Twice its image, which ends inside a 4 KiB block: writable
+         # to its end, and a read across the image's end.
+         + _disk("vblk_grow", "tag=33", size=2 * SECTORS * 512,
+                 img="disk_odd.img", img_sectors=ODD_SECTORS)
          # Writable, 1 TiB: its budget cannot be set aside, so it is
          # not started, and takes nothing from the others.
          + _disk("vblk_huge", "tag=44", size=1 << 40)
@@ -68,7 +75,8 @@ VIRTIO = BootTest(
            "guests/vnet.elf": "build/guests/vnet.elf",
            "guests/vcon.elf": "build/guests/vcon.elf",
            "guests/hello.elf": "build/guests/hello.elf",
-           "guests/disk.img": _image()},
+           "guests/disk.img": _image(),
+           "guests/disk_odd.img": _image(ODD_SECTORS)},
     timeout_s=300,
     stop_regex=r"hv: power off: ",
     expect=[r"vmx: on; controls",
@@ -76,7 +84,7 @@ VIRTIO = BootTest(
             rf"{SECTORS} sectors",
             r"vm vblk_ro: virtio-blk 0 at pci 00:04\.0: .*, 2147483648 "
             r"sectors, read-only",
-            r"vm vblk_grow: virtio-blk 0 at pci 00:04\.0: .*, "
+            r"vm vblk_grow: virtio-blk 0 at pci 00:04\.0: .*disk_odd\.img, "
             rf"{2 * SECTORS} sectors$",
             r"vm net_a: virtio-net 0 at pci 00:08\.0 on switch sw0, mac "
             r"52:54:00:00:00:01",

@@ -378,6 +378,16 @@ int guest_main(uint32_t magic, uint32_t info)
 			same = data[i] == 0;
 		check(same, "hv size=: the first sector past the image reads "
 		      "as zeros");
+		/* Its last sector and the first past it, in one request: the
+		 * image's bytes, then zeros (the image need not end on a
+		 * 4 KiB block). */
+		ok = request(T_IN, image - 1, 1024, true, &st, &ulen);
+		same = ok && st == 0;
+		for (uint32_t i = 0; same && i < 512; i++)
+			same = data[i] == pattern(image - 1, i) &&
+			       data[512 + i] == 0;
+		check(same, "hv size=: a read across the image's end gives its "
+		      "last bytes, then zeros");
 		for (uint32_t i = 0; i < 512; i++)
 			data[i] = (uint8_t)(tag ^ i);
 		ok = request(T_OUT, sectors - 1, 512, false, &st, &ulen);
@@ -432,6 +442,13 @@ int guest_main(uint32_t magic, uint32_t info)
 		check(request(T_DISCARD, 0, 16, false, &st, &ulen) &&
 			      st == (ro ? 1 : 0),
 		      "5.2.6: DISCARD of a valid range completes");
+		/* Two segments where max_discard_seg (5.2.4) offers one. */
+		uint32_t two[8] = { 2, 0, 4, 0, 8, 0, 1, 0 };
+		for (unsigned i = 0; i < 32; i++)
+			data[i] = ((uint8_t *)two)[i];
+		check(request(T_DISCARD, 0, 32, false, &st, &ulen) && st == 1,
+		      "5.2.4: DISCARD of more segments than max_discard_seg "
+		      "fails with IOERR");
 	}
 
 	/* A chain that loops (2.7.5.1: the driver MUST NOT create one),

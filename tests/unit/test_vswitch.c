@@ -195,3 +195,35 @@ TEST(storm_control_bounds_floods_per_burst)
 }
 
 UNIT_MAIN("vswitch")
+
+/* One port's addresses cannot fill the table: after its quota, another
+ * port's new address is still learned (and not flooded to the first). */
+TEST(learning_is_bounded_per_port)
+{
+	uint8_t f[60], m[6], dst[6], fresh[6];
+
+	setup("a", "b");
+	mac(dst, 0xee); /* nobody's: every frame below floods */
+	for (unsigned i = 0; i < 200; i++) {
+		mac(m, (uint8_t)(0x10 + (i & 0x7f)));
+		m[4] = (uint8_t)(i >> 7);
+		frame(f, dst, m);
+		send_locked(0, f);
+		port[0].burst_floods = 0; /* a new burst each */
+	}
+	mac(fresh, 0xd0);
+	fresh[4] = 0x40;
+	frame(f, dst, fresh);
+	send_locked(1, f); /* port 1 uses a second address: learned */
+	memset(got, 0, sizeof(got));
+	frame(f, fresh, port[2].mac);
+	send_locked(2, f);
+	CHECK(got[1] == 1 && got[0] == 0); /* straight to port 1 */
+	/* Port 0's fifth address was not learned: frames to it flood. */
+	mac(m, 0x14);
+	memset(got, 0, sizeof(got));
+	frame(f, m, port[2].mac);
+	send_locked(2, f);
+	CHECK(got[0] == 1 && got[1] == 1);
+	teardown();
+}
