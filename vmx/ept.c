@@ -37,19 +37,24 @@ uint64_t ept_pointer(uint64_t root, int ad_flags)
 #include "exit.h"
 #include "vmcs.h"
 
-/* What can be completed as a bus access that no one answers: a data
- * access by an instruction (not a fetch, which would have to execute the
- * ones; not a guest page walk or an event delivery, which no instruction
- * decoder sees: SDM Vol. 3C 28.2.1, Table 28-7 bits 7-8, and 28.2.4). */
-static bool completes_as_ones(const struct vcpu *v, uint64_t q)
+/* What mmio_emulate can complete: a data access by the instruction at
+ * RIP.  Not a fetch (the device's bytes would have to be executed), nor
+ * a guest page walk or an event delivery, which no instruction decoder
+ * sees (SDM Vol. 3C 28.2.1, Table 28-7 bits 7-8, and 28.2.4). */
+static bool insn_data_access(uint64_t q)
 {
-	if (v->vm->cfg->unassigned != CFG_UNASSIGNED_ONES)
-		return false;
 	if (q & EPT_QUAL_FETCH)
 		return false;
 	if ((q & EPT_QUAL_GLA_VALID) && !(q & EPT_QUAL_GLA_TRANSLATED))
 		return false;
 	return !(vmcs_read32(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID);
+}
+
+/* What can be completed as a bus access that no one answers. */
+static bool completes_as_ones(const struct vcpu *v, uint64_t q)
+{
+	return v->vm->cfg->unassigned == CFG_UNASSIGNED_ONES &&
+	       insn_data_access(q);
 }
 
 enum exit_action handle_ept_violation(struct vcpu *v,
@@ -61,8 +66,19 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 			   : (q & EPT_QUAL_FETCH) ? "instruction fetch"
 						  : "read";
 
-	if (io_bus_find(&v->vm->mmio, gpa, 1))
-		return mmio_emulate(v, e, gpa);
+	if (io_bus_find(&v->vm->mmio, gpa, 1)) {
+		if (insn_data_access(q))
+			return mmio_emulate(v, e, gpa);
+		/* Code, page tables, an IDT or a stack in a device's range:
+		 * not emulated (the instruction at RIP is not the access). */
+		vm_crash(v->vm, "%s at guest-physical %#lx, in a device's "
+			 "range, by %s (guest rip %#lx)", kind, gpa,
+			 (q & EPT_QUAL_FETCH) ? "an instruction fetch"
+			 : (vmcs_read32(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+				 ? "an event's delivery" : "a page walk",
+			 e->guest_rip);
+		return EXIT_STOPPED;
+	}
 	/* A write to RAM that a copy-on-write snapshot protects: the page's
 	 * old contents go to the snapshot first, then the guest writes. */
 	if ((q & EPT_QUAL_WRITE) && gpa < v->vm->ram_size &&

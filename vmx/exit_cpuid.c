@@ -90,6 +90,18 @@ static uint32_t host_max_leaf(void)
 	return max;
 }
 
+#define LEAF_EXT_BASE 0x80000000u
+
+/* The host's last extended leaf, asked once. */
+static uint32_t host_max_ext_leaf(void)
+{
+	static uint32_t max;
+
+	if (!max)
+		max = cpuid(LEAF_EXT_BASE, 0).eax;
+	return max;
+}
+
 static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
 			struct cpuid_regs *r)
 {
@@ -165,9 +177,13 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 		r = (struct cpuid_regs){ 0 };
 	} else if (leaf == LEAF_TSC_INFO) {
 		tsc_leaf(&r);
-	} else if (leaf < LEAF_HV_BASE && leaf > host_max_leaf()) {
-		/* Past the host's last basic leaf, which the CPU would repeat
-		 * (SDM Vol. 2A CPUID, "invalid input"): nothing. */
+	} else if (leaf < LEAF_HV_BASE ? leaf > host_max_leaf()
+		   : leaf < LEAF_EXT_BASE || leaf > host_max_ext_leaf()) {
+		/* Past the host's last basic or extended leaf, where the CPU
+		 * would repeat its last basic leaf (SDM Vol. 2A CPUID,
+		 * "invalid input": the host's, an x2APIC ID among them), and
+		 * the hypervisor leaves past ours (a hypervisor hv runs on
+		 * answers those): nothing. */
 		r = (struct cpuid_regs){ 0 };
 	} else {
 		r = cpuid(leaf, sub);

@@ -20,9 +20,6 @@
 #define AR_DB (1u << 14)
 #define AR_UNUSABLE (1u << 16)
 
-/* #PF error code (SDM Vol. 3A 4.7). */
-#define PF_WRITE (1u << 1)
-#define PF_USER (1u << 2)
 
 static bool canonical(uint64_t a)
 {
@@ -77,12 +74,9 @@ enum guest_access guest_seg_linear(enum guest_seg seg, uint64_t offset,
 	return GUEST_ACCESS_OK;
 }
 
-static void inject_page_fault(struct vcpu *v, uint64_t linear, bool write)
+static void inject_page_fault(struct vcpu *v, uint64_t linear,
+			      uint32_t error)
 {
-	uint32_t ar = vmcs_read32(GUEST_SS_AR_BYTES);
-	uint32_t error = (write ? PF_WRITE : 0) |
-			 (AR_DPL(ar) == 3 ? PF_USER : 0);
-
 	v->regs.cr2 = linear; /* loaded into CR2 at the next entry */
 	vcpu_inject_exception(VEC_PF, true, error);
 }
@@ -105,8 +99,12 @@ enum guest_access guest_linear_copy(struct vcpu *v, uint64_t linear,
 	if (!guest_is_64bit())
 		addr[1] = (uint32_t)addr[1];
 	for (int i = 0; i < 2 && len[i]; i++) {
-		if (!guest_linear_to_phys(v, addr[i], gpa)) {
-			inject_page_fault(v, addr[i], how != COPY_FROM_GUEST);
+		uint32_t pf_error;
+		if (!guest_linear_to_phys(v, addr[i],
+					  GUEST_WALK_DATA |
+					  (how != COPY_FROM_GUEST ? GUEST_WALK_WRITE : 0),
+					  gpa, &pf_error)) {
+			inject_page_fault(v, addr[i], pf_error);
 			return GUEST_ACCESS_FAULTED;
 		}
 		host[i] = vm_gpa_to_hva(v->vm, *gpa, len[i]);

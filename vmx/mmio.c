@@ -20,20 +20,23 @@ static uint64_t read_operand(struct vcpu *v, const struct mmio_insn *in)
 }
 
 /* Writing a register follows the x86 rules: 32-bit results clear bits
- * 63:32, 8- and 16-bit results leave the rest alone (SDM Vol. 1 3.4.1.1). */
+ * 63:32, 8- and 16-bit results leave the rest alone (SDM Vol. 1 3.4.1.1).
+ * RSP lives in the VMCS, not in v->regs (SPL with REX, SP, ESP, RSP). */
 static void write_register(struct vcpu *v, const struct mmio_insn *in,
 			   uint64_t val)
 {
-	uint64_t *r = &v->regs.gpr[in->reg];
+	bool rsp = in->reg == REG_RSP && !in->high8;
+	uint64_t old = rsp ? vmcs_readn(GUEST_RSP) : v->regs.gpr[in->reg];
 	unsigned size = in->zero_extend ? in->dest_size : in->size;
 	unsigned shift = in->high8 ? 8 : 0;
+	uint64_t mask = size >= 4 ? ~0ull
+				  : ((1ull << (8 * size)) - 1) << shift;
+	uint64_t r = (old & ~mask) | ((val << shift) & mask);
 
-	if (size >= 4) {
-		*r = val;
-		return;
-	}
-	uint64_t mask = ((1ull << (8 * size)) - 1) << shift;
-	*r = (*r & ~mask) | ((val << shift) & mask);
+	if (rsp)
+		vmcs_writen(GUEST_RSP, r);
+	else
+		v->regs.gpr[in->reg] = r;
 }
 
 enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,

@@ -369,7 +369,12 @@ enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
 		vm_stop(v->vm, "halted with interrupts disabled");
 		return EXIT_STOPPED;
 	}
-	v->state = VCPU_HALTED;
+	/* A compare-and-swap: an INIT another vCPU sent meanwhile has put
+	 * v in wait-for-SIPI (drivers/vlapic.c), which a plain store would
+	 * undo, and the SIPI after it would then be ignored. */
+	enum vcpu_state runnable = VCPU_RUNNABLE;
+	__atomic_compare_exchange_n(&v->state, &runnable, VCPU_HALTED, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	return EXIT_YIELD;
 }
 

@@ -26,6 +26,24 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(r[0] == 0x00010000, "interface version 1.0");
 	cpuid(0, 0, r);
 	check(r[0] >= 1, "leaf 0 passes through");
+	/* Leaves past the last basic, the last extended, and ours: zeros,
+	 * not the host's last basic leaf (an x2APIC ID among them) nor what
+	 * a hypervisor below answers. */
+	{
+		uint32_t max_ext, probe[3], zero = 0;
+		cpuid(0x80000000, 0, r);
+		max_ext = r[0];
+		probe[0] = 0x40000100;
+		probe[1] = max_ext + 1;
+		probe[2] = 0xc0000000;
+		for (unsigned i = 0; i < 3; i++) {
+			cpuid(probe[i], 0, r);
+			zero |= r[0] | r[1] | r[2] | r[3];
+		}
+		check(max_ext >= 0x80000001 && zero == 0,
+		      "SDM Vol. 2A CPUID: leaves past the last extended one and "
+		      "past the hypervisor's answer nothing");
+	}
 	/* VMXOFF (0f 01 c4) and VMXON [eax] (f3 0f c7 30): #UD, not VMX. */
 	expect_fault(6, 3);
 	__asm__ volatile(".byte 0x0f, 0x01, 0xc4");

@@ -65,6 +65,7 @@ void guest_exit(uint32_t code) __attribute__((noreturn));
 bool rdmsr_safe(uint32_t msr, uint64_t *val);
 bool wrmsr_safe(uint32_t msr, uint64_t val);
 extern volatile uint32_t last_trap_vector;
+extern volatile uint32_t last_trap_error; /* its error code (or 0) */
 /* The next exception `vector` is expected: skip insn_len bytes at it. */
 void expect_fault(uint32_t vector, uint32_t insn_len);
 /* Whether it came (and stop expecting it). */

@@ -5,6 +5,7 @@
 
 static unsigned failures;
 volatile uint32_t last_trap_vector = 0xffffffff;
+volatile uint32_t last_trap_error;
 static volatile uint32_t expected_vector = 0xffffffff, expected_len;
 
 void putc_serial(char c)
@@ -114,6 +115,7 @@ void guest_trap(struct trap_frame *f)
 		return;
 	}
 	last_trap_vector = f->vector;
+	last_trap_error = f->error;
 	if (f->vector == expected_vector) {
 		f->eip += expected_len; /* skip the faulting instruction */
 		expected_vector = 0xffffffff;

@@ -3,7 +3,8 @@
  * the direction, ESI/EDI/ECX updated, REP counts longer than the
  * hypervisor emulates per exit, 16-bit address size (SI, DI, CX only),
  * linear addresses through the guest's page tables, and #PF for a page
- * that is not present. */
+ * that is not present or, with CR0.WP, read-only (SDM Vol. 3A 4.6); the
+ * accessed and dirty flags set as the CPU sets them (4.8). */
 #include "guest.h"
 
 #define COM1 0x3f8
@@ -15,6 +16,11 @@
 #define LOW_BUF 0x7000u        /* below 64 KiB, for 16-bit addressing */
 #define ALIAS 0x40000000u      /* linear alias of physical 0..4 MiB */
 #define UNMAPPED 0x40400000u   /* linear, not present */
+#define RO_ALIAS 0x40800000u   /* read-only alias of physical 0..4 MiB */
+#define PDE_A 0x20u
+#define PDE_D 0x40u
+#define CR0_WP (1u << 16)
+#define PF_P_W 3u              /* #PF error: protection, write */
 #define APIC 0xfee00000u
 #define APIC_SVR 0xf0
 #define APIC_EOI 0xb0
@@ -213,6 +219,7 @@ static void paging(bool on)
 	if (on) {
 		pd[ALIAS >> 22] = 0x83;          /* ALIAS -> physical 0 */
 		pd[UNMAPPED >> 22] = 0;
+		pd[RO_ALIAS >> 22] = 0x81;       /* P, 4 MiB, read-only */
 	}
 	paging_4m(pd, on);
 }
@@ -229,6 +236,35 @@ static void paged(void)
 	STRING_OP("rep insb", FW_CFG_DATA, &r);
 	check(mem_eq(sig, "QEMU", 4) && r.cx == 0,
 	      "REP INSB through the guest's page tables (an alias)");
+	check((pd[ALIAS >> 22] & (PDE_A | PDE_D)) == (PDE_A | PDE_D),
+	      "Vol. 3A 4.8: that write set the accessed and dirty flags");
+
+	/* A read-only page: with CR0.WP a supervisor write faults (P, W),
+	 * writes nothing and leaves ECX; without it, it goes through. */
+	{
+		uint32_t cr0;
+		char ro[4] = { 'x', 'x', 'x', 'x' };
+		__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+		__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 | CR0_WP));
+		select_fw_cfg_signature();
+		r = (struct str_regs){ 0, RO_ALIAS + (uint32_t)ro, 4 };
+		expect_fault(14, 2); /* f3 6c */
+		STRING_OP("rep insb", FW_CFG_DATA, &r);
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		check(fault_seen(14) && last_trap_error == PF_P_W &&
+			      cr2 == RO_ALIAS + (uint32_t)ro && r.cx == 4 &&
+			      mem_eq(ro, "xxxx", 4),
+		      "Vol. 3A 4.6: REP INSB to a read-only page with CR0.WP: "
+		      "#PF (protection, write), nothing written");
+		__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 & ~CR0_WP));
+		select_fw_cfg_signature();
+		r = (struct str_regs){ 0, RO_ALIAS + (uint32_t)ro, 4 };
+		STRING_OP("rep insb", FW_CFG_DATA, &r);
+		check(mem_eq(ro, "QEMU", 4) && r.cx == 0,
+		      "Vol. 3A 4.6: without CR0.WP a supervisor write to it "
+		      "goes through");
+		__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+	}
 	r = (struct str_regs){ ALIAS + (uint32_t)"HV", 0, 1 };
 	STRING_OP("outsb", UART_SCRATCH, &r);
 	check(inb(UART_SCRATCH) == 'H', "OUTSB through the guest's page tables");
