@@ -96,6 +96,7 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define RFLAGS_RF (1ull << 16)
 
 /* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, Table 3-10). */
+#define CPUID_ADDR_SIZES 0x80000008u /* EAX 7:0: MAXPHYADDR (SDM Vol. 2A) */
 #define CPUID1_ECX_VMX (1u << 5)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_XSAVE (1u << 26)

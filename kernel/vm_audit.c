@@ -13,7 +13,6 @@
 
 #define MAX_BARS (CFG_PCI_MAX * PCI_NUM_BARS)
 #define MAX_NAMED (CFG_MAX_VMS + 1 + 64)
-#define CPUID_ADDR_SIZES 0x80000008u /* EAX 7:0: MAXPHYADDR (SDM Vol. 2A) */
 
 static const struct boot_info *info;
 static bool audits_on;

@@ -8,10 +8,13 @@
  * those bits (SDM Vol. 3C 26.1.3, 25.6.6).  CR8 always exits: it is the
  * virtual APIC's.  CR3 never exits: EPT and
  * unrestricted guest let guests own their paging. */
+#include <string.h>
+
 #include "../arch/cpu.h"
 #include "../arch/extable.h"
 #include "../arch/idt.h"
 #include "../arch/msr.h"
+#include "../arch/paging.h"
 #include "../drivers/vlapic.h"
 #include "../kernel/fpu.h"
 #include "event.h"
@@ -61,6 +64,7 @@ static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
 #define CR0_DEFINED 0xe005003full
 #define CR0_ET (1ull << 4)
 #define CR4_PCIDE (1ull << 17)
+#define CR4_CET (1ull << 23)
 #define CR4_LA57 (1ull << 12)
 
 static bool in_ia32e_mode(void)
@@ -68,25 +72,63 @@ static bool in_ia32e_mode(void)
 	return (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) != 0;
 }
 
+/* PAE paging's four PDPTEs, which the CPU loads from CR3 when a MOV to
+ * CR0 turns paging on, or changes CD or NW, with CR4.PAE and without
+ * IA-32e mode (SDM Vol. 3A 4.4.1); with EPT, VM entry then takes them
+ * from the VMCS (Vol. 3C 27.3.2.4), so an emulated MOV must put them
+ * there.  A present one with a reserved bit set (bits 2:1, 8:5, and
+ * from MAXPHYADDR up: Table 4-8) makes the MOV #GP, as do PDPTEs
+ * outside the VM's RAM. */
+#define PDPTE_RESERVED_LOW 0x1e6ull
+
+static bool load_pdptes(struct vcpu *v)
+{
+	static const struct vmcs_f64 field[4] = {
+		VMCS_F64(GUEST_PDPTE0), VMCS_F64(GUEST_PDPTE1),
+		VMCS_F64(GUEST_PDPTE2), VMCS_F64(GUEST_PDPTE3),
+	};
+	unsigned maxphy = cpuid(CPUID_ADDR_SIZES, 0).eax & 0xff;
+	const uint8_t *p = vm_gpa_to_hva(v->vm, vmcs_readn(GUEST_CR3) &
+						       0xffffffe0u, 32);
+	uint64_t e[4];
+
+	if (!p)
+		return false;
+	memcpy(e, p, sizeof(e));
+	for (int i = 0; i < 4; i++)
+		if ((e[i] & PTE_P) && ((e[i] & PDPTE_RESERVED_LOW) ||
+				       (e[i] >> maxphy)))
+			return false;
+	for (int i = 0; i < 4; i++)
+		vmcs_write_f64(field[i], e[i]);
+	return true;
+}
+
 /* MOV to CR0 faults where the hardware would (SDM Vol. 2B MOV CR, Vol. 3A
  * 2.5, 10.8.5): bits 63:32 set, PG without PE, NW without CD, paging
  * turned on with EFER.LME but without CR4.PAE (IA-32e mode needs PAE
- * paging), or paging turned off in 64-bit code.  Otherwise the next VM
- * entry would fail on the inconsistent state (LMA without PAE) and the
- * VM would stop where the hardware gives #GP. */
-static bool set_cr0(uint64_t val)
+ * paging), paging turned off in 64-bit code or with CR4.PCIDE, WP
+ * cleared with CR4.CET, or PAE paging's PDPTEs bad (load_pdptes).
+ * Otherwise the next VM entry would fail on the inconsistent state (LMA
+ * without PAE) and the VM would stop where the hardware gives #GP. */
+static bool set_cr0(struct vcpu *v, uint64_t val)
 {
 	uint64_t old = guest_cr0();
 	bool paging_on = (val & CR0_PG) && !(old & CR0_PG);
 	bool paging_off = !(val & CR0_PG) && (old & CR0_PG);
+	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
 
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
 	    ((val & CR0_NW) && !(val & CR0_CD)))
 		return false;
-	if (paging_on && (vmcs_read64(GUEST_IA32_EFER) & EFER_LME) &&
-	    !(guest_cr4() & CR4_PAE))
+	if (paging_on && (efer & EFER_LME) && !(guest_cr4() & CR4_PAE))
 		return false;
-	if (paging_off && guest_is_64bit())
+	if (paging_off && (guest_is_64bit() || (guest_cr4() & CR4_PCIDE)))
+		return false;
+	if (!(val & CR0_WP) && (guest_cr4() & CR4_CET))
+		return false;
+	if ((val & CR0_PG) && (guest_cr4() & CR4_PAE) && !(efer & EFER_LME) &&
+	    (paging_on || ((val ^ old) & (CR0_CD | CR0_NW))) && !load_pdptes(v))
 		return false;
 	val = (val & CR0_DEFINED) | CR0_ET;
 	update_long_mode(old, val);
@@ -136,7 +178,7 @@ enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 	switch (CR_QUAL_TYPE(q)) {
 	case CR_MOV_TO:
 		if (CR_QUAL_NUM(q) == 0)
-			ok = set_cr0(gpr_value(v, CR_QUAL_GPR(q)));
+			ok = set_cr0(v, gpr_value(v, CR_QUAL_GPR(q)));
 		else if (CR_QUAL_NUM(q) == 4)
 			ok = set_cr4(gpr_value(v, CR_QUAL_GPR(q)));
 		else if (CR_QUAL_NUM(q) == 8)
@@ -154,10 +196,10 @@ enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 		ok = true;
 		break;
 	case CR_CLTS:
-		ok = set_cr0(guest_cr0() & ~CR0_TS);
+		ok = set_cr0(v, guest_cr0() & ~CR0_TS);
 		break;
 	case CR_LMSW: /* loads CR0[3:0] but cannot clear PE */
-		ok = set_cr0((guest_cr0() & ~0xeull) |
+		ok = set_cr0(v, (guest_cr0() & ~0xeull) |
 					(CR_QUAL_LMSW_DATA(q) & 0xf));
 		break;
 	default:

@@ -11,6 +11,38 @@ static uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : 
 static void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" ::"a"(v)); }
 static void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" ::"a"(v)); }
 
+/* PAE paging turned on by a CR0 write that also clears CD, so that it
+ * exits and hv carries it out: hv must load the four PDPTEs from CR3
+ * into the VMCS, as the CPU would have loaded them (SDM Vol. 3A 4.4.1),
+ * or the next entry walks with stale ones.  Identity 2 MiB pages over the
+ * first GiB (PDPTE 0), and linear 1 GiB aliasing physical 0 (PDPTE 1). */
+#define CR0_PG (1u << 31)
+#define CR4_PAE (1u << 5)
+#define ALIAS_1G 0x40000000u
+static uint64_t pdpt[4] __attribute__((aligned(32)));
+static uint64_t pd_low[512] __attribute__((aligned(4096)));
+static uint64_t pd_alias[512] __attribute__((aligned(4096)));
+static volatile uint32_t marker = 0x5aa5c33cu;
+
+static bool pae_paging_through_exit(uint32_t cr0)
+{
+	uint32_t cr4 = read_cr4(), seen;
+
+	for (unsigned i = 0; i < 512; i++)
+		pd_low[i] = ((uint64_t)i << 21) | 0x83; /* P, RW, 2 MiB */
+	pd_alias[0] = 0x83;                           /* -> physical 0 */
+	pdpt[0] = (uint32_t)pd_low | 1;
+	pdpt[1] = (uint32_t)pd_alias | 1;
+	write_cr0(cr0 | CR0_CD);
+	write_cr4(cr4 | CR4_PAE);
+	__asm__ volatile("mov %0, %%cr3" ::"r"(pdpt) : "memory");
+	write_cr0((cr0 & ~CR0_CD) | CR0_PG); /* CD changes: it exits */
+	seen = *(volatile uint32_t *)(ALIAS_1G + (uint32_t)&marker);
+	write_cr0(cr0);
+	write_cr4(cr4);
+	return seen == marker;
+}
+
 /* XSETBV is 0f 01 d1, three bytes. */
 static void xsetbv(uint32_t lo, uint32_t hi) { __asm__ volatile("xsetbv" ::"c"(0), "a"(lo), "d"(hi)); }
 static uint32_t xgetbv(void) { uint32_t lo, hi; __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0)); return lo; }
@@ -42,6 +74,9 @@ int guest_main(uint32_t magic, uint32_t info)
 		check(!(read_cr0() & (1u << 31)), "paging still off");
 		wrmsr_safe(0xc0000080, 0);
 	}
+	check(pae_paging_through_exit(cr0),
+	      "Vol. 3A 4.4.1: PAE paging turned on by a CR0 write hv carries "
+	      "out walks with the PDPTEs CR3 names");
 	cpuid(1, 0, r);
 	if (!(r[2] & (1u << 26))) {
 		puts_serial("no XSAVE on this CPU: XSETBV checks skipped\n");
