@@ -27,11 +27,17 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 NEWLIB_TAR := /usr/src/newlib/newlib-3.3.0.tar.xz
 NEWLIB_DIR := $(BUILD)/newlib
 NEWLIB_LIBC := $(NEWLIB_DIR)/libc.a
+# Indirect branches through arch/retpoline.S's thunks: code that runs in
+# VMX root (the kernel and newlib) never takes an indirect branch target
+# from predictions a guest trained (Spectre v2).
+RETPOLINE := -mindirect-branch=thunk-extern -mindirect-branch-register
+
 NEWLIB_INC := $(NEWLIB_DIR)/include
 # -fpie: the same archive links into the kernel (fixed high address) and
 # into the position-independent UEFI stage.
 NEWLIB_CFLAGS := -O2 -g0 -ffreestanding -fno-stack-protector -fpie \
-		 -mno-red-zone -mgeneral-regs-only -ffunction-sections -fdata-sections
+		 -mno-red-zone -mgeneral-regs-only -ffunction-sections -fdata-sections \
+		 $(RETPOLINE)
 
 # ---- common C rules ----
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
@@ -43,7 +49,7 @@ FREESTANDING := -std=c11 -ffreestanding -fno-stack-protector \
 # One section per function and object: the link drops what nothing calls
 # (newlib's second printf engine, for one).
 KERNEL_CFLAGS := $(FREESTANDING) -fno-pic -mcmodel=kernel -fno-common \
-		 -ffunction-sections -fdata-sections
+		 -ffunction-sections -fdata-sections $(RETPOLINE)
 # The UEFI stage runs once: built for size (-Os, unused functions
 # collected), as is everything hv.efi carries, so that it stays small.
 BOOT_CFLAGS := $(FREESTANDING) -fpic -fshort-wchar \
@@ -66,7 +72,9 @@ CONFIG_SRCS := kernel/config.c kernel/config_keys.c kernel/config_passthrough.c 
 BOOT_SHARED := $(CONFIG_SRCS) kernel/elf.c arch/paging.c vmx/vmx_caps.c \
 	       drivers/uart16550.c
 BOOT_SRCS := $(wildcard boot/*.c) $(BOOT_SHARED)
-BOOT_OBJS := $(patsubst %,$(BUILD)/boot/%.o,$(BOOT_SRCS) boot/handoff.S)
+# arch/retpoline.S too: the UEFI stage links the same newlib.
+BOOT_OBJS := $(patsubst %,$(BUILD)/boot/%.o,$(BOOT_SRCS) boot/handoff.S \
+	       arch/retpoline.S)
 
 # ---- host unit tests (pure logic, sanitizers on) ----
 UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined \

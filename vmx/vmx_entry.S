@@ -77,6 +77,23 @@ vmx_enter:
 
 	.global vmx_exit_entry
 vmx_exit_entry:
+	/* The return stack buffer still holds the return addresses the
+	 * guest's own CALLs left, and hv's next RETs would be predicted from
+	 * them: speculation at addresses the guest chose, in root (Spectre-
+	 * RSB).  32 CALLs, each to the next one, push 32 harmless entries
+	 * (each predicted return lands on an INT3, a speculation trap) over
+	 * them; the ADD drops what the CALLs pushed, and the LFENCE keeps
+	 * what follows from running ahead of it.  Only RSP and the flags
+	 * change, so the guest's registers are still as it left them.  This
+	 * is Linux's __FILL_RETURN_BUFFER on VM exit (Intel's "Retpoline: A
+	 * Branch Target Injection Mitigation", RSB stuffing). */
+	.rept	32
+	call	1f
+	int3
+1:
+	.endr
+	addq	$(32 * 8), %rsp
+	lfence
 	pushq	%rdi			/* guest RDI */
 	movq	8(%rsp), %rdi		/* regs */
 	movq	%rax, REGS_RAX(%rdi)
