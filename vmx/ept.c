@@ -41,20 +41,22 @@ uint64_t ept_pointer(uint64_t root, int ad_flags)
  * RIP.  Not a fetch (the device's bytes would have to be executed), nor
  * a guest page walk or an event delivery, which no instruction decoder
  * sees (SDM Vol. 3C 28.2.1, Table 28-7 bits 7-8, and 28.2.4). */
-static bool insn_data_access(uint64_t q)
+static bool insn_data_access(const struct exit_info *e)
 {
+	uint64_t q = e->qualification;
+
 	if (q & EPT_QUAL_FETCH)
 		return false;
 	if ((q & EPT_QUAL_GLA_VALID) && !(q & EPT_QUAL_GLA_TRANSLATED))
 		return false;
-	return !(vmcs_read32(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID);
+	return !(e->idt_vectoring & INTR_INFO_VALID);
 }
 
 /* What can be completed as a bus access that no one answers. */
-static bool completes_as_ones(const struct vcpu *v, uint64_t q)
+static bool completes_as_ones(const struct vcpu *v, const struct exit_info *e)
 {
 	return v->vm->cfg->unassigned == CFG_UNASSIGNED_ONES &&
-	       insn_data_access(q);
+	       insn_data_access(e);
 }
 
 enum exit_action handle_ept_violation(struct vcpu *v,
@@ -67,14 +69,14 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 						  : "read";
 
 	if (io_bus_find(&v->vm->mmio, gpa, 1)) {
-		if (insn_data_access(q))
+		if (insn_data_access(e))
 			return mmio_emulate(v, e, gpa);
 		/* Code, page tables, an IDT or a stack in a device's range:
 		 * not emulated (the instruction at RIP is not the access). */
 		vm_crash(v->vm, "%s at guest-physical %#lx, in a device's "
 			 "range, by %s (guest rip %#lx)", kind, gpa,
 			 (q & EPT_QUAL_FETCH) ? "an instruction fetch"
-			 : (vmcs_read32(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+			 : (e->idt_vectoring & INTR_INFO_VALID)
 				 ? "an event's delivery" : "a page walk",
 			 e->guest_rip);
 		return EXIT_STOPPED;
@@ -98,7 +100,7 @@ enum exit_action handle_ept_violation(struct vcpu *v,
 	 * leaf's R, W, X (Table 28-7, 29.3.2). */
 	if (gpa < v->vm->ram_size && ept_allows(v->vm, gpa, q & EPT_RWX))
 		return EXIT_RESUME;
-	if (completes_as_ones(v, q)) {
+	if (completes_as_ones(v, e)) {
 		if (!v->vm->unassigned_logged) {
 			v->vm->unassigned_logged = true;
 			log_warn("vm %s: %s at guest-physical %#lx: no RAM or "

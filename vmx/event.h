@@ -82,13 +82,13 @@ void event_requeue(const struct exit_info *e, uint32_t idt_vectoring);
 	 EXIT_BIT(WBINVD) | EXIT_BIT(XSETBV) | EXIT_BIT(RDRAND) |              \
 	 EXIT_BIT(INVPCID) | EXIT_BIT(VMFUNC) | EXIT_BIT(RDSEED))
 
-static inline void event_requeue_vectoring(const struct exit_info *e)
+static inline void event_requeue_vectoring(struct exit_info *e)
 {
 	uint32_t info;
 
 	if (e->reason < 64 && ((EXITS_BY_INSTRUCTION >> e->reason) & 1))
 		return;
-	info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	info = e->idt_vectoring = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 
 	if ((info & INTR_INFO_VALID) || e->reason == EXIT_REASON_EXCEPTION_NMI ||
 	    e->reason == EXIT_REASON_EPT_VIOLATION)

@@ -14,6 +14,10 @@ struct exit_info {
 	uint64_t qualification;
 	uint64_t guest_rip;
 	uint32_t insn_len;
+	/* IDT-vectoring information (SDM Vol. 3C 28.2.4), read once by
+	 * event_requeue_vectoring; 0 for exits that an instruction causes,
+	 * which cannot interrupt an event's delivery. */
+	uint32_t idt_vectoring;
 	/* A memory access hv emulated for the instruction (MMIO), for the
 	 * data breakpoints it may hit: its guest-linear address, size in
 	 * bytes (0: none) and direction. */

@@ -62,6 +62,13 @@ static void set_entry_flags(struct vcpu *v, uint64_t gpa, unsigned width,
 	__atomic_fetch_or((uint32_t *)p, flags, __ATOMIC_SEQ_CST);
 }
 
+/* A #PF's error code for this access, P aside. */
+static uint32_t pf_error_for(unsigned access)
+{
+	return ((access & GUEST_WALK_WRITE) ? PF_WRITE : 0) |
+	       (AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)) == 3 ? PF_USER : 0);
+}
+
 /* Whether a data access with these rights in every entry of the walk is
  * allowed (SDM Vol. 3A 4.6.1): at CPL 3 each entry needs U/S, a write
  * needs R/W in each unless a supervisor write with CR0.WP clear; a
@@ -91,15 +98,15 @@ static bool walk(struct vcpu *v, uint64_t table, uint64_t linear, int top,
 	bool all_w = true, all_u = true;
 	int last = top;
 
-	*pf_error = ((access & GUEST_WALK_WRITE) ? PF_WRITE : 0) |
-		    (AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)) == 3 ? PF_USER : 0);
 	for (int level = top; level >= 0; level--) {
 		unsigned shift = 12 + index_bits * (unsigned)level;
 		uint64_t idx = (linear >> shift) & ((1ull << index_bits) - 1);
 		uint64_t e;
 		at[level] = table + idx * width;
-		if (!read_entry(v, at[level], width, &e) || !(e & PTE_P))
+		if (!read_entry(v, at[level], width, &e) || !(e & PTE_P)) {
+			*pf_error = pf_error_for(access);
 			return false;
+		}
 		all_w = all_w && (e & PTE_W);
 		all_u = all_u && (e & PTE_U);
 		bool large = large_ok && (level == 1 || level == 2) &&
@@ -116,7 +123,7 @@ static bool walk(struct vcpu *v, uint64_t table, uint64_t linear, int top,
 	if (!(access & GUEST_WALK_DATA))
 		return true;
 	if (!rights_allow(access, all_w, all_u)) {
-		*pf_error |= PF_PROTECTION;
+		*pf_error = pf_error_for(access) | PF_PROTECTION;
 		return false;
 	}
 	for (int level = top; level >= last; level--)
@@ -148,8 +155,10 @@ bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, unsigned access,
 			VMCS_F64(GUEST_PDPTE2), VMCS_F64(GUEST_PDPTE3),
 		};
 		uint64_t pdpte = vmcs_read_f64(pdptes[(linear >> 30) & 3]);
-		if (!(pdpte & PTE_P))
+		if (!(pdpte & PTE_P)) {
+			*pf_error = pf_error_for(access);
 			return false;
+		}
 		/* A PDPTE has no R/W or U/S (SDM Vol. 3A 4.4.1). */
 		return walk(v, pdpte & PTE_ADDR_MASK, linear, 1, 8, 9, true,
 			    access, gpa, pf_error);

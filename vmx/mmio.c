@@ -26,13 +26,15 @@ static void write_register(struct vcpu *v, const struct mmio_insn *in,
 			   uint64_t val)
 {
 	bool rsp = in->reg == REG_RSP && !in->high8;
-	uint64_t old = rsp ? vmcs_readn(GUEST_RSP) : v->regs.gpr[in->reg];
 	unsigned size = in->zero_extend ? in->dest_size : in->size;
-	unsigned shift = in->high8 ? 8 : 0;
-	uint64_t mask = size >= 4 ? ~0ull
-				  : ((1ull << (8 * size)) - 1) << shift;
-	uint64_t r = (old & ~mask) | ((val << shift) & mask);
+	uint64_t r = val;
 
+	if (size < 4) {
+		unsigned shift = in->high8 ? 8 : 0;
+		uint64_t mask = ((1ull << (8 * size)) - 1) << shift;
+		uint64_t old = rsp ? vmcs_readn(GUEST_RSP) : v->regs.gpr[in->reg];
+		r = (old & ~mask) | ((val << shift) & mask);
+	}
 	if (rsp)
 		vmcs_writen(GUEST_RSP, r);
 	else

@@ -202,6 +202,7 @@ static enum exit_action exit_dispatch(struct vcpu *v)
 	e.guest_rip = vmcs_readn(GUEST_RIP);
 	e.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	e.data_size = 0;
+	e.idt_vectoring = 0;
 	v->exits++;
 	/* Bounded here, once: the telemetry indexes by it. */
 	v->exit_reason = e.reason < EXIT_REASON_MAX ? e.reason : 0;
