@@ -99,10 +99,11 @@ enum irq_source {
 
 /* One question to each source: the PIC first (an ExtINT request is not
  * held back by the APIC's task priority), then the local APIC.
- * *apic_vector is set for IRQ_APIC. */
+ * *apic_vector is set for IRQ_APIC.  The PIC's IRR is asked before the
+ * APIC's LINT0 set-up: one load, which mostly says no. */
 static enum irq_source next_irq(const struct vcpu *v, int *apic_vector)
 {
-	if (vlapic_accepts_pic(v) && vpic_has_pending(v->vm->pic))
+	if (vpic_has_pending(v->vm->pic) && vlapic_accepts_pic(v))
 		return IRQ_PIC;
 	*apic_vector = vlapic_pending_vector(v);
 	return *apic_vector >= 0 ? IRQ_APIC : IRQ_NONE;
