@@ -178,6 +178,17 @@ deps:
 	    --no-install-recommends $$missing; \
 	fi
 
+# The flags newlib was built with, recorded beside it: when they change,
+# it is built again (a build tree from before the retpolines would keep
+# printf's indirect calls).
+NEWLIB_FLAGS := $(NEWLIB_DIR)/cflags
+# Everything linked with it goes too: with .SECONDARY, a missing libc.a
+# alone would not be rebuilt while kernel.elf looks up to date.
+ifneq ($(file < $(NEWLIB_FLAGS)),$(NEWLIB_CFLAGS))
+$(shell rm -rf $(NEWLIB_LIBC) $(BUILD)/kernel $(BUILD)/boot $(BUILD)/kernel.elf \
+  $(BUILD)/hv.so $(BUILD)/hv.efi)
+endif
+
 $(NEWLIB_LIBC): $(NEWLIB_TAR)
 	@echo "  NEWLIB  $@ (first build only, about 2 minutes)"
 	@rm -rf $(NEWLIB_DIR) && mkdir -p $(NEWLIB_DIR)/obj $(NEWLIB_DIR)/flat
@@ -206,6 +217,7 @@ $(NEWLIB_LIBC): $(NEWLIB_TAR)
 	@cp -r $(NEWLIB_DIR)/newlib-salsa/newlib/libc/include/. $(NEWLIB_INC)/
 	@cp -r $(NEWLIB_DIR)/obj/x86_64-elf/newlib/targ-include/. $(NEWLIB_INC)/
 	@mv $(NEWLIB_DIR)/libc.a.tmp $@
+	@echo '$(NEWLIB_CFLAGS)' > $(NEWLIB_FLAGS)
 
 # Kernel code that runs once or seldom (hv.cfg, loading images, ACPI,
 # start-up, self-tests, the monitor, VM requests; host CPU set-up; PCI config space and
@@ -265,6 +277,11 @@ $(BUILD)/kernel.elf: $(KERNEL_OBJS) linker.ld $(NEWLIB_LIBC)
 	@echo "  LD      $@"
 	@$(LD) -nostdlib -static -n -z max-page-size=4096 -z noexecstack --gc-sections \
 	  -T linker.ld -o $@ $(KERNEL_OBJS) $(NEWLIB_LIBC) $(LIBGCC)
+	@# Root mode takes no indirect branch a guest could have trained
+	@# (arch/retpoline.S): none may be left outside the thunks.
+	@if objdump -d $@ | grep -qE '(call|jmp) +\*'; then \
+	  echo "$@: indirect branches without a retpoline:"; \
+	  objdump -d $@ | grep -E '(call|jmp) +\*' | head; rm -f $@; exit 1; fi
 
 $(BUILD)/boot/%.c.o: %.c $(NEWLIB_LIBC)
 	@mkdir -p $(dir $@)

@@ -70,6 +70,7 @@ struct vblk {
 	uint8_t **layer;               /* per 4 KiB block: this VM's copy
 					  (none on a read-only disk) */
 	bool reserved;                 /* nblocks frames for the layer */
+	uint64_t layer_pages;          /* the index's own frames */
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 	char name[24];
 };
@@ -303,10 +304,13 @@ struct virtio_blk_set {
 	struct vblk *disk[CFG_DISKS_MAX];
 };
 
-/* A writable disk's copy-on-write layer: its index, and a reservation of
- * a frame for each block it may come to hold. */
+/* A writable disk's copy-on-write layer: its index (page frames, not the
+ * shared heap: 8 bytes a block is 2 MiB for a 1 GiB disk), and a
+ * reservation of a frame for each block it may come to hold. */
 static bool attach_layer(struct vblk *b, const char *path)
 {
+	uint64_t index_bytes = b->nblocks * sizeof(*b->layer), phys;
+
 	if (!page_reserve(b->nblocks)) {
 		log_error("vm %s: disk %s: cannot set aside the %lu KiB its "
 			  "writes may take (make it smaller or ', ro')",
@@ -314,8 +318,18 @@ static bool attach_layer(struct vblk *b, const char *path)
 		return false;
 	}
 	b->reserved = true;
-	b->layer = calloc(b->nblocks ? b->nblocks : 1, sizeof(*b->layer));
-	return b->layer != NULL;
+	b->layer_pages = (index_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	phys = b->layer_pages ? page_alloc(b->layer_pages, 1) : 0;
+	if (!phys) {
+		log_error("vm %s: disk %s: no memory for the index of its "
+			  "writes (%lu KiB)", b->vm->name, path,
+			  (unsigned long)(b->layer_pages * 4));
+		b->layer_pages = 0;
+		return false;
+	}
+	b->layer = phys_to_virt(phys);
+	memset(b->layer, 0, b->layer_pages * PAGE_SIZE);
+	return true;
 }
 
 bool virtio_blk_attach(struct vm *vm, void **state)
@@ -377,7 +391,8 @@ void virtio_blk_detach(struct vm *vm, void *state)
 	for (unsigned i = 0; i < set->n; i++) {
 		struct vblk *b = set->disk[i];
 		drop_layer(b);
-		free(b->layer);
+		if (b->layer_pages)
+			page_free(virt_to_phys(b->layer), b->layer_pages);
 		if (b->reserved)
 			page_unreserve(b->nblocks);
 		free(b);

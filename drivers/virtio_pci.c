@@ -79,11 +79,11 @@ static void update_intx(struct virtio_pci *vp)
 
 	/* The line the function is wired to, as at power-on: Interrupt
 	 * Line is a register software writes for itself, with no effect on
-	 * the routing (PCI 3.0 6.2.4); a guest that rewrote it while INTx
-	 * was high must not leave that line high, or lower another. */
+	 * the routing (PCI 3.0 6.2.4).  The line is shared with the VM's
+	 * other virtio functions (wired-OR). */
 	if (high != vp->intx_high) {
 		vp->intx_high = high;
-		vm_irq_line_set(vp->vm, vp->func.reset_cfg[0x3c], high);
+		vm_irq_line_share(vp->vm, vp->func.reset_cfg[0x3c], high);
 	}
 }
 
@@ -436,7 +436,8 @@ static void func_reset(void *dev)
 
 	spin_lock(vp->lock);
 	msix_reset(&vp->msix);
-	vp->intx_high = true; /* so that the line is lowered */
+	/* device_reset lowers INTx if this function asserts it: the shared
+	 * line's count (vm_irq_line_share) drops only for an assertion. */
 	vp->isr = 0;
 	device_reset(vp);
 	spin_unlock(vp->lock);

@@ -242,6 +242,11 @@ uint64_t page_alloc_free_frames(void)
 	return pool.free_frames;
 }
 
+uint64_t page_alloc_unreserved_frames(void)
+{
+	return pool.free_frames - pool.reserved;
+}
+
 uint64_t page_alloc_usable_frames(void)
 {
 	return pool.usable_frames;

@@ -46,6 +46,8 @@ uint64_t page_table_alloc(void *opaque);
 void page_table_free(void *opaque, uint64_t phys);
 
 uint64_t page_alloc_free_frames(void);
+/* Free frames no reservation holds: what page_alloc can still give. */
+uint64_t page_alloc_unreserved_frames(void);
 uint64_t page_alloc_usable_frames(void);
 
 /* Whether the kernel may reuse memory of this UEFI type once boot services

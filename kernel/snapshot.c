@@ -460,8 +460,12 @@ static bool load_vcpu(struct vcpu *v, const struct snap_vcpu *r, uint64_t now,
 	v->start_pending = r->start_pending;
 	v->sipi_vector = r->sipi_vector;
 	__atomic_store_n(&v->reset_pending, r->reset_pending, __ATOMIC_SEQ_CST);
+	/* The VMCS first: it gives hlt_nmi_blocked, which a scheduler pass
+	 * on another CPU reads as soon as it sees the state (HALTED). */
+	bool ok = vcpu_state_restore(v, r->field, r->nfields,
+				     r->guest_tsc - now);
 	__atomic_store_n(&v->state, (enum vcpu_state)r->state, __ATOMIC_SEQ_CST);
-	return vcpu_state_restore(v, r->field, r->nfields, r->guest_tsc - now);
+	return ok;
 }
 
 static void save_devices(const struct vm *vm, uint8_t *p)

@@ -16,6 +16,7 @@
 #include "../arch/percpu.h"
 #include "config.h"
 #include "io_bus.h"
+#include "vm_irq.h"
 #include "memory.h"
 #include "spinlock.h"
 #include "sched_entity.h"
@@ -168,6 +169,9 @@ struct vm {
 	struct vpit *pit; /* timer, drivers/vpit.c */
 	struct vioapic *ioapic; /* drivers/vioapic.c */
 	struct vpci *pci;       /* drivers/vpci.c */
+	/* Devices asserting each shared line (kernel/vm_irq.h). */
+	int irq_sharers[VM_IRQ_LINES];
+	struct spinlock irq_share_lock;
 
 	void *device_state[VM_MAX_DEVICES]; /* kernel/vm_devices.c */
 	uint32_t devices_present; /* bit i: table entry i attached */

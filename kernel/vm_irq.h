@@ -23,4 +23,10 @@ void vm_isa_irq_pulse(struct vm *vm, unsigned irq);
  * which have no PIC input. */
 void vm_irq_line_set(struct vm *vm, unsigned line, bool level);
 
+/* A level line several devices drive at once, as PCI's INTx is wired-OR
+ * (PCI 3.0 2.2.6; every virtio function of a VM is on one line): the
+ * line is high while any of them asserts it.  Each device asserts and
+ * deasserts in turn, never twice the same way. */
+void vm_irq_line_share(struct vm *vm, unsigned line, bool assert);
+
 #endif

@@ -54,12 +54,13 @@ static bool read_entry(struct vcpu *v, uint64_t gpa, unsigned width,
 static void set_entry_flags(struct vcpu *v, uint64_t gpa, unsigned width,
 			    uint32_t flags)
 {
-	void *p = vm_gpa_to_hva(v->vm, gpa, width);
+	uint32_t *p = vm_gpa_to_hva(v->vm, gpa, width);
 
-	if (!p || !flags)
+	/* Set already (the common case): no write, no snapshot copy. */
+	if (!p || (__atomic_load_n(p, __ATOMIC_RELAXED) & flags) == flags)
 		return;
 	snapshot_host_write(v->vm, gpa, width);
-	__atomic_fetch_or((uint32_t *)p, flags, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(p, flags, __ATOMIC_SEQ_CST);
 }
 
 /* A #PF's error code for this access, P aside. */

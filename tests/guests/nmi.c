@@ -36,7 +36,11 @@
 #define XAPIC_TDCR 0x3e0
 #define TDCR_DIVIDE_1 0xbu
 #define VEC_TIMER 0x41u
-#define HLT_TIMER_COUNT 1000000u /* one-shot, in bus ticks */
+#define LVT_PERIODIC (1u << 17)
+#define LVT_MASKED (1u << 16)
+/* Periodic, in bus ticks: should a tick come before the HLT (a slow
+ * vCPU), the next one ends the HLT and the checks fail, not hang. */
+#define HLT_TIMER_COUNT 1000000u
 
 enum { MODE_PLAIN, MODE_NEST_SELF, MODE_NEST_AP, MODE_NEST_HLT };
 
@@ -99,13 +103,15 @@ void nmi_trap(struct trap_frame *f)
 		during = nmi_count;
 	} else if (mode == MODE_NEST_HLT) {
 		xapic_write(XAPIC_TDCR, TDCR_DIVIDE_1);
-		xapic_write(XAPIC_LVT_TIMER, VEC_TIMER); /* one-shot */
+		xapic_write(XAPIC_LVT_TIMER, VEC_TIMER | LVT_PERIODIC);
 		xapic_write(XAPIC_TMICT, HLT_TIMER_COUNT);
 		send_nmi(0); /* held: must not end the HLT */
 		uint32_t next;
 		__asm__ volatile("hlt\n1:\n\tmovl $1b, %0" : "=r"(next));
 		after_hlt = next;
 		timer_seen = timer_irqs;
+		xapic_write(XAPIC_LVT_TIMER, VEC_TIMER | LVT_MASKED);
+		xapic_write(XAPIC_TMICT, 0);
 		during = nmi_count;
 	} else if (mode == MODE_NEST_AP) {
 		ap_in_handler = 1;
