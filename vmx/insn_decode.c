@@ -138,10 +138,12 @@ bool mmio_decode(const uint8_t *b, size_t len, enum insn_mode mode,
 	op = b[i++];
 	if (op >= 0xa0 && op <= 0xa3)
 		return decode_moffs(op, i, len, addr_size, opsize, out);
-	if (op == 0x0f) { /* MOVZX r, r/m8 or r/m16 */
-		if (i >= len || (b[i] != 0xb6 && b[i] != 0xb7))
+	if (op == 0x0f) { /* MOVZX (B6, B7) or MOVSX (BE, BF) r, r/m8 or r/m16 */
+		if (i >= len || (b[i] != 0xb6 && b[i] != 0xb7 &&
+				 b[i] != 0xbe && b[i] != 0xbf))
 			return false;
-		out->size = b[i++] == 0xb6 ? 1 : 2;
+		out->sign_extend = b[i] >= 0xbe;
+		out->size = (b[i++] & 1) ? 2 : 1;
 		out->zero_extend = true;
 		out->dest_size = opsize;
 	} else if (op == 0x88 || op == 0x8a || op == 0xc6) {

@@ -1,6 +1,6 @@
 /* Just enough x86 instruction decoding for MMIO (SDM Vol. 2A chapter 2):
  * MOV between a register and memory, MOV of an immediate to memory, and
- * MOVZX from memory.  The memory address itself comes from the EPT
+ * MOVZX and MOVSX from memory.  The memory address itself comes from the EPT
  * violation, so only the length, size, direction and register matter.
  * Pure, unit-tested. */
 #ifndef VMX_INSN_DECODE_H
@@ -16,10 +16,12 @@ struct mmio_insn {
 	bool is_write;     /* memory is the destination */
 	unsigned reg;      /* register number (0 = RAX ... 15 = R15) */
 	bool high8;        /* reg is AH, CH, DH or BH: bits 15:8 of reg */
-	unsigned dest_size; /* MOVZX: size of the destination register */
+	unsigned dest_size; /* MOVZX/MOVSX: size of the destination register */
 	bool has_imm;      /* the source is imm, not reg */
 	uint64_t imm;
-	bool zero_extend;  /* MOVZX: reg gets the value zero-extended */
+	bool zero_extend;  /* MOVZX, MOVSX: reg gets the value widened to
+			      dest_size... */
+	bool sign_extend;  /* ...by its sign (MOVSX), not zeros (MOVZX) */
 };
 
 /* The kind of code the instruction is in, which sets its default operand

@@ -70,6 +70,15 @@ enum exit_action mmio_emulate(struct vcpu *v, const struct exit_info *e,
 		}
 		if (in.size < 8)
 			val &= (1ull << (8 * in.size)) - 1;
+		if (in.sign_extend) {
+			/* MOVSX: the sign copied up; a 32-bit destination then
+			 * takes the low half, zeroing 63:32 (SDM Vol. 1
+			 * 3.4.1.1). */
+			unsigned shift = 64 - 8 * in.size;
+			val = (uint64_t)((int64_t)(val << shift) >> shift);
+			if (in.dest_size == 4)
+				val &= 0xffffffffull;
+		}
 		write_register(v, &in, val);
 	}
 	/* An EPT violation reports no instruction length (SDM Vol. 3C

@@ -1,5 +1,6 @@
 /* MMIO through the hypervisor's test device, with the instruction forms
- * the decoder handles: 8/16/32-bit loads and stores, immediates, MOVZX. */
+ * the decoder handles: 8/16/32-bit loads and stores, immediates, MOVZX,
+ * MOVSX. */
 #include "guest.h"
 
 #define TESTDEV 0xfeb00000u
@@ -26,6 +27,10 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(v == 0x0d, "MOVZX byte load");
 	__asm__ volatile("movzwl (%1), %0" : "=r"(v) : "r"(scratch16));
 	check(v == 0xf00d, "MOVZX word load");
+	__asm__ volatile("movsbl (%1), %0" : "=r"(v) : "r"(scratch8));
+	check(v == 0x0d, "MOVSX byte load, positive");
+	__asm__ volatile("movswl (%1), %0" : "=r"(v) : "r"(scratch16));
+	check(v == 0xfffff00d, "MOVSX word load: the sign copied up");
 	__asm__ volatile("movl 4(%%ebx,%%esi,1), %0" : "=r"(v) : "b"(TESTDEV), "S"(0));
 	check(v == 0xcafef00du, "load with base+index+displacement");
 	return verdict();

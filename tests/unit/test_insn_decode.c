@@ -42,13 +42,15 @@ struct dcase {
 	bool has_imm;
 	uint64_t imm;
 	bool zero_extend;
+	bool sign_extend;
 };
 
 #define B(...) sizeof((uint8_t[]){ __VA_ARGS__ }), { __VA_ARGS__ }
-#define ST(sz, r) (sz), true, (r), false, 0, false      /* register store */
-#define LD(sz, r) (sz), false, (r), false, 0, false     /* register load */
-#define ZX(sz, r) (sz), false, (r), false, 0, true      /* MOVZX load */
-#define IM(sz, v) (sz), true, 0, true, (v), false       /* immediate store */
+#define ST(sz, r) (sz), true, (r), false, 0, false, false /* register store */
+#define LD(sz, r) (sz), false, (r), false, 0, false, false /* register load */
+#define ZX(sz, r) (sz), false, (r), false, 0, true, false  /* MOVZX load */
+#define SX(sz, r) (sz), false, (r), false, 0, true, true   /* MOVSX load */
+#define IM(sz, v) (sz), true, 0, true, (v), false, false   /* immediate store */
 
 /* Decodes n bytes from an exact-size heap copy of b. */
 static bool decode(const uint8_t *b, size_t n, enum insn_mode mode,
@@ -81,6 +83,7 @@ static void check_fields(const struct dcase *c, const struct mmio_insn *in)
 	EXPECT_FIELD(in->is_write, c->is_write);
 	EXPECT_FIELD(in->has_imm, c->has_imm);
 	EXPECT_FIELD(in->zero_extend, c->zero_extend);
+	EXPECT_FIELD(in->sign_extend, c->sign_extend);
 	if (c->has_imm)
 		EXPECT_FIELD(in->imm, c->imm);
 	else
@@ -181,6 +184,12 @@ static const struct dcase movzx64[] = {
 	  ZX(2, R_R10) },
 	{ "movzbl 0x10(%rbx),%edx", LONG, B(0x0f, 0xb6, 0x53, 0x10), 4,
 	  ZX(1, R_DX) },
+	{ "movsbl (%rsi),%eax", LONG, B(0x0f, 0xbe, 0x06), 3, SX(1, R_AX) },
+	{ "movswl (%rsi),%ecx", LONG, B(0x0f, 0xbf, 0x0e), 3, SX(2, R_CX) },
+	{ "movsbq (%rsi),%r8", LONG, B(0x4c, 0x0f, 0xbe, 0x06), 4,
+	  SX(1, R_R8) },
+	{ "movswq 0x10(%rbx),%rdx", LONG, B(0x48, 0x0f, 0xbf, 0x53, 0x10), 5,
+	  SX(2, R_DX) },
 };
 
 static const struct dcase prefixes64[] = {
@@ -384,7 +393,7 @@ static const struct rcase register_direct[] = {
 
 static const struct rcase unknown_opcodes[] = {
 	{ "add %eax,(%rbx) (01 /r)", LONG, B(0x01, 0x03, PAD) },
-	{ "movsbl (%rsi),%eax (0f be)", LONG, B(0x0f, 0xbe, 0x06, PAD) },
+	{ "bsf (%rsi),%eax (0f bc)", LONG, B(0x0f, 0xbc, 0x06, PAD) },
 	{ "ud2 (0f 0b)", LONG, B(0x0f, 0x0b, PAD) },
 	{ "lock mov (f0 is not accepted)", LONG, B(0xf0, 0x89, 0x03, PAD) },
 	{ "rep mov (f3 is not accepted)", LONG, B(0xf3, 0x89, 0x03, PAD) },
