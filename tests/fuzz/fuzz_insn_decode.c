@@ -26,5 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (!in.is_write && in.dest_size >= in.size &&
                  (in.dest_size == 2 || in.dest_size == 4 ||
                   in.dest_size == 8)));
+    FUZZ_ASSERT(!in.sign_extend || (in.zero_extend && in.size <= 2));
     return 0;
 }
