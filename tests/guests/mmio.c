@@ -33,5 +33,19 @@ int guest_main(uint32_t magic, uint32_t info)
 	check(v == 0xfffff00d, "MOVSX word load: the sign copied up");
 	__asm__ volatile("movl 4(%%ebx,%%esi,1), %0" : "=r"(v) : "b"(TESTDEV), "S"(0));
 	check(v == 0xcafef00du, "load with base+index+displacement");
+	/* A load into ESP, which the VMCS holds, not the saved registers:
+	 * read back at once and the real stack put back (IF is clear, so
+	 * nothing uses the stack in between). */
+	{
+		uint32_t saved, got;
+		__asm__ volatile("movl %%esp, %1\n\t"
+				 "movl (%2), %%esp\n\t"
+				 "movl %%esp, %0\n\t"
+				 "movl %1, %%esp"
+				 : "=&r"(got), "=&r"(saved)
+				 : "r"(scratch)
+				 : "memory");
+		check(got == 0xcafef00du, "load into ESP");
+	}
 	return verdict();
 }
