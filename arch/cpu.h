@@ -95,8 +95,15 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_RF (1ull << 16)
 
+/* MAXPHYADDR: physical-address bits, CPUID.80000008H:EAX[7:0] (SDM Vol.
+ * 2A CPUID); bits above it are reserved in paging and EPT entries. */
+#define CPUID_ADDR_SIZES 0x80000008u
+static inline unsigned cpu_maxphyaddr(void)
+{
+	return cpuid(CPUID_ADDR_SIZES, 0).eax & 0xff;
+}
+
 /* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, Table 3-10). */
-#define CPUID_ADDR_SIZES 0x80000008u /* EAX 7:0: MAXPHYADDR (SDM Vol. 2A) */
 #define CPUID1_ECX_VMX (1u << 5)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_XSAVE (1u << 26)

@@ -125,7 +125,7 @@ bool vm_audit(struct vm *vm, const char **why)
 	struct ept_audit a = {
 		.root = vm->ept.root, .phys_to_virt = phys_to_virt,
 		.readable_end = info->direct_map_size,
-		.phys_bits = cpuid(CPUID_ADDR_SIZES, 0).eax & 0xff,
+		.phys_bits = cpu_maxphyaddr(),
 		.allow_1g = (cap & EPT_CAP_PAGE_1G) != 0,
 		.execute_only = (cap & EPT_CAP_EXEC_ONLY) != 0,
 		.ram_hpa = vm->ram_hpa, .ram_size = vm->ram_size,

@@ -80,26 +80,18 @@ static void tsc_leaf(struct cpuid_regs *r)
 				  .ecx = (uint32_t)(hz / VLAPIC_TSC_PER_BUS_TICK) };
 }
 
-/* The host's last basic leaf, asked once. */
-static uint32_t host_max_leaf(void)
-{
-	static uint32_t max;
-
-	if (!max)
-		max = cpuid(0, 0).eax;
-	return max;
-}
-
 #define LEAF_EXT_BASE 0x80000000u
 
-/* The host's last extended leaf, asked once. */
-static uint32_t host_max_ext_leaf(void)
+/* The host's last basic (base 0) or extended (base LEAF_EXT_BASE) leaf,
+ * each asked once. */
+static uint32_t host_last_leaf(uint32_t base)
 {
-	static uint32_t max;
+	static uint32_t last[2];
+	unsigned i = base == LEAF_EXT_BASE;
 
-	if (!max)
-		max = cpuid(LEAF_EXT_BASE, 0).eax;
-	return max;
+	if (!last[i])
+		last[i] = cpuid(base, 0).eax;
+	return last[i];
 }
 
 static void filter_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub,
@@ -177,8 +169,9 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 		r = (struct cpuid_regs){ 0 };
 	} else if (leaf == LEAF_TSC_INFO) {
 		tsc_leaf(&r);
-	} else if (leaf < LEAF_HV_BASE ? leaf > host_max_leaf()
-		   : leaf < LEAF_EXT_BASE || leaf > host_max_ext_leaf()) {
+	} else if (leaf < LEAF_HV_BASE ? leaf > host_last_leaf(0)
+		   : leaf < LEAF_EXT_BASE ||
+			     leaf > host_last_leaf(LEAF_EXT_BASE)) {
 		/* Past the host's last basic or extended leaf, where the CPU
 		 * would repeat its last basic leaf (SDM Vol. 2A CPUID,
 		 * "invalid input": the host's, an x2APIC ID among them), and

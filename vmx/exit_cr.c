@@ -87,7 +87,7 @@ static bool load_pdptes(struct vcpu *v)
 		VMCS_F64(GUEST_PDPTE0), VMCS_F64(GUEST_PDPTE1),
 		VMCS_F64(GUEST_PDPTE2), VMCS_F64(GUEST_PDPTE3),
 	};
-	unsigned maxphy = cpuid(CPUID_ADDR_SIZES, 0).eax & 0xff;
+	unsigned maxphy = cpu_maxphyaddr();
 	const uint8_t *p = vm_gpa_to_hva(v->vm, vmcs_readn(GUEST_CR3) &
 						       0xffffffe0u, 32);
 	uint64_t e[4];

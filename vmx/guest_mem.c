@@ -63,11 +63,17 @@ static void set_entry_flags(struct vcpu *v, uint64_t gpa, unsigned width,
 	__atomic_fetch_or(p, flags, __ATOMIC_SEQ_CST);
 }
 
+/* CPL 3: the guest's SS.DPL (SDM Vol. 3A 5.5). */
+static bool guest_user_mode(void)
+{
+	return AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)) == 3;
+}
+
 /* A #PF's error code for this access, P aside. */
 static uint32_t pf_error_for(unsigned access)
 {
 	return ((access & GUEST_WALK_WRITE) ? PF_WRITE : 0) |
-	       (AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)) == 3 ? PF_USER : 0);
+	       (guest_user_mode() ? PF_USER : 0);
 }
 
 /* Whether a data access with these rights in every entry of the walk is
@@ -79,7 +85,7 @@ static bool rights_allow(unsigned access, bool all_w, bool all_u)
 {
 	bool write = access & GUEST_WALK_WRITE;
 
-	if (AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)) == 3)
+	if (guest_user_mode())
 		return all_u && (!write || all_w);
 	if (write && !all_w && (guest_cr0() & CR0_WP))
 		return false;

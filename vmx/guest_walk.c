@@ -16,7 +16,6 @@
 /* Segment access rights in the VMCS (SDM Vol. 3C 25.4.1 Table 25-2). */
 #define AR_TYPE_CODE (1u << 3)
 #define AR_TYPE_EXPAND_DOWN (1u << 2) /* in a data segment */
-#define AR_DPL(ar) (((ar) >> 5) & 3)
 #define AR_DB (1u << 14)
 #define AR_UNUSABLE (1u << 16)
 
